@@ -1,0 +1,20 @@
+/** ESM all the way: @kubernetes/client-node 2.x is ESM-only, so the project is
+ * "type": "module", tsc emits NodeNext ESM, and jest runs with
+ * --experimental-vm-modules and transpiles TypeScript to ESM with swc. */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
+        module: { type: 'es6' },
+        sourceMaps: 'inline',
+      },
+    ],
+  },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  testTimeout: 30000,
+};
