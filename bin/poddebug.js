@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// Entry for `npx poddebug`: the compiled CLI (built by `npm ci` through the prepare script).
-import '../dist/jobs/cli.js';
+// `npx poddebug`: the compiled CLI (dist/ is built by `npm ci` through the prepare script).
+import { main } from '../dist/jobs/cli.js';
+
+process.exitCode = await main(process.argv);

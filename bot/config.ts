@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { isClusterName } from '../jobs/contracts/index.js';
+
+/**
+ * Bot configuration, parsed once from the environment; every option with its
+ * default. The bot holds Slack credentials and no cluster credentials.
+ */
+const BotEnvSchema = z
+  .object({
+    /** Bot token (xoxb-…). Required. */
+    SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-'),
+    /** Signing secret; required in HTTP mode (no SLACK_APP_TOKEN). */
+    SLACK_SIGNING_SECRET: z.string().min(8).optional(),
+    /** App-level token (xapp-…); when set, the bot uses Socket Mode and needs no public URL. */
+    SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-').optional(),
+    /** Web API base URL. Default https://slack.com/api/ (tests and GovSlack override it). */
+    SLACK_API_URL: z.url().optional(),
+    /** HTTP port: /slack/events, /healthz, /readyz. Default 3000. */
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Redis shared with the workers. Default redis://127.0.0.1:6379. */
+    REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+    /** Cluster names, comma-separated; the first is the default for commands without --cluster. */
+    CLUSTERS: z
+      .string()
+      .default('default')
+      .transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean))
+      .refine((l) => l.length > 0 && l.every(isClusterName), 'comma-separated DNS-1123 labels, e.g. prod-eu,prod-us'),
+    /** How long a Redis enqueue may take before the user is told the queue is unavailable (ms). Default 1500. */
+    ENQUEUE_TIMEOUT_MS: z.coerce.number().int().min(100).max(2500).default(1500),
+    /** pino level. Default info. */
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((e) => e.SLACK_APP_TOKEN || e.SLACK_SIGNING_SECRET, {
+    message: 'set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)',
+    path: ['SLACK_SIGNING_SECRET'],
+  });
+
+export type BotConfig = z.infer<typeof BotEnvSchema>;
+
+/** Parses the environment; throws one error naming every bad or missing variable (never their values). */
+export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
+  const parsed = BotEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new Error(`invalid bot configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,78 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  CodedError,
+  DIAGNOSE_JOB,
+  DIAGNOSE_JOB_OPTIONS,
+  type DiagnosePayload,
+  DiagnosePayloadSchema,
+  QUEUE_PREFIX,
+  queueName,
+} from '../jobs/contracts/index.js';
+
+/**
+ * The bot's side of the queues: one BullMQ queue per cluster, payloads
+ * validated before they go in, and a short deadline so that a Redis outage
+ * turns into a clear message inside Slack's 3 s instead of a hung command.
+ */
+export class Queues {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly connection: Redis,
+    readonly clusters: readonly string[],
+    private readonly timeoutMs: number,
+  ) {
+    for (const c of clusters) {
+      this.queues.set(c, new Queue(queueName(c), { connection, prefix: QUEUE_PREFIX, skipWaitingForReady: true }));
+    }
+  }
+
+  queue(cluster: string): Queue {
+    const q = this.queues.get(cluster);
+    if (!q) throw new CodedError('unknown_cluster', `No cluster named \`${cluster}\`.`, [`Known: ${this.clusters.join(', ')}`]);
+    return q;
+  }
+
+  /** Adds the job (idempotent by jobId: a retried Slack request finds the existing job). */
+  async addDiagnose(jobId: string, payload: DiagnosePayload): Promise<void> {
+    const data = DiagnosePayloadSchema.parse(payload);
+    const q = this.queue(data.cluster);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        q.add(DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
+      ]);
+    } catch (e) {
+      throw new CodedError(
+        'queue_unavailable',
+        'poddebug cannot queue work right now: its Redis is not answering. Nothing was started.',
+        ['Try again in a minute. If it persists, tell whoever runs poddebug (Redis is down or unreachable).'],
+        { cause: e },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Removes a job that has not started (its request was abandoned). */
+  async removeIfWaiting(cluster: string, jobId: string): Promise<void> {
+    const job = await this.queue(cluster).getJob(jobId);
+    if (job && (await job.getState()) !== 'active') await job.remove().catch(() => undefined);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.connection.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}

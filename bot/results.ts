@@ -1,0 +1,263 @@
+import type { WebClient } from '@slack/web-api';
+import { Job, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  decodeFailure,
+  type DiagnoseResult,
+  DiagnoseResultSchema,
+  ProgressSchema,
+  QUEUE_PREFIX,
+  queueName,
+  SEVERITY_RANK,
+  type UserFacingError,
+} from '../jobs/contracts/index.js';
+import type { Logger } from './log.js';
+import type { Queues } from './queues.js';
+import {
+  type RenderedMessage,
+  renderAmbiguous,
+  renderDiagnosis,
+  renderFailure,
+  renderStatus,
+  verdictLine,
+} from './render/index.js';
+import type { RequestRecord, RequestStore } from './store.js';
+
+export interface ResultPosterDeps {
+  store: RequestStore;
+  queues: Queues;
+  client: WebClient;
+  logger: Logger;
+  /** Connection factory for QueueEvents (each needs its own blocking connection). */
+  eventsConnection: () => Redis;
+  /** How often open requests are swept (ms). Default 15000. */
+  sweepMs?: number;
+  /** A request without a status message this old is announced by the sweep (ms). Default 30000. */
+  announceGraceMs?: number;
+}
+
+/** Why a status message could not be posted where the command was typed. */
+export class ChannelRefused extends Error {}
+
+type Outcome = { kind: 'result'; result: DiagnoseResult } | { kind: 'failure'; error: UserFacingError };
+
+/**
+ * Carries results from Redis into the incident thread. Every path goes
+ * through `settle(jobId)`, which is idempotent and guarded by a per-job lock
+ * in Redis: queue events call it, the command handler calls it once the
+ * status message exists, and a sweep calls it for every open request (on
+ * start-up too), so a result is posted exactly once even across bot restarts,
+ * Redis restarts and several bot replicas.
+ */
+export class ResultPoster {
+  private readonly events: QueueEvents[] = [];
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+
+  constructor(private readonly d: ResultPosterDeps) {}
+
+  async start(): Promise<void> {
+    for (const cluster of this.d.queues.clusters) {
+      const ev = new QueueEvents(queueName(cluster), { connection: this.d.eventsConnection(), prefix: QUEUE_PREFIX });
+      ev.on('completed', ({ jobId }) => void this.settle(jobId));
+      ev.on('failed', ({ jobId }) => void this.settle(jobId));
+      ev.on('active', ({ jobId }) => void this.running(jobId));
+      ev.on('progress', ({ jobId, data }) => {
+        const p = ProgressSchema.safeParse(data);
+        void this.running(jobId, p.success ? p.data.stage : undefined);
+      });
+      ev.on('error', (err) => this.d.logger.warn({ err, cluster }, 'queue events error'));
+      this.events.push(ev);
+    }
+    await this.sweep();
+    this.sweepTimer = setInterval(() => void this.sweep(), this.d.sweepMs ?? 15_000);
+    this.sweepTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    await this.sweeping;
+    await Promise.all(this.events.map((e) => e.close()));
+  }
+
+  /** Settles every open request (results that finished while nobody listened). */
+  sweep(): Promise<void> {
+    this.sweeping ??= (async () => {
+      try {
+        for (const cluster of this.d.queues.clusters) {
+          for (const jobId of await this.d.store.open(cluster)) await this.settle(jobId, cluster);
+        }
+      } catch (err) {
+        this.d.logger.warn({ err }, 'sweep failed; will retry');
+      } finally {
+        this.sweeping = undefined;
+      }
+    })();
+    return this.sweeping;
+  }
+
+  private async outcome(rec: RequestRecord): Promise<Outcome | 'pending' | 'active'> {
+    const job = await Job.fromId(this.d.queues.queue(rec.cluster), rec.jobId);
+    if (!job) {
+      return {
+        kind: 'failure',
+        error: {
+          code: 'internal',
+          message: 'The job vanished from the queue before its result was posted.',
+          next: ['Run the command again.'],
+        },
+      };
+    }
+    const state = await job.getState();
+    if (state === 'completed') {
+      const parsed = DiagnoseResultSchema.safeParse(job.returnvalue);
+      if (parsed.success) return { kind: 'result', result: parsed.data };
+      this.d.logger.error({ jobId: rec.jobId, issues: parsed.error.issues }, 'worker returned an invalid result');
+      return {
+        kind: 'failure',
+        error: { code: 'internal', message: 'The worker returned a result this bot cannot read.', next: ['Check that bot and worker run the same version.'] },
+      };
+    }
+    if (state === 'failed') return { kind: 'failure', error: decodeFailure(job.failedReason) };
+    return state === 'active' ? 'active' : 'pending';
+  }
+
+  /**
+   * Posts the visible status message ("diagnosing ns/pod for @user") where the
+   * request was made, remembers it, then settles (the job may be done already).
+   * Throws ChannelRefused when Slack will not let the bot post there.
+   */
+  async announce(jobId: string): Promise<void> {
+    const rec = await this.d.store.get(jobId);
+    if (!rec || rec.statusTs) return;
+    const msg = renderStatus({ phase: 'queued', target: rec.target, cluster: rec.cluster, requestedBy: rec.user });
+    let ts: string | undefined;
+    try {
+      const res = await this.d.client.chat.postMessage({
+        channel: rec.channel,
+        thread_ts: rec.threadTs,
+        text: msg.text,
+        blocks: msg.blocks,
+      });
+      ts = res.ts;
+    } catch (err) {
+      const code = (err as { data?: { error?: string } }).data?.error;
+      if (code === 'not_in_channel' || code === 'channel_not_found' || code === 'is_archived' || code === 'restricted_action') {
+        await this.d.queues.removeIfWaiting(rec.cluster, jobId).catch(() => undefined);
+        await this.d.store.drop(rec);
+        throw new ChannelRefused(code);
+      }
+      throw err;
+    }
+    await this.d.store.update(rec, { statusTs: ts, threadTs: rec.threadTs ?? ts });
+    await this.settle(jobId);
+  }
+
+  /** Posts the result of a finished job into its thread, once. Safe to call any number of times. */
+  async settle(jobId: string, cluster?: string): Promise<void> {
+    const { store, logger } = this.d;
+    const rec = await store.get(jobId);
+    if (!rec) {
+      if (cluster) await store.drop({ jobId, cluster }); // expired record still listed as open
+      return;
+    }
+    if (!this.d.queues.clusters.includes(rec.cluster)) return; // another bot's cluster
+    if (rec.phase === 'done') return;
+    if (!rec.statusTs) {
+      // The handler posts the status message right after ack and then settles. Only when it died
+      // in between (older than announceGraceMs) does the sweep post the status message itself.
+      if (Date.now() - rec.createdAt > (this.d.announceGraceMs ?? 30_000)) {
+        await this.announce(jobId).catch((err) => logger.warn({ err, jobId }, 'late announce failed'));
+      }
+      return;
+    }
+    if (!(await store.lock(jobId))) return;
+    const log = logger.child({ jobId, cluster: rec.cluster });
+    try {
+      const out = await this.outcome(rec);
+      if (out === 'pending' || out === 'active') {
+        if (out === 'active' && rec.phase === 'queued') await this.updateStatus(rec, 'running');
+        return;
+      }
+      const ctx = { cluster: rec.cluster, jobId, requestedBy: rec.user };
+      if (rec.phase !== 'replied') {
+        const msg = this.renderOutcome(out, ctx, rec.target);
+        await this.d.client.chat.postMessage({
+          channel: rec.channel,
+          thread_ts: rec.threadTs ?? rec.statusTs,
+          text: msg.text,
+          blocks: msg.blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+        await store.update(rec, { phase: 'replied' });
+        log.info({ outcome: out.kind }, 'result posted');
+      }
+      await this.finalStatus(rec, out);
+      await store.update(rec, { phase: 'done' });
+    } catch (err) {
+      log.warn({ err }, 'could not settle yet; the sweep retries');
+    } finally {
+      await store.unlock(jobId).catch(() => undefined);
+    }
+  }
+
+  private renderOutcome(out: Outcome, ctx: { cluster: string; jobId: string; requestedBy: string }, target: string): RenderedMessage {
+    if (out.kind === 'failure') return renderFailure(out.error, { ...ctx, target });
+    return out.result.outcome === 'ambiguous' ? renderAmbiguous(out.result, ctx) : renderDiagnosis(out.result, ctx);
+  }
+
+  private async finalStatus(rec: RequestRecord, out: Outcome): Promise<void> {
+    if (out.kind === 'failure') {
+      await this.updateStatus(rec, 'failed', { verdict: out.error.message });
+      return;
+    }
+    const r = out.result;
+    if (r.outcome === 'ambiguous') {
+      await this.updateStatus(rec, 'done', { verdict: `\`${r.name}\` matches ${r.candidates.length} pods: pick one (see thread)` });
+      return;
+    }
+    const counts = { critical: 0, warning: 0, info: 0 };
+    for (const f of r.findings) counts[f.severity]++;
+    const findings = [...r.findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+    await this.updateStatus(rec, 'done', {
+      verdict: verdictLine(findings),
+      counts,
+      target: `${r.target.namespace}/${r.target.name}`,
+    });
+  }
+
+  /** Best-effort progress on the status message; never overwrites a final state. */
+  private async running(jobId: string, stage?: string): Promise<void> {
+    const rec = await this.d.store.get(jobId).catch(() => undefined);
+    if (!rec?.statusTs || rec.phase === 'replied' || rec.phase === 'done') return;
+    if (!(await this.d.store.lock(jobId, 10_000).catch(() => false))) return;
+    try {
+      const fresh = await this.d.store.get(jobId);
+      if (fresh && (fresh.phase === 'queued' || fresh.phase === 'running')) await this.updateStatus(fresh, 'running', { stage });
+    } catch (err) {
+      this.d.logger.debug({ err, jobId }, 'status update skipped');
+    } finally {
+      await this.d.store.unlock(jobId).catch(() => undefined);
+    }
+  }
+
+  private async updateStatus(
+    rec: RequestRecord,
+    phase: 'running' | 'done' | 'failed',
+    extra: { stage?: string; verdict?: string; counts?: { critical: number; warning: number; info: number }; target?: string } = {},
+  ): Promise<void> {
+    if (!rec.statusTs) return;
+    const msg = renderStatus({
+      phase,
+      target: extra.target ?? rec.target,
+      cluster: rec.cluster,
+      requestedBy: rec.user,
+      stage: extra.stage,
+      verdict: extra.verdict,
+      counts: extra.counts,
+    });
+    await this.d.client.chat.update({ channel: rec.channel, ts: rec.statusTs, text: msg.text, blocks: msg.blocks });
+    if (phase === 'running' && rec.phase === 'queued') await this.d.store.update(rec, { phase: 'running' });
+  }
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { isClusterName } from './contracts/index.js';
+
+/**
+ * Worker configuration, parsed once from the environment. Each option is
+ * documented with its default (after bullmq's worker-options).
+ */
+const WorkerEnvSchema = z.object({
+  /** Name of the cluster this worker serves; its queue is `poddebug-<CLUSTER>`. Required. */
+  CLUSTER: z.string().refine(isClusterName, 'must be a DNS-1123 label, e.g. prod-eu'),
+  /** Redis that bot and workers share. Default redis://127.0.0.1:6379. */
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** Path to a kubeconfig; unset: in-cluster config, then ~/.kube/config. */
+  KUBECONFIG: z.string().optional(),
+  /** Jobs this worker runs at once. Default 4, 1–64. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** Hard limit for one job, in ms. Default 60000. */
+  JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
+  /** Lock on a running job (ms); a killed worker's job is taken over after about this long. Default 30000. */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** Timeout of one API request, in ms. Default 10000. */
+  API_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Log lines fetched per container (tailLines). Default 200. */
+  LOG_TAIL_LINES: z.coerce.number().int().min(1).max(5000).default(200),
+  /** Bytes fetched per container log at most (limitBytes). Default 65536. */
+  LOG_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(65_536),
+  /** pino level. Default info. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type WorkerConfig = z.infer<typeof WorkerEnvSchema>;
+
+/** Parses the environment; throws one error naming every bad or missing variable. */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const parsed = WorkerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new Error(`invalid worker configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

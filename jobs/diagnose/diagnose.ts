@@ -1,0 +1,49 @@
+import { CodedError, type DiagnoseResult, type Progress, type TargetRef } from '../contracts/index.js';
+import type { KubeReader } from '../k8s/client.js';
+import { type GatherOptions, gatherPod, resolveTarget } from './gather.js';
+import { runRules } from './rules/index.js';
+
+export interface DiagnoseDeps extends GatherOptions {
+  reader: KubeReader;
+  progress?: (p: Progress) => Promise<void> | void;
+}
+
+/**
+ * diagnose, in one place for the worker and the CLI: resolve the target,
+ * gather, run the rules.
+ */
+export async function diagnose(target: TargetRef, deps: DiagnoseDeps): Promise<DiagnoseResult> {
+  const started = performance.now();
+  const before = deps.reader.requestCount();
+  await deps.progress?.({ stage: 'resolving' });
+  const resolved = await resolveTarget(deps.reader, target, deps);
+  if (resolved.kind === 'ambiguous') {
+    return { outcome: 'ambiguous', name: resolved.name, candidates: resolved.candidates };
+  }
+  const pod = resolved.pod;
+  const podName = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+  if (target.container) {
+    const names = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
+    if (!names.includes(target.container)) {
+      throw new CodedError('invalid_args', `Pod \`${podName}\` has no container \`${target.container}\`.`, [
+        `Its containers: ${names.join(', ')}. Pick one with -c NAME, or leave -c out.`,
+      ]);
+    }
+  }
+  await deps.progress?.({ stage: 'gathering', detail: podName });
+  const gathered = await gatherPod(deps.reader, pod, { ...deps, container: target.container });
+  await deps.progress?.({ stage: 'analysing', detail: podName });
+  const findings = runRules(gathered, { container: target.container });
+  return {
+    outcome: 'diagnosed',
+    target: { kind: 'Pod', namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' },
+    owner: resolved.owner,
+    siblings: resolved.siblings,
+    findings,
+    gaps: gathered.gaps,
+    stats: {
+      apiRequests: deps.reader.requestCount() - before,
+      durationMs: Math.round(performance.now() - started),
+    },
+  };
+}

@@ -1,0 +1,237 @@
+import { CodedError, type PodRef, type Sibling, TARGET_KIND_API, type TargetRef } from '../contracts/index.js';
+import type { KubeReader } from '../k8s/client.js';
+import { KubeApiError } from '../k8s/errors.js';
+import { apiFailure, gapNote } from './errors.js';
+import { badness, labelSelectorString, sibling } from './select.js';
+import type { ContainerLog, Gathered, KEvent, Pod } from './types.js';
+
+export interface GatherOptions {
+  cluster: string;
+  /** The clock the rules judge ages against. */
+  now: () => Date;
+  logTailLines: number;
+  logLimitBytes: number;
+}
+
+export type Resolved =
+  | {
+      kind: 'pod';
+      pod: Pod;
+      owner?: { kind: string; name: string; reason: string };
+      siblings: Sibling[];
+    }
+  | { kind: 'ambiguous'; name: string; candidates: PodRef[] };
+
+function isNotFound(e: unknown): boolean {
+  return e instanceof KubeApiError && e.status === 404;
+}
+
+function podRef(p: Pod): PodRef {
+  return { namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '' };
+}
+
+async function readOwner(reader: KubeReader, t: TargetRef & { namespace: string }) {
+  switch (t.kind) {
+    case 'deploy':
+      return reader.getDeployment(t.namespace, t.name);
+    case 'sts':
+      return reader.getStatefulSet(t.namespace, t.name);
+    case 'ds':
+      return reader.getDaemonSet(t.namespace, t.name);
+    case 'job':
+      return reader.getJob(t.namespace, t.name);
+    default:
+      throw new Error(`not an owner kind: ${t.kind}`);
+  }
+}
+
+/**
+ * Finds the pod to diagnose: a named pod (in one namespace, or searched in all
+ * with a field selector), or the worst pod of an owner (listed with the
+ * owner's own label selector) with its siblings summarised.
+ */
+export async function resolveTarget(reader: KubeReader, t: TargetRef, o: GatherOptions): Promise<Resolved> {
+  if (t.kind === 'pod') {
+    if (t.namespace) {
+      try {
+        return { kind: 'pod', pod: await reader.getPod(t.namespace, t.name), siblings: [] };
+      } catch (e) {
+        if (isNotFound(e)) {
+          throw new CodedError('pod_not_found', `No pod \`${t.name}\` in namespace \`${t.namespace}\` on \`${o.cluster}\`.`, [
+            `List the namespace's pods: kubectl get pods -n ${t.namespace}`,
+            `Search every namespace: /poddebug diagnose ${t.name}${o.cluster ? ` --cluster ${o.cluster}` : ''}`,
+          ]);
+        }
+        throw apiFailure(e, `get pod ${t.namespace}/${t.name}`, o.cluster);
+      }
+    }
+    let pods: Pod[];
+    try {
+      pods = await reader.findPodsByName(t.name);
+    } catch (e) {
+      throw apiFailure(e, `find pod ${t.name} in all namespaces`, o.cluster);
+    }
+    if (pods.length === 0) {
+      throw new CodedError('pod_not_found', `No pod named \`${t.name}\` in any namespace on \`${o.cluster}\`.`, [
+        'Pod names change on every rollout: diagnose the owner instead, e.g. /poddebug diagnose deploy/NAME -n NAMESPACE',
+        `Find it: kubectl get pods -A | grep ${t.name.slice(0, 40)}`,
+      ]);
+    }
+    if (pods.length > 1) {
+      return { kind: 'ambiguous', name: t.name, candidates: pods.map(podRef) };
+    }
+    return { kind: 'pod', pod: pods[0]!, siblings: [] };
+  }
+
+  const ns = t.namespace;
+  if (!ns) throw new CodedError('invalid_args', `Say which namespace ${t.kind}/${t.name} is in: -n NAMESPACE.`);
+  const apiKind = TARGET_KIND_API[t.kind];
+  let owner: Awaited<ReturnType<typeof readOwner>>;
+  try {
+    owner = await readOwner(reader, { ...t, namespace: ns });
+  } catch (e) {
+    if (isNotFound(e)) {
+      throw new CodedError('owner_not_found', `No ${apiKind} \`${t.name}\` in namespace \`${ns}\` on \`${o.cluster}\`.`, [
+        `List them: kubectl get ${apiKind.toLowerCase()}s -n ${ns}`,
+      ]);
+    }
+    throw apiFailure(e, `get ${apiKind.toLowerCase()} ${ns}/${t.name}`, o.cluster);
+  }
+  const selector = labelSelectorString(owner.spec?.selector);
+  if (!selector) {
+    throw new CodedError('no_pods', `${apiKind} \`${ns}/${t.name}\` has an empty selector; refusing to list every pod.`, [
+      `Diagnose one of its pods by name: kubectl get pods -n ${ns}`,
+    ]);
+  }
+  let pods: Pod[];
+  try {
+    pods = await reader.listPods(ns, selector);
+  } catch (e) {
+    throw apiFailure(e, `list pods of ${apiKind.toLowerCase()} ${ns}/${t.name}`, o.cluster);
+  }
+  if (pods.length === 0) {
+    throw new CodedError('no_pods', `${apiKind} \`${ns}/${t.name}\` has no pods right now.`, [
+      `See why none were created: kubectl describe ${apiKind.toLowerCase()} ${t.name} -n ${ns}`,
+      `Events of its controller: kubectl get events -n ${ns} --sort-by=.lastTimestamp`,
+    ]);
+  }
+  const ranked = [...pods].sort((a, b) => badness(b) - badness(a));
+  const worst = ranked[0]!;
+  const reason =
+    badness(worst) === 0
+      ? `all ${pods.length} pods look healthy; showing ${worst.metadata?.name}`
+      : `worst of ${pods.length} pods`;
+  return {
+    kind: 'pod',
+    pod: worst,
+    owner: { kind: apiKind, name: t.name, reason },
+    siblings: ranked.slice(1).map(sibling),
+  };
+}
+
+function controllerOf(obj: { metadata?: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] } }) {
+  const refs = obj.metadata?.ownerReferences ?? [];
+  return refs.find((r) => r.controller) ?? refs[0];
+}
+
+/**
+ * Reads everything about one pod that the rules look at. Independent reads
+ * run concurrently; only the owner chain is sequential (a ReplicaSet names
+ * its Deployment). A failed non-essential read becomes a gap, not a failure.
+ */
+export async function gatherPod(
+  reader: KubeReader,
+  pod: Pod,
+  o: GatherOptions & { container?: string },
+): Promise<Gathered> {
+  const ns = pod.metadata?.namespace ?? '';
+  const name = pod.metadata?.name ?? '';
+  const nodeName = pod.spec?.nodeName;
+  const gaps: string[] = [];
+  const soft = async <T>(what: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      gaps.push(gapNote(what, e));
+      return fallback;
+    }
+  };
+
+  const owners: Gathered['owners'] = { events: [] };
+  const ownerChain = async () => {
+    const ref = controllerOf(pod);
+    if (!ref) return;
+    const ownerEvents: Promise<KEvent[]>[] = [];
+    if (ref.kind === 'ReplicaSet') {
+      const rs = await soft(`replicaset ${ref.name}`, () => reader.getReplicaSet(ns, ref.name), undefined);
+      if (!rs) return;
+      owners.replicaSet = rs;
+      ownerEvents.push(soft('replicaset events', () => reader.eventsFor(ns, 'ReplicaSet', ref.name), []));
+      const up = controllerOf(rs);
+      if (up?.kind === 'Deployment') {
+        const [dep] = await Promise.all([
+          soft(`deployment ${up.name}`, () => reader.getDeployment(ns, up.name), undefined),
+          ownerEvents[0],
+        ]);
+        owners.deployment = dep;
+        ownerEvents.push(soft('deployment events', () => reader.eventsFor(ns, 'Deployment', up.name), []));
+      }
+    } else if (ref.kind === 'StatefulSet') {
+      owners.statefulSet = await soft(`statefulset ${ref.name}`, () => reader.getStatefulSet(ns, ref.name), undefined);
+      ownerEvents.push(soft('statefulset events', () => reader.eventsFor(ns, 'StatefulSet', ref.name), []));
+    } else if (ref.kind === 'DaemonSet') {
+      owners.daemonSet = await soft(`daemonset ${ref.name}`, () => reader.getDaemonSet(ns, ref.name), undefined);
+    } else if (ref.kind === 'Job') {
+      owners.job = await soft(`job ${ref.name}`, () => reader.getJob(ns, ref.name), undefined);
+      ownerEvents.push(soft('job events', () => reader.eventsFor(ns, 'Job', ref.name), []));
+    }
+    owners.events = (await Promise.all(ownerEvents)).flat();
+  };
+
+  const containers = [
+    ...(pod.spec?.initContainers ?? []).map((c) => ({ name: c.name, init: true })),
+    ...(pod.spec?.containers ?? []).map((c) => ({ name: c.name, init: false })),
+  ].filter((c) => !o.container || c.name === o.container);
+  const statuses = new Map(
+    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [s.name, s]),
+  );
+  const logOpts = { tailLines: o.logTailLines, limitBytes: o.logLimitBytes };
+  const readLogs = (c: { name: string; init: boolean }): Promise<ContainerLog> => {
+    const st = statuses.get(c.name);
+    const started = Boolean(st?.state?.running || st?.state?.terminated);
+    const restarted = Boolean(st?.lastState?.terminated) || (st?.restartCount ?? 0) > 0;
+    return Promise.all([
+      started
+        ? soft(`log of ${c.name}`, () => reader.podLog(ns, name, c.name, { previous: false, ...logOpts }), undefined)
+        : undefined,
+      restarted
+        ? soft(
+            `previous log of ${c.name}`,
+            () => reader.podLog(ns, name, c.name, { previous: true, ...logOpts }),
+            undefined,
+          )
+        : undefined,
+    ]).then(([current, previous]) => ({ container: c.name, init: c.init, current, previous }));
+  };
+
+  const [events, node, nodeEvents, logs, metrics] = await Promise.all([
+    soft('pod events', () => reader.eventsFor(ns, 'Pod', name, pod.metadata?.uid), [] as KEvent[]),
+    nodeName ? soft(`node ${nodeName}`, () => reader.getNode(nodeName), undefined) : undefined,
+    nodeName ? soft(`node ${nodeName} events`, () => reader.nodeEvents(nodeName), [] as KEvent[]) : [],
+    Promise.all(containers.map(readLogs)),
+    soft('pod metrics', () => reader.podMetrics(ns, name), undefined),
+    ownerChain(),
+  ]);
+
+  return {
+    now: o.now().toISOString(),
+    pod,
+    events,
+    node,
+    nodeEvents,
+    owners,
+    logs,
+    metrics,
+    gaps,
+  };
+}

@@ -1,0 +1,84 @@
+import type { Finding } from '../../contracts/finding.js';
+import type { KEvent } from '../types.js';
+import { finding, type RuleContext } from './context.js';
+import { formatEvent, oneLine, sortEventsNewestFirst } from './util.js';
+
+function ownerEvents(ctx: RuleContext, reasons: readonly string[], message?: RegExp): KEvent[] {
+  return sortEventsNewestFirst(ctx.g.owners.events).filter(
+    (e) => reasons.includes(e.reason ?? '') && (!message || message.test(e.message ?? '')),
+  );
+}
+
+const BLOCKED = /exceeded quota|admission webhook|is forbidden|denied the request/i;
+
+/** A Deployment whose rollout is stuck, or whose ReplicaSet cannot create pods (quota, webhook). */
+export function rolloutStuckRule(ctx: RuleContext): Finding[] {
+  const d = ctx.g.owners.deployment;
+  const conds = d?.status?.conditions ?? [];
+  const deadline = conds.find((c) => c.type === 'Progressing' && c.status === 'False');
+  const failure = conds.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  const created = ownerEvents(ctx, ['FailedCreate'], BLOCKED);
+  if (!deadline && !failure && created.length === 0) return [];
+  const name = d?.metadata?.name ?? ctx.g.owners.replicaSet?.metadata?.name ?? '?';
+  const kind = d ? 'deploy' : 'rs';
+  const ev: string[] = [];
+  if (deadline) ev.push(`deployment ${name} condition Progressing=False reason=${deadline.reason ?? ''}: ${oneLine(deadline.message)}`);
+  if (failure) ev.push(`deployment ${name} condition ReplicaFailure=True reason=${failure.reason ?? ''}: ${oneLine(failure.message)}`);
+  if (d?.status) {
+    const s = d.status;
+    ev.push(
+      `deployment ${name}: replicas=${s.replicas ?? 0} updated=${s.updatedReplicas ?? 0} ready=${s.readyReplicas ?? 0} available=${s.availableReplicas ?? 0} unavailable=${s.unavailableReplicas ?? 0}`,
+    );
+  }
+  ev.push(...created.slice(0, 2).map((e) => `${e.involvedObject?.kind ?? ''} ${e.involvedObject?.name ?? ''}: ${formatEvent(e, ctx.now)}`));
+  const text = [failure?.message, ...created.map((e) => e.message)].join('\n');
+  const quota = /exceeded quota: ([^,\s]+)/.exec(text)?.[1];
+  const webhook = /admission webhook "([^"]+)"/.exec(text)?.[1];
+  const newRs = /ReplicaSet "([^"]+)"/.exec(deadline?.message ?? '')?.[1];
+  const why = quota
+    ? `new pods exceed ResourceQuota \`${quota}\``
+    : webhook
+      ? `admission webhook \`${webhook}\` denies new pods`
+      : deadline?.reason === 'ProgressDeadlineExceeded'
+        ? 'new pods did not become available within progressDeadlineSeconds'
+        : (failure?.reason ?? 'pods cannot be created');
+  const next = [`kubectl rollout status ${kind}/${name} -n ${ctx.ns} --timeout=10s`];
+  if (newRs) next.push(`kubectl describe rs ${newRs} -n ${ctx.ns}`);
+  if (quota) next.push(`kubectl describe resourcequota ${quota} -n ${ctx.ns}  # free quota, or lower the new pods' requests/limits`);
+  if (webhook) next.push(`The webhook \`${webhook}\` says why in the message above: fix the pod template, or the policy`);
+  if (d) next.push(`kubectl rollout undo deploy/${name} -n ${ctx.ns}  # if the new version must be backed out`);
+  return [finding('rollout-stuck', 'critical', `Rollout of \`${kind}/${name}\` is stuck: ${why}`, ev, next)];
+}
+
+/** A Job that failed (backoff limit, deadline, pod failure policy). */
+export function jobFailedRule(ctx: RuleContext): Finding[] {
+  const job = ctx.g.owners.job;
+  const cond = job?.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+  if (!job || !cond) return [];
+  const name = job.metadata?.name ?? '?';
+  const ev = [
+    `job ${name} condition Failed=True reason=${cond.reason ?? ''}: ${oneLine(cond.message)}`,
+    `job ${name}: spec.backoffLimit=${job.spec?.backoffLimit ?? 6} status.failed=${job.status?.failed ?? 0} status.succeeded=${job.status?.succeeded ?? 0}`,
+  ];
+  if (job.spec?.activeDeadlineSeconds !== undefined) ev.push(`job ${name}: spec.activeDeadlineSeconds=${job.spec.activeDeadlineSeconds}`);
+  ev.push(...ownerEvents(ctx, ['BackoffLimitExceeded', 'DeadlineExceeded']).slice(0, 1).map((e) => formatEvent(e, ctx.now)));
+  const why =
+    cond.reason === 'BackoffLimitExceeded'
+      ? `its pods failed ${job.status?.failed ?? '?'} times (backoffLimit ${job.spec?.backoffLimit ?? 6})`
+      : cond.reason === 'DeadlineExceeded'
+        ? `it ran longer than activeDeadlineSeconds (${job.spec?.activeDeadlineSeconds ?? '?'}s)`
+        : (cond.reason ?? 'failed');
+  return [
+    finding(
+      'job-failed',
+      'critical',
+      `Job \`${name}\` failed (${cond.reason ?? 'Failed'}): ${why}`,
+      ev,
+      [
+        `kubectl logs -n ${ctx.ns} ${ctx.name} --all-containers  # the failing pod's output`,
+        `kubectl get pods -n ${ctx.ns} -l batch.kubernetes.io/job-name=${name}`,
+        `Fix the cause, then re-run: kubectl delete job ${name} -n ${ctx.ns} and re-apply it (a failed Job is not retried)`,
+      ],
+    ),
+  ];
+}

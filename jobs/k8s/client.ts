@@ -1,0 +1,194 @@
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+} from '@kubernetes/client-node';
+import type {
+  DaemonSet,
+  Deployment,
+  Job,
+  KEvent,
+  Node,
+  Pod,
+  PodUsage,
+  ReplicaSet,
+  StatefulSet,
+  Wire,
+} from '../diagnose/types.js';
+import { KubeApiError, toKubeApiError } from './errors.js';
+
+export interface LogOptions {
+  previous: boolean;
+  tailLines: number;
+  limitBytes: number;
+}
+
+/**
+ * The reads diagnose needs, and nothing else. The gatherer depends on this
+ * interface; `createKubeReader` implements it with @kubernetes/client-node.
+ * Every list is namespaced or carries a selector: no unbounded cluster-wide list.
+ */
+export interface KubeReader {
+  getPod(namespace: string, name: string): Promise<Pod>;
+  /** Pods with this exact name in any namespace (field selector metadata.name). */
+  findPodsByName(name: string): Promise<Pod[]>;
+  listPods(namespace: string, labelSelector: string): Promise<Pod[]>;
+  /** Events about one object (field selector on involvedObject name, kind and uid). */
+  eventsFor(namespace: string, kind: string, name: string, uid?: string): Promise<KEvent[]>;
+  /** Events about a node, wherever they were recorded. */
+  nodeEvents(node: string): Promise<KEvent[]>;
+  getNode(name: string): Promise<Node>;
+  getReplicaSet(namespace: string, name: string): Promise<ReplicaSet>;
+  getDeployment(namespace: string, name: string): Promise<Deployment>;
+  getStatefulSet(namespace: string, name: string): Promise<StatefulSet>;
+  getDaemonSet(namespace: string, name: string): Promise<DaemonSet>;
+  getJob(namespace: string, name: string): Promise<Job>;
+  podLog(namespace: string, pod: string, container: string, opts: LogOptions): Promise<string>;
+  /** metrics.k8s.io usage; undefined when the API is not served or has no sample yet. */
+  podMetrics(namespace: string, name: string): Promise<PodUsage | undefined>;
+  /** API requests made so far by this reader. */
+  requestCount(): number;
+}
+
+/** Dates back to the RFC 3339 strings the server sent (see Wire). */
+function toWire<T>(obj: T): Wire<T> {
+  return JSON.parse(JSON.stringify(obj)) as Wire<T>;
+}
+
+function sel(fields: Record<string, string | undefined>): string {
+  return Object.entries(fields)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** Loads a kubeconfig: the given path, else in-cluster, else the default (~/.kube/config, $KUBECONFIG). */
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) throw new Error('no cluster in kubeconfig: set KUBECONFIG or run in a cluster');
+  return kc;
+}
+
+interface PodMetricsObject {
+  window?: string;
+  containers?: { name?: string; usage?: { cpu?: string; memory?: string } }[];
+}
+
+/** KubeReader over @kubernetes/client-node, with a timeout per request. */
+export function createKubeReader(kc: KubeConfig, opts: { timeoutMs: number }): KubeReader {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const batch = kc.makeApiClient(BatchV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  let requests = 0;
+
+  async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    requests++;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new KubeApiError(0, 'Timeout', `no answer within ${opts.timeoutMs} ms`, operation)),
+        opts.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([fn(), timeout]);
+    } catch (e) {
+      throw toKubeApiError(e, operation);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    async getPod(namespace, name) {
+      return toWire(await call('get pods', () => core.readNamespacedPod({ namespace, name })));
+    },
+    async findPodsByName(name) {
+      const list = await call('list pods', () =>
+        core.listPodForAllNamespaces({ fieldSelector: sel({ 'metadata.name': name }), limit: 50 }),
+      );
+      return toWire(list.items);
+    },
+    async listPods(namespace, labelSelector) {
+      const list = await call('list pods', () => core.listNamespacedPod({ namespace, labelSelector, limit: 200 }));
+      return toWire(list.items);
+    },
+    async eventsFor(namespace, kind, name, uid) {
+      const fieldSelector = sel({
+        'involvedObject.kind': kind,
+        'involvedObject.name': name,
+        'involvedObject.namespace': namespace,
+        'involvedObject.uid': uid,
+      });
+      const list = await call('list events', () => core.listNamespacedEvent({ namespace, fieldSelector, limit: 200 }));
+      return toWire(list.items);
+    },
+    async nodeEvents(node) {
+      const fieldSelector = sel({ 'involvedObject.kind': 'Node', 'involvedObject.name': node });
+      const list = await call('list events', () => core.listEventForAllNamespaces({ fieldSelector, limit: 100 }));
+      return toWire(list.items);
+    },
+    async getNode(name) {
+      return toWire(await call('get nodes', () => core.readNode({ name })));
+    },
+    async getReplicaSet(namespace, name) {
+      return toWire(await call('get replicasets', () => apps.readNamespacedReplicaSet({ namespace, name })));
+    },
+    async getDeployment(namespace, name) {
+      return toWire(await call('get deployments', () => apps.readNamespacedDeployment({ namespace, name })));
+    },
+    async getStatefulSet(namespace, name) {
+      return toWire(await call('get statefulsets', () => apps.readNamespacedStatefulSet({ namespace, name })));
+    },
+    async getDaemonSet(namespace, name) {
+      return toWire(await call('get daemonsets', () => apps.readNamespacedDaemonSet({ namespace, name })));
+    },
+    async getJob(namespace, name) {
+      return toWire(await call('get jobs', () => batch.readNamespacedJob({ namespace, name })));
+    },
+    async podLog(namespace, pod, container, o) {
+      return call('get pods/log', () =>
+        core.readNamespacedPodLog({
+          namespace,
+          name: pod,
+          container,
+          previous: o.previous,
+          tailLines: o.tailLines,
+          limitBytes: o.limitBytes,
+        }),
+      );
+    },
+    async podMetrics(namespace, name) {
+      try {
+        const m = (await call('get pods.metrics.k8s.io', () =>
+          custom.getNamespacedCustomObject({
+            group: 'metrics.k8s.io',
+            version: 'v1beta1',
+            namespace,
+            plural: 'pods',
+            name,
+          }),
+        )) as PodMetricsObject;
+        return {
+          window: m.window,
+          containers: (m.containers ?? []).map((c) => ({
+            name: c.name ?? '',
+            cpu: c.usage?.cpu ?? '0',
+            memory: c.usage?.memory ?? '0',
+          })),
+        };
+      } catch (e) {
+        // No metrics-server, or no sample for this pod yet: absent is not an error.
+        if (e instanceof KubeApiError && (e.status === 404 || e.status === 503)) return undefined;
+        throw e;
+      }
+    },
+    requestCount: () => requests,
+  };
+}

@@ -1,0 +1,38 @@
+import { loadWorkerConfig } from './config.js';
+import { createKubeReader, loadKubeConfig } from './k8s/client.js';
+import { createLogger } from './log.js';
+import { startWorker } from './worker.js';
+
+/** Worker process: holds this cluster's credentials, no Slack credentials. */
+async function main(): Promise<void> {
+  let cfg: ReturnType<typeof loadWorkerConfig>;
+  try {
+    cfg = loadWorkerConfig();
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(cfg.LOG_LEVEL);
+  const kc = loadKubeConfig(cfg.KUBECONFIG);
+  const worker = startWorker({
+    cluster: cfg.CLUSTER,
+    redisUrl: cfg.REDIS_URL,
+    reader: () => createKubeReader(kc, { timeoutMs: cfg.API_TIMEOUT_MS }),
+    logger,
+    concurrency: cfg.WORKER_CONCURRENCY,
+    jobTimeoutMs: cfg.JOB_TIMEOUT_MS,
+    logTailLines: cfg.LOG_TAIL_LINES,
+    logLimitBytes: cfg.LOG_LIMIT_BYTES,
+    lockMs: cfg.WORKER_LOCK_MS,
+  });
+  logger.info({ cluster: cfg.CLUSTER, server: kc.getCurrentCluster()?.server, concurrency: cfg.WORKER_CONCURRENCY }, 'worker started');
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'worker stopping: finishing running jobs');
+    await worker.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+void main();

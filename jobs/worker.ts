@@ -1,0 +1,117 @@
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  asCodedError,
+  CodedError,
+  DIAGNOSE_JOB,
+  type DiagnoseResult,
+  DiagnosePayloadSchema,
+  encodeFailure,
+  QUEUE_PREFIX,
+  queueName,
+} from './contracts/index.js';
+import { diagnose } from './diagnose/diagnose.js';
+import type { KubeReader } from './k8s/client.js';
+import type { Logger } from './log.js';
+
+export interface WorkerDeps {
+  cluster: string;
+  redisUrl: string;
+  /** A fresh reader per job, so request counts and timeouts are per job. */
+  reader: () => KubeReader;
+  logger: Logger;
+  concurrency: number;
+  jobTimeoutMs: number;
+  logTailLines: number;
+  logLimitBytes: number;
+  /** Lock on a running job; a killed worker's job is taken over within about this long. Default 30000. */
+  lockMs?: number;
+  now?: () => Date;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new CodedError('timeout', `Diagnose did not finish within ${Math.round(ms / 1000)} s.`, [
+            'The API server may be slow; poddebug retries automatically.',
+          ]),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The processor: validates the payload read back from Redis, runs diagnose,
+ * and fails the job with an encoded UserFacingError. Bad input and refusals
+ * are unrecoverable (no retry); unreachable, 5xx and timeouts retry with backoff.
+ */
+export function makeProcessor(deps: Omit<WorkerDeps, 'redisUrl' | 'concurrency'>) {
+  return async (job: Job): Promise<DiagnoseResult> => {
+    const log = deps.logger.child({ jobId: job.id, cluster: deps.cluster, attempt: job.attemptsMade + 1 });
+    try {
+      if (job.name !== DIAGNOSE_JOB) {
+        throw new CodedError('invalid_args', `This worker does not run \`${job.name}\` jobs.`);
+      }
+      const parsed = DiagnosePayloadSchema.safeParse(job.data);
+      if (!parsed.success) {
+        throw new CodedError('invalid_args', 'The job payload is not valid; it was refused.', [
+          'Run the command again from Slack.',
+        ]);
+      }
+      if (parsed.data.cluster !== deps.cluster) {
+        throw new CodedError('unknown_cluster', `Job for cluster \`${parsed.data.cluster}\` reached the worker of \`${deps.cluster}\`.`);
+      }
+      const p = parsed.data;
+      log.info({ target: p.target, requester: p.requester.userId }, 'diagnose started');
+      const result = await withTimeout(
+        diagnose(p.target, {
+          reader: deps.reader(),
+          cluster: deps.cluster,
+          now: deps.now ?? (() => new Date()),
+          logTailLines: deps.logTailLines,
+          logLimitBytes: deps.logLimitBytes,
+          progress: (pr) => job.updateProgress(pr),
+        }),
+        deps.jobTimeoutMs,
+      );
+      log.info(
+        {
+          outcome: result.outcome,
+          findings: result.outcome === 'diagnosed' ? result.findings.map((f) => f.id) : undefined,
+        },
+        'diagnose finished',
+      );
+      return result;
+    } catch (e) {
+      const coded = asCodedError(e);
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      log.warn({ code: coded.code, err: coded.cause ?? coded, lastAttempt }, 'diagnose failed');
+      if (coded.retryable && !lastAttempt) throw new Error(encodeFailure(coded));
+      throw new UnrecoverableError(encodeFailure(coded));
+    }
+  };
+}
+
+/** Starts a BullMQ worker on this cluster's queue. */
+export function startWorker(deps: WorkerDeps): Worker {
+  const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  const worker = new Worker(queueName(deps.cluster), makeProcessor(deps), {
+    connection,
+    prefix: QUEUE_PREFIX,
+    concurrency: deps.concurrency,
+    // A killed worker's job is picked up again once its lock expires (stalled-job check).
+    lockDuration: deps.lockMs ?? 30_000,
+    stalledInterval: deps.lockMs ?? 30_000,
+    maxStalledCount: 1,
+  });
+  worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));
+  worker.on('closed', () => {
+    connection.disconnect();
+  });
+  return worker;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// The credentials split in code: bot/ may import only jobs/contracts/ from jobs/,
+// and jobs/ never imports bot/. Exits 1 naming each offending import.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const files = (dir) =>
+  readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+const importRe = /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const bad = [];
+for (const [side, rule] of [
+  ['bot', (t) => t.startsWith('jobs/') && !t.startsWith('jobs/contracts/')],
+  ['jobs', (t) => t.startsWith('bot/')],
+]) {
+  for (const f of files(join(root, side))) {
+    for (const m of readFileSync(f, 'utf8').matchAll(importRe)) {
+      const spec = m[1] ?? m[2];
+      if (!spec.startsWith('.')) continue;
+      const target = relative(root, resolve(dirname(f), spec));
+      if (rule(target)) bad.push(`${relative(root, f)} imports ${spec}`);
+    }
+  }
+}
+if (bad.length) {
+  console.error(`boundary check failed (bot/ may import only jobs/contracts/; jobs/ never bot/):\n  ${bad.join('\n  ')}`);
+  process.exit(1);
+}
+console.log('boundary check: ok');

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Job } from 'bullmq';
+import { type DiagnoseResult, jobIdFor } from '../../jobs/contracts/index.js';
+import { listScenarios } from '../support/scenarios.js';
+import { sendSlashCommand } from '../support/slack/index.js';
+import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
+
+/**
+ * The whole path, for every scenario fixture: a signed slash command reaches
+ * the bot's HTTP receiver, is acked within Slack's 3 s, goes through Redis to
+ * the worker, which reads the API simulator; the findings land in the thread
+ * of the status message in the Web API double, and the status message ends
+ * in its final state.
+ */
+const scenarios = listScenarios();
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** Every text a person sees in a message: the fallback and each text of its blocks. */
+function visibleText(m: { text?: string; blocks?: unknown[] }): string {
+  const out: string[] = [m.text ?? ''];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'text' && typeof x === 'string') out.push(x);
+        else walk(x);
+      }
+    }
+  };
+  walk(m.blocks ?? []);
+  return out.join('\n');
+}
+
+const mrkdwn = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+async function runCommand(text: string, channelId: string, userId = 'U0ONCALL1') {
+  const triggerId = `${Date.now()}.${randomUUID()}`;
+  const res = await sendSlashCommand(stack.eventsUrl, SIGNING_SECRET, {
+    text,
+    channelId,
+    userId,
+    teamId: 'T0TEAM001',
+    triggerId,
+    responseUrl: stack.slack.responseUrl(),
+  });
+  const jobId = jobIdFor({ teamId: 'T0TEAM001', channelId, userId, triggerId });
+  return { res, jobId };
+}
+
+describe('diagnose end to end (slash command → Redis → worker → simulator → thread)', () => {
+  it('has a scenario for every rule id the issue lists', () => {
+    const ids = new Set(scenarios.flatMap((s) => s.expect.findings.map((f) => f.id)));
+    for (const id of [
+      'crash-loop', 'app-error', 'exits-zero-restart-always', 'oom-killed', 'killed-not-oom', 'exit-code',
+      'command-not-found', 'image-pull', 'invalid-image', 'container-config-error', 'create-container-error',
+      'unschedulable', 'scheduling-gated', 'failed-mount', 'sandbox-error', 'readiness-failing', 'liveness-failing',
+      'init-container-failing', 'evicted', 'disrupted', 'deadline-exceeded', 'stuck-terminating', 'node-not-ready',
+      'node-pressure', 'high-restarts', 'rollout-stuck', 'job-failed', 'healthy',
+    ]) {
+      expect([id, ids.has(id)]).toEqual([id, true]);
+    }
+  });
+
+  it.each(scenarios.map((s, i) => [s.name, s, i] as const))('%s', async (_name, s, i) => {
+    const channel = `C0SCEN${String(i).padStart(3, '0')}`;
+    const target = s.expect.target ?? s.expect.pod;
+    const { res, jobId } = await runCommand(`diagnose ${target} -n ${s.namespace}`, channel);
+    expect(res.status).toBe(200);
+    expect(res.elapsedMs).toBeLessThan(3000);
+
+    // the visible status message, then its final state
+    const status = await stack.slack.waitFor(
+      () => stack.slack.messages(channel).find((m) => !m.thread_ts && /done|failed/i.test(m.text ?? '')),
+      20_000,
+    );
+    expect(status.text).toMatch(/done/i);
+    expect(status.text).toContain(s.namespace);
+
+    // the result the worker stored, by id, severity and key evidence
+    const job = await Job.fromId(stack.queue(), jobId);
+    const result = job?.returnvalue as DiagnoseResult;
+    expect(result.outcome).toBe('diagnosed');
+    if (result.outcome !== 'diagnosed') return;
+    expect(result.target).toEqual({ kind: 'Pod', namespace: s.namespace, name: s.expect.pod });
+    for (const want of s.expect.findings) {
+      const got = result.findings.find((f) => f.id === want.id);
+      expect([want.id, got?.severity]).toEqual([want.id, want.severity]);
+      for (const ev of want.evidence ?? []) {
+        expect([want.id, got?.evidence.some((line) => line.includes(ev))]).toEqual([want.id, true]);
+      }
+    }
+    for (const id of s.expect.absent ?? []) {
+      expect(result.findings.map((f) => f.id)).not.toContain(id);
+    }
+
+    // … and what a person reads in the thread: exactly one reply with every finding's title
+    const replies = stack.slack.thread(channel, status.ts);
+    expect(replies).toHaveLength(1);
+    const shown = visibleText(replies[0]!);
+    for (const want of s.expect.findings) {
+      const f = result.findings.find((x) => x.id === want.id)!;
+      expect(shown).toContain(mrkdwn(f.title));
+    }
+  });
+});

@@ -1,0 +1,228 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Job } from 'bullmq';
+import { jobIdFor } from '../../jobs/contracts/index.js';
+import { haveRedisServer, PrivateRedis } from '../support/redis-server.js';
+import { listScenarios } from '../support/scenarios.js';
+import { sendSlashCommand } from '../support/slack/index.js';
+import { REDIS_URL, SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
+
+/**
+ * Faults lose no request and leave nothing stuck: every command ends with a
+ * final status message and exactly one reply in its thread that says what
+ * happened and what to do.
+ */
+const healthy = listScenarios().find((s) => s.name === 'healthy')!;
+const POD = healthy.expect.pod;
+const NS = healthy.namespace;
+let channelSeq = 0;
+
+async function command(stack: Stack, text: string) {
+  const channel = `C0FAULT${String(++channelSeq).padStart(3, '0')}`;
+  const triggerId = randomUUID();
+  const res = await sendSlashCommand(stack.eventsUrl, SIGNING_SECRET, {
+    text,
+    channelId: channel,
+    userId: 'U0ONCALL1',
+    teamId: 'T0TEAM001',
+    triggerId,
+    responseUrl: stack.slack.responseUrl(),
+  });
+  return { res, channel, jobId: jobIdFor({ teamId: 'T0TEAM001', channelId: channel, userId: 'U0ONCALL1', triggerId }) };
+}
+
+/** Waits for the status message to reach its final state; returns it and its thread. */
+async function settled(stack: Stack, channel: string, timeoutMs = 25_000) {
+  const status = await stack.slack.waitFor(
+    () => stack.slack.messages(channel).find((m) => !m.thread_ts && /\b(done|failed)\b/i.test(m.text ?? '')),
+    timeoutMs,
+  );
+  return { status, replies: stack.slack.thread(channel, status.ts) };
+}
+
+const text = (m: { text?: string; blocks?: unknown[] }) => `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`;
+
+describe('faults on the cluster side', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+  afterEach(() => {
+    stack.sim.setLatency(0);
+  });
+
+  it('API server unreachable for a moment: retried, then the findings are posted', async () => {
+    const undo = stack.sim.fail({ path: /./, status: 'reset', times: 1 });
+    const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
+    const { status, replies } = await settled(stack, channel);
+    undo();
+    expect(status.text).toMatch(/done/i);
+    expect(replies).toHaveLength(1);
+    expect(text(replies[0]!)).toMatch(/healthy/i);
+    const job = await Job.fromId(stack.queue(), jobId);
+    expect(job?.attemptsMade).toBeGreaterThanOrEqual(1);
+  });
+
+  it('API server down for good: fails after the retries, says so and what to do', async () => {
+    const undo = stack.sim.fail({ path: /./, status: 'reset' });
+    const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
+    const { status, replies } = await settled(stack, channel, 30_000);
+    undo();
+    expect(status.text).toMatch(/failed/i);
+    expect(replies).toHaveLength(1);
+    expect(text(replies[0]!)).toMatch(/could not reach the API server/i);
+    const job = await Job.fromId(stack.queue(), jobId);
+    expect(job?.attemptsMade).toBe(3);
+  });
+
+  it('API answers 500: retried, then reported with the status code', async () => {
+    const undo = stack.sim.fail({ path: new RegExp(`/namespaces/${NS}/pods/${POD}$`), status: 500 });
+    const { channel } = await command(stack, `diagnose ${POD} -n ${NS}`);
+    const { status, replies } = await settled(stack, channel, 30_000);
+    undo();
+    expect(status.text).toMatch(/failed/i);
+    expect(text(replies[0]!)).toMatch(/500/);
+  });
+
+  it('API answers 403: fails at once, naming the verb and resource to grant', async () => {
+    stack.sim.resetStats();
+    const undo = stack.sim.fail({ path: new RegExp(`/namespaces/${NS}/pods/${POD}$`), status: 403 });
+    const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
+    const { status, replies } = await settled(stack, channel);
+    undo();
+    expect(status.text).toMatch(/failed/i);
+    const shown = text(replies[0]!);
+    expect(shown).toMatch(/get/);
+    expect(shown).toMatch(/pods/);
+    expect(shown).toMatch(/kubectl auth can-i get pods -n /);
+    const job = await Job.fromId(stack.queue(), jobId);
+    expect(job?.attemptsMade).toBe(1);
+    expect(stack.sim.stats().byRoute['GET /api/v1/namespaces/{ns}/pods/{name}']).toBe(1);
+  });
+
+  it('pod not found: says so in the thread, with how to find it', async () => {
+    const { channel } = await command(stack, `diagnose no-such-pod-x1 -n ${NS}`);
+    const { status, replies } = await settled(stack, channel);
+    expect(status.text).toMatch(/failed/i);
+    expect(text(replies[0]!)).toMatch(/no-such-pod-x1/);
+    expect(text(replies[0]!)).toMatch(/kubectl get pods -n/);
+  });
+
+  it('Slack answers 429: the bot waits Retry-After and nothing is lost', async () => {
+    stack.slack.rateLimit('chat.postMessage', 2, 1);
+    const t0 = Date.now();
+    const { channel } = await command(stack, `diagnose ${POD} -n ${NS}`);
+    const { status, replies } = await settled(stack, channel);
+    expect(status.text).toMatch(/done/i);
+    expect(replies).toHaveLength(1);
+    expect(stack.slack.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(2);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('bot restarted while the job runs: the result is still posted, once', async () => {
+    stack.sim.setLatency(700);
+    const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
+    await stack.slack.waitFor(() => stack.slack.messages(channel).find((m) => !m.thread_ts), 10_000);
+    await stack.bot.stop();
+    const job = await Job.fromId(stack.queue(), jobId);
+    for (let i = 0; i < 200 && !(await job!.isCompleted()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await job!.isCompleted()).toBe(true);
+    expect(stack.slack.thread(channel, stack.slack.messages(channel)[0]!.ts)).toHaveLength(0);
+    stack.sim.setLatency(0);
+    await stack.restartBot();
+    const { status, replies } = await settled(stack, channel);
+    expect(status.text).toMatch(/done/i);
+    // a few sweeps later, still exactly one reply
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(stack.slack.thread(channel, status.ts)).toHaveLength(1);
+    expect(replies).toHaveLength(1);
+  });
+});
+
+const describeRedis = haveRedisServer() ? describe : describe.skip;
+describeRedis('Redis down when a command arrives (private redis-server)', () => {
+  let redis: PrivateRedis;
+  let stack: Stack;
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    stack = await startStack({ redisUrl: redis.url });
+  });
+  afterAll(async () => {
+    await redis.start().catch(() => undefined);
+    await stack?.close();
+    await redis.stop();
+  });
+
+  it('tells the user at once, starts nothing, and serves again when Redis is back', async () => {
+    await redis.stop();
+    const down = await command(stack, `diagnose ${POD} -n ${NS}`);
+    expect(down.res.status).toBe(200);
+    expect(down.res.elapsedMs).toBeLessThan(3000);
+    const body = down.res.json as { response_type?: string; text?: string };
+    expect(body.response_type).toBe('ephemeral');
+    expect(body.text).toMatch(/Redis is not answering/);
+    expect(stack.slack.messages(down.channel)).toHaveLength(0);
+
+    await redis.start();
+    // the bot reconnects on its own: /readyz turns 200
+    for (let i = 0; i < 100; i++) {
+      const r = await fetch(`${stack.botUrl}/readyz`).catch(() => undefined);
+      if (r?.status === 200) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const up = await command(stack, `diagnose ${POD} -n ${NS}`);
+    expect((up.res.json as { text?: string } | undefined)?.text ?? '').not.toMatch(/Redis/);
+    const { status, replies } = await settled(stack, up.channel);
+    expect(status.text).toMatch(/done/i);
+    expect(replies).toHaveLength(1);
+  });
+});
+
+describe('a worker killed mid-job (SIGKILL)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ worker: false, lockMs: 1500 });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('another worker takes the job over and the result is posted once', async () => {
+    stack.sim.setLatency(2500);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/worker-main.ts'], {
+      env: {
+        ...process.env,
+        CLUSTER: stack.cluster,
+        REDIS_URL,
+        KUBECONFIG: stack.sim.kubeconfigPath,
+        WORKER_LOCK_MS: '1500',
+        LOG_LEVEL: 'silent',
+      },
+      stdio: 'ignore',
+    });
+    try {
+      const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
+      const q = stack.queue();
+      let state = '';
+      for (let i = 0; i < 150 && state !== 'active'; i++) {
+        state = (await (await Job.fromId(q, jobId))?.getState()) ?? '';
+        if (state !== 'active') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(state).toBe('active');
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      stack.sim.setLatency(0);
+      stack.startWorker();
+      const { status, replies } = await settled(stack, channel, 25_000);
+      expect(status.text).toMatch(/done/i);
+      expect(replies).toHaveLength(1);
+      await q.close();
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,574 @@
+/**
+ * The HTTP request handler: counts, delays, applies fault rules, then serves
+ * discovery, objects, lists, pods/log, create/update/patch/delete from the store.
+ */
+import { randomInt } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import type { FaultList, FaultRule } from './faults.js';
+import { decideLog } from './log-access.js';
+import { sliceLog } from './log-text.js';
+import { joinApiVersion, type ResourceInfo } from './resources.js';
+import { type ApiPath, parseApiPath, routeTemplate } from './router.js';
+import {
+  checkFieldsSupported,
+  matchesFields,
+  matchesLabels,
+  parseFieldSelector,
+  parseLabelSelector,
+  SelectorError,
+} from './selectors.js';
+import {
+  alreadyExists,
+  badRequest,
+  conflict,
+  failure,
+  forbidden,
+  internalError,
+  invalid,
+  methodNotAllowed,
+  notFound,
+  reasonFor,
+  type StatusBody,
+  type Target,
+  tooManyRequests,
+  unknownPath,
+} from './status.js';
+import { isKubeObject, type KubeObject, nowTimestamp, type ObjectStore } from './store.js';
+import { type IncludeObject, podTable, wantsTable } from './table.js';
+
+/** Mutable state the handler shares with the KubeSim facade. */
+export interface SimContext {
+  store: ObjectStore;
+  faults: FaultList;
+  user: string;
+  latencyMs: number;
+  stats: { total: number; byRoute: Record<string, number> };
+  /** host:port, for /api's serverAddressByClientCIDRs. */
+  serverAddress: string;
+}
+
+type Reply = { code: number; body: unknown; headers?: Record<string, string> };
+type ResourcePath = Extract<ApiPath, { type: 'resource' }>;
+
+const json = (code: number, body: unknown, headers?: Record<string, string>): Reply => ({
+  code,
+  body,
+  ...(headers ? { headers } : {}),
+});
+const status = (s: StatusBody, headers?: Record<string, string>): Reply => json(s.code, s, headers);
+
+function send(res: ServerResponse, reply: Reply): void {
+  const isText = Buffer.isBuffer(reply.body);
+  const payload = isText ? (reply.body as Buffer) : Buffer.from(JSON.stringify(reply.body));
+  res.writeHead(reply.code, {
+    'Content-Type': isText ? 'text/plain' : 'application/json',
+    'Content-Length': String(payload.length),
+    'Cache-Control': 'no-cache, private',
+    ...reply.headers,
+  });
+  res.end(payload);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The RBAC verb a request needs. */
+function verbOf(method: string, p: ApiPath, query: URLSearchParams): string {
+  const named = p.type === 'resource' && p.name !== undefined;
+  switch (method) {
+    case 'GET':
+      return named ? 'get' : query.get('watch') === 'true' ? 'watch' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return named ? 'delete' : 'deletecollection';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+function targetOf(p: ApiPath): Target {
+  if (p.type !== 'resource') return { group: '', resource: '' };
+  return {
+    group: p.group,
+    resource: p.subresource ? `${p.plural}/${p.subresource}` : p.plural,
+    ...(p.name !== undefined ? { name: p.name } : {}),
+    ...(p.namespace !== undefined ? { namespace: p.namespace } : {}),
+  };
+}
+
+/** The reply an injected fault produces (undefined for 'reset'). */
+function faultReply(
+  ctx: SimContext,
+  rule: FaultRule,
+  method: string,
+  p: ApiPath,
+  query: URLSearchParams,
+): Reply {
+  const t = targetOf(p);
+  const code = rule.status as number;
+  let s: StatusBody;
+  let headers: Record<string, string> | undefined;
+  switch (code) {
+    case 403:
+      s = forbidden(t, ctx.user, verbOf(method, p, query));
+      break;
+    case 404:
+      s = t.name ? notFound(t) : unknownPath();
+      break;
+    case 409:
+      s =
+        method === 'POST'
+          ? alreadyExists(t)
+          : conflict(
+              t,
+              'the object has been modified; please apply your changes to the latest version and try again',
+            );
+      break;
+    case 422: {
+      const kind =
+        p.type === 'resource' ? (ctx.store.lookup(p.group, p.version, p.plural)?.kind ?? p.plural) : '';
+      s = invalid(kind, t.name ?? '', [
+        { field: 'metadata.name', reason: 'FieldValueInvalid', message: rule.message ?? 'Invalid value' },
+      ]);
+      break;
+    }
+    case 429:
+      s = tooManyRequests(1);
+      headers = { 'Retry-After': '1' };
+      break;
+    case 500:
+      s = internalError(rule.message ?? 'injected failure');
+      break;
+    default:
+      s = failure(code, rule.message ?? reasonFor(code));
+  }
+  if (rule.message) s = { ...s, message: rule.message };
+  return status(s, headers);
+}
+
+/** Serves one request. Never throws: unexpected errors become a 500 Status. */
+export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const url = new URL(req.url ?? '/', 'http://kube-sim');
+  let p: ApiPath;
+  try {
+    p = parseApiPath(url.pathname);
+  } catch {
+    p = { type: 'unknown' };
+  }
+  const route = routeTemplate(method, p, url.pathname);
+  ctx.stats.total += 1;
+  ctx.stats.byRoute[route] = (ctx.stats.byRoute[route] ?? 0) + 1;
+  if (ctx.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.latencyMs));
+
+  const rule = ctx.faults.take(method, url.pathname, `${url.pathname}${url.search}`);
+  if (rule?.status === 'reset') {
+    req.socket.destroy();
+    return;
+  }
+  if (rule) {
+    send(res, faultReply(ctx, rule, method, p, url.searchParams));
+    return;
+  }
+  try {
+    const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req) : '';
+    send(res, route_(ctx, method, p, url.searchParams, req.headers, body));
+  } catch (err) {
+    send(res, status(internalError(err instanceof Error ? err.message : String(err))));
+  }
+}
+
+function route_(
+  ctx: SimContext,
+  method: string,
+  p: ApiPath,
+  query: URLSearchParams,
+  headers: IncomingMessage['headers'],
+  body: string,
+): Reply {
+  const { store } = ctx;
+  if (p.type !== 'resource' && method !== 'GET') return status(methodNotAllowed());
+  switch (p.type) {
+    case 'version':
+      return json(200, versionInfo());
+    case 'health':
+      return { code: 200, body: Buffer.from('ok') };
+    case 'api':
+      return json(200, apiVersions(ctx.serverAddress));
+    case 'apis':
+      return json(200, apiGroupList(store.groups()));
+    case 'group': {
+      const g = store.groups().find((x) => x.name === p.group);
+      return g ? json(200, apiGroup(g)) : status(unknownPath());
+    }
+    case 'resources': {
+      const rs = store.resourcesOf(p.group, p.version);
+      return rs.length > 0 ? json(200, apiResourceList(p.group, p.version, rs)) : status(unknownPath());
+    }
+    case 'resource':
+      return resource(ctx, method, p, query, headers, body);
+    default:
+      return status(unknownPath());
+  }
+}
+
+function resource(
+  ctx: SimContext,
+  method: string,
+  p: ResourcePath,
+  query: URLSearchParams,
+  headers: IncomingMessage['headers'],
+  body: string,
+): Reply {
+  const r = ctx.store.lookup(p.group, p.version, p.plural);
+  if (!r) return status(unknownPath());
+  // A namespace in the URL of a cluster-scoped resource, or a named namespaced object without one: no such path.
+  if (!r.namespaced && p.namespace !== undefined) return status(unknownPath());
+  if (r.namespaced && p.namespace === undefined && p.name !== undefined) return status(unknownPath());
+  const t = targetOf(p);
+  if (p.subresource !== undefined) {
+    if (r.group === '' && r.plural === 'pods' && p.subresource === 'log') {
+      return method === 'GET' ? podLog(ctx, r, p, query) : status(methodNotAllowed());
+    }
+    if (p.subresource === 'status' && method === 'GET') return getOne(ctx, r, p, headers, t);
+    return status(unknownPath());
+  }
+  if (p.name === undefined) {
+    if (method === 'GET') return list(ctx, r, p, query, headers);
+    if (method === 'POST' && r.verbs.includes('create')) return create(ctx, r, p, query, body);
+    return status(methodNotAllowed());
+  }
+  switch (method) {
+    case 'GET':
+      return getOne(ctx, r, p, headers, t);
+    case 'DELETE': {
+      if (!r.verbs.includes('delete')) return status(methodNotAllowed());
+      const gone = ctx.store.delete(r, p.namespace, p.name);
+      return gone ? json(200, gone) : status(notFound(t));
+    }
+    case 'PUT':
+      return r.verbs.includes('update') ? update(ctx, r, p, body, t) : status(methodNotAllowed());
+    case 'PATCH':
+      return r.verbs.includes('patch') ? patch(ctx, r, p, body, headers, t) : status(methodNotAllowed());
+    default:
+      return status(methodNotAllowed());
+  }
+}
+
+function getOne(
+  ctx: SimContext,
+  r: ResourceInfo,
+  p: ResourcePath,
+  headers: IncomingMessage['headers'],
+  t: Target,
+): Reply {
+  const o = ctx.store.get(r, p.namespace, p.name!);
+  if (!o) return status(notFound({ ...t, resource: r.plural }));
+  if (r.group === '' && r.plural === 'pods' && wantsTable(headers.accept)) {
+    return json(200, podTable([o], Date.now(), 'Metadata', { resourceVersion: o.metadata.resourceVersion }));
+  }
+  return json(200, o);
+}
+
+function stripTypeMeta(o: KubeObject): Record<string, unknown> {
+  const { apiVersion: _a, kind: _k, ...rest } = o;
+  return rest;
+}
+
+function list(
+  ctx: SimContext,
+  r: ResourceInfo,
+  p: ResourcePath,
+  query: URLSearchParams,
+  headers: IncomingMessage['headers'],
+): Reply {
+  if (query.get('watch') === 'true' || query.get('watch') === '1') {
+    return status(failure(405, 'kube-sim does not serve watch requests', 'MethodNotAllowed'));
+  }
+  let items = ctx.store.list(r, p.namespace);
+  try {
+    const fields = parseFieldSelector(query.get('fieldSelector') ?? '');
+    checkFieldsSupported(r.plural, r.group, fields);
+    const labels = parseLabelSelector(query.get('labelSelector') ?? '');
+    items = items.filter((o) => matchesFields(o, fields) && matchesLabels(o.metadata.labels, labels));
+  } catch (err) {
+    if (err instanceof SelectorError) return status(badRequest(err.message));
+    throw err;
+  }
+  const rv = ctx.store.currentResourceVersion();
+  const meta: Record<string, unknown> = { resourceVersion: rv };
+  const limit = Number.parseInt(query.get('limit') ?? '', 10);
+  const cont = query.get('continue');
+  let offset = 0;
+  if (cont) {
+    const parsed = Number.parseInt(Buffer.from(cont, 'base64url').toString('utf8'), 10);
+    if (!Number.isInteger(parsed) || parsed < 0) return status(badRequest('continue key is not valid'));
+    offset = parsed;
+  }
+  if (offset > 0 || (limit > 0 && items.length > limit)) {
+    const end = limit > 0 ? offset + limit : items.length;
+    if (end < items.length) {
+      meta.continue = Buffer.from(String(end)).toString('base64url');
+      meta.remainingItemCount = items.length - end;
+    }
+    items = items.slice(offset, end);
+  }
+  if (r.group === '' && r.plural === 'pods' && wantsTable(headers.accept)) {
+    const inc = query.get('includeObject');
+    const include: IncludeObject = inc === 'None' || inc === 'Object' ? inc : 'Metadata';
+    return json(200, podTable(items, Date.now(), include, meta));
+  }
+  return json(200, {
+    kind: r.listKind,
+    apiVersion: joinApiVersion(r.group, r.version),
+    metadata: meta,
+    items: items.map(stripTypeMeta),
+  });
+}
+
+function intParam(query: URLSearchParams, name: string): number | undefined | 'bad' {
+  const v = query.get(name);
+  if (v === null || v === '') return undefined;
+  return /^-?\d+$/.test(v) ? Number(v) : 'bad';
+}
+
+function podLog(ctx: SimContext, r: ResourceInfo, p: ResourcePath, query: URLSearchParams): Reply {
+  const name = p.name!;
+  const pod = ctx.store.get(r, p.namespace, name);
+  if (!pod)
+    return status(
+      notFound({ group: '', resource: 'pods', name, ...(p.namespace ? { namespace: p.namespace } : {}) }),
+    );
+  const tail = intParam(query, 'tailLines');
+  const limitBytes = intParam(query, 'limitBytes');
+  if (tail === 'bad' || limitBytes === 'bad')
+    return status(badRequest('tailLines and limitBytes must be integers'));
+  const causes: { field: string; reason: string; message: string }[] = [];
+  if (tail !== undefined && tail < 0)
+    causes.push({
+      field: 'tailLines',
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${tail}: must be greater than or equal to 0`,
+    });
+  if (limitBytes !== undefined && limitBytes < 1)
+    causes.push({
+      field: 'limitBytes',
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${limitBytes}: must be greater than 0`,
+    });
+  if (causes.length > 0) return status(invalid('PodLogOptions', name, causes));
+
+  const explicitPrevious = query.get('previous') === 'true' || query.get('previous') === '1';
+  const container = query.get('container') ?? undefined;
+  const d = decideLog(pod, container === '' ? undefined : container, explicitPrevious);
+  if (d.kind === 'error') return status(badRequest(d.message));
+  if (d.kind === 'empty') return { code: 200, body: Buffer.alloc(0) };
+  const ns = pod.metadata.namespace ?? '';
+  const prev = ctx.store.getLog(ns, name, d.container, true);
+  const cur = ctx.store.getLog(ns, name, d.container, false);
+  // A current-log request that lands on the last terminated instance (CrashLoopBackOff) reads that
+  // instance's log; fixtures may have written it as either file.
+  const text = explicitPrevious ? prev : d.instance === 'previous' ? (prev ?? cur) : cur;
+  return {
+    code: 200,
+    body: sliceLog(text ?? '', {
+      ...(tail !== undefined ? { tailLines: tail } : {}),
+      ...(limitBytes !== undefined ? { limitBytes } : {}),
+    }),
+  };
+}
+
+const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+type Parsed = { ok: true; value: Record<string, unknown> } | { ok: false; error: StatusBody };
+
+function parseObjectBody(body: string): Parsed {
+  try {
+    const v: unknown = JSON.parse(body);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      return { ok: true, value: v as Record<string, unknown> };
+  } catch {
+    // fall through
+  }
+  return { ok: false, error: badRequest('the object provided is unrecognized: expected a JSON object') };
+}
+
+function typeCheck(r: ResourceInfo, o: Record<string, unknown>): StatusBody | undefined {
+  const av = joinApiVersion(r.group, r.version);
+  if (o.kind !== undefined && o.kind !== r.kind)
+    return badRequest(
+      `${String(o.kind)} in version "${r.version}" cannot be handled as a ${r.kind}: the kind does not match`,
+    );
+  if (o.apiVersion !== undefined && o.apiVersion !== av)
+    return badRequest(
+      `the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${av})`,
+    );
+  return undefined;
+}
+
+function applyPodDefaults(o: KubeObject): void {
+  const spec = (o.spec ?? {}) as Record<string, unknown>;
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  o.spec = spec;
+  o.status ??= { phase: 'Pending', qosClass: 'BestEffort' };
+}
+
+function create(
+  ctx: SimContext,
+  r: ResourceInfo,
+  p: ResourcePath,
+  query: URLSearchParams,
+  body: string,
+): Reply {
+  const parsed = parseObjectBody(body);
+  if (!parsed.ok) return status(parsed.error);
+  const o = parsed.value;
+  const bad = typeCheck(r, o);
+  if (bad) return status(bad);
+  const md = (o.metadata ?? {}) as Record<string, unknown>;
+  if (r.namespaced && md.namespace !== undefined && md.namespace !== p.namespace)
+    return status(
+      badRequest('the namespace of the provided object does not match the namespace sent on the request'),
+    );
+  let name = typeof md.name === 'string' ? md.name : '';
+  if (name === '' && typeof md.generateName === 'string' && md.generateName !== '') {
+    name = md.generateName;
+    for (let i = 0; i < 5; i++) name += GENERATE_ALPHABET[randomInt(GENERATE_ALPHABET.length)];
+  }
+  const causes: { field: string; reason: string; message: string }[] = [];
+  if (name === '')
+    causes.push({
+      field: 'metadata.name',
+      reason: 'FieldValueRequired',
+      message: 'Required value: name or generateName is required',
+    });
+  if (r.group === '' && r.plural === 'pods') {
+    const containers = (o.spec as { containers?: unknown } | undefined)?.containers;
+    if (!Array.isArray(containers) || containers.length === 0)
+      causes.push({ field: 'spec.containers', reason: 'FieldValueRequired', message: 'Required value' });
+  }
+  if (causes.length > 0) return status(invalid(r.kind, name, causes));
+  const t: Target = {
+    group: r.group,
+    resource: r.plural,
+    name,
+    ...(p.namespace ? { namespace: p.namespace } : {}),
+  };
+  if (r.namespaced && !ctx.store.get(ctx.store.lookup('', 'v1', 'namespaces')!, undefined, p.namespace!))
+    return status(notFound({ group: '', resource: 'namespaces', name: p.namespace! }));
+  if (ctx.store.get(r, p.namespace, name)) return status(alreadyExists(t));
+  const { uid: _u, resourceVersion: _rv, creationTimestamp: _c, ...keep } = md;
+  const obj: KubeObject = {
+    ...o,
+    apiVersion: joinApiVersion(r.group, r.version),
+    kind: r.kind,
+    metadata: {
+      ...keep,
+      name,
+      ...(r.namespaced ? { namespace: p.namespace! } : {}),
+      creationTimestamp: nowTimestamp(),
+    },
+  };
+  if (r.group === '' && r.plural === 'pods') applyPodDefaults(obj);
+  if (query.get('dryRun') === 'All') return json(201, { ...obj, metadata: { ...obj.metadata, uid: '' } });
+  return json(201, ctx.store.put(obj));
+}
+
+function update(ctx: SimContext, r: ResourceInfo, p: ResourcePath, body: string, t: Target): Reply {
+  const existing = ctx.store.get(r, p.namespace, p.name!);
+  if (!existing) return status(notFound(t));
+  const parsed = parseObjectBody(body);
+  if (!parsed.ok) return status(parsed.error);
+  const o = parsed.value;
+  const bad = typeCheck(r, o);
+  if (bad) return status(bad);
+  const md = (o.metadata ?? {}) as Record<string, unknown>;
+  if (md.name !== undefined && md.name !== p.name)
+    return status(
+      badRequest(
+        `the name of the object (${String(md.name)}) does not match the name on the URL (${p.name})`,
+      ),
+    );
+  if (md.resourceVersion !== undefined && md.resourceVersion !== existing.metadata.resourceVersion)
+    return status(
+      conflict(
+        t,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      ),
+    );
+  return json(200, store(ctx, r, existing, { ...o, metadata: { ...md } }));
+}
+
+function store(
+  ctx: SimContext,
+  r: ResourceInfo,
+  existing: KubeObject,
+  next: Record<string, unknown>,
+): KubeObject {
+  const md = next.metadata as Record<string, unknown>;
+  const obj = {
+    ...next,
+    apiVersion: existing.apiVersion,
+    kind: existing.kind,
+    metadata: {
+      ...md,
+      name: existing.metadata.name,
+      ...(r.namespaced ? { namespace: existing.metadata.namespace } : {}),
+      uid: existing.metadata.uid,
+      creationTimestamp: existing.metadata.creationTimestamp,
+    },
+  };
+  if (!isKubeObject(obj)) throw new Error('update produced an invalid object');
+  return ctx.store.put(obj);
+}
+
+/** RFC 7386 JSON merge patch. */
+function mergePatch(target: unknown, patchDoc: unknown): unknown {
+  if (patchDoc === null || typeof patchDoc !== 'object' || Array.isArray(patchDoc)) return patchDoc;
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [k, v] of Object.entries(patchDoc)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+function patch(
+  ctx: SimContext,
+  r: ResourceInfo,
+  p: ResourcePath,
+  body: string,
+  headers: IncomingMessage['headers'],
+  t: Target,
+): Reply {
+  const type = (headers['content-type'] ?? '').split(';')[0]!.trim();
+  if (type !== 'application/merge-patch+json' && type !== 'application/strategic-merge-patch+json')
+    return status(
+      failure(
+        415,
+        `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json`,
+        'UnsupportedMediaType',
+      ),
+    );
+  const existing = ctx.store.get(r, p.namespace, p.name!);
+  if (!existing) return status(notFound(t));
+  const parsed = parseObjectBody(body);
+  if (!parsed.ok) return status(parsed.error);
+  const merged = mergePatch(existing, parsed.value) as Record<string, unknown>;
+  return json(200, store(ctx, r, existing, { ...merged, metadata: { ...(merged.metadata as object) } }));
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, type Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createBot, type Bot } from '../../bot/app.js';
+import { loadBotConfig } from '../../bot/config.js';
+import { createLogger as botLogger } from '../../bot/log.js';
+import { QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
+import { createKubeReader, loadKubeConfig } from '../../jobs/k8s/client.js';
+import { createLogger as workerLogger } from '../../jobs/log.js';
+import { startWorker } from '../../jobs/worker.js';
+import { type KubeSim, startKubeSim } from './kube-sim/index.js';
+import { removeRequestKeys } from './redis-server.js';
+import { type SlackDouble, startSlackDouble } from './slack/index.js';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const SIGNING_SECRET = 'test-signing-secret-8f2c1e';
+export const BOT_TOKEN = 'xoxb-test-token';
+
+export interface StackOptions {
+  fixtures?: string | string[];
+  rebaseTime?: string;
+  latencyMs?: number;
+  /** Start a worker (default true). */
+  worker?: boolean;
+  apiTimeoutMs?: number;
+  jobTimeoutMs?: number;
+  sweepMs?: number;
+  announceGraceMs?: number;
+  logLevel?: string;
+  /** Worker lock duration (ms): how soon a killed worker's job is taken over. */
+  lockMs?: number;
+  /** Redis to use (default REDIS_URL): fault tests pass a private one they can stop. */
+  redisUrl?: string;
+}
+
+/**
+ * The whole product on loopback: API simulator, Slack Web API double, the
+ * bot's HTTP receiver and a worker, on a cluster name of its own so its
+ * BullMQ queue and keys are this test's alone. `close()` removes them.
+ */
+export interface Stack {
+  cluster: string;
+  sim: KubeSim;
+  slack: SlackDouble;
+  bot: Bot;
+  botUrl: string;
+  eventsUrl: string;
+  worker?: Worker;
+  redis: Redis;
+  startWorker(): Worker;
+  restartBot(): Promise<void>;
+  queue(): Queue;
+  close(): Promise<void>;
+}
+
+export async function startStack(o: StackOptions = {}): Promise<Stack> {
+  const cluster = `t${randomUUID().slice(0, 8)}`;
+  const sim = await startKubeSim({
+    fixtures: o.fixtures ?? 'test/fixtures/scenarios',
+    rebaseTime: o.rebaseTime ?? '2026-11-20T10:00:00Z',
+    latencyMs: o.latencyMs,
+  });
+  const slack = await startSlackDouble({ botToken: BOT_TOKEN });
+  const redisUrl = o.redisUrl ?? REDIS_URL;
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  const level = o.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent';
+  const cfg = loadBotConfig({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    PORT: '0',
+    REDIS_URL: redisUrl,
+    CLUSTERS: cluster,
+    LOG_LEVEL: level,
+  });
+  const makeBot = () =>
+    createBot(cfg, botLogger(level), { sweepMs: o.sweepMs ?? 500, announceGraceMs: o.announceGraceMs ?? 2000 });
+  let bot = makeBot();
+  let port = await bot.start();
+  const kc = loadKubeConfig(sim.kubeconfigPath);
+  const workers: Worker[] = [];
+  const start = () => {
+    const w = startWorker({
+      cluster,
+      redisUrl,
+      reader: () => createKubeReader(kc, { timeoutMs: o.apiTimeoutMs ?? 5000 }),
+      logger: workerLogger(level),
+      concurrency: 4,
+      jobTimeoutMs: o.jobTimeoutMs ?? 20_000,
+      logTailLines: 200,
+      logLimitBytes: 65_536,
+      lockMs: o.lockMs,
+    });
+    workers.push(w);
+    return w;
+  };
+  const stack: Stack = {
+    cluster,
+    sim,
+    slack,
+    bot,
+    get botUrl() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get eventsUrl() {
+      return `http://127.0.0.1:${port}/slack/events`;
+    },
+    worker: o.worker === false ? undefined : start(),
+    redis,
+    startWorker: () => {
+      const w = start();
+      stack.worker = w;
+      return w;
+    },
+    async restartBot() {
+      await bot.stop();
+      bot = makeBot();
+      stack.bot = bot;
+      port = await bot.start();
+    },
+    queue: () => new Queue(queueName(cluster), { connection: redis, prefix: QUEUE_PREFIX }),
+    async close() {
+      await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+      await bot.stop();
+      const q = stack.queue();
+      await q.obliterate({ force: true }).catch(() => undefined);
+      await q.close();
+      await removeRequestKeys(redis, cluster).catch(() => undefined);
+      await sim.close();
+      await slack.close();
+      redis.disconnect();
+    },
+  };
+  return stack;
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadBotConfig } from '../../../bot/config.js';
+import { loadWorkerConfig } from '../../../jobs/config.js';
+
+describe('bot configuration', () => {
+  const base = { SLACK_BOT_TOKEN: 'xoxb-1-2-3', SLACK_SIGNING_SECRET: 'abcdefgh12345678' };
+  it('has documented defaults', () => {
+    const c = loadBotConfig(base);
+    expect(c.PORT).toBe(3000);
+    expect(c.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(c.CLUSTERS).toEqual(['default']);
+  });
+  it('splits CLUSTERS and keeps the first as the default', () => {
+    expect(loadBotConfig({ ...base, CLUSTERS: 'prod-eu, prod-us' }).CLUSTERS).toEqual(['prod-eu', 'prod-us']);
+  });
+  it('names every bad variable and never prints a secret', () => {
+    let msg = '';
+    try {
+      loadBotConfig({ SLACK_BOT_TOKEN: 'xoxp-user-token-secret', CLUSTERS: 'Prod EU', PORT: 'eighty' });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/SLACK_BOT_TOKEN/);
+    expect(msg).toMatch(/CLUSTERS/);
+    expect(msg).toMatch(/PORT/);
+    expect(msg).not.toContain('xoxp-user-token-secret');
+  });
+  it('needs a signing secret in HTTP mode', () => {
+    expect(() => loadBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET/);
+  });
+  it('accepts Socket Mode without a signing secret', () => {
+    expect(loadBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-2' }).SLACK_APP_TOKEN).toBe('xapp-1-2');
+  });
+});
+
+describe('worker configuration', () => {
+  it('requires a cluster name and range-checks numbers', () => {
+    expect(() => loadWorkerConfig({})).toThrow(/CLUSTER/);
+    expect(() => loadWorkerConfig({ CLUSTER: 'prod', WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/);
+    expect(loadWorkerConfig({ CLUSTER: 'prod' }).WORKER_CONCURRENCY).toBe(4);
+  });
+});

@@ -1,0 +1,1036 @@
+/**
+ * Checks on deploy/ (Slack app manifest, kustomize base and overlays, RBAC) and
+ * on the Dockerfile: what a reviewer of a deployment would look for, asserted.
+ *
+ * The overlays are rendered with `kubectl kustomize` (offline). Without kubectl
+ * those tests are skipped, and the same security checks still run on the raw
+ * YAML files of deploy/.
+ */
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+import { parse, parseAllDocuments } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const DEPLOY = join(ROOT, 'deploy');
+
+// ---------------------------------------------------------------------------
+// Types: the parts of Kubernetes objects these checks read.
+
+interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+}
+interface KObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+}
+interface KeyRef {
+  name: string;
+  key: string;
+  optional?: boolean;
+}
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef };
+}
+interface SecurityContext {
+  privileged?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  capabilities?: { drop?: string[]; add?: string[] };
+  seccompProfile?: { type: string };
+}
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
+interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  command?: string[];
+  env?: EnvVar[];
+  envFrom?: Array<{ secretRef?: { name: string }; configMapRef?: { name: string } }>;
+  securityContext?: SecurityContext;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  ports?: Array<{ name?: string; containerPort: number }>;
+}
+interface Volume {
+  name: string;
+  hostPath?: unknown;
+  secret?: { secretName: string };
+  projected?: { sources: Array<{ serviceAccountToken?: unknown; secret?: { name: string } }> };
+}
+interface PodSpec {
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  securityContext?: SecurityContext;
+  containers: Container[];
+  initContainers?: Container[];
+  volumes?: Volume[];
+}
+interface Deployment extends KObject {
+  spec: {
+    replicas?: number;
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  };
+}
+interface ServiceAccount extends KObject {
+  automountServiceAccountToken?: boolean;
+}
+interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+interface Role extends KObject {
+  rules: PolicyRule[];
+}
+interface Subject {
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+interface Binding extends KObject {
+  roleRef: { apiGroup: string; kind: 'Role' | 'ClusterRole'; name: string };
+  subjects?: Subject[];
+}
+interface NetworkPolicyPort {
+  protocol?: string;
+  port?: number | string;
+}
+interface NetworkPolicy extends KObject {
+  spec: {
+    podSelector: { matchLabels?: Record<string, string> };
+    policyTypes: string[];
+    ingress?: Array<{ ports?: NetworkPolicyPort[] }>;
+    egress?: Array<{
+      ports?: NetworkPolicyPort[];
+      to?: Array<{ ipBlock?: { cidr: string; except?: string[] } }>;
+    }>;
+  };
+}
+interface PodDisruptionBudget extends KObject {
+  spec: { minAvailable?: number; selector: { matchLabels: Record<string, string> } };
+}
+interface ConfigMap extends KObject {
+  data?: Record<string, string>;
+}
+interface Secret extends KObject {
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+
+// ---------------------------------------------------------------------------
+// Loading.
+
+function yamlFilesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const p = join(dir, entry);
+    if (statSync(p).isDirectory()) out.push(...yamlFilesUnder(p));
+    else if (/\.ya?ml$/.test(entry)) out.push(p);
+  }
+  return out.sort();
+}
+
+function parseDocs(text: string, source: string): unknown[] {
+  return parseAllDocuments(text).map((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${source}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    return doc.toJS();
+  });
+}
+
+function isKObject(v: unknown): v is KObject {
+  return typeof v === 'object' && v !== null && 'kind' in v && 'apiVersion' in v && 'metadata' in v;
+}
+
+function kubeObjects(docs: unknown[]): KObject[] {
+  return docs.filter(isKObject).filter((o) => !o.apiVersion.startsWith('kustomize.config.k8s.io/'));
+}
+
+/** Every Kubernetes object written in deploy/ (not rendered: patches not applied). */
+function rawObjects(): KObject[] {
+  return yamlFilesUnder(DEPLOY)
+    .filter((f) => !f.endsWith('slack-app-manifest.yaml'))
+    .flatMap((f) => kubeObjects(parseDocs(readFileSync(f, 'utf8'), f)));
+}
+
+function findKubectl(): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const p = join(dir, 'kubectl');
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+const KUBECTL = findKubectl();
+const describeWithKubectl = KUBECTL ? describe : describe.skip;
+const KUBECTL_NOTE = KUBECTL ? '' : ' (skipped: kubectl not found on PATH; it renders kustomize offline)';
+
+const rendered = new Map<string, KObject[]>();
+function render(overlay: string): KObject[] {
+  let objs = rendered.get(overlay);
+  if (!objs) {
+    const out = execFileSync(KUBECTL!, ['kustomize', join(DEPLOY, 'overlays', overlay)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    objs = kubeObjects(parseDocs(out, `kustomize ${overlay}`));
+    rendered.set(overlay, objs);
+  }
+  return objs;
+}
+
+// ---------------------------------------------------------------------------
+// Helpers over object lists.
+
+function ofKind<T extends KObject>(objs: KObject[], kind: string): T[] {
+  return objs.filter((o) => o.kind === kind) as T[];
+}
+
+function one<T extends KObject>(objs: KObject[], kind: string, name: string): T {
+  const found = ofKind<T>(objs, kind).filter((o) => o.metadata.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${kind}/${name}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** Generated ConfigMaps and Secrets carry a content hash suffix. */
+function baseName(o: KObject): string {
+  return o.kind === 'ConfigMap' || o.kind === 'Secret'
+    ? o.metadata.name.replace(/-[a-z0-9]{10}$/, '')
+    : o.metadata.name;
+}
+
+function inventory(objs: KObject[]): string[] {
+  return objs
+    .map((o) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${baseName(o)}`)
+    .sort();
+}
+
+function allContainers(spec: PodSpec): Container[] {
+  return [...(spec.initContainers ?? []), ...spec.containers];
+}
+
+function envNames(c: Container): string[] {
+  return (c.env ?? []).map((e) => e.name);
+}
+
+function secretNamesReferenced(spec: PodSpec): string[] {
+  const names = new Set<string>();
+  for (const c of allContainers(spec)) {
+    for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) names.add(e.valueFrom.secretKeyRef.name);
+    for (const e of c.envFrom ?? []) if (e.secretRef) names.add(e.secretRef.name);
+  }
+  for (const v of spec.volumes ?? []) {
+    if (v.secret) names.add(v.secret.secretName);
+    for (const s of v.projected?.sources ?? []) if (s.secret) names.add(s.secret.name);
+  }
+  return [...names].map((n) => n.replace(/-[a-z0-9]{10}$/, '')).sort();
+}
+
+const BOT_LABELS = { 'app.kubernetes.io/name': 'poddebug', 'app.kubernetes.io/component': 'bot' };
+const WORKER_LABELS = { 'app.kubernetes.io/name': 'poddebug', 'app.kubernetes.io/component': 'worker' };
+
+// ---------------------------------------------------------------------------
+// Security checks, applied to the raw files and to every rendered overlay.
+
+function checkPodHardening(d: Deployment): void {
+  const pod = d.spec.template.spec;
+  const where = `Deployment ${d.metadata.name}`;
+  expect({ where, hostNetwork: pod.hostNetwork ?? false }).toEqual({ where, hostNetwork: false });
+  expect({ where, hostPID: pod.hostPID ?? false, hostIPC: pod.hostIPC ?? false }).toEqual({
+    where,
+    hostPID: false,
+    hostIPC: false,
+  });
+  expect({ where, hostPath: (pod.volumes ?? []).filter((v) => v.hostPath).map((v) => v.name) }).toEqual({
+    where,
+    hostPath: [],
+  });
+  for (const c of allContainers(pod)) {
+    const sc = c.securityContext ?? {};
+    const podSc = pod.securityContext ?? {};
+    const id = `${where} container ${c.name}`;
+    expect({ id, privileged: sc.privileged ?? false }).toEqual({ id, privileged: false });
+    expect({ id, allowPrivilegeEscalation: sc.allowPrivilegeEscalation }).toEqual({
+      id,
+      allowPrivilegeEscalation: false,
+    });
+    expect({ id, readOnlyRootFilesystem: sc.readOnlyRootFilesystem }).toEqual({
+      id,
+      readOnlyRootFilesystem: true,
+    });
+    expect({ id, runAsNonRoot: sc.runAsNonRoot ?? podSc.runAsNonRoot }).toEqual({ id, runAsNonRoot: true });
+    const uid = sc.runAsUser ?? podSc.runAsUser;
+    expect({ id, uidIsRoot: uid === 0 }).toEqual({ id, uidIsRoot: false });
+    expect({ id, drop: sc.capabilities?.drop }).toEqual({ id, drop: ['ALL'] });
+    expect({ id, add: sc.capabilities?.add ?? [] }).toEqual({ id, add: [] });
+    expect({ id, seccomp: (sc.seccompProfile ?? podSc.seccompProfile)?.type }).toEqual({
+      id,
+      seccomp: 'RuntimeDefault',
+    });
+    expect({ id, memoryLimit: typeof c.resources?.limits?.memory }).toEqual({ id, memoryLimit: 'string' });
+    expect({ id, cpuRequest: typeof c.resources?.requests?.cpu }).toEqual({ id, cpuRequest: 'string' });
+  }
+}
+
+function checkBotHasNoClusterCredentials(objs: KObject[]): void {
+  const bot = one<Deployment>(objs, 'Deployment', 'poddebug-bot');
+  const pod = bot.spec.template.spec;
+  expect(pod.serviceAccountName).toBe('poddebug-bot');
+  expect(pod.automountServiceAccountToken).toBe(false);
+  expect(one<ServiceAccount>(objs, 'ServiceAccount', 'poddebug-bot').automountServiceAccountToken).toBe(
+    false,
+  );
+  // No token projected by hand, no kubeconfig in any form.
+  const projectedTokens = (pod.volumes ?? []).filter((v) =>
+    v.projected?.sources.some((s) => s.serviceAccountToken),
+  );
+  expect(projectedTokens).toEqual([]);
+  for (const c of allContainers(pod)) expect(envNames(c)).not.toContain('KUBECONFIG');
+  const botJson = JSON.stringify(bot);
+  expect(botJson.match(/kubeconfig/i)).toBeNull();
+  expect(botJson.match(/"serviceAccountToken"/)).toBeNull();
+  // Secrets: Slack's and Redis's only.
+  expect(secretNamesReferenced(pod)).toEqual(['poddebug-redis', 'poddebug-slack']);
+  // Nothing is bound to the bot's ServiceAccount.
+  const boundToBot = [
+    ...ofKind<Binding>(objs, 'RoleBinding'),
+    ...ofKind<Binding>(objs, 'ClusterRoleBinding'),
+  ].filter((b) => (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === 'poddebug-bot'));
+  expect(boundToBot).toEqual([]);
+}
+
+function checkWorkerHasNoSlackCredentials(objs: KObject[]): void {
+  const worker = one<Deployment>(objs, 'Deployment', 'poddebug-worker');
+  const pod = worker.spec.template.spec;
+  expect(pod.serviceAccountName).toBe('poddebug-worker');
+  expect(secretNamesReferenced(pod)).toEqual(['poddebug-redis']);
+  for (const c of allContainers(pod)) expect(envNames(c).filter((n) => n.startsWith('SLACK_'))).toEqual([]);
+  expect(JSON.stringify(worker).match(/poddebug-slack/)).toBeNull();
+}
+
+function workerRoles(objs: KObject[]): Role[] {
+  const bindings = [
+    ...ofKind<Binding>(objs, 'RoleBinding'),
+    ...ofKind<Binding>(objs, 'ClusterRoleBinding'),
+  ].filter((b) => (b.subjects ?? []).some((s) => s.name === 'poddebug-worker'));
+  return bindings.map((b) =>
+    b.roleRef.kind === 'ClusterRole'
+      ? one<Role>(objs, 'ClusterRole', b.roleRef.name)
+      : (ofKind<Role>(objs, 'Role').find(
+          (r) => r.metadata.name === b.roleRef.name && r.metadata.namespace === b.metadata.namespace,
+        ) ?? one<Role>(objs, 'Role', `${b.roleRef.name} (missing in ${b.metadata.namespace})`)),
+  );
+}
+
+function checkWorkerRbacReadOnly(objs: KObject[]): void {
+  const roles = workerRoles(objs);
+  expect(roles.length).toBeGreaterThan(0);
+  for (const role of roles) {
+    for (const rule of role.rules) {
+      const id = `${role.kind} ${role.metadata.namespace ?? ''}/${role.metadata.name}`;
+      expect({ id, extraVerbs: rule.verbs.filter((v) => v !== 'get' && v !== 'list') }).toEqual({
+        id,
+        extraVerbs: [],
+      });
+      expect({
+        id,
+        wildcards: [...(rule.apiGroups ?? []), ...(rule.resources ?? [])].filter((x) => x.includes('*')),
+      }).toEqual({
+        id,
+        wildcards: [],
+      });
+      const forbidden = (rule.resources ?? []).filter((r) =>
+        [
+          'secrets',
+          'pods/exec',
+          'pods/attach',
+          'pods/portforward',
+          'configmaps',
+          'serviceaccounts/token',
+        ].includes(r),
+      );
+      expect({ id, forbidden }).toEqual({ id, forbidden: [] });
+      expect({ id, nonResourceURLs: rule.nonResourceURLs ?? [] }).toEqual({ id, nonResourceURLs: [] });
+    }
+  }
+  // Every binding grants to the worker's ServiceAccount only (no groups, no users).
+  for (const b of [...ofKind<Binding>(objs, 'RoleBinding'), ...ofKind<Binding>(objs, 'ClusterRoleBinding')]) {
+    expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'poddebug-worker', namespace: 'poddebug' }]);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// RBAC evaluation: does the worker's ServiceAccount get to make this call?
+
+/** The worker's API calls (jobs/k8s/client.ts), each as RBAC sees it. */
+interface ApiCall {
+  call: string;
+  verb: 'get' | 'list';
+  group: string;
+  resource: string;
+  /** namespaced: in one namespace. cluster: a cluster-scoped resource or all namespaces. */
+  scope: 'namespaced' | 'cluster';
+}
+const WORKER_API_CALLS: ApiCall[] = [
+  { call: 'readNamespacedPod', verb: 'get', group: '', resource: 'pods', scope: 'namespaced' },
+  {
+    call: 'listNamespacedPod (labelSelector: owner siblings)',
+    verb: 'list',
+    group: '',
+    resource: 'pods',
+    scope: 'namespaced',
+  },
+  {
+    call: 'listPodForAllNamespaces (fieldSelector metadata.name)',
+    verb: 'list',
+    group: '',
+    resource: 'pods',
+    scope: 'cluster',
+  },
+  { call: 'readNamespacedPodLog', verb: 'get', group: '', resource: 'pods/log', scope: 'namespaced' },
+  {
+    call: 'listNamespacedEvent (involvedObject.*)',
+    verb: 'list',
+    group: '',
+    resource: 'events',
+    scope: 'namespaced',
+  },
+  {
+    call: 'listEventForAllNamespaces (node events)',
+    verb: 'list',
+    group: '',
+    resource: 'events',
+    scope: 'cluster',
+  },
+  { call: 'readNode', verb: 'get', group: '', resource: 'nodes', scope: 'cluster' },
+  {
+    call: 'readNamespacedReplicaSet',
+    verb: 'get',
+    group: 'apps',
+    resource: 'replicasets',
+    scope: 'namespaced',
+  },
+  {
+    call: 'readNamespacedDeployment',
+    verb: 'get',
+    group: 'apps',
+    resource: 'deployments',
+    scope: 'namespaced',
+  },
+  {
+    call: 'readNamespacedStatefulSet',
+    verb: 'get',
+    group: 'apps',
+    resource: 'statefulsets',
+    scope: 'namespaced',
+  },
+  {
+    call: 'readNamespacedDaemonSet',
+    verb: 'get',
+    group: 'apps',
+    resource: 'daemonsets',
+    scope: 'namespaced',
+  },
+  { call: 'readNamespacedJob', verb: 'get', group: 'batch', resource: 'jobs', scope: 'namespaced' },
+  {
+    call: 'get pods.metrics.k8s.io',
+    verb: 'get',
+    group: 'metrics.k8s.io',
+    resource: 'pods',
+    scope: 'namespaced',
+  },
+];
+
+function ruleAllows(rule: PolicyRule, verb: string, group: string, resource: string): boolean {
+  if (rule.resourceNames && rule.resourceNames.length > 0) return false;
+  const has = (xs: string[] | undefined, x: string) => (xs ?? []).includes(x) || (xs ?? []).includes('*');
+  return has(rule.verbs, verb) && has(rule.apiGroups, group) && has(rule.resources, resource);
+}
+
+/** RBAC for ServiceAccount poddebug/poddebug-worker; namespace undefined = a cluster-wide request. */
+function workerMay(objs: KObject[], call: ApiCall, namespace?: string): boolean {
+  const isWorker = (b: Binding) =>
+    (b.subjects ?? []).some(
+      (s) => s.kind === 'ServiceAccount' && s.name === 'poddebug-worker' && s.namespace === 'poddebug',
+    );
+  const rulesOf = (kind: 'Role' | 'ClusterRole', name: string, ns?: string): PolicyRule[] =>
+    ofKind<Role>(objs, kind)
+      .filter((r) => r.metadata.name === name && (kind === 'ClusterRole' || r.metadata.namespace === ns))
+      .flatMap((r) => r.rules);
+  const rules = ofKind<Binding>(objs, 'ClusterRoleBinding')
+    .filter(isWorker)
+    .flatMap((b) => rulesOf('ClusterRole', b.roleRef.name));
+  if (call.scope === 'namespaced' && namespace) {
+    for (const b of ofKind<Binding>(objs, 'RoleBinding').filter(
+      (rb) => isWorker(rb) && rb.metadata.namespace === namespace,
+    )) {
+      rules.push(...rulesOf(b.roleRef.kind, b.roleRef.name, namespace));
+    }
+  }
+  return rules.some((r) => ruleAllows(r, call.verb, call.group, call.resource));
+}
+
+/** Every (group, resource, verb) the worker's roles grant. */
+function grantedTriples(objs: KObject[]): string[] {
+  const out = new Set<string>();
+  for (const role of workerRoles(objs))
+    for (const r of role.rules)
+      for (const g of r.apiGroups ?? [])
+        for (const res of r.resources ?? []) for (const v of r.verbs) out.add(`${g}|${res}|${v}`);
+  return [...out].sort();
+}
+
+const CALL_TRIPLES = [...new Set(WORKER_API_CALLS.map((c) => `${c.group}|${c.resource}|${c.verb}`))].sort();
+
+function checkClusterWideRbac(objs: KObject[]): void {
+  for (const call of WORKER_API_CALLS) {
+    const ns = call.scope === 'namespaced' ? 'any-namespace' : undefined;
+    expect({ call: call.call, allowed: workerMay(objs, call, ns) }).toEqual({
+      call: call.call,
+      allowed: true,
+    });
+  }
+  // Exactly these grants: nothing the worker does not call.
+  expect(grantedTriples(objs)).toEqual(CALL_TRIPLES);
+}
+
+// ---------------------------------------------------------------------------
+
+describe('deploy/ YAML', () => {
+  const files = yamlFilesUnder(DEPLOY);
+
+  it('has the expected files', () => {
+    const rel = files.map((f) => relative(DEPLOY, f));
+    for (const f of [
+      'slack-app-manifest.yaml',
+      'base/kustomization.yaml',
+      'overlays/single-cluster/kustomization.yaml',
+      'overlays/worker-only/kustomization.yaml',
+      'overlays/namespaced/kustomization.yaml',
+      'overlays/dev/kustomization.yaml',
+    ]) {
+      expect(rel).toContain(f);
+    }
+  });
+
+  it.each(files.map((f) => [relative(ROOT, f), f]))('%s parses (all documents)', (_name, file) => {
+    const docs = parseDocs(readFileSync(file, 'utf8'), file);
+    expect(docs.length).toBeGreaterThan(0);
+    for (const d of docs) {
+      expect(typeof d).toBe('object');
+      expect(d).not.toBeNull();
+    }
+  });
+
+  it('every Kubernetes object has apiVersion, kind and a name', () => {
+    for (const o of rawObjects()) {
+      expect(typeof o.apiVersion).toBe('string');
+      expect(typeof o.kind).toBe('string');
+      expect(typeof o.metadata.name).toBe('string');
+    }
+  });
+});
+
+describe('raw manifests (checked without kustomize)', () => {
+  const objs = rawObjects();
+
+  it('every Deployment is hardened (non-root, read-only root fs, drop ALL, no privilege)', () => {
+    const deployments = ofKind<Deployment>(objs, 'Deployment');
+    expect(deployments.map((d) => d.metadata.name).sort()).toEqual([
+      'poddebug-bot',
+      'poddebug-worker',
+      'redis',
+    ]);
+    for (const d of deployments) checkPodHardening(d);
+  });
+
+  it('the bot holds no cluster credentials', () => checkBotHasNoClusterCredentials(objs));
+
+  it('the worker holds no Slack credentials', () => checkWorkerHasNoSlackCredentials(objs));
+
+  it('the worker RBAC is read-only, without secrets, exec or wildcards', () => checkWorkerRbacReadOnly(objs));
+
+  it('the base ClusterRole covers exactly the worker API calls', () => {
+    const base = yamlFilesUnder(join(DEPLOY, 'base')).flatMap((f) =>
+      kubeObjects(parseDocs(readFileSync(f, 'utf8'), f)),
+    );
+    checkClusterWideRbac(base);
+  });
+
+  it('the probe-pod follow-up is noted beside the RBAC', () => {
+    expect(readFileSync(join(DEPLOY, 'base/worker-rbac.yaml'), 'utf8')).toMatch(/probe pods/i);
+  });
+});
+
+const OVERLAY_INVENTORY: Record<string, string[]> = {
+  'single-cluster': [
+    'ClusterRole/poddebug-worker',
+    'ClusterRoleBinding/poddebug-worker',
+    'ConfigMap/poddebug/poddebug-bot',
+    'ConfigMap/poddebug/poddebug-worker',
+    'Deployment/poddebug/poddebug-bot',
+    'Deployment/poddebug/poddebug-worker',
+    'Namespace/poddebug',
+    'NetworkPolicy/poddebug/poddebug-bot',
+    'NetworkPolicy/poddebug/poddebug-worker',
+    'PodDisruptionBudget/poddebug/poddebug-bot',
+    'Service/poddebug/poddebug-bot',
+    'ServiceAccount/poddebug/poddebug-bot',
+    'ServiceAccount/poddebug/poddebug-worker',
+  ],
+  'worker-only': [
+    'ClusterRole/poddebug-worker',
+    'ClusterRoleBinding/poddebug-worker',
+    'ConfigMap/poddebug/poddebug-worker',
+    'Deployment/poddebug/poddebug-worker',
+    'Namespace/poddebug',
+    'NetworkPolicy/poddebug/poddebug-worker',
+    'ServiceAccount/poddebug/poddebug-worker',
+  ],
+  namespaced: [
+    'ClusterRole/poddebug-worker',
+    'ClusterRoleBinding/poddebug-worker',
+    'ConfigMap/poddebug/poddebug-bot',
+    'ConfigMap/poddebug/poddebug-worker',
+    'Deployment/poddebug/poddebug-bot',
+    'Deployment/poddebug/poddebug-worker',
+    'Namespace/poddebug',
+    'NetworkPolicy/poddebug/poddebug-bot',
+    'NetworkPolicy/poddebug/poddebug-worker',
+    'PodDisruptionBudget/poddebug/poddebug-bot',
+    'Role/team-a/poddebug-worker',
+    'Role/team-b/poddebug-worker',
+    'RoleBinding/team-a/poddebug-worker',
+    'RoleBinding/team-b/poddebug-worker',
+    'Service/poddebug/poddebug-bot',
+    'ServiceAccount/poddebug/poddebug-bot',
+    'ServiceAccount/poddebug/poddebug-worker',
+  ],
+  dev: [
+    'ClusterRole/poddebug-worker',
+    'ClusterRoleBinding/poddebug-worker',
+    'ConfigMap/poddebug/poddebug-bot',
+    'ConfigMap/poddebug/poddebug-worker',
+    'Deployment/poddebug/poddebug-bot',
+    'Deployment/poddebug/poddebug-worker',
+    'Deployment/poddebug/redis',
+    'Namespace/poddebug',
+    'NetworkPolicy/poddebug/poddebug-bot',
+    'NetworkPolicy/poddebug/poddebug-worker',
+    'NetworkPolicy/poddebug/redis',
+    'PodDisruptionBudget/poddebug/poddebug-bot',
+    'Secret/poddebug/poddebug-redis',
+    'Service/poddebug/poddebug-bot',
+    'Service/poddebug/redis',
+    'ServiceAccount/poddebug/poddebug-bot',
+    'ServiceAccount/poddebug/poddebug-worker',
+  ],
+};
+const OVERLAYS = Object.keys(OVERLAY_INVENTORY);
+const WITH_BOT = ['single-cluster', 'namespaced', 'dev'];
+
+describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
+  it('the overlays on disk are the ones checked here', () => {
+    expect(readdirSync(join(DEPLOY, 'overlays')).sort()).toEqual([...OVERLAYS].sort());
+  });
+
+  describe.each(OVERLAYS)('overlays/%s', (overlay) => {
+    it('builds and yields exactly the expected objects', () => {
+      expect(inventory(render(overlay))).toEqual(OVERLAY_INVENTORY[overlay]);
+    });
+
+    it('hardens every Deployment', () => {
+      for (const d of ofKind<Deployment>(render(overlay), 'Deployment')) checkPodHardening(d);
+    });
+
+    it('runs the namespace under the restricted Pod Security Standard', () => {
+      const ns = one<KObject>(render(overlay), 'Namespace', 'poddebug');
+      expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    });
+
+    it('selectors match their pod templates', () => {
+      for (const d of ofKind<Deployment>(render(overlay), 'Deployment')) {
+        expect(d.spec.template.metadata.labels).toMatchObject(d.spec.selector.matchLabels);
+      }
+    });
+
+    it('every ConfigMap/Secret key a container needs exists (or is external and documented)', () => {
+      const objs = render(overlay);
+      const external = ['poddebug-slack', 'poddebug-redis'];
+      for (const d of ofKind<Deployment>(objs, 'Deployment')) {
+        for (const c of allContainers(d.spec.template.spec)) {
+          for (const e of c.env ?? []) {
+            const cm = e.valueFrom?.configMapKeyRef;
+            if (cm && !cm.optional) {
+              expect({
+                env: e.name,
+                data: one<ConfigMap>(objs, 'ConfigMap', cm.name).data?.[cm.key],
+              }).toEqual({
+                env: e.name,
+                data: expect.any(String),
+              });
+            }
+            const sk = e.valueFrom?.secretKeyRef;
+            if (sk) {
+              const s = ofKind<Secret>(objs, 'Secret').find((x) => x.metadata.name === sk.name);
+              if (s) expect(Object.keys({ ...s.data, ...s.stringData })).toContain(sk.key);
+              else expect(external).toContain(sk.name);
+            }
+          }
+        }
+      }
+    });
+
+    it('uses one image for bot and worker, set by kustomize', () => {
+      const images = ofKind<Deployment>(render(overlay), 'Deployment')
+        .filter((d) => d.metadata.name.startsWith('poddebug-'))
+        .map((d) => d.spec.template.spec.containers[0]!.image);
+      expect(new Set(images).size).toBe(1);
+      expect(images[0]).toMatch(/^[^/]+\/.+\/poddebug:[\w.-]+$/);
+    });
+
+    it('the worker: no Slack credentials, read-only RBAC, its cluster name from a ConfigMap', () => {
+      const objs = render(overlay);
+      checkWorkerHasNoSlackCredentials(objs);
+      checkWorkerRbacReadOnly(objs);
+      const worker = one<Deployment>(objs, 'Deployment', 'poddebug-worker').spec.template.spec;
+      expect(worker.automountServiceAccountToken).toBe(true);
+      const c = worker.containers[0]!;
+      expect(c.args).toEqual(['dist/jobs/worker-main.js']);
+      const cluster = c.env?.find((e) => e.name === 'CLUSTER')?.valueFrom?.configMapKeyRef;
+      expect(cluster?.key).toBe('CLUSTER');
+      const value = one<ConfigMap>(objs, 'ConfigMap', cluster!.name).data?.CLUSTER;
+      expect(value).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+      expect(envNames(c).sort()).toEqual(
+        [
+          'CLUSTER',
+          'JOB_TIMEOUT_MS',
+          'LOG_LEVEL',
+          'LOG_LIMIT_BYTES',
+          'LOG_TAIL_LINES',
+          'REDIS_URL',
+          'WORKER_CONCURRENCY',
+        ].sort(),
+      );
+      const cm = one<ConfigMap>(objs, 'ConfigMap', cluster!.name).data;
+      expect(cm).toMatchObject({
+        WORKER_CONCURRENCY: '4',
+        JOB_TIMEOUT_MS: '60000',
+        LOG_TAIL_LINES: '200',
+        LOG_LIMIT_BYTES: '65536',
+      });
+    });
+
+    it('the worker NetworkPolicy: no ingress; egress to DNS, Redis and the API server only', () => {
+      const np = one<NetworkPolicy>(render(overlay), 'NetworkPolicy', 'poddebug-worker');
+      expect(np.spec.podSelector.matchLabels).toEqual(WORKER_LABELS);
+      expect(np.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+      expect(np.spec.ingress ?? []).toEqual([]);
+      const ports = (np.spec.egress ?? []).flatMap((r) => {
+        expect(r.ports?.length).toBeGreaterThan(0); // no allow-everything rule
+        return (r.ports ?? []).map((p) => `${p.protocol ?? 'TCP'}/${p.port}`);
+      });
+      expect(ports.sort()).toEqual(['TCP/443', 'TCP/53', 'TCP/6379', 'TCP/6443', 'UDP/53'].sort());
+    });
+
+    if (WITH_BOT.includes(overlay)) {
+      it('the bot: no cluster credentials, 2 replicas, probes, PDB, Slack env from the Secret', () => {
+        const objs = render(overlay);
+        checkBotHasNoClusterCredentials(objs);
+        const bot = one<Deployment>(objs, 'Deployment', 'poddebug-bot');
+        expect(bot.spec.replicas).toBe(2);
+        expect(bot.spec.template.metadata.labels).toMatchObject(BOT_LABELS);
+        const c = bot.spec.template.spec.containers[0]!;
+        expect(c.args).toEqual(['dist/bot/main.js']);
+        expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
+        expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
+        expect(c.ports).toEqual([expect.objectContaining({ containerPort: 3000 })]);
+        const env = new Map((c.env ?? []).map((e) => [e.name, e]));
+        expect(env.get('SLACK_BOT_TOKEN')?.valueFrom?.secretKeyRef).toEqual({
+          name: 'poddebug-slack',
+          key: 'SLACK_BOT_TOKEN',
+        });
+        for (const optional of ['SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN']) {
+          expect(env.get(optional)?.valueFrom?.secretKeyRef).toEqual({
+            name: 'poddebug-slack',
+            key: optional,
+            optional: true,
+          });
+        }
+        for (const fromConfig of ['PORT', 'CLUSTERS', 'LOG_LEVEL', 'SLACK_API_URL']) {
+          expect(env.get(fromConfig)?.valueFrom?.configMapKeyRef?.key).toBe(fromConfig);
+        }
+        expect(env.get('REDIS_URL')?.valueFrom?.secretKeyRef?.key).toBe('REDIS_URL');
+        // The bot's CLUSTERS names this cluster's worker first.
+        const botCm = one<ConfigMap>(
+          objs,
+          'ConfigMap',
+          env.get('CLUSTERS')!.valueFrom!.configMapKeyRef!.name,
+        ).data;
+        const workerCm = ofKind<ConfigMap>(objs, 'ConfigMap').find(
+          (m) => baseName(m) === 'poddebug-worker',
+        )!.data;
+        expect(botCm?.CLUSTERS?.split(',')[0]).toBe(workerCm?.CLUSTER);
+        expect(botCm?.PORT).toBe('3000');
+
+        const pdb = one<PodDisruptionBudget>(objs, 'PodDisruptionBudget', 'poddebug-bot');
+        expect(pdb.spec.selector.matchLabels).toEqual(BOT_LABELS);
+        expect(pdb.spec.minAvailable).toBe(1);
+      });
+
+      it('the bot NetworkPolicy: egress to DNS, Redis and HTTPS to public addresses only', () => {
+        const np = one<NetworkPolicy>(render(overlay), 'NetworkPolicy', 'poddebug-bot');
+        expect(np.spec.podSelector.matchLabels).toEqual(BOT_LABELS);
+        expect(np.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+        const egress = np.spec.egress ?? [];
+        const ports = egress.flatMap((r) => {
+          expect(r.ports?.length).toBeGreaterThan(0);
+          return (r.ports ?? []).map((p) => `${p.protocol ?? 'TCP'}/${p.port}`);
+        });
+        expect(ports.sort()).toEqual(['TCP/443', 'TCP/53', 'TCP/6379', 'UDP/53'].sort());
+        const https = egress.find((r) => r.ports?.some((p) => p.port === 443));
+        expect(https?.to?.[0]?.ipBlock?.except).toEqual(
+          expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']),
+        );
+        expect((np.spec.ingress ?? []).flatMap((r) => (r.ports ?? []).map((p) => p.port))).toEqual([3000]);
+      });
+    } else {
+      it('has no bot and nothing of Slack', () => {
+        const objs = render(overlay);
+        expect(objs.filter((o) => o.metadata.name.startsWith('poddebug-bot'))).toEqual([]);
+        expect(JSON.stringify(objs).match(/slack/i)).toBeNull();
+      });
+    }
+  });
+
+  describe('RBAC coverage per API call', () => {
+    it.each(['single-cluster', 'worker-only', 'dev'])(
+      '%s: a ClusterRole covers exactly the calls',
+      (overlay) => {
+        checkClusterWideRbac(render(overlay));
+      },
+    );
+
+    it('namespaced: listed namespaces work, cluster-wide search and other namespaces are denied', () => {
+      const objs = render('namespaced');
+      const verdicts = WORKER_API_CALLS.map((call) => ({
+        call: call.call,
+        'team-a': workerMay(objs, call, call.scope === 'namespaced' ? 'team-a' : undefined),
+        'team-b': workerMay(objs, call, call.scope === 'namespaced' ? 'team-b' : undefined),
+        elsewhere: workerMay(objs, call, call.scope === 'namespaced' ? 'kube-system' : undefined),
+      }));
+      const expected = WORKER_API_CALLS.map((call) => {
+        if (call.scope === 'namespaced')
+          return { call: call.call, 'team-a': true, 'team-b': true, elsewhere: false };
+        // Cluster-scoped: only `get nodes`. Finding a pod in any namespace and node events: 403.
+        const ok = call.resource === 'nodes';
+        return { call: call.call, 'team-a': ok, 'team-b': ok, elsewhere: ok };
+      });
+      expect(verdicts).toEqual(expected);
+      // The ClusterRole is down to nodes get.
+      expect(one<Role>(objs, 'ClusterRole', 'poddebug-worker').rules).toEqual([
+        { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
+      ]);
+      // Nothing granted beyond the table.
+      for (const t of grantedTriples(objs)) expect(CALL_TRIPLES).toContain(t);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+interface SlackManifest {
+  _metadata?: { major_version?: number; minor_version?: number };
+  display_information: { name: string; description?: string };
+  features: {
+    bot_user: { display_name: string; always_online?: boolean };
+    slash_commands: Array<{
+      command: string;
+      description: string;
+      usage_hint?: string;
+      url?: string;
+      should_escape?: boolean;
+    }>;
+  };
+  oauth_config: { scopes: { bot: string[] } };
+  settings: {
+    interactivity: { is_enabled: boolean; request_url?: string };
+    socket_mode_enabled?: boolean;
+    org_deploy_enabled?: boolean;
+    token_rotation_enabled?: boolean;
+  };
+}
+
+describe('deploy/slack-app-manifest.yaml', () => {
+  const text = readFileSync(join(DEPLOY, 'slack-app-manifest.yaml'), 'utf8');
+  const m = parse(text) as SlackManifest;
+  const URL_ = 'https://poddebug.example.com/slack/events';
+
+  it('uses only keys of the manifest schema v1 (additionalProperties: false there)', () => {
+    const keys = (o: object) => Object.keys(o).sort();
+    for (const k of keys(m)) {
+      expect(['_metadata', 'display_information', 'features', 'oauth_config', 'settings']).toContain(k);
+    }
+    for (const k of keys(m.features)) {
+      expect(['app_home', 'bot_user', 'shortcuts', 'slash_commands', 'unfurl_domains']).toContain(k);
+    }
+    for (const c of m.features.slash_commands) {
+      for (const k of keys(c))
+        expect(['command', 'url', 'description', 'usage_hint', 'should_escape']).toContain(k);
+    }
+    for (const k of keys(m.settings)) {
+      expect([
+        'allowed_ip_address_ranges',
+        'event_subscriptions',
+        'incoming_webhooks',
+        'interactivity',
+        'org_deploy_enabled',
+        'socket_mode_enabled',
+        'token_rotation_enabled',
+      ]).toContain(k);
+    }
+    for (const k of keys(m.settings.interactivity)) {
+      expect(['is_enabled', 'request_url', 'message_menu_options_url']).toContain(k);
+    }
+    expect(keys(m.oauth_config.scopes)).toEqual(['bot']);
+  });
+
+  it('names the app and its bot user poddebug', () => {
+    expect(m.display_information.name).toBe('poddebug');
+    expect(m.display_information.description?.length).toBeLessThanOrEqual(140);
+    expect(m.features.bot_user.display_name).toBe('poddebug');
+  });
+
+  it('declares /poddebug with its usage hint and request URL', () => {
+    expect(m.features.slash_commands).toEqual([
+      {
+        command: '/poddebug',
+        description: expect.any(String),
+        usage_hint: 'diagnose <pod> [-n ns]',
+        url: URL_,
+        should_escape: false,
+      },
+    ]);
+    expect(m.features.slash_commands[0]!.description.length).toBeGreaterThan(0);
+  });
+
+  it('enables interactivity on the same URL, in HTTP mode', () => {
+    expect(m.settings.interactivity).toEqual({ is_enabled: true, request_url: URL_ });
+    expect(m.settings.socket_mode_enabled).toBe(false);
+  });
+
+  it('says how to switch to Socket Mode', () => {
+    const comments = text
+      .split('\n')
+      .filter((l) => l.trimStart().startsWith('#'))
+      .join('\n');
+    expect(comments).toMatch(/socket_mode_enabled/);
+    expect(comments).toMatch(/SLACK_APP_TOKEN/);
+    expect(comments).toMatch(/connections:write/);
+  });
+
+  it('requests exactly the bot scopes poddebug uses', () => {
+    expect([...m.oauth_config.scopes.bot].sort()).toEqual(
+      [
+        'commands',
+        'chat:write',
+        'chat:write.public',
+        'files:write',
+        'users:read',
+        'users:read.email',
+        'usergroups:read',
+      ].sort(),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------
+
+describe('Dockerfile', () => {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const froms = lines.map((l, i) => [l, i] as const).filter(([l]) => /^FROM\s/i.test(l));
+  const finalStage = lines.slice(froms.at(-1)![1]);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+
+  it('is multi-stage on node:20-bookworm-slim', () => {
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const [l] of froms)
+      expect(l).toMatch(/^FROM node:20-bookworm-slim(@sha256:[a-f0-9]{64})?( AS \w+)?$/i);
+  });
+
+  it('builds from the lock file without install scripts, then drops dev dependencies', () => {
+    const run = lines.filter((l) => l.startsWith('RUN') || l.startsWith('&&')).join(' ');
+    expect(lines).toContain('COPY package.json package-lock.json ./');
+    expect(run).toMatch(/npm ci --ignore-scripts/);
+    expect(run).toMatch(/npm run build/);
+    expect(run).toMatch(/npm prune --omit=dev/);
+    expect(run.indexOf('npm run build')).toBeLessThan(run.indexOf('npm prune'));
+  });
+
+  it('final stage: only runtime files, non-root 65532, production, node entrypoint, bot by default', () => {
+    const copies = finalStage.filter((l) => l.startsWith('COPY'));
+    expect(copies.every((l) => l.startsWith('COPY --from=build'))).toBe(true);
+    expect(copies.map((l) => l.split(/\s+/).at(-1)).sort()).toEqual(
+      ['./bin', './dist', './node_modules', './package.json'].sort(),
+    );
+    expect(finalStage.some((l) => /^RUN\s/.test(l))).toBe(false);
+    expect(finalStage).toContain('USER 65532:65532');
+    expect(finalStage).toContain('ENV NODE_ENV=production');
+    expect(finalStage).toContain('ENTRYPOINT ["node"]');
+    expect(finalStage).toContain('CMD ["dist/bot/main.js"]');
+  });
+
+  it('agrees with package.json on the two entry points', () => {
+    expect(pkg.scripts.bot).toBe('node dist/bot/main.js');
+    expect(pkg.scripts.worker).toBe('node dist/jobs/worker-main.js');
+  });
+
+  it('.dockerignore keeps build outputs, tests, scripts and git out of the context', () => {
+    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['node_modules', 'dist', 'test/', 'scripts/', '.git'])
+      expect(ignore).toContain(entry);
+    // ...but not what the build copies.
+    for (const kept of [
+      'package.json',
+      'package-lock.json',
+      'bot',
+      'jobs',
+      'bin',
+      'tsconfig.json',
+      'tsconfig.build.json',
+    ]) {
+      expect(ignore).not.toContain(kept);
+    }
+  });
+});
