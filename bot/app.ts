@@ -28,10 +28,14 @@ export interface BotOptions {
 export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {}): Bot {
   // Fail fast while Redis is down: commands get a clear answer inside Slack's 3 s, and
   // ioredis reconnects on its own when Redis is back.
-  const redis = new Redis(cfg.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
+  const redis = new Redis(cfg.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  // BullMQ's own connection queues commands until Redis is up (so queues initialise whenever it
+  // comes), and gives up on a command after one failed reconnect.
+  const queueRedis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 1 });
+  queueRedis.on('error', (err) => logger.debug({ err: err.message }, 'redis queue connection error'));
   const eventConnections: Redis[] = [];
-  const queues = new Queues(redis, cfg.CLUSTERS, cfg.ENQUEUE_TIMEOUT_MS);
+  const queues = new Queues(queueRedis, redis, cfg.CLUSTERS, cfg.ENQUEUE_TIMEOUT_MS);
   const store = new RequestStore(redis);
 
   const health: CustomRoute[] = [
@@ -102,6 +106,17 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     app,
     poster,
     async start() {
+      // Wait briefly for Redis so the first commands after start-up are not refused needlessly;
+      // if it is down, start anyway: commands get a clear answer and the sweep catches up later.
+      if (redis.status !== 'ready') {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 5000);
+          redis.once('ready', () => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+      }
       let port: number;
       if (socketMode) {
         await app.start();
@@ -129,6 +144,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
       await new Promise<void>((r) => (healthServer ? healthServer.close(() => r()) : r()));
       await queues.close().catch(() => undefined);
       for (const c of eventConnections) c.disconnect();
+      queueRedis.disconnect();
       redis.disconnect();
     },
   };

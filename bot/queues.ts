@@ -18,8 +18,13 @@ import {
 export class Queues {
   private readonly queues = new Map<string, Queue>();
 
+  /**
+   * @param connection BullMQ's connection (offline queue on, so the queues initialise whenever Redis comes up)
+   * @param probe a fail-fast connection (offline queue off): while it is not ready, nothing is enqueued
+   */
   constructor(
-    private readonly connection: Redis,
+    connection: Redis,
+    private readonly probe: Redis,
     readonly clusters: readonly string[],
     private readonly timeoutMs: number,
   ) {
@@ -40,6 +45,7 @@ export class Queues {
     const q = this.queue(data.cluster);
     let timer: NodeJS.Timeout | undefined;
     try {
+      if (this.probe.status !== 'ready') throw new Error(`redis connection is ${this.probe.status}`);
       await Promise.race([
         q.add(DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId }),
         new Promise<never>((_, reject) => {
@@ -66,7 +72,7 @@ export class Queues {
 
   async ping(): Promise<boolean> {
     try {
-      return (await this.connection.ping()) === 'PONG';
+      return this.probe.status === 'ready' && (await this.probe.ping()) === 'PONG';
     } catch {
       return false;
     }

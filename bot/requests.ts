@@ -60,6 +60,7 @@ export async function submitDiagnose(
           channel: r.channelId,
           user: r.userId,
           target: formatTarget(r.target),
+          targetRef: r.target,
           threadTs: r.threadTs,
         }),
         d.enqueueTimeoutMs,

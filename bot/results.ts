@@ -14,6 +14,7 @@ import {
 import type { Logger } from './log.js';
 import type { Queues } from './queues.js';
 import {
+  type RenderContext,
   type RenderedMessage,
   renderAmbiguous,
   renderDiagnosis,
@@ -179,7 +180,7 @@ export class ResultPoster {
         if (out === 'active' && rec.phase === 'queued') await this.updateStatus(rec, 'running');
         return;
       }
-      const ctx = { cluster: rec.cluster, jobId, requestedBy: rec.user };
+      const ctx = { cluster: rec.cluster, jobId, requestedBy: rec.user, requested: rec.targetRef };
       if (rec.phase !== 'replied') {
         const msg = this.renderOutcome(out, ctx, rec.target);
         await this.d.client.chat.postMessage({
@@ -202,7 +203,7 @@ export class ResultPoster {
     }
   }
 
-  private renderOutcome(out: Outcome, ctx: { cluster: string; jobId: string; requestedBy: string }, target: string): RenderedMessage {
+  private renderOutcome(out: Outcome, ctx: RenderContext, target: string): RenderedMessage {
     if (out.kind === 'failure') return renderFailure(out.error, { ...ctx, target });
     return out.result.outcome === 'ambiguous' ? renderAmbiguous(out.result, ctx) : renderDiagnosis(out.result, ctx);
   }

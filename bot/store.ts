@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { type TargetRef, TargetRefSchema } from '../jobs/contracts/index.js';
 
 /** Where a request stands, from the bot's side. `done` = findings posted and the status message final. */
 export type RequestPhase = 'queued' | 'running' | 'replied' | 'done';
@@ -11,6 +12,8 @@ export interface RequestRecord {
   user: string;
   /** What the user typed as target, for messages (`shop/deploy/checkout`). */
   target: string;
+  /** What the user asked for, for the re-run button (repeats it exactly, container included). */
+  targetRef?: TargetRef;
   /** The visible status message the bot keeps updated. */
   statusTs?: string;
   /** The thread findings go to (the status message itself, or the thread a re-run was clicked in). */
@@ -36,7 +39,9 @@ export class RequestStore {
   async create(r: Omit<RequestRecord, 'phase' | 'createdAt'>): Promise<RequestRecord> {
     const rec: RequestRecord = { ...r, phase: 'queued', createdAt: Date.now() };
     const fields: Record<string, string> = {};
-    for (const [k, v] of Object.entries(rec)) if (v !== undefined) fields[k] = String(v);
+    for (const [k, v] of Object.entries(rec)) {
+      if (v !== undefined) fields[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+    }
     await this.redis
       .multi()
       .hset(KEY + r.jobId, fields)
@@ -55,6 +60,7 @@ export class RequestStore {
       channel: h.channel ?? '',
       user: h.user ?? '',
       target: h.target ?? '',
+      targetRef: parseTargetRef(h.targetRef),
       statusTs: h.statusTs || undefined,
       threadTs: h.threadTs || undefined,
       phase: (h.phase as RequestPhase) ?? 'queued',
@@ -90,5 +96,15 @@ export class RequestStore {
 
   async unlock(jobId: string): Promise<void> {
     await this.redis.del(LOCK + jobId);
+  }
+}
+
+function parseTargetRef(s: string | undefined): TargetRef | undefined {
+  if (!s) return undefined;
+  try {
+    const r = TargetRefSchema.safeParse(JSON.parse(s));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -78,7 +78,7 @@ describe('diagnose end to end (slash command → Redis → worker → simulator 
 
     // the visible status message, then its final state
     const status = await stack.slack.waitFor(
-      () => stack.slack.messages(channel).find((m) => !m.thread_ts && /done|failed/i.test(m.text ?? '')),
+      () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— (done|failed)\b/.test(m.text ?? '')),
       20_000,
     );
     expect(status.text).toMatch(/done/i);

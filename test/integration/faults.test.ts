@@ -35,7 +35,7 @@ async function command(stack: Stack, text: string) {
 /** Waits for the status message to reach its final state; returns it and its thread. */
 async function settled(stack: Stack, channel: string, timeoutMs = 25_000) {
   const status = await stack.slack.waitFor(
-    () => stack.slack.messages(channel).find((m) => !m.thread_ts && /\b(done|failed)\b/i.test(m.text ?? '')),
+    () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— (done|failed)\b/.test(m.text ?? '')),
     timeoutMs,
   );
   return { status, replies: stack.slack.thread(channel, status.ts) };

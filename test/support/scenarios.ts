@@ -59,7 +59,9 @@ export function listScenarios(root: string = DEFAULT_ROOT): Scenario[] {
     .sort()
     .map((name) => {
       const dir = join(abs, name);
-      const expect = parseAllDocuments(readFileSync(join(dir, 'expect.yaml'), 'utf8'))[0]?.toJS() as ScenarioExpect;
+      const expect = parseAllDocuments(
+        readFileSync(join(dir, 'expect.yaml'), 'utf8'),
+      )[0]?.toJS() as ScenarioExpect;
       return { name, dir, namespace: name, expect };
     });
 }
@@ -114,9 +116,13 @@ export function loadGathered(s: Scenario, podName: string = s.expect.pod): Gathe
     }) as unknown as KEvent[];
 
   const nodeName = pod.spec?.nodeName;
-  const node = nodeName ? (objects.find((o) => o.kind === 'Node' && o.metadata?.name === nodeName) as Node) : undefined;
+  const node = nodeName
+    ? (objects.find((o) => o.kind === 'Node' && o.metadata?.name === nodeName) as Node)
+    : undefined;
   const nodeEvents = nodeName
-    ? (events.filter((e) => e.involvedObject?.kind === 'Node' && e.involvedObject.name === nodeName) as unknown as KEvent[])
+    ? (events.filter(
+        (e) => e.involvedObject?.kind === 'Node' && e.involvedObject.name === nodeName,
+      ) as unknown as KEvent[])
     : [];
 
   const owners: Gathered['owners'] = { events: [] };
@@ -159,7 +165,10 @@ export function loadGathered(s: Scenario, podName: string = s.expect.pod): Gathe
   });
 
   const pm = objects.find((o) => o.kind === 'PodMetrics' && o.metadata?.name === podName) as
-    | (KObject & { window?: string; containers?: { name: string; usage?: { cpu?: string; memory?: string } }[] })
+    | (KObject & {
+        window?: string;
+        containers?: { name: string; usage?: { cpu?: string; memory?: string } }[];
+      })
     | undefined;
   const metrics: PodUsage | undefined = pm
     ? {

@@ -28,7 +28,8 @@ export function parseConfigError(message: string): ConfigProblem {
     const objectKind = key[2]!.toLowerCase() === 'secret' ? 'Secret' : 'ConfigMap';
     return { kind: 'key', key: key[1]!, objectKind, name: key[3]!.split('/').pop()! };
   }
-  if (/runAsNonRoot|non-root|non-numeric user/i.test(message)) return { kind: 'run-as-non-root', detail: message };
+  if (/runAsNonRoot|non-root|non-numeric user/i.test(message))
+    return { kind: 'run-as-non-root', detail: message };
   return { kind: 'other', detail: message };
 }
 
@@ -109,12 +110,19 @@ export function configErrorRule(ctx: RuleContext): Finding[] {
     } else {
       ev.push(...references(c).map((r) => `reference: ${r}`));
     }
-    out.push(finding('container-config-error', 'critical', configTitle(c, problem), ev, configNext(ctx, c, problem)));
+    out.push(
+      finding('container-config-error', 'critical', configTitle(c, problem), ev, configNext(ctx, c, problem)),
+    );
   }
   return out;
 }
 
-const CREATE_REASONS = ['CreateContainerError', 'RunContainerError', 'PreStartHookError', 'PostStartHookError'];
+const CREATE_REASONS = [
+  'CreateContainerError',
+  'RunContainerError',
+  'PreStartHookError',
+  'PostStartHookError',
+];
 
 /** Runtime failures creating or starting a container, and failed lifecycle hooks. */
 export function createErrorRule(ctx: RuleContext): Finding[] {
@@ -135,13 +143,21 @@ export function createErrorRule(ctx: RuleContext): Finding[] {
     const ev: string[] = [];
     if (w?.reason) ev.push(`state.waiting.reason: ${w.reason}`);
     if (w?.message && waitingCreate) ev.push(`state.waiting.message: ${oneLine(w.message)}`);
-    if (startError && tv) ev.push(`${tv.path}: reason=${tv.t.reason} exitCode=${tv.t.exitCode}`, `${tv.path}.message: ${oneLine(tv.t.message)}`);
+    if (startError && tv)
+      ev.push(
+        `${tv.path}: reason=${tv.t.reason} exitCode=${tv.t.exitCode}`,
+        `${tv.path}.message: ${oneLine(tv.t.message)}`,
+      );
     ev.push(...eventLines(ctx, hookEvents, 2));
-    ev.push(...eventLines(ctx, eventsWith(ctx, ['Failed'], { container: c.name, message: /^Error: /}), 1));
+    ev.push(...eventLines(ctx, eventsWith(ctx, ['Failed'], { container: c.name, message: /^Error: / }), 1));
     const hook = /Hook/.test(reason);
     const lifecycle = c.spec?.lifecycle;
-    if (hook && lifecycle?.postStart?.exec?.command) ev.push(`lifecycle.postStart.exec.command: ${JSON.stringify(lifecycle.postStart.exec.command)}`);
-    if (hook && lifecycle?.postStart?.httpGet) ev.push(`lifecycle.postStart.httpGet: ${lifecycle.postStart.httpGet.path ?? '/'} port ${lifecycle.postStart.httpGet.port}`);
+    if (hook && lifecycle?.postStart?.exec?.command)
+      ev.push(`lifecycle.postStart.exec.command: ${JSON.stringify(lifecycle.postStart.exec.command)}`);
+    if (hook && lifecycle?.postStart?.httpGet)
+      ev.push(
+        `lifecycle.postStart.httpGet: ${lifecycle.postStart.httpGet.path ?? '/'} port ${lifecycle.postStart.httpGet.port}`,
+      );
     out.push(
       finding(
         'create-container-error',

@@ -2,8 +2,8 @@ import type { Finding } from '../../contracts/finding.js';
 import {
   type ContainerView,
   eventLines,
-  eventsWith,
   eventsCommand,
+  eventsWith,
   finding,
   logsCommand,
   podArgs,
@@ -47,26 +47,29 @@ export function crashLoopRule(ctx: RuleContext): Finding[] {
 
 /** Containers that restarted often without a crash loop explaining it. */
 export function highRestartsRule(ctx: RuleContext): Finding[] {
-  return ctx.containers
-    .filter((c) => (c.status?.restartCount ?? 0) >= HIGH_RESTARTS && !isCrashLooping(c))
-    .filter((c) => !c.init || c.sidecar || c.status?.state?.terminated?.exitCode !== 0)
-    .map((c) => {
-      const st = c.status!;
-      const tv = terminationOf(c);
-      const fin = toMillis(tv?.t.finishedAt);
-      const recent = fin === undefined || ctx.now - fin <= DAY_MS;
-      const ev = [`restartCount: ${st.restartCount}`];
-      if (tv) ev.push(terminationLine(tv));
-      if (tv) ev.push(`exit ${tv.t.exitCode}: ${exitCodeMeaning(tv.t.exitCode).meaning}`);
-      const running = st.state?.running?.startedAt;
-      if (running) ev.push(`state.running.startedAt: ${running}`);
-      const ago = fin === undefined ? '' : `, last ${humanDuration(ctx.now - fin)} ago`;
-      return finding(
-        'high-restarts',
-        recent ? 'warning' : 'info',
-        `Container \`${c.name}\` has restarted ${st.restartCount} times${ago}`,
-        ev,
-        [logsCommand(ctx, c, true), eventsCommand(ctx)],
-      );
-    });
+  return (
+    ctx.containers
+      // a container waiting now (CrashLoopBackOff, hook or config errors) is explained by another finding
+      .filter((c) => (c.status?.restartCount ?? 0) >= HIGH_RESTARTS && !c.status?.state?.waiting)
+      .filter((c) => !c.init || c.sidecar || c.status?.state?.terminated?.exitCode !== 0)
+      .map((c) => {
+        const st = c.status!;
+        const tv = terminationOf(c);
+        const fin = toMillis(tv?.t.finishedAt);
+        const recent = fin === undefined || ctx.now - fin <= DAY_MS;
+        const ev = [`restartCount: ${st.restartCount}`];
+        if (tv) ev.push(terminationLine(tv));
+        if (tv) ev.push(`exit ${tv.t.exitCode}: ${exitCodeMeaning(tv.t.exitCode).meaning}`);
+        const running = st.state?.running?.startedAt;
+        if (running) ev.push(`state.running.startedAt: ${running}`);
+        const ago = fin === undefined ? '' : `, last ${humanDuration(ctx.now - fin)} ago`;
+        return finding(
+          'high-restarts',
+          recent ? 'warning' : 'info',
+          `Container \`${c.name}\` has restarted ${st.restartCount} times${ago}`,
+          ev,
+          [logsCommand(ctx, c, true), eventsCommand(ctx)],
+        );
+      })
+  );
 }

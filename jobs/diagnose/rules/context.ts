@@ -60,7 +60,8 @@ function workloadOf(g: Gathered): string | undefined {
   if (o.daemonSet?.metadata?.name) return `ds/${o.daemonSet.metadata.name}`;
   if (o.job?.metadata?.name) return `job/${o.job.metadata.name}`;
   if (o.replicaSet?.metadata?.name) return `rs/${o.replicaSet.metadata.name}`;
-  const ref = g.pod.metadata?.ownerReferences?.find((r) => r.controller) ?? g.pod.metadata?.ownerReferences?.[0];
+  const ref =
+    g.pod.metadata?.ownerReferences?.find((r) => r.controller) ?? g.pod.metadata?.ownerReferences?.[0];
   const short: Record<string, string> = {
     Deployment: 'deploy',
     ReplicaSet: 'rs',

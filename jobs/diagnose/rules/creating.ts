@@ -6,9 +6,15 @@ import { eventCount, humanDuration, toMillis } from './util.js';
 export const STUCK_CREATING_MS = 2 * 60 * 1000;
 
 function stillCreating(ctx: RuleContext): boolean {
-  const statuses = [...(ctx.pod.status?.containerStatuses ?? []), ...(ctx.pod.status?.initContainerStatuses ?? [])];
+  const statuses = [
+    ...(ctx.pod.status?.containerStatuses ?? []),
+    ...(ctx.pod.status?.initContainerStatuses ?? []),
+  ];
   if (ctx.pod.status?.phase !== 'Pending') return false;
-  return statuses.length === 0 || statuses.some((s) => /ContainerCreating|PodInitializing/.test(s.state?.waiting?.reason ?? ''));
+  return (
+    statuses.length === 0 ||
+    statuses.some((s) => /ContainerCreating|PodInitializing/.test(s.state?.waiting?.reason ?? ''))
+  );
 }
 
 function pendingFor(ctx: RuleContext): number | undefined {
@@ -37,7 +43,10 @@ export function failedMountRule(ctx: RuleContext): Finding[] {
   ev.push(...eventLines(ctx, attach, 2), ...eventLines(ctx, mount, 3));
   const next: string[] = [];
   const missing = /(secret|configmap) "([^"]+)" not found/i.exec(all.map((e) => e.message).join('\n'));
-  if (missing) next.push(`kubectl get ${missing[1]!.toLowerCase()} ${missing[2]} -n ${ctx.ns}  # create it, or mark the volume optional`);
+  if (missing)
+    next.push(
+      `kubectl get ${missing[1]!.toLowerCase()} ${missing[2]} -n ${ctx.ns}  # create it, or mark the volume optional`,
+    );
   if (multi) {
     const usedBy = /used by pod\(s\) ([^\s,]+)/.exec(multi.message ?? '')?.[1];
     next.push(
@@ -47,7 +56,8 @@ export function failedMountRule(ctx: RuleContext): Finding[] {
     if (usedBy) next.push(`kubectl get pod ${usedBy} -n ${ctx.ns} -o wide`);
   }
   for (const v of ctx.pod.spec?.volumes ?? []) {
-    if (v.persistentVolumeClaim && volumes.has(v.name)) next.push(`kubectl describe pvc ${v.persistentVolumeClaim.claimName} -n ${ctx.ns}`);
+    if (v.persistentVolumeClaim && volumes.has(v.name))
+      next.push(`kubectl describe pvc ${v.persistentVolumeClaim.claimName} -n ${ctx.ns}`);
   }
   next.push(eventsCommand(ctx));
   const vols = [...volumes].filter((v) => !v.startsWith('kube-api-access'));
@@ -68,10 +78,14 @@ export function failedMountRule(ctx: RuleContext): Finding[] {
 export function sandboxRule(ctx: RuleContext): Finding[] {
   if (!stillCreating(ctx)) return [];
   const sandbox = eventsWith(ctx, ['FailedCreatePodSandBox', 'NetworkNotReady'], { sinceMs: RECENT_MS });
-  const changed = eventsWith(ctx, ['SandboxChanged'], { sinceMs: RECENT_MS }).filter((e) => eventCount(e) >= 3);
+  const changed = eventsWith(ctx, ['SandboxChanged'], { sinceMs: RECENT_MS }).filter(
+    (e) => eventCount(e) >= 3,
+  );
   if (sandbox.length === 0 && changed.length === 0) return [];
   const text = [...sandbox, ...changed].map((e) => e.message ?? '').join('\n');
-  const cni = /plugin type="([^"]+)"/.exec(text)?.[1] ?? /\b(calico|cilium|flannel|weave|aws-cni|azure-vnet)\b/i.exec(text)?.[1];
+  const cni =
+    /plugin type="([^"]+)"/.exec(text)?.[1] ??
+    /\b(calico|cilium|flannel|weave|aws-cni|azure-vnet)\b/i.exec(text)?.[1];
   const node = ctx.pod.spec?.nodeName ?? 'the node';
   const age = pendingFor(ctx);
   return [

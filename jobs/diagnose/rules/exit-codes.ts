@@ -42,17 +42,17 @@ const SIGNALS: Record<number, string> = {
 };
 
 const SIGNAL_MEANING: Record<number, string> = {
-  2: 'interrupted (SIGINT, as from Ctrl-C)',
-  6: 'aborted (SIGABRT): abort(), a failed assertion or a runtime crash such as a JVM or glibc abort',
-  9: 'killed with SIGKILL: by the OOM killer, a failed liveness probe or an expired grace period',
-  11: 'segmentation fault (SIGSEGV): invalid memory access in native code',
-  15: 'terminated with SIGTERM: normal when a pod is stopped by a rollout, scale-down or drain',
+  2: 'interrupted (as by Ctrl-C)',
+  6: 'aborted: abort(), a failed assertion or a runtime crash (JVM, glibc)',
+  9: 'killed outright: by the OOM killer, a failed liveness probe or an expired grace period',
+  11: 'segmentation fault: invalid memory access in native code',
+  15: 'asked to stop: normal when a pod is stopped by a rollout, scale-down or drain',
 };
 
 const PLAIN: Record<number, string> = {
   0: 'exited successfully',
   1: 'general application error',
-  2: 'misuse of a shell builtin or invalid command-line arguments',
+  2: 'invalid command-line arguments or shell builtin misuse (Go programs also exit 2 on panic)',
   126: 'command found but not executable (permission denied or wrong format)',
   127: 'command not found',
   128: 'invalid exit argument, or the runtime failed to start the process',
@@ -66,7 +66,7 @@ export function exitCodeMeaning(code: number): ExitMeaning {
   if (code > 128 && code < 128 + 65) {
     const signal = code - 128;
     const signalName = SIGNALS[signal] ?? `signal ${signal}`;
-    return { code, signal, signalName, meaning: SIGNAL_MEANING[signal] ?? `killed by ${signalName}` };
+    return { code, signal, signalName, meaning: SIGNAL_MEANING[signal] ?? `killed by signal ${signal}` };
   }
   return { code, meaning: 'application-defined error code' };
 }

@@ -31,7 +31,8 @@ export function healthyFinding(ctx: RuleContext): Finding {
   );
   const succeeded = pod.status?.phase === 'Succeeded';
   const allReady = judged.length > 0 && judged.every((c) => c.status?.ready && c.status.state?.running);
-  if (succeeded || (pod.status?.phase === 'Running' && allReady)) {
+  const deleting = Boolean(pod.metadata?.deletionTimestamp);
+  if (!deleting && (succeeded || (pod.status?.phase === 'Running' && allReady))) {
     const title = succeeded
       ? `Pod \`${ctx.name}\` completed successfully (${status})`
       : `Pod \`${ctx.name}\` is healthy: Running, ${ready} containers ready${restarts > 0 ? `, ${restarts} old restart(s)` : ''}`;
@@ -47,6 +48,9 @@ export function healthyFinding(ctx: RuleContext): Finding {
     'info',
     `No problem found yet: pod \`${ctx.name}\` is ${status} (${ready} ready${age})`,
     ev,
-    [`Run diagnose again in a minute`, `kubectl get events -n ${ctx.ns} --field-selector involvedObject.name=${ctx.name} -w`],
+    [
+      `Run diagnose again in a minute`,
+      `kubectl get events -n ${ctx.ns} --field-selector involvedObject.name=${ctx.name} -w`,
+    ],
   );
 }

@@ -1,5 +1,13 @@
 import type { Finding } from '../../contracts/finding.js';
-import { type ContainerView, eventLines, eventsWith, eventsCommand, finding, type RuleContext, templateTarget } from './context.js';
+import {
+  type ContainerView,
+  eventLines,
+  eventsCommand,
+  eventsWith,
+  finding,
+  type RuleContext,
+  templateTarget,
+} from './context.js';
 import { oneLine } from './util.js';
 
 /** Why an image pull failed. */
@@ -12,7 +20,10 @@ const PULL_CLASSES: [ImagePullClass, RegExp][] = [
     /pull access denied|unauthorized|insufficient_scope|authentication required|\b401\b|\b403\b|forbidden|failed to authorize|denied: /i,
   ],
   ['tls', /x509|certificate|tls: (?!handshake timeout)|server gave HTTP response to HTTPS client/i],
-  ['timeout', /i\/o timeout|deadline exceeded|timed out|timeout|connection reset|connection refused|network is unreachable/i],
+  [
+    'timeout',
+    /i\/o timeout|deadline exceeded|timed out|timeout|connection reset|connection refused|network is unreachable/i,
+  ],
   ['not-found', /not found|manifest unknown|no such host|name unknown|does not exist|NotFound/i],
 ];
 
@@ -92,7 +103,9 @@ export function imagePullRule(ctx: RuleContext): Finding[] {
     if (w.message) ev.push(`state.waiting.message: ${oneLine(w.message)}`);
     ev.push(`image: ${image}`, `imagePullSecrets: ${secrets.length > 0 ? secrets.join(', ') : 'none'}`);
     ev.push(...eventLines(ctx, failed, 2));
-    ev.push(...eventLines(ctx, eventsWith(ctx, ['BackOff'], { container: c.name, message: /pulling image/i }), 1));
+    ev.push(
+      ...eventLines(ctx, eventsWith(ctx, ['BackOff'], { container: c.name, message: /pulling image/i }), 1),
+    );
     out.push(
       finding(
         'image-pull',
@@ -118,7 +131,11 @@ export function invalidImageRule(ctx: RuleContext): Finding[] {
     ev.push(`image: ${image}`);
     if (c.spec?.imagePullPolicy) ev.push(`imagePullPolicy: ${c.spec.imagePullPolicy}`);
     ev.push(
-      ...eventLines(ctx, eventsWith(ctx, ['InspectFailed', 'ErrImageNeverPull', 'Failed'], { container: c.name }), 2),
+      ...eventLines(
+        ctx,
+        eventsWith(ctx, ['InspectFailed', 'ErrImageNeverPull', 'Failed'], { container: c.name }),
+        2,
+      ),
     );
     const never = w.reason === 'ErrImageNeverPull';
     out.push(

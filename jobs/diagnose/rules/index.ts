@@ -7,17 +7,23 @@ import { failedMountRule, sandboxRule } from './creating.js';
 import { healthyFinding } from './healthy.js';
 import { imagePullRule, invalidImageRule } from './images.js';
 import { initContainerRule } from './init.js';
-import { admissionRule, deadlineRule, disruptedRule, evictedRule, stuckTerminatingRule } from './lifecycle.js';
+import {
+  admissionRule,
+  deadlineRule,
+  disruptedRule,
+  evictedRule,
+  stuckTerminatingRule,
+} from './lifecycle.js';
 import { nodeNotReadyRule, nodeOomRule, nodePressureRule, nodeReady } from './node.js';
 import { jobFailedRule, rolloutStuckRule } from './owner.js';
 import { livenessRule, readinessRule } from './probes.js';
 import { noSchedulerActivityRule, schedulingGatedRule, unschedulableRule } from './scheduling.js';
 import { terminationRules } from './terminations.js';
 
+export { type ConfigProblem, parseConfigError } from './config.js';
+export { type ExitMeaning, exitCodeMeaning } from './exit-codes.js';
 export { classifyImagePull, type ImagePullClass } from './images.js';
 export { type EvictionInfo, parseEviction } from './lifecycle.js';
-export { exitCodeMeaning, type ExitMeaning } from './exit-codes.js';
-export { parseConfigError, type ConfigProblem } from './config.js';
 export { parseUnschedulable, type UnschedulableReason, type UnschedulableSummary } from './scheduling.js';
 export { podStatusString, readyString } from './util.js';
 
@@ -40,10 +46,10 @@ const RULES: Rule[] = [
   createErrorRule,
   failedMountRule,
   sandboxRule,
+  livenessRule,
   terminationRules,
   crashLoopRule,
   highRestartsRule,
-  livenessRule,
   readinessRule,
   nodeNotReadyRule,
   nodePressureRule,

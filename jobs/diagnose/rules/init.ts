@@ -13,11 +13,15 @@ export function initContainerRule(ctx: RuleContext): Finding[] {
     if (!failing) continue;
     const tv = terminationOf(c);
     const ev = [`status: ${podStatusString(ctx.pod)}`];
-    if (c.status.state?.waiting?.reason) ev.push(`initContainerStatuses[${c.name}].state.waiting.reason: ${c.status.state.waiting.reason}`);
+    if (c.status.state?.waiting?.reason)
+      ev.push(`initContainerStatuses[${c.name}].state.waiting.reason: ${c.status.state.waiting.reason}`);
     if (tv) ev.push(terminationLine(tv));
     ev.push(`restartCount: ${c.status.restartCount}`);
     const initCond = ctx.pod.status?.conditions?.find((x) => x.type === 'Initialized');
-    if (initCond) ev.push(`condition Initialized=${initCond.status}${initCond.reason ? ` reason=${initCond.reason}` : ''}`);
+    if (initCond)
+      ev.push(
+        `condition Initialized=${initCond.status}${initCond.reason ? ` reason=${initCond.reason}` : ''}`,
+      );
     const blocked = (ctx.pod.status?.containerStatuses ?? [])
       .filter((s) => s.state?.waiting?.reason === 'PodInitializing')
       .map((s) => s.name);

@@ -43,11 +43,16 @@ export function nodeNotReadyRule(ctx: RuleContext): Finding[] {
     ...(since === undefined ? [] : [`lastTransitionTime: ${cond.lastTransitionTime}`]),
   ];
   for (const t of node.spec?.taints ?? []) {
-    if (/not-ready|unreachable/.test(t.key)) ev.push(`taint: ${t.key}:${t.effect}${t.timeAdded ? ` (added ${t.timeAdded})` : ''}`);
+    if (/not-ready|unreachable/.test(t.key))
+      ev.push(`taint: ${t.key}:${t.effect}${t.timeAdded ? ` (added ${t.timeAdded})` : ''}`);
   }
   const podEv = ctx.events.filter((e) => e.reason === 'NodeNotReady').slice(0, 1);
   ev.push(...podEv.map((e) => formatEvent(e, ctx.now)));
-  ev.push(...nodeEvents(ctx, ['NodeNotReady'], RECENT_MS).slice(0, 1).map((e) => formatEvent(e, ctx.now)));
+  ev.push(
+    ...nodeEvents(ctx, ['NodeNotReady'], RECENT_MS)
+      .slice(0, 1)
+      .map((e) => formatEvent(e, ctx.now)),
+  );
   return [
     finding(
       'node-not-ready',
@@ -73,20 +78,31 @@ export function nodePressureRule(ctx: RuleContext): Finding[] {
   const bad = (node.status?.conditions ?? []).filter((c) => PRESSURE.includes(c.type) && c.status === 'True');
   const cordoned = node.spec?.unschedulable === true;
   if (bad.length === 0 && !cordoned) return [];
-  const ev = bad.map((c) => `node ${name} condition ${c.type}=True reason=${c.reason ?? ''}: ${oneLine(c.message)}`);
+  const ev = bad.map(
+    (c) => `node ${name} condition ${c.type}=True reason=${c.reason ?? ''}: ${oneLine(c.message)}`,
+  );
   if (cordoned) ev.push(`node ${name} spec.unschedulable: true (cordoned, SchedulingDisabled)`);
   for (const t of node.spec?.taints ?? []) {
     if (/pressure|unschedulable|network-unavailable/.test(t.key)) ev.push(`taint: ${t.key}:${t.effect}`);
   }
   ev.push(
-    ...nodeEvents(ctx, ['EvictionThresholdMet', 'NodeHasInsufficientMemory', 'NodeHasDiskPressure', 'FreeDiskSpaceFailed'], RECENT_MS)
+    ...nodeEvents(
+      ctx,
+      ['EvictionThresholdMet', 'NodeHasInsufficientMemory', 'NodeHasDiskPressure', 'FreeDiskSpaceFailed'],
+      RECENT_MS,
+    )
       .slice(0, 2)
       .map((e) => formatEvent(e, ctx.now)),
   );
   const what = [...bad.map((c) => c.type), ...(cordoned ? ['cordoned'] : [])].join(', ');
-  const next = [`kubectl describe node ${name}`, `kubectl top pods -A --sort-by=memory | head  # who uses the node`];
+  const next = [
+    `kubectl describe node ${name}`,
+    `kubectl get pods -A -o wide --field-selector spec.nodeName=${name}  # who runs there`,
+  ];
   if (bad.some((c) => c.type === 'DiskPressure'))
-    next.push(`kubectl debug node/${name} -it --image=busybox -- df -h /host/var/lib  # images, logs, emptyDirs`);
+    next.push(
+      `kubectl debug node/${name} -it --image=busybox -- df -h /host/var/lib  # images, logs, emptyDirs`,
+    );
   if (cordoned) next.push(`kubectl uncordon ${name}  # only once the maintenance/drain is finished`);
   return [finding('node-pressure', 'warning', `Node \`${name}\` is under pressure: ${what}`, ev, next)];
 }
@@ -96,16 +112,25 @@ export function nodeOomRule(ctx: RuleContext): Finding[] {
   const events = nodeEvents(ctx, ['SystemOOM'], RECENT_MS);
   if (events.length === 0) return [];
   const name = ctx.g.node?.metadata?.name ?? ctx.pod.spec?.nodeName ?? '?';
-  const victims = [...new Set(events.map((e) => /victim process: ([^,]+)/.exec(e.message ?? '')?.[1]).filter(Boolean))];
+  const victims = [
+    ...new Set(events.map((e) => /victim process: ([^,]+)/.exec(e.message ?? '')?.[1]).filter(Boolean)),
+  ];
   const hit = ctx.containers.filter((c) => {
     const t = c.status?.lastState?.terminated ?? c.status?.state?.terminated;
     const fin = toMillis(t?.finishedAt);
-    return t && (t.exitCode === 137 || t.reason === 'OOMKilled') && fin !== undefined && systemOomNear(ctx, fin).length > 0;
+    return (
+      t &&
+      (t.exitCode === 137 || t.reason === 'OOMKilled') &&
+      fin !== undefined &&
+      systemOomNear(ctx, fin).length > 0
+    );
   });
   const ev = events.slice(0, 3).map((e) => formatEvent(e, ctx.now));
   for (const c of hit) {
     const t = c.status?.lastState?.terminated ?? c.status?.state?.terminated;
-    ev.push(`container ${c.name}: terminated reason=${t?.reason ?? ''} exitCode=${t?.exitCode} finishedAt=${t?.finishedAt}`);
+    ev.push(
+      `container ${c.name}: terminated reason=${t?.reason ?? ''} exitCode=${t?.exitCode} finishedAt=${t?.finishedAt}`,
+    );
     ev.push(`container ${c.name} limits.memory: ${c.spec?.resources?.limits?.memory ?? 'none'}`);
   }
   const mem = ctx.g.node?.status?.conditions?.find((c) => c.type === 'MemoryPressure');
@@ -119,7 +144,7 @@ export function nodeOomRule(ctx: RuleContext): Finding[] {
       [
         `kubectl describe node ${name}  # Allocated resources: memory limits over 100% mean the node is over-committed`,
         'Set memory requests = realistic usage and a memory limit on every container on the node, so the kubelet evicts before the kernel kills',
-        `kubectl top pods -A --sort-by=memory --field-selector spec.nodeName=${name}`,
+        `kubectl get pods -A -o wide --field-selector spec.nodeName=${name}  # what else runs there`,
       ],
     ),
   ];

@@ -22,15 +22,27 @@ export function rolloutStuckRule(ctx: RuleContext): Finding[] {
   const name = d?.metadata?.name ?? ctx.g.owners.replicaSet?.metadata?.name ?? '?';
   const kind = d ? 'deploy' : 'rs';
   const ev: string[] = [];
-  if (deadline) ev.push(`deployment ${name} condition Progressing=False reason=${deadline.reason ?? ''}: ${oneLine(deadline.message)}`);
-  if (failure) ev.push(`deployment ${name} condition ReplicaFailure=True reason=${failure.reason ?? ''}: ${oneLine(failure.message)}`);
+  if (deadline)
+    ev.push(
+      `deployment ${name} condition Progressing=False reason=${deadline.reason ?? ''}: ${oneLine(deadline.message)}`,
+    );
+  if (failure)
+    ev.push(
+      `deployment ${name} condition ReplicaFailure=True reason=${failure.reason ?? ''}: ${oneLine(failure.message)}`,
+    );
   if (d?.status) {
     const s = d.status;
     ev.push(
       `deployment ${name}: replicas=${s.replicas ?? 0} updated=${s.updatedReplicas ?? 0} ready=${s.readyReplicas ?? 0} available=${s.availableReplicas ?? 0} unavailable=${s.unavailableReplicas ?? 0}`,
     );
   }
-  ev.push(...created.slice(0, 2).map((e) => `${e.involvedObject?.kind ?? ''} ${e.involvedObject?.name ?? ''}: ${formatEvent(e, ctx.now)}`));
+  ev.push(
+    ...created
+      .slice(0, 2)
+      .map(
+        (e) => `${e.involvedObject?.kind ?? ''} ${e.involvedObject?.name ?? ''}: ${formatEvent(e, ctx.now)}`,
+      ),
+  );
   const text = [failure?.message, ...created.map((e) => e.message)].join('\n');
   const quota = /exceeded quota: ([^,\s]+)/.exec(text)?.[1];
   const webhook = /admission webhook "([^"]+)"/.exec(text)?.[1];
@@ -44,9 +56,16 @@ export function rolloutStuckRule(ctx: RuleContext): Finding[] {
         : (failure?.reason ?? 'pods cannot be created');
   const next = [`kubectl rollout status ${kind}/${name} -n ${ctx.ns} --timeout=10s`];
   if (newRs) next.push(`kubectl describe rs ${newRs} -n ${ctx.ns}`);
-  if (quota) next.push(`kubectl describe resourcequota ${quota} -n ${ctx.ns}  # free quota, or lower the new pods' requests/limits`);
-  if (webhook) next.push(`The webhook \`${webhook}\` says why in the message above: fix the pod template, or the policy`);
-  if (d) next.push(`kubectl rollout undo deploy/${name} -n ${ctx.ns}  # if the new version must be backed out`);
+  if (quota)
+    next.push(
+      `kubectl describe resourcequota ${quota} -n ${ctx.ns}  # free quota, or lower the new pods' requests/limits`,
+    );
+  if (webhook)
+    next.push(
+      `The webhook \`${webhook}\` says why in the message above: fix the pod template, or the policy`,
+    );
+  if (d)
+    next.push(`kubectl rollout undo deploy/${name} -n ${ctx.ns}  # if the new version must be backed out`);
   return [finding('rollout-stuck', 'critical', `Rollout of \`${kind}/${name}\` is stuck: ${why}`, ev, next)];
 }
 
@@ -60,8 +79,13 @@ export function jobFailedRule(ctx: RuleContext): Finding[] {
     `job ${name} condition Failed=True reason=${cond.reason ?? ''}: ${oneLine(cond.message)}`,
     `job ${name}: spec.backoffLimit=${job.spec?.backoffLimit ?? 6} status.failed=${job.status?.failed ?? 0} status.succeeded=${job.status?.succeeded ?? 0}`,
   ];
-  if (job.spec?.activeDeadlineSeconds !== undefined) ev.push(`job ${name}: spec.activeDeadlineSeconds=${job.spec.activeDeadlineSeconds}`);
-  ev.push(...ownerEvents(ctx, ['BackoffLimitExceeded', 'DeadlineExceeded']).slice(0, 1).map((e) => formatEvent(e, ctx.now)));
+  if (job.spec?.activeDeadlineSeconds !== undefined)
+    ev.push(`job ${name}: spec.activeDeadlineSeconds=${job.spec.activeDeadlineSeconds}`);
+  ev.push(
+    ...ownerEvents(ctx, ['BackoffLimitExceeded', 'DeadlineExceeded'])
+      .slice(0, 1)
+      .map((e) => formatEvent(e, ctx.now)),
+  );
   const why =
     cond.reason === 'BackoffLimitExceeded'
       ? `its pods failed ${job.status?.failed ?? '?'} times (backoffLimit ${job.spec?.backoffLimit ?? 6})`
@@ -69,16 +93,10 @@ export function jobFailedRule(ctx: RuleContext): Finding[] {
         ? `it ran longer than activeDeadlineSeconds (${job.spec?.activeDeadlineSeconds ?? '?'}s)`
         : (cond.reason ?? 'failed');
   return [
-    finding(
-      'job-failed',
-      'critical',
-      `Job \`${name}\` failed (${cond.reason ?? 'Failed'}): ${why}`,
-      ev,
-      [
-        `kubectl logs -n ${ctx.ns} ${ctx.name} --all-containers  # the failing pod's output`,
-        `kubectl get pods -n ${ctx.ns} -l batch.kubernetes.io/job-name=${name}`,
-        `Fix the cause, then re-run: kubectl delete job ${name} -n ${ctx.ns} and re-apply it (a failed Job is not retried)`,
-      ],
-    ),
+    finding('job-failed', 'critical', `Job \`${name}\` failed (${cond.reason ?? 'Failed'}): ${why}`, ev, [
+      `kubectl logs -n ${ctx.ns} ${ctx.name} --all-containers  # the failing pod's output`,
+      `kubectl get pods -n ${ctx.ns} -l batch.kubernetes.io/job-name=${name}`,
+      `Fix the cause, then re-run: kubectl delete job ${name} -n ${ctx.ns} and re-apply it (a failed Job is not retried)`,
+    ]),
   ];
 }

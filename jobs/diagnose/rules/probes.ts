@@ -1,5 +1,14 @@
 import type { Finding } from '../../contracts/finding.js';
-import { type ContainerView, eventLines, eventsWith, finding, podArgs, RECENT_MS, type RuleContext, templateTarget } from './context.js';
+import {
+  type ContainerView,
+  eventLines,
+  eventsWith,
+  finding,
+  podArgs,
+  RECENT_MS,
+  type RuleContext,
+  templateTarget,
+} from './context.js';
 import type { Container } from './util.js';
 import { humanDuration, toMillis } from './util.js';
 
@@ -8,7 +17,8 @@ type Probe = NonNullable<Container['readinessProbe']>;
 /** A probe as `kubectl describe` prints it: `http-get http://:8080/ready delay=0s timeout=1s period=10s #success=1 #failure=3`. */
 export function describeProbe(p: Probe): string {
   let what = 'unknown';
-  if (p.httpGet) what = `http-get ${(p.httpGet.scheme ?? 'HTTP').toLowerCase()}://${p.httpGet.host ?? ''}:${p.httpGet.port}${p.httpGet.path ?? '/'}`;
+  if (p.httpGet)
+    what = `http-get ${(p.httpGet.scheme ?? 'HTTP').toLowerCase()}://${p.httpGet.host ?? ''}:${p.httpGet.port}${p.httpGet.path ?? '/'}`;
   else if (p.tcpSocket) what = `tcp-socket ${p.tcpSocket.host ?? ''}:${p.tcpSocket.port}`;
   else if (p.grpc) what = `grpc <pod>:${p.grpc.port} ${p.grpc.service ?? ''}`.trim();
   else if (p.exec) what = `exec ${JSON.stringify(p.exec.command ?? [])}`;
@@ -22,7 +32,10 @@ function probeCheck(ctx: RuleContext, c: ContainerView, p: Probe | undefined): s
       `kubectl port-forward -n ${ctx.ns} pod/${ctx.name} ${p.httpGet.port}  # then: curl -v ${(p.httpGet.scheme ?? 'HTTP').toLowerCase()}://localhost:${p.httpGet.port}${p.httpGet.path ?? '/'}`,
     ];
   }
-  if (p.tcpSocket) return [`kubectl port-forward -n ${ctx.ns} pod/${ctx.name} ${p.tcpSocket.port}  # is anything listening?`];
+  if (p.tcpSocket)
+    return [
+      `kubectl port-forward -n ${ctx.ns} pod/${ctx.name} ${p.tcpSocket.port}  # is anything listening?`,
+    ];
   return [`kubectl describe pod ${podArgs(ctx)}  # probe of \`${c.name}\``];
 }
 
@@ -34,13 +47,20 @@ export function readinessRule(ctx: RuleContext): Finding[] {
     const st = c.status;
     if (!st?.state?.running || st.ready) continue;
     if (ctx.pod.metadata?.deletionTimestamp) continue;
-    const failing = eventsWith(ctx, ['Unhealthy'], { container: c.name, message: /^Readiness probe/, sinceMs: RECENT_MS });
+    const failing = eventsWith(ctx, ['Unhealthy'], {
+      container: c.name,
+      message: /^Readiness probe/,
+      sinceMs: RECENT_MS,
+    });
     const started = toMillis(st.state.running.startedAt);
     const longEnough = started !== undefined && ctx.now - started > 60_000;
     if (failing.length === 0 && !(c.spec?.readinessProbe && longEnough)) continue;
     const readyCond = ctx.pod.status?.conditions?.find((x) => x.type === 'Ready');
     const ev = [`ready: false (running since ${st.state.running.startedAt ?? '?'})`];
-    if (readyCond) ev.push(`condition Ready=${readyCond.status} reason=${readyCond.reason ?? ''}: ${readyCond.message ?? ''}`.trim());
+    if (readyCond)
+      ev.push(
+        `condition Ready=${readyCond.status} reason=${readyCond.reason ?? ''}: ${readyCond.message ?? ''}`.trim(),
+      );
     if (c.spec?.readinessProbe) ev.push(`readinessProbe: ${describeProbe(c.spec.readinessProbe)}`);
     ev.push(...eventLines(ctx, failing, 2));
     const age = started === undefined ? '' : ` for ${humanDuration(ctx.now - started)}`;
@@ -85,7 +105,10 @@ export function livenessRule(ctx: RuleContext): Finding[] {
     ev.push(...eventLines(ctx, failing, 2), ...eventLines(ctx, kills, 1));
     if (c.status) ev.push(`restartCount: ${c.status.restartCount}`);
     const last = c.status?.lastState?.terminated;
-    if (last) ev.push(`lastState.terminated: reason=${last.reason ?? ''} exitCode=${last.exitCode} finishedAt=${last.finishedAt ?? '?'}`);
+    if (last)
+      ev.push(
+        `lastState.terminated: reason=${last.reason ?? ''} exitCode=${last.exitCode} finishedAt=${last.finishedAt ?? '?'}`,
+      );
     const severity = kills.length > 0 || (c.status?.restartCount ?? 0) > 0 ? 'critical' : 'warning';
     out.push(
       finding(

@@ -48,7 +48,11 @@ function classify(text: string, count: number | undefined): UnschedulableReason 
   const taint = /(?:untolerated taint|had taint) \{([^}]*)\}/.exec(text);
   if (taint) {
     const t = taint[1]!.trim();
-    return { ...base, kind: t.startsWith('node.kubernetes.io/unschedulable') ? 'unschedulable-node' : 'taint', taint: t };
+    return {
+      ...base,
+      kind: t.startsWith('node.kubernetes.io/unschedulable') ? 'unschedulable-node' : 'taint',
+      taint: t,
+    };
   }
   if (/were unschedulable/.test(text)) return { ...base, kind: 'unschedulable-node' };
   const pvc = /persistentvolumeclaim "([^"]+)"/i.exec(text);
@@ -96,7 +100,9 @@ function unschedulableNext(ctx: RuleContext, s: UnschedulableSummary): string[] 
   const next: string[] = [];
   const kinds = new Set(s.reasons.map((r) => r.kind));
   if (kinds.has('resources')) {
-    const res = [...new Set(s.reasons.filter((r) => r.kind === 'resources').map((r) => r.resource))].join(', ');
+    const res = [...new Set(s.reasons.filter((r) => r.kind === 'resources').map((r) => r.resource))].join(
+      ', ',
+    );
     next.push(
       `kubectl describe nodes | grep -A 8 'Allocated resources'  # free ${res} per node vs. the pod's requests`,
       `Lower the pod's ${res} requests or add capacity (a bigger node pool, or let the cluster autoscaler scale up)`,
@@ -118,12 +124,24 @@ function unschedulableNext(ctx: RuleContext, s: UnschedulableSummary): string[] 
     const pvcs = [
       ...new Set([...s.reasons.map((r) => r.pvc).filter((p): p is string => Boolean(p)), ...podPvcs(ctx)]),
     ];
-    for (const p of pvcs) next.push(`kubectl describe pvc ${p} -n ${ctx.ns}  # look for ProvisioningFailed, the StorageClass, the zone`);
+    for (const p of pvcs)
+      next.push(
+        `kubectl describe pvc ${p} -n ${ctx.ns}  # look for ProvisioningFailed, the StorageClass, the zone`,
+      );
     if (pvcs.length === 0) next.push(`kubectl get pvc -n ${ctx.ns}`);
   }
-  if (kinds.has('unschedulable-node')) next.push('kubectl get nodes  # SchedulingDisabled nodes are cordoned: kubectl uncordon NODE when maintenance is over');
-  if (kinds.has('ports')) next.push('Another pod holds the same hostPort on every candidate node: drop hostPort or spread the pods');
-  if (kinds.has('topology')) next.push('topologySpreadConstraints cannot be met: relax maxSkew or use whenUnsatisfiable: ScheduleAnyway');
+  if (kinds.has('unschedulable-node'))
+    next.push(
+      'kubectl get nodes  # SchedulingDisabled nodes are cordoned: kubectl uncordon NODE when maintenance is over',
+    );
+  if (kinds.has('ports'))
+    next.push(
+      'Another pod holds the same hostPort on every candidate node: drop hostPort or spread the pods',
+    );
+  if (kinds.has('topology'))
+    next.push(
+      'topologySpreadConstraints cannot be met: relax maxSkew or use whenUnsatisfiable: ScheduleAnyway',
+    );
   next.push(eventsCommand(ctx));
   return next;
 }
@@ -167,7 +185,9 @@ export function unschedulableRule(ctx: RuleContext): Finding[] {
 
 /** Pods held back on purpose by `spec.schedulingGates`. */
 export function schedulingGatedRule(ctx: RuleContext): Finding[] {
-  const cond = ctx.pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated');
+  const cond = ctx.pod.status?.conditions?.find(
+    (c) => c.type === 'PodScheduled' && c.reason === 'SchedulingGated',
+  );
   if (!cond) return [];
   const gates = (ctx.pod.spec?.schedulingGates ?? []).map((g) => g.name);
   return [
@@ -217,7 +237,10 @@ export function noSchedulerActivityRule(ctx: RuleContext): Finding[] {
             `Is the scheduler \`${scheduler}\` deployed and running? kubectl get pods -A | grep -i ${scheduler}`,
             `If the name is a typo, fix spec.schedulerName (or remove it to use default-scheduler)`,
           ]
-        : ['kubectl get pods -n kube-system -l component=kube-scheduler', 'kubectl logs -n kube-system -l component=kube-scheduler --tail=50'],
+        : [
+            'kubectl get pods -n kube-system -l component=kube-scheduler',
+            'kubectl logs -n kube-system -l component=kube-scheduler --tail=50',
+          ],
     ),
   ];
 }

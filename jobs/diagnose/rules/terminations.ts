@@ -12,7 +12,16 @@ import {
 } from './context.js';
 import { exitCodeMeaning } from './exit-codes.js';
 import { systemOomNear } from './node.js';
-import { errorLines, formatBytes, humanDuration, isoOf, oneLine, parseQuantity, type Terminated, toMillis } from './util.js';
+import {
+  errorLines,
+  formatBytes,
+  humanDuration,
+  isoOf,
+  oneLine,
+  parseQuantity,
+  type Terminated,
+  toMillis,
+} from './util.js';
 
 /** The termination worth judging: the current one if the container is terminated, else the last one. */
 export interface TerminationView {
@@ -85,10 +94,12 @@ function severityFor(ctx: RuleContext, c: ContainerView, tv: TerminationView, ba
   return 'info';
 }
 
-function ageNote(ctx: RuleContext, tv: TerminationView, severity: Severity): string {
+function ageNote(ctx: RuleContext, c: ContainerView, tv: TerminationView, severity: Severity): string {
   const fin = toMillis(tv.t.finishedAt);
   if (severity !== 'info' || fin === undefined || tv.path === 'state.terminated') return '';
-  return ` ${humanDuration(ctx.now - fin)} ago; running since`;
+  return c.status?.state?.running
+    ? ` (${humanDuration(ctx.now - fin)} ago; running since)`
+    : ` (${humanDuration(ctx.now - fin)} ago)`;
 }
 
 const COMMAND_PROBLEM =
@@ -130,7 +141,7 @@ function oomFinding(ctx: RuleContext, c: ContainerView, tv: TerminationView): Fi
     );
   }
   next.push(`kubectl top pod ${ctx.name} -n ${ctx.ns} --containers`, logsCommand(ctx, c, tv.previous));
-  const title = `Container \`${c.name}\` was OOMKilled (${limitText ? `limit ${limitText}` : 'no memory limit'})${ageNote(ctx, tv, severity)}`;
+  const title = `Container \`${c.name}\` was OOMKilled (${limitText ? `limit ${limitText}` : 'no memory limit'})${ageNote(ctx, c, tv, severity)}`;
   return finding('oom-killed', severity, title, ev, next);
 }
 
@@ -157,7 +168,7 @@ export function classifyTermination(ctx: RuleContext, c: ContainerView): Finding
     return finding(
       'exits-zero-restart-always',
       severity,
-      `Container \`${c.name}\` exits with code 0 and restartPolicy Always restarts it${ageNote(ctx, tv, severity)}`,
+      `Container \`${c.name}\` exits with code 0 and restartPolicy Always restarts it${ageNote(ctx, c, tv, severity)}`,
       ev,
       [
         'Run the main process in the foreground (no daemonising; `exec` the server from the entrypoint script)',
@@ -180,12 +191,14 @@ export function classifyTermination(ctx: RuleContext, c: ContainerView): Finding
     const cmd = [...(c.spec?.command ?? []), ...(c.spec?.args ?? [])];
     ev.push(cmd.length > 0 ? `command: ${JSON.stringify(cmd)}` : 'command: (image default ENTRYPOINT/CMD)');
     if (c.spec?.image) ev.push(`image: ${c.spec.image}`);
-    ev.push(...eventLines(ctx, eventsWith(ctx, ['Failed'], { container: c.name, message: COMMAND_PROBLEM }), 2));
+    ev.push(
+      ...eventLines(ctx, eventsWith(ctx, ['Failed'], { container: c.name, message: COMMAND_PROBLEM }), 2),
+    );
     ev.push(...logEvidence(tv));
     return finding(
       'command-not-found',
       severity,
-      `Container \`${c.name}\` cannot start its command: ${why}${ageNote(ctx, tv, severity)}`,
+      `Container \`${c.name}\` cannot start its command: ${why}${ageNote(ctx, c, tv, severity)}`,
       ev,
       [
         `Fix \`command\`/\`args\` of \`${c.name}\` in ${templateTarget(ctx)} (or the image's ENTRYPOINT) so it names a binary that exists in the image`,
@@ -201,18 +214,23 @@ export function classifyTermination(ctx: RuleContext, c: ContainerView): Finding
     const fin = toMillis(t.finishedAt);
     if (fin !== undefined && systemOomNear(ctx, fin).length > 0) return undefined; // node-oom explains it
     const severity = severityFor(ctx, c, tv, 'critical');
-    const killers = eventsWith(ctx, ['Killing', 'ExceededGracePeriod', 'FailedPostStartHook', 'FailedPreStopHook'], {
-      container: c.name,
-    }).filter((e) => /probe|grace|hook/i.test(`${e.reason} ${e.message}`));
+    const killers = eventsWith(
+      ctx,
+      ['Killing', 'ExceededGracePeriod', 'FailedPostStartHook', 'FailedPreStopHook'],
+      {
+        container: c.name,
+      },
+    ).filter((e) => /probe|grace|hook/i.test(`${e.reason} ${e.message}`));
     const ev = commonEvidence(c, tv);
     ev.push(`exit ${code}: ${meaning.meaning}; reason is not OOMKilled`);
     ev.push(...eventLines(ctx, killers, 3));
     ev.push(...logEvidence(tv));
     const byProbe = killers.some((e) => /probe/i.test(e.message ?? ''));
+    const byHook = !byProbe && killers.some((e) => /hook/i.test(`${e.reason} ${e.message}`));
     return finding(
       'killed-not-oom',
       severity,
-      `Container \`${c.name}\` was killed with SIGKILL (exit 137), not by the OOM killer${byProbe ? ': a probe failed' : ''}${ageNote(ctx, tv, severity)}`,
+      `Container \`${c.name}\` was killed with SIGKILL (exit 137), not by the OOM killer${byProbe ? ': a probe failed' : byHook ? ': its lifecycle hook failed' : ''}${ageNote(ctx, c, tv, severity)}`,
       ev,
       [
         'Check what sends SIGKILL: a failing liveness/startup probe, terminationGracePeriodSeconds running out after SIGTERM, or a sidecar/agent',
@@ -227,18 +245,23 @@ export function classifyTermination(ctx: RuleContext, c: ContainerView): Finding
     const base: Severity = code === 143 ? 'info' : 'critical';
     const severity = severityFor(ctx, c, tv, base);
     const ev = commonEvidence(c, tv);
-    ev.push(`exit ${code}${meaning.signalName ? ` = 128+${meaning.signal} (${meaning.signalName})` : ''}: ${meaning.meaning}`);
+    ev.push(
+      `exit ${code}${meaning.signalName ? ` = 128+${meaning.signal} (${meaning.signalName})` : ''}: ${meaning.meaning}`,
+    );
     ev.push(...logEvidence(tv));
     const next: string[] = [logs];
     if (code === 139 || code === 134)
       next.push('Native crash: check native libraries, the image architecture, and collect a core dump');
-    if (code === 143) next.push('Normal if the pod was being stopped; otherwise check who sends SIGTERM (probes, preStop, drains)');
+    if (code === 143)
+      next.push(
+        'Normal if the pod was being stopped; otherwise check who sends SIGTERM (probes, preStop, drains)',
+      );
     next.push(`kubectl describe pod ${podArgs(ctx)}`);
-    const what = meaning.signalName ? `${meaning.signalName} (exit ${code})` : `exit code ${code}`;
+    const what = meaning.signalName ? `${meaning.signalName} (exit ${code})` : `code ${code}`;
     return finding(
       'exit-code',
       severity,
-      `Container \`${c.name}\` ${meaning.signalName ? 'was stopped by' : 'exited with'} ${what}: ${meaning.meaning}${ageNote(ctx, tv, severity)}`,
+      `Container \`${c.name}\` ${meaning.signalName ? 'was stopped by' : 'exited with'} ${what}: ${meaning.meaning}${ageNote(ctx, c, tv, severity)}`,
       ev,
       next,
     );
@@ -251,7 +274,7 @@ export function classifyTermination(ctx: RuleContext, c: ContainerView): Finding
   return finding(
     'app-error',
     severity,
-    `Container \`${c.name}\` exited with code ${code} (application error)${ageNote(ctx, tv, severity)}`,
+    `Container \`${c.name}\` exited with code ${code} (application error)${ageNote(ctx, c, tv, severity)}`,
     ev,
     [logs, `kubectl describe pod ${podArgs(ctx)}`],
   );
@@ -266,9 +289,4 @@ export function podReasonExplainsTerminations(ctx: RuleContext): boolean {
 export function terminationRules(ctx: RuleContext): Finding[] {
   if (podReasonExplainsTerminations(ctx)) return [];
   return ctx.containers.map((c) => classifyTermination(ctx, c)).filter((f): f is Finding => f !== undefined);
-}
-
-/** Memory limit text of a container, for titles. */
-export function memoryLimitOf(c: ContainerView): string | undefined {
-  return c.spec?.resources?.limits?.memory;
 }

@@ -89,14 +89,34 @@ export function eventContainer(e: KEvent): string | undefined {
   return m?.[1];
 }
 
-const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const BINARY: Record<string, number> = {
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+const DECIMAL: Record<string, number> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
 
 /** A Kubernetes quantity (`256Mi`, `1.5Gi`, `500m`, `1e3`, `92436Ki`) as a number (bytes, cores, …). */
 export function parseQuantity(q: string | number | undefined | null): number | undefined {
   if (q === undefined || q === null) return undefined;
   if (typeof q === 'number') return q;
-  const m = /^([+-]?\d+(?:\.\d+)?|[+-]?\.\d+)(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$/.exec(q.trim());
+  const m = /^([+-]?\d+(?:\.\d+)?|[+-]?\.\d+)(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$/.exec(
+    q.trim(),
+  );
   if (!m) return undefined;
   const base = Number(m[1]);
   if (m[2]) return base * 10 ** Number(m[2].slice(1));
@@ -123,7 +143,10 @@ const ERROR_LINE = /error|exception|fatal|panic|traceback/i;
 /** Up to `max` error-looking lines of a log (error|exception|fatal|panic|traceback); else its last 3 lines. */
 export function errorLines(log: string | undefined, max = 5): string[] {
   if (!log) return [];
-  const lines = log.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+  const lines = log
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '');
   const errs = lines.filter((l) => ERROR_LINE.test(l));
   const picked = errs.length > 0 ? errs.slice(-max) : lines.slice(-3);
   return picked.map((l) => (l.length > 300 ? `${l.slice(0, 297)}...` : l));
@@ -165,7 +188,9 @@ export function podStatusString(pod: Pod): string {
     initializing = true;
     break;
   }
-  const initializedTrue = (status.conditions ?? []).some((c) => c.type === 'Initialized' && c.status === 'True');
+  const initializedTrue = (status.conditions ?? []).some(
+    (c) => c.type === 'Initialized' && c.status === 'True',
+  );
   if (!initializing || initializedTrue) {
     let hasRunning = false;
     const statuses = status.containerStatuses ?? [];
