@@ -134,7 +134,9 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
         const server = (await app.start(cfg.PORT)) as Server;
         port = (server.address() as AddressInfo).port;
       }
-      await poster.start().catch((err) => logger.warn({ err }, 'result poster start: will retry on the next sweep'));
+      await poster
+        .start()
+        .catch((err) => logger.warn({ err }, 'result poster start: will retry on the next sweep'));
       logger.info({ port, socketMode, clusters: cfg.CLUSTERS }, 'bot started');
       return port;
     },

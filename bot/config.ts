@@ -12,7 +12,10 @@ const BotEnvSchema = z
     /** Signing secret; required in HTTP mode (no SLACK_APP_TOKEN). */
     SLACK_SIGNING_SECRET: z.string().min(8).optional(),
     /** App-level token (xapp-…); when set, the bot uses Socket Mode and needs no public URL. */
-    SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp-').optional(),
+    SLACK_APP_TOKEN: z
+      .string()
+      .regex(/^xapp-/, 'must be an app-level token starting with xapp-')
+      .optional(),
     /** Web API base URL. Default https://slack.com/api/ (tests and GovSlack override it). */
     SLACK_API_URL: z.url().optional(),
     /** HTTP port: /slack/events, /healthz, /readyz. Default 3000. */
@@ -23,8 +26,16 @@ const BotEnvSchema = z
     CLUSTERS: z
       .string()
       .default('default')
-      .transform((s) => s.split(',').map((c) => c.trim()).filter(Boolean))
-      .refine((l) => l.length > 0 && l.every(isClusterName), 'comma-separated DNS-1123 labels, e.g. prod-eu,prod-us'),
+      .transform((s) =>
+        s
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      )
+      .refine(
+        (l) => l.length > 0 && l.every(isClusterName),
+        'comma-separated DNS-1123 labels, e.g. prod-eu,prod-us',
+      ),
     /** How long a Redis enqueue may take before the user is told the queue is unavailable (ms). Default 1500. */
     ENQUEUE_TIMEOUT_MS: z.coerce.number().int().min(100).max(2500).default(1500),
     /** pino level. Default info. */

@@ -20,7 +20,10 @@ export const REDACT_PATHS = [
 
 /** The bot's pino logger. */
 export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
-  return pino({ name: 'poddebug-bot', level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+  return pino(
+    { name: 'poddebug-bot', level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    destination,
+  );
 }
 
 /** Bolt's Logger interface over pino, so Bolt's own logs go through the same redaction. */

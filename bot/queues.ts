@@ -29,13 +29,19 @@ export class Queues {
     private readonly timeoutMs: number,
   ) {
     for (const c of clusters) {
-      this.queues.set(c, new Queue(queueName(c), { connection, prefix: QUEUE_PREFIX, skipWaitingForReady: true }));
+      this.queues.set(
+        c,
+        new Queue(queueName(c), { connection, prefix: QUEUE_PREFIX, skipWaitingForReady: true }),
+      );
     }
   }
 
   queue(cluster: string): Queue {
     const q = this.queues.get(cluster);
-    if (!q) throw new CodedError('unknown_cluster', `No cluster named \`${cluster}\`.`, [`Known: ${this.clusters.join(', ')}`]);
+    if (!q)
+      throw new CodedError('unknown_cluster', `No cluster named \`${cluster}\`.`, [
+        `Known: ${this.clusters.join(', ')}`,
+      ]);
     return q;
   }
 
@@ -49,7 +55,10 @@ export class Queues {
       await Promise.race([
         q.add(DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId }),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+          timer = setTimeout(
+            () => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`)),
+            this.timeoutMs,
+          );
         }),
       ]);
     } catch (e) {

@@ -40,7 +40,12 @@ export async function submitDiagnose(
   d: { queues: Queues; store: RequestStore; enqueueTimeoutMs: number },
   r: DiagnoseRequest,
 ): Promise<{ jobId: string; duplicate: boolean }> {
-  const jobId = jobIdFor({ teamId: r.teamId, channelId: r.channelId, userId: r.userId, triggerId: r.triggerId });
+  const jobId = jobIdFor({
+    teamId: r.teamId,
+    channelId: r.channelId,
+    userId: r.userId,
+    triggerId: r.triggerId,
+  });
   const payload: DiagnosePayload = {
     version: 1,
     action: 'diagnose',

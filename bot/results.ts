@@ -2,9 +2,9 @@ import type { WebClient } from '@slack/web-api';
 import { Job, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  decodeFailure,
   type DiagnoseResult,
   DiagnoseResultSchema,
+  decodeFailure,
   ProgressSchema,
   QUEUE_PREFIX,
   queueName,
@@ -37,6 +37,9 @@ export interface ResultPosterDeps {
   announceGraceMs?: number;
 }
 
+/** Slack errors that mean the bot may not post in that channel at all. */
+const CHANNEL_REFUSALS = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action']);
+
 /** Why a status message could not be posted where the command was typed. */
 export class ChannelRefused extends Error {}
 
@@ -54,31 +57,47 @@ export class ResultPoster {
   private readonly events: QueueEvents[] = [];
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
+  private stopping = false;
+  /** Settles and status updates under way: stop() lets them finish (and release their locks). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly d: ResultPosterDeps) {}
 
   async start(): Promise<void> {
     for (const cluster of this.d.queues.clusters) {
-      const ev = new QueueEvents(queueName(cluster), { connection: this.d.eventsConnection(), prefix: QUEUE_PREFIX });
-      ev.on('completed', ({ jobId }) => void this.settle(jobId));
-      ev.on('failed', ({ jobId }) => void this.settle(jobId));
-      ev.on('active', ({ jobId }) => void this.running(jobId));
+      const ev = new QueueEvents(queueName(cluster), {
+        connection: this.d.eventsConnection(),
+        prefix: QUEUE_PREFIX,
+      });
+      ev.on('completed', ({ jobId }) => this.track(() => this.settle(jobId)));
+      ev.on('failed', ({ jobId }) => this.track(() => this.settle(jobId)));
+      ev.on('active', ({ jobId }) => this.track(() => this.running(jobId)));
       ev.on('progress', ({ jobId, data }) => {
         const p = ProgressSchema.safeParse(data);
-        void this.running(jobId, p.success ? p.data.stage : undefined);
+        this.track(() => this.running(jobId, p.success ? p.data.stage : undefined));
       });
       ev.on('error', (err) => this.d.logger.warn({ err, cluster }, 'queue events error'));
       this.events.push(ev);
     }
     await this.sweep();
-    this.sweepTimer = setInterval(() => void this.sweep(), this.d.sweepMs ?? 15_000);
+    this.sweepTimer = setInterval(() => this.track(() => this.sweep()), this.d.sweepMs ?? 15_000);
     this.sweepTimer.unref();
   }
 
+  /** Stops taking work, lets what is under way finish, then closes the event streams. */
   async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.sweepTimer);
     await this.sweeping;
+    await Promise.allSettled([...this.inFlight]);
     await Promise.all(this.events.map((e) => e.close()));
+  }
+
+  private track(op: () => Promise<unknown>): void {
+    if (this.stopping) return;
+    const p = op().catch((err) => this.d.logger.warn({ err }, 'result poster operation failed'));
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
   }
 
   /** Settles every open request (results that finished while nobody listened). */
@@ -86,7 +105,10 @@ export class ResultPoster {
     this.sweeping ??= (async () => {
       try {
         for (const cluster of this.d.queues.clusters) {
-          for (const jobId of await this.d.store.open(cluster)) await this.settle(jobId, cluster);
+          for (const jobId of await this.d.store.open(cluster)) {
+            if (this.stopping) return;
+            await this.settle(jobId, cluster);
+          }
         }
       } catch (err) {
         this.d.logger.warn({ err }, 'sweep failed; will retry');
@@ -113,10 +135,17 @@ export class ResultPoster {
     if (state === 'completed') {
       const parsed = DiagnoseResultSchema.safeParse(job.returnvalue);
       if (parsed.success) return { kind: 'result', result: parsed.data };
-      this.d.logger.error({ jobId: rec.jobId, issues: parsed.error.issues }, 'worker returned an invalid result');
+      this.d.logger.error(
+        { jobId: rec.jobId, issues: parsed.error.issues },
+        'worker returned an invalid result',
+      );
       return {
         kind: 'failure',
-        error: { code: 'internal', message: 'The worker returned a result this bot cannot read.', next: ['Check that bot and worker run the same version.'] },
+        error: {
+          code: 'internal',
+          message: 'The worker returned a result this bot cannot read.',
+          next: ['Check that bot and worker run the same version.'],
+        },
       };
     }
     if (state === 'failed') return { kind: 'failure', error: decodeFailure(job.failedReason) };
@@ -128,29 +157,47 @@ export class ResultPoster {
    * request was made, remembers it, then settles (the job may be done already).
    * Throws ChannelRefused when Slack will not let the bot post there.
    */
-  async announce(jobId: string): Promise<void> {
-    const rec = await this.d.store.get(jobId);
-    if (!rec || rec.statusTs) return;
-    const msg = renderStatus({ phase: 'queued', target: rec.target, cluster: rec.cluster, requestedBy: rec.user });
-    let ts: string | undefined;
+  announce(jobId: string): Promise<void> {
+    const p = this.announceNow(jobId);
+    this.inFlight.add(p);
+    p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  private async announceNow(jobId: string): Promise<void> {
+    // Exclusive with the sweep's late announce and with settle: one status message per request.
+    if (!(await this.d.store.lock(jobId))) return;
     try {
-      const res = await this.d.client.chat.postMessage({
-        channel: rec.channel,
-        thread_ts: rec.threadTs,
-        text: msg.text,
-        blocks: msg.blocks,
+      const rec = await this.d.store.get(jobId);
+      if (!rec || rec.statusTs) return;
+      const msg = renderStatus({
+        phase: 'queued',
+        target: rec.target,
+        cluster: rec.cluster,
+        requestedBy: rec.user,
       });
-      ts = res.ts;
-    } catch (err) {
-      const code = (err as { data?: { error?: string } }).data?.error;
-      if (code === 'not_in_channel' || code === 'channel_not_found' || code === 'is_archived' || code === 'restricted_action') {
-        await this.d.queues.removeIfWaiting(rec.cluster, jobId).catch(() => undefined);
-        await this.d.store.drop(rec);
-        throw new ChannelRefused(code);
+      let ts: string | undefined;
+      try {
+        const res = await this.d.client.chat.postMessage({
+          channel: rec.channel,
+          thread_ts: rec.threadTs,
+          text: msg.text,
+          blocks: msg.blocks,
+        });
+        ts = res.ts;
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error;
+        if (code && CHANNEL_REFUSALS.has(code)) {
+          await this.d.queues.removeIfWaiting(rec.cluster, jobId).catch(() => undefined);
+          await this.d.store.drop(rec);
+          throw new ChannelRefused(code);
+        }
+        throw err;
       }
-      throw err;
+      await this.d.store.update(rec, { statusTs: ts, threadTs: rec.threadTs ?? ts });
+    } finally {
+      await this.d.store.unlock(jobId).catch(() => undefined);
     }
-    await this.d.store.update(rec, { statusTs: ts, threadTs: rec.threadTs ?? ts });
     await this.settle(jobId);
   }
 
@@ -168,7 +215,7 @@ export class ResultPoster {
       // The handler posts the status message right after ack and then settles. Only when it died
       // in between (older than announceGraceMs) does the sweep post the status message itself.
       if (Date.now() - rec.createdAt > (this.d.announceGraceMs ?? 30_000)) {
-        await this.announce(jobId).catch((err) => logger.warn({ err, jobId }, 'late announce failed'));
+        await this.announceNow(jobId).catch((err) => logger.warn({ err, jobId }, 'late announce failed'));
       }
       return;
     }
@@ -205,7 +252,9 @@ export class ResultPoster {
 
   private renderOutcome(out: Outcome, ctx: RenderContext, target: string): RenderedMessage {
     if (out.kind === 'failure') return renderFailure(out.error, { ...ctx, target });
-    return out.result.outcome === 'ambiguous' ? renderAmbiguous(out.result, ctx) : renderDiagnosis(out.result, ctx);
+    return out.result.outcome === 'ambiguous'
+      ? renderAmbiguous(out.result, ctx)
+      : renderDiagnosis(out.result, ctx);
   }
 
   private async finalStatus(rec: RequestRecord, out: Outcome): Promise<void> {
@@ -215,7 +264,9 @@ export class ResultPoster {
     }
     const r = out.result;
     if (r.outcome === 'ambiguous') {
-      await this.updateStatus(rec, 'done', { verdict: `\`${r.name}\` matches ${r.candidates.length} pods: pick one (see thread)` });
+      await this.updateStatus(rec, 'done', {
+        verdict: `\`${r.name}\` matches ${r.candidates.length} pods: pick one (see thread)`,
+      });
       return;
     }
     const counts = { critical: 0, warning: 0, info: 0 };
@@ -235,7 +286,8 @@ export class ResultPoster {
     if (!(await this.d.store.lock(jobId, 10_000).catch(() => false))) return;
     try {
       const fresh = await this.d.store.get(jobId);
-      if (fresh && (fresh.phase === 'queued' || fresh.phase === 'running')) await this.updateStatus(fresh, 'running', { stage });
+      if (fresh && (fresh.phase === 'queued' || fresh.phase === 'running'))
+        await this.updateStatus(fresh, 'running', { stage });
     } catch (err) {
       this.d.logger.debug({ err, jobId }, 'status update skipped');
     } finally {
@@ -246,7 +298,12 @@ export class ResultPoster {
   private async updateStatus(
     rec: RequestRecord,
     phase: 'running' | 'done' | 'failed',
-    extra: { stage?: string; verdict?: string; counts?: { critical: number; warning: number; info: number }; target?: string } = {},
+    extra: {
+      stage?: string;
+      verdict?: string;
+      counts?: { critical: number; warning: number; info: number };
+      target?: string;
+    } = {},
   ): Promise<void> {
     if (!rec.statusTs) return;
     const msg = renderStatus({
@@ -258,7 +315,12 @@ export class ResultPoster {
       verdict: extra.verdict,
       counts: extra.counts,
     });
-    await this.d.client.chat.update({ channel: rec.channel, ts: rec.statusTs, text: msg.text, blocks: msg.blocks });
+    await this.d.client.chat.update({
+      channel: rec.channel,
+      ts: rec.statusTs,
+      text: msg.text,
+      blocks: msg.blocks,
+    });
     if (phase === 'running' && rec.phase === 'queued') await this.d.store.update(rec, { phase: 'running' });
   }
 }

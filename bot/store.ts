@@ -81,7 +81,11 @@ export class RequestStore {
 
   /** Forget a request that never got going (e.g. the channel refused the status message). */
   async drop(rec: Pick<RequestRecord, 'jobId' | 'cluster'>): Promise<void> {
-    await this.redis.multi().del(KEY + rec.jobId).zrem(OPEN + rec.cluster, rec.jobId).exec();
+    await this.redis
+      .multi()
+      .del(KEY + rec.jobId)
+      .zrem(OPEN + rec.cluster, rec.jobId)
+      .exec();
   }
 
   /** Job ids of this cluster whose results are not posted yet, oldest first. */
@@ -90,7 +94,7 @@ export class RequestStore {
   }
 
   /** Try to become the replica that settles this job; the lock expires if this one dies. */
-  async lock(jobId: string, ms = 60_000): Promise<boolean> {
+  async lock(jobId: string, ms = 30_000): Promise<boolean> {
     return (await this.redis.set(LOCK + jobId, '1', 'PX', ms, 'NX')) === 'OK';
   }
 

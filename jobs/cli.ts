@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { asCodedError, isDns1123Label, parseTargetSpec, type TargetRef } from './contracts/index.js';
 import { renderText } from './cli/render-text.js';
+import { asCodedError, isDns1123Label, parseTargetSpec, type TargetRef } from './contracts/index.js';
 import { diagnose } from './diagnose/diagnose.js';
 import { createKubeReader, loadKubeConfig } from './k8s/client.js';
 
@@ -11,7 +11,9 @@ import { createKubeReader, loadKubeConfig } from './k8s/client.js';
 function label(kind: string) {
   return (v: string) => {
     if (!isDns1123Label(v)) {
-      throw new InvalidArgumentError(`not a valid ${kind} name (lowercase letters, digits and '-', at most 63).`);
+      throw new InvalidArgumentError(
+        `not a valid ${kind} name (lowercase letters, digits and '-', at most 63).`,
+      );
     }
     return v;
   };
@@ -60,7 +62,9 @@ async function runDiagnose(spec: string, opts: DiagnoseOpts): Promise<number> {
     });
     if (result.outcome === 'ambiguous') {
       const list = result.candidates.map((c) => `  poddebug diagnose ${c.name} -n ${c.namespace}`).join('\n');
-      process.stderr.write(`poddebug: pod name ${result.name} matches pods in several namespaces; pick one:\n${list}\n`);
+      process.stderr.write(
+        `poddebug: pod name ${result.name} matches pods in several namespaces; pick one:\n${list}\n`,
+      );
       return 1;
     }
     if (opts.json) {
@@ -88,14 +92,21 @@ export function buildProgram(): Command {
     .command('diagnose')
     .description('diagnose a pod, or the worst pod of deploy/NAME, sts/NAME, ds/NAME, job/NAME')
     .argument('<target>', 'pod name, or KIND/NAME')
-    .option('-n, --namespace <ns>', 'namespace (default: search every namespace for a pod name)', label('namespace'))
+    .option(
+      '-n, --namespace <ns>',
+      'namespace (default: search every namespace for a pod name)',
+      label('namespace'),
+    )
     .option('-c, --container <name>', 'only this container', label('container'))
     .option('--json', 'print {"target", "findings"} as JSON')
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config)')
     .option('--timeout <seconds>', 'timeout of each API request', '10')
     .option('--no-color', 'no ANSI colours')
     .action(async (spec: string, opts: DiagnoseOpts) => {
-      process.exitCode = await runDiagnose(spec, { ...opts, color: opts.color && Boolean(process.stdout.isTTY) });
+      process.exitCode = await runDiagnose(spec, {
+        ...opts,
+        color: opts.color && Boolean(process.stdout.isTTY),
+      });
     });
   return program;
 }

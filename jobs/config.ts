@@ -23,7 +23,12 @@ const WorkerEnvSchema = z.object({
   /** Log lines fetched per container (tailLines). Default 200. */
   LOG_TAIL_LINES: z.coerce.number().int().min(1).max(5000).default(200),
   /** Bytes fetched per container log at most (limitBytes). Default 65536. */
-  LOG_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(65_536),
+  LOG_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(65_536),
   /** pino level. Default info. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

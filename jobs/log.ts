@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /** Paths pino must never print: credentials that can appear in errors and request options. */
 export const REDACT_PATHS = [
@@ -16,6 +16,9 @@ export const REDACT_PATHS = [
 
 /** The one logger of the cluster side; workers log with `logger.child({ jobId, cluster })`. */
 export function createLogger(level = 'info', destination?: pino.DestinationStream): Logger {
-  return pino({ name: 'poddebug-worker', level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
+  return pino(
+    { name: 'poddebug-worker', level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    destination,
+  );
 }
 export type { Logger };

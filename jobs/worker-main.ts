@@ -25,7 +25,10 @@ async function main(): Promise<void> {
     logLimitBytes: cfg.LOG_LIMIT_BYTES,
     lockMs: cfg.WORKER_LOCK_MS,
   });
-  logger.info({ cluster: cfg.CLUSTER, server: kc.getCurrentCluster()?.server, concurrency: cfg.WORKER_CONCURRENCY }, 'worker started');
+  logger.info(
+    { cluster: cfg.CLUSTER, server: kc.getCurrentCluster()?.server, concurrency: cfg.WORKER_CONCURRENCY },
+    'worker started',
+  );
   const stop = async (signal: string) => {
     logger.info({ signal }, 'worker stopping: finishing running jobs');
     await worker.close();

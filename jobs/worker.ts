@@ -4,8 +4,8 @@ import {
   asCodedError,
   CodedError,
   DIAGNOSE_JOB,
-  type DiagnoseResult,
   DiagnosePayloadSchema,
+  type DiagnoseResult,
   encodeFailure,
   QUEUE_PREFIX,
   queueName,
@@ -64,7 +64,10 @@ export function makeProcessor(deps: Omit<WorkerDeps, 'redisUrl' | 'concurrency'>
         ]);
       }
       if (parsed.data.cluster !== deps.cluster) {
-        throw new CodedError('unknown_cluster', `Job for cluster \`${parsed.data.cluster}\` reached the worker of \`${deps.cluster}\`.`);
+        throw new CodedError(
+          'unknown_cluster',
+          `Job for cluster \`${parsed.data.cluster}\` reached the worker of \`${deps.cluster}\`.`,
+        );
       }
       const p = parsed.data;
       log.info({ target: p.target, requester: p.requester.userId }, 'diagnose started');

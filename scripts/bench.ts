@@ -61,13 +61,23 @@ async function waitFor<T>(fn: () => T | undefined | false, ms: number): Promise<
 async function main() {
   if (!existsSync('dist/bot/main.js')) throw new Error('run `npm run build` first (dist/ is missing)');
   const cluster = `bench${randomUUID().slice(0, 6)}`;
-  const sim = await startKubeSim({ fixtures: 'test/fixtures/sample-incident', rebaseTime: '2026-11-20T10:00:00Z' });
+  const sim = await startKubeSim({
+    fixtures: 'test/fixtures/sample-incident',
+    rebaseTime: '2026-11-20T10:00:00Z',
+  });
   const slack = await startSlackDouble({ botToken: TOKEN });
   const port = await freePort();
   const env = { ...process.env, REDIS_URL, LOG_LEVEL: 'warn' };
   const procs: ChildProcess[] = [];
   const bot = spawn('node', ['dist/bot/main.js'], {
-    env: { ...env, SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: slack.apiUrl, PORT: String(port), CLUSTERS: cluster },
+    env: {
+      ...env,
+      SLACK_BOT_TOKEN: TOKEN,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: String(port),
+      CLUSTERS: cluster,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const worker = spawn('node', ['dist/jobs/worker-main.js'], {
@@ -78,7 +88,9 @@ async function main() {
   const url = `http://127.0.0.1:${port}/slack/events`;
   try {
     for (let i = 0; i < 200; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok).catch(() => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false);
       if (ok) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -97,7 +109,10 @@ async function main() {
     );
     const acks = burst.map((r) => r.elapsedMs);
     const acked = burst.filter((r) => r.status === 200).length;
-    await waitFor(() => slack.messages().filter((m) => m.thread_ts && m.channel.startsWith('CBURST')).length >= BURST, 120_000);
+    await waitFor(
+      () => slack.messages().filter((m) => m.thread_ts && m.channel.startsWith('CBURST')).length >= BURST,
+      120_000,
+    );
 
     // (b)+(c) end to end with API latency, one command at a time
     sim.setLatency(LATENCY);
@@ -106,7 +121,10 @@ async function main() {
     for (let i = 0; i < E2E; i++) {
       const channel = `CE2E${i}`;
       const t0 = performance.now();
-      await sendSlashCommand(url, SECRET, { text: `diagnose ${targets[i % targets.length]} -n shop`, channelId: channel });
+      await sendSlashCommand(url, SECRET, {
+        text: `diagnose ${targets[i % targets.length]} -n shop`,
+        channelId: channel,
+      });
       await waitFor(() => slack.messages(channel).some((m) => m.thread_ts), 30_000);
       e2e.push(performance.now() - t0);
     }
@@ -114,9 +132,25 @@ async function main() {
     const loaded = { bot: memKiB(bot.pid!), worker: memKiB(worker.pid!) };
 
     const report = {
-      machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: round(totalmem() / 2 ** 30), node: process.version },
-      burst: { commands: BURST, acked, ackP50Ms: round(pct(acks, 50)), ackP99Ms: round(pct(acks, 99)), ackMaxMs: round(Math.max(...acks)) },
-      endToEnd: { commands: E2E, apiLatencyMs: LATENCY, p50Ms: round(pct(e2e, 50)), p99Ms: round(pct(e2e, 99)) },
+      machine: {
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model,
+        memGiB: round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      burst: {
+        commands: BURST,
+        acked,
+        ackP50Ms: round(pct(acks, 50)),
+        ackP99Ms: round(pct(acks, 99)),
+        ackMaxMs: round(Math.max(...acks)),
+      },
+      endToEnd: {
+        commands: E2E,
+        apiLatencyMs: LATENCY,
+        p50Ms: round(pct(e2e, 50)),
+        p99Ms: round(pct(e2e, 99)),
+      },
       apiRequestsPerDiagnose: round(apiPerDiagnose),
       memoryMiB: {
         botIdle: round(idle.bot.rss / 1024),
@@ -131,19 +165,36 @@ async function main() {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
       const rows: [string, string][] = [
-        ['machine', `${report.machine.cpus} cores (${report.machine.cpu}), ${report.machine.memGiB} GiB, node ${report.machine.node}`],
-        [`ack latency, burst of ${BURST}`, `p50 ${report.burst.ackP50Ms} ms, p99 ${report.burst.ackP99Ms} ms, max ${report.burst.ackMaxMs} ms (${acked}/${BURST} acked 200)`],
-        [`end to end (API +${LATENCY} ms/request)`, `p50 ${report.endToEnd.p50Ms} ms, p99 ${report.endToEnd.p99Ms} ms over ${E2E} commands`],
+        [
+          'machine',
+          `${report.machine.cpus} cores (${report.machine.cpu}), ${report.machine.memGiB} GiB, node ${report.machine.node}`,
+        ],
+        [
+          `ack latency, burst of ${BURST}`,
+          `p50 ${report.burst.ackP50Ms} ms, p99 ${report.burst.ackP99Ms} ms, max ${report.burst.ackMaxMs} ms (${acked}/${BURST} acked 200)`,
+        ],
+        [
+          `end to end (API +${LATENCY} ms/request)`,
+          `p50 ${report.endToEnd.p50Ms} ms, p99 ${report.endToEnd.p99Ms} ms over ${E2E} commands`,
+        ],
         ['API requests per diagnose', String(report.apiRequestsPerDiagnose)],
-        ['bot RSS idle / after / peak', `${report.memoryMiB.botIdle} / ${report.memoryMiB.botAfter} / ${report.memoryMiB.botPeak} MiB`],
-        ['worker RSS idle / after / peak', `${report.memoryMiB.workerIdle} / ${report.memoryMiB.workerAfter} / ${report.memoryMiB.workerPeak} MiB`],
+        [
+          'bot RSS idle / after / peak',
+          `${report.memoryMiB.botIdle} / ${report.memoryMiB.botAfter} / ${report.memoryMiB.botPeak} MiB`,
+        ],
+        [
+          'worker RSS idle / after / peak',
+          `${report.memoryMiB.workerIdle} / ${report.memoryMiB.workerAfter} / ${report.memoryMiB.workerPeak} MiB`,
+        ],
       ];
       const w = Math.max(...rows.map(([k]) => k.length));
       for (const [k, v] of rows) process.stdout.write(`${k.padEnd(w)}  ${v}\n`);
     }
   } finally {
     for (const p of procs) p.kill('SIGTERM');
-    await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+    await Promise.all(
+      procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))),
+    );
     const redis = new Redis(REDIS_URL);
     const q = new Queue(queueName(cluster), { connection: redis, prefix: QUEUE_PREFIX });
     await q.obliterate({ force: true }).catch(() => undefined);

@@ -26,7 +26,9 @@ for (const [side, rule] of [
   }
 }
 if (bad.length) {
-  console.error(`boundary check failed (bot/ may import only jobs/contracts/; jobs/ never bot/):\n  ${bad.join('\n  ')}`);
+  console.error(
+    `boundary check failed (bot/ may import only jobs/contracts/; jobs/ never bot/):\n  ${bad.join('\n  ')}`,
+  );
   process.exit(1);
 }
 console.log('boundary check: ok');

@@ -7,7 +7,10 @@ import { TargetRefSchema } from './target.js';
 export const RequesterSchema = z.object({
   userId: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user id'),
   channelId: z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel id'),
-  teamId: z.string().regex(/^[TE][A-Z0-9]{2,}$/).optional(),
+  teamId: z
+    .string()
+    .regex(/^[TE][A-Z0-9]{2,}$/)
+    .optional(),
 });
 export type Requester = z.infer<typeof RequesterSchema>;
 

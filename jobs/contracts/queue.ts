@@ -13,7 +13,12 @@ export const QUEUE_PREFIX = 'poddebug';
  * request finds the existing job instead of creating a second one. BullMQ
  * ids may not contain ':'.
  */
-export function jobIdFor(parts: { teamId?: string; channelId: string; userId: string; triggerId: string }): string {
+export function jobIdFor(parts: {
+  teamId?: string;
+  channelId: string;
+  userId: string;
+  triggerId: string;
+}): string {
   const h = createHash('sha256')
     .update([parts.teamId ?? '', parts.channelId, parts.userId, parts.triggerId].join('\n'))
     .digest('hex');

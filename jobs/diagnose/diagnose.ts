@@ -1,6 +1,7 @@
 import { CodedError, type DiagnoseResult, type Progress, type TargetRef } from '../contracts/index.js';
 import type { KubeReader } from '../k8s/client.js';
 import { type GatherOptions, gatherPod, resolveTarget } from './gather.js';
+import { redactFinding } from './redact.js';
 import { runRules } from './rules/index.js';
 
 export interface DiagnoseDeps extends GatherOptions {
@@ -33,7 +34,8 @@ export async function diagnose(target: TargetRef, deps: DiagnoseDeps): Promise<D
   await deps.progress?.({ stage: 'gathering', detail: podName });
   const gathered = await gatherPod(deps.reader, pod, { ...deps, container: target.container });
   await deps.progress?.({ stage: 'analysing', detail: podName });
-  const findings = runRules(gathered, { container: target.container });
+  // Evidence quotes logs and messages: secrets are redacted before anything leaves the worker.
+  const findings = runRules(gathered, { container: target.container }).map(redactFinding);
   return {
     outcome: 'diagnosed',
     target: { kind: 'Pod', namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' },

@@ -40,7 +40,9 @@ export function apiFailure(e: unknown, what: string, cluster: string): CodedErro
     return new CodedError(
       'cluster_unreachable',
       `Could not reach the API server of \`${cluster}\` (${e.reason}: ${e.message}).`,
-      ['poddebug retries automatically; if it persists, check the API server and the worker’s network path to it.'],
+      [
+        'poddebug retries automatically; if it persists, check the API server and the worker’s network path to it.',
+      ],
       { cause: e },
     );
   }

@@ -1,4 +1,10 @@
-import { CodedError, type PodRef, type Sibling, TARGET_KIND_API, type TargetRef } from '../contracts/index.js';
+import {
+  CodedError,
+  type PodRef,
+  type Sibling,
+  TARGET_KIND_API,
+  type TargetRef,
+} from '../contracts/index.js';
 import type { KubeReader } from '../k8s/client.js';
 import { KubeApiError } from '../k8s/errors.js';
 import { apiFailure, gapNote } from './errors.js';
@@ -57,10 +63,14 @@ export async function resolveTarget(reader: KubeReader, t: TargetRef, o: GatherO
         return { kind: 'pod', pod: await reader.getPod(t.namespace, t.name), siblings: [] };
       } catch (e) {
         if (isNotFound(e)) {
-          throw new CodedError('pod_not_found', `No pod \`${t.name}\` in namespace \`${t.namespace}\` on \`${o.cluster}\`.`, [
-            `List the namespace's pods: kubectl get pods -n ${t.namespace}`,
-            `Search every namespace: /poddebug diagnose ${t.name}${o.cluster ? ` --cluster ${o.cluster}` : ''}`,
-          ]);
+          throw new CodedError(
+            'pod_not_found',
+            `No pod \`${t.name}\` in namespace \`${t.namespace}\` on \`${o.cluster}\`.`,
+            [
+              `List the namespace's pods: kubectl get pods -n ${t.namespace}`,
+              `Search every namespace: /poddebug diagnose ${t.name}${o.cluster ? ` --cluster ${o.cluster}` : ''}`,
+            ],
+          );
         }
         throw apiFailure(e, `get pod ${t.namespace}/${t.name}`, o.cluster);
       }
@@ -72,10 +82,14 @@ export async function resolveTarget(reader: KubeReader, t: TargetRef, o: GatherO
       throw apiFailure(e, `find pod ${t.name} in all namespaces`, o.cluster);
     }
     if (pods.length === 0) {
-      throw new CodedError('pod_not_found', `No pod named \`${t.name}\` in any namespace on \`${o.cluster}\`.`, [
-        'Pod names change on every rollout: diagnose the owner instead, e.g. /poddebug diagnose deploy/NAME -n NAMESPACE',
-        `Find it: kubectl get pods -A | grep ${t.name.slice(0, 40)}`,
-      ]);
+      throw new CodedError(
+        'pod_not_found',
+        `No pod named \`${t.name}\` in any namespace on \`${o.cluster}\`.`,
+        [
+          'Pod names change on every rollout: diagnose the owner instead, e.g. /poddebug diagnose deploy/NAME -n NAMESPACE',
+          `Find it: kubectl get pods -A | grep ${t.name.slice(0, 40)}`,
+        ],
+      );
     }
     if (pods.length > 1) {
       return { kind: 'ambiguous', name: t.name, candidates: pods.map(podRef) };
@@ -84,24 +98,29 @@ export async function resolveTarget(reader: KubeReader, t: TargetRef, o: GatherO
   }
 
   const ns = t.namespace;
-  if (!ns) throw new CodedError('invalid_args', `Say which namespace ${t.kind}/${t.name} is in: -n NAMESPACE.`);
+  if (!ns)
+    throw new CodedError('invalid_args', `Say which namespace ${t.kind}/${t.name} is in: -n NAMESPACE.`);
   const apiKind = TARGET_KIND_API[t.kind];
   let owner: Awaited<ReturnType<typeof readOwner>>;
   try {
     owner = await readOwner(reader, { ...t, namespace: ns });
   } catch (e) {
     if (isNotFound(e)) {
-      throw new CodedError('owner_not_found', `No ${apiKind} \`${t.name}\` in namespace \`${ns}\` on \`${o.cluster}\`.`, [
-        `List them: kubectl get ${apiKind.toLowerCase()}s -n ${ns}`,
-      ]);
+      throw new CodedError(
+        'owner_not_found',
+        `No ${apiKind} \`${t.name}\` in namespace \`${ns}\` on \`${o.cluster}\`.`,
+        [`List them: kubectl get ${apiKind.toLowerCase()}s -n ${ns}`],
+      );
     }
     throw apiFailure(e, `get ${apiKind.toLowerCase()} ${ns}/${t.name}`, o.cluster);
   }
   const selector = labelSelectorString(owner.spec?.selector);
   if (!selector) {
-    throw new CodedError('no_pods', `${apiKind} \`${ns}/${t.name}\` has an empty selector; refusing to list every pod.`, [
-      `Diagnose one of its pods by name: kubectl get pods -n ${ns}`,
-    ]);
+    throw new CodedError(
+      'no_pods',
+      `${apiKind} \`${ns}/${t.name}\` has an empty selector; refusing to list every pod.`,
+      [`Diagnose one of its pods by name: kubectl get pods -n ${ns}`],
+    );
   }
   let pods: Pod[];
   try {
@@ -129,7 +148,9 @@ export async function resolveTarget(reader: KubeReader, t: TargetRef, o: GatherO
   };
 }
 
-function controllerOf(obj: { metadata?: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] } }) {
+function controllerOf(obj: {
+  metadata?: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
+}) {
   const refs = obj.metadata?.ownerReferences ?? [];
   return refs.find((r) => r.controller) ?? refs[0];
 }
@@ -177,10 +198,18 @@ export async function gatherPod(
         ownerEvents.push(soft('deployment events', () => reader.eventsFor(ns, 'Deployment', up.name), []));
       }
     } else if (ref.kind === 'StatefulSet') {
-      owners.statefulSet = await soft(`statefulset ${ref.name}`, () => reader.getStatefulSet(ns, ref.name), undefined);
+      owners.statefulSet = await soft(
+        `statefulset ${ref.name}`,
+        () => reader.getStatefulSet(ns, ref.name),
+        undefined,
+      );
       ownerEvents.push(soft('statefulset events', () => reader.eventsFor(ns, 'StatefulSet', ref.name), []));
     } else if (ref.kind === 'DaemonSet') {
-      owners.daemonSet = await soft(`daemonset ${ref.name}`, () => reader.getDaemonSet(ns, ref.name), undefined);
+      owners.daemonSet = await soft(
+        `daemonset ${ref.name}`,
+        () => reader.getDaemonSet(ns, ref.name),
+        undefined,
+      );
     } else if (ref.kind === 'Job') {
       owners.job = await soft(`job ${ref.name}`, () => reader.getJob(ns, ref.name), undefined);
       ownerEvents.push(soft('job events', () => reader.eventsFor(ns, 'Job', ref.name), []));
@@ -193,7 +222,10 @@ export async function gatherPod(
     ...(pod.spec?.containers ?? []).map((c) => ({ name: c.name, init: false })),
   ].filter((c) => !o.container || c.name === o.container);
   const statuses = new Map(
-    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [s.name, s]),
+    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [
+      s.name,
+      s,
+    ]),
   );
   const logOpts = { tailLines: o.logTailLines, limitBytes: o.logLimitBytes };
   const readLogs = (c: { name: string; init: boolean }): Promise<ContainerLog> => {
@@ -202,7 +234,11 @@ export async function gatherPod(
     const restarted = Boolean(st?.lastState?.terminated) || (st?.restartCount ?? 0) > 0;
     return Promise.all([
       started
-        ? soft(`log of ${c.name}`, () => reader.podLog(ns, name, c.name, { previous: false, ...logOpts }), undefined)
+        ? soft(
+            `log of ${c.name}`,
+            () => reader.podLog(ns, name, c.name, { previous: false, ...logOpts }),
+            undefined,
+          )
         : undefined,
       restarted
         ? soft(

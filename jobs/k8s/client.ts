@@ -1,10 +1,4 @@
-import {
-  AppsV1Api,
-  BatchV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-} from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type {
   DaemonSet,
   Deployment,
@@ -70,7 +64,8 @@ export function loadKubeConfig(path?: string): KubeConfig {
   if (path) kc.loadFromFile(path);
   else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
   else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error('no cluster in kubeconfig: set KUBECONFIG or run in a cluster');
+  if (!kc.getCurrentCluster())
+    throw new Error('no cluster in kubeconfig: set KUBECONFIG or run in a cluster');
   return kc;
 }
 
@@ -116,7 +111,9 @@ export function createKubeReader(kc: KubeConfig, opts: { timeoutMs: number }): K
       return toWire(list.items);
     },
     async listPods(namespace, labelSelector) {
-      const list = await call('list pods', () => core.listNamespacedPod({ namespace, labelSelector, limit: 200 }));
+      const list = await call('list pods', () =>
+        core.listNamespacedPod({ namespace, labelSelector, limit: 200 }),
+      );
       return toWire(list.items);
     },
     async eventsFor(namespace, kind, name, uid) {
@@ -126,12 +123,16 @@ export function createKubeReader(kc: KubeConfig, opts: { timeoutMs: number }): K
         'involvedObject.namespace': namespace,
         'involvedObject.uid': uid,
       });
-      const list = await call('list events', () => core.listNamespacedEvent({ namespace, fieldSelector, limit: 200 }));
+      const list = await call('list events', () =>
+        core.listNamespacedEvent({ namespace, fieldSelector, limit: 200 }),
+      );
       return toWire(list.items);
     },
     async nodeEvents(node) {
       const fieldSelector = sel({ 'involvedObject.kind': 'Node', 'involvedObject.name': node });
-      const list = await call('list events', () => core.listEventForAllNamespaces({ fieldSelector, limit: 100 }));
+      const list = await call('list events', () =>
+        core.listEventForAllNamespaces({ fieldSelector, limit: 100 }),
+      );
       return toWire(list.items);
     },
     async getNode(name) {
@@ -144,7 +145,9 @@ export function createKubeReader(kc: KubeConfig, opts: { timeoutMs: number }): K
       return toWire(await call('get deployments', () => apps.readNamespacedDeployment({ namespace, name })));
     },
     async getStatefulSet(namespace, name) {
-      return toWire(await call('get statefulsets', () => apps.readNamespacedStatefulSet({ namespace, name })));
+      return toWire(
+        await call('get statefulsets', () => apps.readNamespacedStatefulSet({ namespace, name })),
+      );
     },
     async getDaemonSet(namespace, name) {
       return toWire(await call('get daemonsets', () => apps.readNamespacedDaemonSet({ namespace, name })));

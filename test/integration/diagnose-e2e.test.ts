@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Job } from 'bullmq';
 import { type DiagnoseResult, jobIdFor } from '../../jobs/contracts/index.js';
 import { listScenarios } from '../support/scenarios.js';
-import { sendSlashCommand } from '../support/slack/index.js';
+import { sendBlockAction, sendSlashCommand } from '../support/slack/index.js';
 import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 
 /**
@@ -59,11 +59,34 @@ describe('diagnose end to end (slash command → Redis → worker → simulator 
   it('has a scenario for every rule id the issue lists', () => {
     const ids = new Set(scenarios.flatMap((s) => s.expect.findings.map((f) => f.id)));
     for (const id of [
-      'crash-loop', 'app-error', 'exits-zero-restart-always', 'oom-killed', 'killed-not-oom', 'exit-code',
-      'command-not-found', 'image-pull', 'invalid-image', 'container-config-error', 'create-container-error',
-      'unschedulable', 'scheduling-gated', 'failed-mount', 'sandbox-error', 'readiness-failing', 'liveness-failing',
-      'init-container-failing', 'evicted', 'disrupted', 'deadline-exceeded', 'stuck-terminating', 'node-not-ready',
-      'node-pressure', 'high-restarts', 'rollout-stuck', 'job-failed', 'healthy',
+      'crash-loop',
+      'app-error',
+      'exits-zero-restart-always',
+      'oom-killed',
+      'killed-not-oom',
+      'exit-code',
+      'command-not-found',
+      'image-pull',
+      'invalid-image',
+      'container-config-error',
+      'create-container-error',
+      'unschedulable',
+      'scheduling-gated',
+      'failed-mount',
+      'sandbox-error',
+      'readiness-failing',
+      'liveness-failing',
+      'init-container-failing',
+      'evicted',
+      'disrupted',
+      'deadline-exceeded',
+      'stuck-terminating',
+      'node-not-ready',
+      'node-pressure',
+      'high-restarts',
+      'rollout-stuck',
+      'job-failed',
+      'healthy',
     ]) {
       expect([id, ids.has(id)]).toEqual([id, true]);
     }
@@ -109,5 +132,89 @@ describe('diagnose end to end (slash command → Redis → worker → simulator 
       const f = result.findings.find((x) => x.id === want.id)!;
       expect(shown).toContain(mrkdwn(f.title));
     }
+  });
+
+  it('a redelivered request (same trigger, X-Slack-Retry-Num) makes no second job and no second message', async () => {
+    const s = scenarios.find((x) => x.name === 'healthy')!;
+    const channel = 'C0RETRY01';
+    const input = {
+      text: `diagnose ${s.expect.pod} -n ${s.namespace}`,
+      channelId: channel,
+      userId: 'U0ONCALL1',
+      teamId: 'T0TEAM001',
+      triggerId: `retry.${randomUUID()}`,
+      responseUrl: stack.slack.responseUrl(),
+    };
+    const first = await sendSlashCommand(stack.eventsUrl, SIGNING_SECRET, input);
+    const again = await sendSlashCommand(stack.eventsUrl, SIGNING_SECRET, input, { retryNum: 1 });
+    expect([first.status, again.status]).toEqual([200, 200]);
+    const status = await stack.slack.waitFor(
+      () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— done\b/.test(m.text ?? '')),
+      15_000,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(stack.slack.messages(channel).filter((m) => !m.thread_ts)).toHaveLength(1);
+    expect(stack.slack.thread(channel, status.ts)).toHaveLength(1);
+    const q = stack.queue();
+    const jobs = await q.getJobs(['completed', 'failed', 'active', 'waiting', 'delayed']);
+    expect(
+      jobs.filter((j) => (j.data as { requester?: { channelId?: string } }).requester?.channelId === channel),
+    ).toHaveLength(1);
+    await q.close();
+  });
+
+  it('the Re-run button diagnoses again, in the same thread, for the user who clicked', async () => {
+    const s = scenarios.find((x) => x.name === 'oom-killed')!;
+    const channel = 'C0RERUN01';
+    await runCommand(`diagnose ${s.expect.pod} -n ${s.namespace}`, channel);
+    const status = await stack.slack.waitFor(
+      () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— done\b/.test(m.text ?? '')),
+      15_000,
+    );
+    const reply = stack.slack.thread(channel, status.ts)[0]!;
+    const button = JSON.stringify(reply.blocks).match(
+      /"action_id":"poddebug_rerun","value":"((?:[^"\\]|\\.)*)"/,
+    );
+    expect(button).not.toBeNull();
+    const value = JSON.parse(`"${button![1]}"`) as string;
+    const res = await sendBlockAction(stack.eventsUrl, SIGNING_SECRET, {
+      actionId: 'poddebug_rerun',
+      value,
+      userId: 'U0SECOND1',
+      channelId: channel,
+      messageTs: reply.ts,
+      threadTs: status.ts,
+      responseUrl: stack.slack.responseUrl({ channel, user: 'U0SECOND1' }),
+    });
+    expect(res.status).toBe(200);
+    const rerunStatus = await stack.slack.waitFor(
+      () =>
+        stack.slack
+          .thread(channel, status.ts)
+          .find((m) => m.text?.includes('<@U0SECOND1>') && /— done\b/.test(m.text ?? '')),
+      15_000,
+    );
+    expect(rerunStatus.text).toContain(s.namespace);
+    const replies = stack.slack.thread(channel, status.ts);
+    // original findings, the re-run's status message, the re-run's findings
+    expect(replies).toHaveLength(3);
+    expect(visibleText(replies[2]!)).toMatch(/OOMKilled/);
+  });
+
+  it('a forged Re-run button value is refused and starts nothing', async () => {
+    const channel = 'C0FORGED1';
+    const before = stack.slack.calls('chat.postMessage').length;
+    const res = await sendBlockAction(stack.eventsUrl, SIGNING_SECRET, {
+      actionId: 'poddebug_rerun',
+      value: JSON.stringify({ c: stack.cluster, k: 'pod', n: 'x;rm -rf /', ns: 'default' }),
+      userId: 'U0ATTACK1',
+      channelId: channel,
+      messageTs: '1.000001',
+      responseUrl: stack.slack.responseUrl({ channel, user: 'U0ATTACK1' }),
+    });
+    expect(res.status).toBe(200);
+    const refusal = await stack.slack.waitFor(() => stack.slack.ephemerals('U0ATTACK1')[0], 5000);
+    expect(refusal.text).toMatch(/not valid/);
+    expect(stack.slack.calls('chat.postMessage').length).toBe(before);
   });
 });

@@ -29,7 +29,11 @@ async function command(stack: Stack, text: string) {
     triggerId,
     responseUrl: stack.slack.responseUrl(),
   });
-  return { res, channel, jobId: jobIdFor({ teamId: 'T0TEAM001', channelId: channel, userId: 'U0ONCALL1', triggerId }) };
+  return {
+    res,
+    channel,
+    jobId: jobIdFor({ teamId: 'T0TEAM001', channelId: channel, userId: 'U0ONCALL1', triggerId }),
+  };
 }
 
 /** Waits for the status message to reach its final state; returns it and its thread. */
@@ -41,7 +45,8 @@ async function settled(stack: Stack, channel: string, timeoutMs = 25_000) {
   return { status, replies: stack.slack.thread(channel, status.ts) };
 }
 
-const text = (m: { text?: string; blocks?: unknown[] }) => `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`;
+const text = (m: { text?: string; blocks?: unknown[] }) =>
+  `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`;
 
 describe('faults on the cluster side', () => {
   let stack: Stack;
@@ -120,6 +125,8 @@ describe('faults on the cluster side', () => {
     expect(status.text).toMatch(/done/i);
     expect(replies).toHaveLength(1);
     expect(stack.slack.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(2);
+    // one status message, not one per retry
+    expect(stack.slack.messages(channel).filter((m) => !m.thread_ts)).toHaveLength(1);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
   });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createBot, type Bot } from '../../bot/app.js';
+import { type Bot, createBot } from '../../bot/app.js';
 import { loadBotConfig } from '../../bot/config.js';
 import { createLogger as botLogger } from '../../bot/log.js';
 import { QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
@@ -75,7 +75,10 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     LOG_LEVEL: level,
   });
   const makeBot = () =>
-    createBot(cfg, botLogger(level), { sweepMs: o.sweepMs ?? 500, announceGraceMs: o.announceGraceMs ?? 2000 });
+    createBot(cfg, botLogger(level), {
+      sweepMs: o.sweepMs ?? 500,
+      announceGraceMs: o.announceGraceMs ?? 2000,
+    });
   let bot = makeBot();
   let port = await bot.start();
   const kc = loadKubeConfig(sim.kubeconfigPath);

@@ -16,7 +16,11 @@ export function register(app: App, d: CommandDeps): void {
     const parsed = parseRerunValue(action.value ?? '');
     const channelId = body.channel?.id;
     if (!parsed || !channelId || !d.grammar.clusters.includes(parsed.cluster)) {
-      await respond({ response_type: 'ephemeral', replace_original: false, text: 'That button is not valid any more. Run `/poddebug diagnose …` again.' });
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'That button is not valid any more. Run `/poddebug diagnose …` again.',
+      });
       return;
     }
     const thread = body.message?.thread_ts ?? body.message?.ts;
@@ -34,7 +38,11 @@ export function register(app: App, d: CommandDeps): void {
     } catch (e) {
       if (e instanceof ChannelRefused) return;
       const err = asCodedError(e);
-      await respond({ response_type: 'ephemeral', replace_original: false, text: `${err.message}\n${err.next.join('\n')}` });
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: `${err.message}\n${err.next.join('\n')}`,
+      });
     }
   });
 }

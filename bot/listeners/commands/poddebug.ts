@@ -52,7 +52,10 @@ export function register(app: App, d: CommandDeps): void {
       return;
     }
     await ack();
-    log.info({ jobId: submitted.jobId, target: cmd.target, cluster: cmd.cluster, duplicate: submitted.duplicate }, 'diagnose queued');
+    log.info(
+      { jobId: submitted.jobId, target: cmd.target, cluster: cmd.cluster, duplicate: submitted.duplicate },
+      'diagnose queued',
+    );
     if (submitted.duplicate) return;
     try {
       await d.poster.announce(submitted.jobId);

@@ -29,14 +29,18 @@ describe('bot configuration', () => {
     expect(() => loadBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET/);
   });
   it('accepts Socket Mode without a signing secret', () => {
-    expect(loadBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-2' }).SLACK_APP_TOKEN).toBe('xapp-1-2');
+    expect(loadBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-2' }).SLACK_APP_TOKEN).toBe(
+      'xapp-1-2',
+    );
   });
 });
 
 describe('worker configuration', () => {
   it('requires a cluster name and range-checks numbers', () => {
     expect(() => loadWorkerConfig({})).toThrow(/CLUSTER/);
-    expect(() => loadWorkerConfig({ CLUSTER: 'prod', WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/);
+    expect(() => loadWorkerConfig({ CLUSTER: 'prod', WORKER_CONCURRENCY: '0' })).toThrow(
+      /WORKER_CONCURRENCY/,
+    );
     expect(loadWorkerConfig({ CLUSTER: 'prod' }).WORKER_CONCURRENCY).toBe(4);
   });
 });

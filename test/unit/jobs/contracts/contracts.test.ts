@@ -50,7 +50,11 @@ describe('parseTargetSpec', () => {
 describe('failure encoding', () => {
   it('round-trips a user-facing error through the job failure reason', () => {
     const e = new CodedError('forbidden', 'may not get pods', ['grant it']);
-    expect(decodeFailure(encodeFailure(e))).toEqual({ code: 'forbidden', message: 'may not get pods', next: ['grant it'] });
+    expect(decodeFailure(encodeFailure(e))).toEqual({
+      code: 'forbidden',
+      message: 'may not get pods',
+      next: ['grant it'],
+    });
   });
   it('turns BullMQ’s own reasons into an internal error a person can read', () => {
     const d = decodeFailure('job stalled more than allowable limit');

@@ -32,11 +32,21 @@ describe('labelSelectorString', () => {
 });
 
 describe('worst pod of an owner', () => {
-  const healthy = pod({ phase: 'Running', containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'i', imageID: '' }] });
+  const healthy = pod({
+    phase: 'Running',
+    containerStatuses: [{ name: 'app', ready: true, restartCount: 0, image: 'i', imageID: '' }],
+  });
   const crashing = pod({
     phase: 'Running',
     containerStatuses: [
-      { name: 'app', ready: false, restartCount: 7, image: 'i', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } } },
+      {
+        name: 'app',
+        ready: false,
+        restartCount: 7,
+        image: 'i',
+        imageID: '',
+        state: { waiting: { reason: 'CrashLoopBackOff' } },
+      },
     ],
   });
   const pending = pod({ phase: 'Pending' });
@@ -46,9 +56,20 @@ describe('worst pod of an owner', () => {
     expect(badness(healthy)).toBe(0);
   });
   it('summarises a sibling as kubectl would show it', () => {
-    expect(sibling(crashing)).toEqual({ name: 'p', phase: 'Running', status: 'CrashLoopBackOff', ready: '0/1', restarts: 7, node: 'n1' });
+    expect(sibling(crashing)).toEqual({
+      name: 'p',
+      phase: 'Running',
+      status: 'CrashLoopBackOff',
+      ready: '0/1',
+      restarts: 7,
+      node: 'n1',
+    });
     expect(podStatusWord(pod({ phase: 'Failed', reason: 'Evicted' }))).toBe('Evicted');
-    expect(podStatusWord(pod({ phase: 'Running' }, { metadata: { name: 'p', deletionTimestamp: '2026-11-20T09:00:00Z' } }))).toBe('Terminating');
+    expect(
+      podStatusWord(
+        pod({ phase: 'Running' }, { metadata: { name: 'p', deletionTimestamp: '2026-11-20T09:00:00Z' } }),
+      ),
+    ).toBe('Terminating');
   });
 });
 
@@ -64,16 +85,33 @@ describe('API failures as users read them', () => {
     expect(e.code).toBe('forbidden');
     expect(e.retryable).toBe(false);
     expect(e.message).toContain('`get` `pods` in namespace `shop`');
-    expect(e.next.join('\n')).toContain('kubectl auth can-i get pods -n shop --as system:serviceaccount:poddebug:worker');
+    expect(e.next.join('\n')).toContain(
+      'kubectl auth can-i get pods -n shop --as system:serviceaccount:poddebug:worker',
+    );
   });
   it('unreachable and 5xx retry; other refusals do not', () => {
-    expect(apiFailure(new KubeApiError(0, 'ECONNREFUSED', 'connect ECONNREFUSED', 'get pods'), 'x', 'prod').retryable).toBe(true);
-    expect(apiFailure(new KubeApiError(503, 'ServiceUnavailable', 'x', 'get pods'), 'x', 'prod').retryable).toBe(true);
-    expect(apiFailure(new KubeApiError(401, 'Unauthorized', 'x', 'get pods'), 'x', 'prod').code).toBe('forbidden');
+    expect(
+      apiFailure(new KubeApiError(0, 'ECONNREFUSED', 'connect ECONNREFUSED', 'get pods'), 'x', 'prod')
+        .retryable,
+    ).toBe(true);
+    expect(
+      apiFailure(new KubeApiError(503, 'ServiceUnavailable', 'x', 'get pods'), 'x', 'prod').retryable,
+    ).toBe(true);
+    expect(apiFailure(new KubeApiError(401, 'Unauthorized', 'x', 'get pods'), 'x', 'prod').code).toBe(
+      'forbidden',
+    );
   });
   it('a non-essential read becomes a one-line gap', () => {
-    expect(gapNote('node n1', new KubeApiError(403, 'Forbidden', 'nodes "n1" is forbidden: User "u" cannot get resource "nodes"', 'get nodes'))).toBe(
-      'node n1: forbidden (cannot get resource "nodes")',
-    );
+    expect(
+      gapNote(
+        'node n1',
+        new KubeApiError(
+          403,
+          'Forbidden',
+          'nodes "n1" is forbidden: User "u" cannot get resource "nodes"',
+          'get nodes',
+        ),
+      ),
+    ).toBe('node n1: forbidden (cannot get resource "nodes")');
   });
 });
