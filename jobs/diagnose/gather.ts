@@ -137,9 +137,11 @@ export async function resolveTarget(reader: KubeReader, t: TargetRef, o: GatherO
   const ranked = [...pods].sort((a, b) => badness(b) - badness(a));
   const worst = ranked[0]!;
   const reason =
-    badness(worst) === 0
-      ? `all ${pods.length} pods look healthy; showing ${worst.metadata?.name}`
-      : `worst of ${pods.length} pods`;
+    pods.length === 1
+      ? 'its only pod'
+      : badness(worst) === 0
+        ? `none of its ${pods.length} pods looks unhealthy; showing one`
+        : `worst of ${pods.length} pods`;
   return {
     kind: 'pod',
     pod: worst,

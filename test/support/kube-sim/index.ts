@@ -43,6 +43,8 @@ export interface KubeSim {
   kubeconfigPath: string;
   /** Requests served so far, in total and per route template ("GET /api/v1/namespaces/{ns}/pods/{name}"). */
   stats(): { total: number; byRoute: Record<string, number> };
+  /** Every request served since start or resetStats(), in order, with its query parameters. */
+  requests(): { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
   /** Zeroes the request counters. */
   resetStats(): void;
   /** Changes the delay added to every request. */
@@ -91,6 +93,7 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     user: opts.user ?? 'system:serviceaccount:poddebug:worker',
     latencyMs: opts.latencyMs ?? 0,
     stats: { total: 0, byRoute: {} },
+    log: [],
     serverAddress: '',
   };
   const sockets = new Set<Socket>();
@@ -127,8 +130,10 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     url,
     kubeconfigPath,
     stats: () => ({ total: ctx.stats.total, byRoute: { ...ctx.stats.byRoute } }),
+    requests: () => [...ctx.log],
     resetStats: () => {
       ctx.stats = { total: 0, byRoute: {} };
+      ctx.log = [];
     },
     setLatency: (ms) => {
       ctx.latencyMs = ms;

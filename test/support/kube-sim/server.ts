@@ -44,6 +44,8 @@ export interface SimContext {
   user: string;
   latencyMs: number;
   stats: { total: number; byRoute: Record<string, number> };
+  /** Every request served, in order: method, route template, path and query (tests check selectors). */
+  log: { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
   /** host:port, for /api's serverAddressByClientCIDRs. */
   serverAddress: string;
 }
@@ -168,6 +170,7 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
   const route = routeTemplate(method, p, url.pathname);
   ctx.stats.total += 1;
   ctx.stats.byRoute[route] = (ctx.stats.byRoute[route] ?? 0) + 1;
+  ctx.log.push({ method, route, path: url.pathname, query: Object.fromEntries(url.searchParams), at: Date.now() });
   if (ctx.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.latencyMs));
 
   const rule = ctx.faults.take(method, url.pathname, `${url.pathname}${url.search}`);
