@@ -119,6 +119,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // commander already printed its message (unknown option, missing argument, help)
     const err = e as { exitCode?: number; code?: string };
-    return err.code === 'commander.helpDisplayed' || err.code === 'commander.help' ? 0 : (err.exitCode ?? 2);
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.help' ||
+      err.code === 'commander.version'
+    ) {
+      return 0;
+    }
+    return err.code?.startsWith('commander.') ? 2 : 1;
   }
 }

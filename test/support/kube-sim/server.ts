@@ -170,7 +170,13 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
   const route = routeTemplate(method, p, url.pathname);
   ctx.stats.total += 1;
   ctx.stats.byRoute[route] = (ctx.stats.byRoute[route] ?? 0) + 1;
-  ctx.log.push({ method, route, path: url.pathname, query: Object.fromEntries(url.searchParams), at: Date.now() });
+  ctx.log.push({
+    method,
+    route,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    at: Date.now(),
+  });
   if (ctx.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.latencyMs));
 
   const rule = ctx.faults.take(method, url.pathname, `${url.pathname}${url.search}`);
