@@ -10,6 +10,27 @@ import {
   queueName,
 } from '../jobs/contracts/index.js';
 
+/** The user-facing error for "Redis did not take the request": nothing was started. */
+export function queueUnavailable(cause: unknown): CodedError {
+  return new CodedError(
+    'queue_unavailable',
+    'poddebug cannot queue work right now: its Redis is not answering. Nothing was started.',
+    ['Try again in a minute. If it persists, tell whoever runs poddebug (Redis is down or unreachable).'],
+    { cause },
+  );
+}
+
+/** Rejects when `p` takes longer than `ms`. */
+export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The bot's side of the queues: one BullMQ queue per cluster, payloads
  * validated before they go in, and a short deadline so that a Redis outage
@@ -49,27 +70,11 @@ export class Queues {
   async addDiagnose(jobId: string, payload: DiagnosePayload): Promise<void> {
     const data = DiagnosePayloadSchema.parse(payload);
     const q = this.queue(data.cluster);
-    let timer: NodeJS.Timeout | undefined;
     try {
       if (this.probe.status !== 'ready') throw new Error(`redis connection is ${this.probe.status}`);
-      await Promise.race([
-        q.add(DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`Redis did not answer within ${this.timeoutMs} ms`)),
-            this.timeoutMs,
-          );
-        }),
-      ]);
+      await withDeadline(q.add(DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId }), this.timeoutMs);
     } catch (e) {
-      throw new CodedError(
-        'queue_unavailable',
-        'poddebug cannot queue work right now: its Redis is not answering. Nothing was started.',
-        ['Try again in a minute. If it persists, tell whoever runs poddebug (Redis is down or unreachable).'],
-        { cause: e },
-      );
-    } finally {
-      clearTimeout(timer);
+      throw queueUnavailable(e);
     }
   }
 

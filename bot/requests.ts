@@ -1,11 +1,5 @@
-import {
-  CodedError,
-  type DiagnosePayload,
-  formatTarget,
-  jobIdFor,
-  type TargetRef,
-} from '../jobs/contracts/index.js';
-import type { Queues } from './queues.js';
+import { type DiagnosePayload, formatTarget, jobIdFor, type TargetRef } from '../jobs/contracts/index.js';
+import { type Queues, queueUnavailable, withDeadline } from './queues.js';
 import type { RequestStore } from './store.js';
 
 export interface DiagnoseRequest {
@@ -18,16 +12,6 @@ export interface DiagnoseRequest {
   triggerId: string;
   /** Post into this thread (a re-run clicked inside a thread) instead of starting one. */
   threadTs?: string;
-}
-
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -72,12 +56,7 @@ export async function submitDiagnose(
       );
     }
   } catch (e) {
-    throw new CodedError(
-      'queue_unavailable',
-      'poddebug cannot queue work right now: its Redis is not answering. Nothing was started.',
-      ['Try again in a minute. If it persists, tell whoever runs poddebug (Redis is down or unreachable).'],
-      { cause: e },
-    );
+    throw queueUnavailable(e);
   }
   try {
     await d.queues.addDiagnose(jobId, payload);

@@ -37,6 +37,7 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
+    if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) return; // already running
     this.proc = spawn(
       'redis-server',
       [
@@ -74,7 +75,7 @@ export class PrivateRedis {
 
   async stop(): Promise<void> {
     const p = this.proc;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       p.once('exit', () => resolve());
       p.kill('SIGKILL');
