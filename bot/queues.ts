@@ -72,7 +72,12 @@ export class Queues {
     const q = this.queue(data.cluster);
     try {
       if (this.probe.status !== 'ready') throw new Error(`redis connection is ${this.probe.status}`);
-      await withDeadline(q.add(DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId }), this.timeoutMs);
+      const adding = q.add(DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId });
+      await withDeadline(adding, this.timeoutMs).catch((e: unknown) => {
+        // The user is told nothing was started: if the add lands after all, take it back.
+        adding.then((job) => job.remove()).catch(() => undefined);
+        throw e;
+      });
     } catch (e) {
       throw queueUnavailable(e);
     }

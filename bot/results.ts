@@ -93,6 +93,16 @@ export class ResultPoster {
     await Promise.all(this.events.map((e) => e.close()));
   }
 
+  /** Takes the job's lock, waiting up to ~3 s for a short holder (a status update) to finish. */
+  private async lockSoon(jobId: string): Promise<boolean> {
+    for (let i = 0; i < 30; i++) {
+      if (await this.d.store.lock(jobId)) return true;
+      if (this.stopping) return false;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
   private track(op: () => Promise<unknown>): void {
     if (this.stopping) return;
     const p = op().catch((err) => this.d.logger.warn({ err }, 'result poster operation failed'));
@@ -219,14 +229,25 @@ export class ResultPoster {
       }
       return;
     }
-    if (!(await store.lock(jobId))) return;
     const log = logger.child({ jobId, cluster: rec.cluster });
+    let out: Awaited<ReturnType<ResultPoster['outcome']>>;
     try {
-      const out = await this.outcome(rec);
-      if (out === 'pending' || out === 'active') {
-        if (out === 'active' && rec.phase === 'queued') await this.updateStatus(rec, 'running');
-        return;
-      }
+      out = await this.outcome(rec);
+    } catch (err) {
+      log.warn({ err }, 'could not read the job yet; the sweep retries');
+      return;
+    }
+    if (out === 'pending' || out === 'active') {
+      // Not finished: nothing to post. Progress updates keep the status message current.
+      if (out === 'active' && rec.phase === 'queued') await this.running(jobId);
+      return;
+    }
+    // Finished. A status update may hold the lock for a moment: wait for it rather than leave the result to the sweep.
+    if (!(await this.lockSoon(jobId))) return;
+    try {
+      const fresh = await store.get(jobId);
+      if (!fresh || fresh.phase === 'done') return;
+      rec.phase = fresh.phase;
       const ctx = { cluster: rec.cluster, jobId, requestedBy: rec.user, requested: rec.targetRef };
       if (rec.phase !== 'replied') {
         const msg = this.renderOutcome(out, ctx, rec.target);
