@@ -13,9 +13,10 @@ const RULES: [RegExp, string][] = [
   ],
   // HTTP credentials in headers
   [
-    /\b(authorization|proxy-authorization)(\s*[:=]\s*)("?)(bearer|basic|token|digest)?\s*[^\s"',;]+/gi,
-    '$1$2$3$4 [redacted]',
+    /\b(authorization|proxy-authorization)(\s*[:=]\s*"?)(bearer|basic|token|digest|negotiate|aws4-hmac-sha256)\s+[^\s"',;]+/gi,
+    '$1$2$3 [redacted]',
   ],
+  [/\b(authorization|proxy-authorization)(\s*[:=]\s*"?)([A-Za-z0-9+/=._~-]{16,})/gi, '$1$2[redacted]'],
   [/\b(cookie|set-cookie|x-api-key|x-auth-token|api-key)(\s*[:=]\s*)[^\r\n]*/gi, '$1$2[redacted]'],
   [/\bbearer\s+[A-Za-z0-9\-._~+/]{8,}=*/gi, 'Bearer [redacted]'],
   // NAME_TOKEN=…, DB_PASSWORD: …, client_secret="…", apikey=…

@@ -4,6 +4,7 @@ import { redact, redactFinding } from '../../../../jobs/diagnose/redact.js';
 describe('redact', () => {
   it.each([
     ['Authorization: Bearer eyJhbGciOi.abc.def', 'Authorization: Bearer [redacted]', 'eyJhbGciOi'],
+    ['authorization: dGhpcyBpcyBhIHNlY3JldA==', 'authorization: [redacted]', 'dGhpcyBpcyBhIHNlY3JldA'],
     ['authorization=Basic dXNlcjpwYXNz', 'authorization=Basic [redacted]', 'dXNlcjpwYXNz'],
     ['Cookie: session=abc123; csrftoken=zzz', 'Cookie: [redacted]', 'abc123'],
     ['calling API with bearer abcdefghijkl12345', 'Bearer [redacted]', 'abcdefghijkl12345'],
@@ -33,6 +34,7 @@ describe('redact', () => {
       'Back-off restarting failed container api in pod checkout-7d9f',
       'secret "db-credentials" not found',
       "couldn't find key password in Secret shop/db",
+      'pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed',
     ]) {
       expect(redact(line)).toBe(line);
     }
