@@ -130,7 +130,13 @@ export class ResultPoster {
   }
 
   private async outcome(rec: RequestRecord): Promise<Outcome | 'pending' | 'active'> {
-    const job = await Job.fromId(this.d.queues.queue(rec.cluster), rec.jobId);
+    const queue = this.d.queues.queue(rec.cluster);
+    // State first, then the job: read the other way round, a job that completes in between
+    // would look completed with the return value it did not have yet.
+    const state = await queue.getJobState(rec.jobId);
+    if (state === 'active') return 'active';
+    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return 'pending';
+    const job = state === 'unknown' ? undefined : await Job.fromId(queue, rec.jobId);
     if (!job) {
       return {
         kind: 'failure',
@@ -141,25 +147,21 @@ export class ResultPoster {
         },
       };
     }
-    const state = await job.getState();
-    if (state === 'completed') {
-      const parsed = DiagnoseResultSchema.safeParse(job.returnvalue);
-      if (parsed.success) return { kind: 'result', result: parsed.data };
-      this.d.logger.error(
-        { jobId: rec.jobId, issues: parsed.error.issues },
-        'worker returned an invalid result',
-      );
-      return {
-        kind: 'failure',
-        error: {
-          code: 'internal',
-          message: 'The worker returned a result this bot cannot read.',
-          next: ['Check that bot and worker run the same version.'],
-        },
-      };
-    }
     if (state === 'failed') return { kind: 'failure', error: decodeFailure(job.failedReason) };
-    return state === 'active' ? 'active' : 'pending';
+    const parsed = DiagnoseResultSchema.safeParse(job.returnvalue);
+    if (parsed.success) return { kind: 'result', result: parsed.data };
+    this.d.logger.error(
+      { jobId: rec.jobId, issues: parsed.error.issues },
+      'worker returned an invalid result',
+    );
+    return {
+      kind: 'failure',
+      error: {
+        code: 'internal',
+        message: 'The worker returned a result this bot cannot read.',
+        next: ['Check that bot and worker run the same version.'],
+      },
+    };
   }
 
   /**
