@@ -20,6 +20,8 @@ beforeAll(async () => {
   stack = await startStack();
 });
 afterAll(async () => {
+  // every message the bot posted with blocks carried a plain-text fallback
+  expect(stack.slack.missingFallbacks()).toEqual([]);
   await stack?.close();
 });
 
