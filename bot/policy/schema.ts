@@ -1,0 +1,174 @@
+import { z } from 'zod';
+
+/**
+ * The policy file: who may run which action where, in which channels, which
+ * actions need approval and how many, rate limits and expiry. Pure data; see
+ * `example.yaml` for a complete commented file, `parse.ts` to read one and
+ * `decide.ts` to apply it. Every object is strict, so a misspelt key is an
+ * error rather than a silently ignored (and so silently denying or allowing) rule.
+ */
+
+/** The actions each role grants. Roles are not cumulative: grant `[viewer, operator]` for both. */
+export const ROLE_ACTIONS = {
+  /** Read-only: what is wrong with the pod. */
+  viewer: ['diagnose', 'logs', 'events'],
+  /** Touches the pod: an ephemeral debug container, network checks from the pod (DNS, TCP connect). */
+  operator: ['debug', 'connectivity'],
+  /** Node probes with host privileges: syscall tracing, packet capture, memory/process/fd/socket inspection. */
+  privileged: ['strace', 'tcpdump', 'mem', 'ps', 'fds', 'netcheck'],
+  /** Runs nothing; approves other people's requests in scope. */
+  approver: [],
+} as const satisfies Record<string, readonly string[]>;
+
+export const ROLES = ['viewer', 'operator', 'privileged', 'approver'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ACTIONS = [
+  ...ROLE_ACTIONS.viewer,
+  ...ROLE_ACTIONS.operator,
+  ...ROLE_ACTIONS.privileged,
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export function isAction(s: string): s is Action {
+  return (ACTIONS as readonly string[]).includes(s);
+}
+
+/** The one role whose grant allows `action`. */
+export function roleForAction(action: Action): Role {
+  for (const role of ROLES) {
+    if ((ROLE_ACTIONS[role] as readonly string[]).includes(action)) return role;
+  }
+  /* c8 ignore next */
+  throw new Error(`no role grants ${action}`);
+}
+
+const RoleSchema = z.enum(ROLES, { error: `a role: one of ${ROLES.join(', ')}` });
+const ActionSchema = z.enum(ACTIONS, { error: `an action: one of ${ACTIONS.join(', ')}` });
+
+const UserId = z
+  .string()
+  .regex(/^[UW][A-Z0-9]{2,}$/, 'a Slack user ID such as U0123ABCD (not a name or @handle)');
+const GroupId = z
+  .string()
+  .regex(/^S[A-Z0-9]{2,}$/, 'a Slack user group ID such as S0123ABCD (not a @handle)');
+const ChannelId = z
+  .string()
+  .regex(/^[CGD][A-Z0-9]{2,}$/, 'a Slack channel ID such as C0123ABCD (not a #name)');
+/** Slack channel names are lowercase letters, digits, `-`, `_` and `.`; `*` and `?` are wildcards. */
+const ChannelNameGlob = z
+  .string()
+  .regex(
+    /^[a-z0-9._*?-]{1,80}$/,
+    'a channel name or pattern without # (lowercase letters, digits, - _ . and the wildcards * ?)',
+  );
+/** A DNS-1123 label or a pattern of one (`*` any run of characters, `?` one character). */
+const NameGlob = (what: string) =>
+  z
+    .string()
+    .regex(
+      /^[a-z0-9*?-]{1,63}$/,
+      `a ${what} name or pattern (lowercase letters, digits, - and the wildcards * ?)`,
+    );
+const ClusterGlobs = z.array(NameGlob('cluster')).min(1, 'list at least one cluster (use "*" for all)');
+const NamespaceGlobs = z.array(NameGlob('namespace')).min(1, 'list at least one namespace (use "*" for all)');
+
+/** Roles for subjects (users, user groups, channels) within clusters × namespaces. */
+const GrantSchema = z
+  .strictObject({
+    /** Free text for people reading the file, e.g. "SRE on-call". */
+    description: z.string().optional(),
+    /** Slack user IDs. */
+    users: z.array(UserId).default([]),
+    /** Slack user group IDs; members are resolved by the bot (usergroups.users.list). */
+    groups: z.array(GroupId).default([]),
+    /** Slack channel IDs: anyone running a command in the channel holds the roles. */
+    channels: z.array(ChannelId).default([]),
+    roles: z.array(RoleSchema).min(1, 'list at least one role'),
+    clusters: ClusterGlobs,
+    namespaces: NamespaceGlobs,
+  })
+  .superRefine((g, ctx) => {
+    if (g.users.length + g.groups.length + g.channels.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'a grant needs at least one of users, groups or channels' });
+    }
+    if (g.channels.length > 0 && g.roles.includes('approver')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roles'],
+        message:
+          'approver cannot be granted to a channel (everyone in it could approve); grant it to users or groups',
+      });
+    }
+  });
+
+/** Where commands may run at all. Nothing is allowed unless listed. */
+const ChannelsSchema = z
+  .strictObject({
+    ids: z.array(ChannelId).default([]),
+    names: z.array(ChannelNameGlob).default([]),
+  })
+  .refine((c) => c.ids.length + c.names.length > 0, 'list at least one channel ID or name pattern');
+
+const ApprovalOverrideSchema = z.strictObject({
+  /** Actions this count applies to (they need approval even when not in `approvals.actions`); default: those in `approvals.actions`. */
+  actions: z.array(ActionSchema).min(1).optional(),
+  clusters: ClusterGlobs.default(['*']),
+  namespaces: NamespaceGlobs.default(['*']),
+  count: z.number().int().min(1).max(10),
+});
+
+const ApprovalsSchema = z.strictObject({
+  /** Actions that need approval. Default: every privileged action. */
+  actions: z.array(ActionSchema).default([...ROLE_ACTIONS.privileged]),
+  /** Approvals needed by default. */
+  count: z.number().int().min(1).max(10).default(1),
+  /** Different counts for chosen actions, clusters or namespaces; the highest matching count wins. */
+  overrides: z.array(ApprovalOverrideSchema).default([]),
+});
+
+const LimitSchema = z.strictObject({
+  max: z.number().int().min(1),
+  windowSeconds: z.number().int().min(1).max(86_400),
+});
+const LimitPairSchema = (user: z.input<typeof LimitSchema>, channel: z.input<typeof LimitSchema>) =>
+  z
+    .strictObject({
+      perUser: LimitSchema.prefault(user),
+      perChannel: LimitSchema.prefault(channel),
+    })
+    .prefault({});
+
+const RateLimitsSchema = z.strictObject({
+  /** Every command. Default 30 a minute per user, 120 a minute per channel. */
+  commands: LimitPairSchema({ max: 30, windowSeconds: 60 }, { max: 120, windowSeconds: 60 }),
+  /** Privileged requests. Default 5 an hour per user, 20 an hour per channel. */
+  privileged: LimitPairSchema({ max: 5, windowSeconds: 3600 }, { max: 20, windowSeconds: 3600 }),
+});
+
+const ExpirySchema = z.strictObject({
+  /** A request not approved within this time expires. Default 30. */
+  pendingMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  /** An approved job that has not started within this time is void. Default 5. */
+  approvedNotStartedMinutes: z.number().int().min(1).max(60).default(5),
+});
+
+export const PolicySchema = z.strictObject({
+  version: z.literal(1, 'must be 1 (the only policy format)'),
+  /** Who people should ask for a grant; shown in every denial, e.g. "#sre-platform". */
+  contact: z.string().min(1).max(200).optional(),
+  channels: ChannelsSchema,
+  grants: z.array(GrantSchema).default([]),
+  approvals: ApprovalsSchema.prefault({}),
+  rateLimits: RateLimitsSchema.prefault({}),
+  expiry: ExpirySchema.prefault({}),
+});
+
+export type Policy = z.output<typeof PolicySchema>;
+export type PolicyInput = z.input<typeof PolicySchema>;
+export type Grant = Policy['grants'][number];
