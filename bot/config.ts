@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isClusterName } from '../jobs/contracts/index.js';
+import { isClusterName, parseEnv } from '../jobs/contracts/index.js';
 
 /**
  * Bot configuration, parsed once from the environment; every option with its
@@ -50,10 +50,5 @@ export type BotConfig = z.infer<typeof BotEnvSchema>;
 
 /** Parses the environment; throws one error naming every bad or missing variable (never their values). */
 export function loadBotConfig(env: NodeJS.ProcessEnv = process.env): BotConfig {
-  const parsed = BotEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new Error(`invalid bot configuration:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return parseEnv(BotEnvSchema, env, 'bot');
 }

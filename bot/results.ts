@@ -8,12 +8,12 @@ import {
   ProgressSchema,
   QUEUE_PREFIX,
   queueName,
-  SEVERITY_RANK,
   type UserFacingError,
 } from '../jobs/contracts/index.js';
 import type { Logger } from './log.js';
 import type { Queues } from './queues.js';
 import {
+  countBySeverity,
   type RenderContext,
   type RenderedMessage,
   renderAmbiguous,
@@ -292,12 +292,9 @@ export class ResultPoster {
       });
       return;
     }
-    const counts = { critical: 0, warning: 0, info: 0 };
-    for (const f of r.findings) counts[f.severity]++;
-    const findings = [...r.findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
     await this.updateStatus(rec, 'done', {
-      verdict: verdictLine(findings),
-      counts,
+      verdict: verdictLine(r.findings),
+      counts: countBySeverity(r.findings),
       target: `${r.target.namespace}/${r.target.name}`,
     });
   }

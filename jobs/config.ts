@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isClusterName } from './contracts/index.js';
+import { isClusterName, parseEnv } from './contracts/index.js';
 
 /**
  * Worker configuration, parsed once from the environment. Each option is
@@ -37,10 +37,5 @@ export type WorkerConfig = z.infer<typeof WorkerEnvSchema>;
 
 /** Parses the environment; throws one error naming every bad or missing variable. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const parsed = WorkerEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new Error(`invalid worker configuration:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return parseEnv(WorkerEnvSchema, env, 'worker');
 }

@@ -13,6 +13,7 @@ import {
 import { diagnose } from './diagnose/diagnose.js';
 import type { KubeReader } from './k8s/client.js';
 import type { Logger } from './log.js';
+import { withTimeout } from './timeout.js';
 
 export interface WorkerDeps {
   cluster: string;
@@ -27,22 +28,6 @@ export interface WorkerDeps {
   /** Lock on a running job; a killed worker's job is taken over within about this long. Default 30000. */
   lockMs?: number;
   now?: () => Date;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new CodedError('timeout', `Diagnose did not finish within ${Math.round(ms / 1000)} s.`, [
-            'The API server may be slow; poddebug retries automatically.',
-          ]),
-        ),
-      ms,
-    );
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -81,6 +66,12 @@ export function makeProcessor(deps: Omit<WorkerDeps, 'redisUrl' | 'concurrency'>
           progress: (pr) => job.updateProgress(pr),
         }),
         deps.jobTimeoutMs,
+        () =>
+          new CodedError(
+            'timeout',
+            `Diagnose did not finish within ${Math.round(deps.jobTimeoutMs / 1000)} s.`,
+            ['The API server may be slow; poddebug retries automatically.'],
+          ),
       );
       log.info(
         {

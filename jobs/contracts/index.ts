@@ -1,4 +1,5 @@
 export * from './diagnose.js';
+export * from './env.js';
 export * from './errors.js';
 export * from './failure.js';
 export * from './finding.js';

@@ -192,11 +192,11 @@ export async function gatherPod(
       ownerEvents.push(soft('replicaset events', () => reader.eventsFor(ns, 'ReplicaSet', ref.name), []));
       const up = controllerOf(rs);
       if (up?.kind === 'Deployment') {
-        const [dep] = await Promise.all([
-          soft(`deployment ${up.name}`, () => reader.getDeployment(ns, up.name), undefined),
-          ownerEvents[0],
-        ]);
-        owners.deployment = dep;
+        owners.deployment = await soft(
+          `deployment ${up.name}`,
+          () => reader.getDeployment(ns, up.name),
+          undefined,
+        );
         ownerEvents.push(soft('deployment events', () => reader.eventsFor(ns, 'Deployment', up.name), []));
       }
     } else if (ref.kind === 'StatefulSet') {

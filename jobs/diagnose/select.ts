@@ -1,4 +1,5 @@
 import type { Sibling } from '../contracts/index.js';
+import { podStatusString, readyString } from './rules/util.js';
 import type { Pod } from './types.js';
 
 interface LabelSelector {
@@ -33,26 +34,6 @@ const BAD_WAITING = new Set([
   'PostStartHookError',
 ]);
 
-/** kubectl-style one-word status of a pod (the printer's STATUS column, simplified). */
-export function podStatusWord(p: Pod): string {
-  if (p.metadata?.deletionTimestamp) return 'Terminating';
-  if (p.status?.reason) return p.status.reason;
-  const init = p.status?.initContainerStatuses ?? [];
-  for (const c of init) {
-    const w = c.state?.waiting?.reason;
-    const t = c.state?.terminated;
-    if (w && w !== 'PodInitializing') return `Init:${w}`;
-    if (t && t.exitCode !== 0) return `Init:${t.reason ?? `ExitCode:${t.exitCode}`}`;
-  }
-  for (const c of p.status?.containerStatuses ?? []) {
-    const w = c.state?.waiting?.reason;
-    if (w && w !== 'ContainerCreating') return w;
-    const t = c.state?.terminated;
-    if (t && p.status?.phase !== 'Succeeded') return t.reason ?? `ExitCode:${t.exitCode}`;
-  }
-  return p.status?.phase ?? 'Unknown';
-}
-
 function restarts(p: Pod): number {
   return [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])].reduce(
     (n, c) => n + (c.restartCount ?? 0),
@@ -62,9 +43,10 @@ function restarts(p: Pod): number {
 
 /** How bad a pod looks from its status alone; the owner's worst pod is the one diagnosed. */
 export function badness(p: Pod): number {
-  const word = podStatusWord(p);
+  const word = podStatusString(p);
   let score = 0;
-  if (BAD_WAITING.has(word) || word.startsWith('Init:')) score += 100;
+  // Init:CrashLoopBackOff, Init:Error… are bad; Init:0/1 is an init container still at work.
+  if (BAD_WAITING.has(word) || (word.startsWith('Init:') && !/^Init:\d+\/\d+$/.test(word))) score += 100;
   if (p.status?.phase === 'Failed' || word === 'Evicted') score += 80;
   if (p.status?.phase === 'Pending') score += 60;
   if (word === 'Terminating') score += 40;
@@ -75,12 +57,11 @@ export function badness(p: Pod): number {
 
 /** Sibling summary line for the thread. */
 export function sibling(p: Pod): Sibling {
-  const cs = p.status?.containerStatuses ?? [];
   return {
     name: p.metadata?.name ?? '',
     phase: p.status?.phase ?? 'Unknown',
-    status: podStatusWord(p),
-    ready: `${cs.filter((c) => c.ready).length}/${p.spec?.containers?.length ?? cs.length}`,
+    status: podStatusString(p),
+    ready: readyString(p),
     restarts: restarts(p),
     node: p.spec?.nodeName,
   };

@@ -11,6 +11,7 @@ import type {
   StatefulSet,
   Wire,
 } from '../diagnose/types.js';
+import { withTimeout } from '../timeout.js';
 import { KubeApiError, toKubeApiError } from './errors.js';
 
 export interface LogOptions {
@@ -84,19 +85,14 @@ export function createKubeReader(kc: KubeConfig, opts: { timeoutMs: number }): K
 
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     requests++;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new KubeApiError(0, 'Timeout', `no answer within ${opts.timeoutMs} ms`, operation)),
-        opts.timeoutMs,
-      );
-    });
     try {
-      return await Promise.race([fn(), timeout]);
+      return await withTimeout(
+        fn(),
+        opts.timeoutMs,
+        () => new KubeApiError(0, 'Timeout', `no answer within ${opts.timeoutMs} ms`, operation),
+      );
     } catch (e) {
       throw toKubeApiError(e, operation);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

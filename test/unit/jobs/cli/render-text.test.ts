@@ -1,9 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { renderText } from '../../../../jobs/cli/render-text.js';
-import type { DiagnoseResult } from '../../../../jobs/contracts/diagnose.js';
 import type { Finding } from '../../../../jobs/contracts/finding.js';
-
-type Diagnosed = Extract<DiagnoseResult, { outcome: 'diagnosed' }>;
+import { diagnosed } from '../../bot/render/fixtures.js';
 
 const crashLoop: Finding = {
   id: 'crash-loop-back-off',
@@ -26,18 +24,6 @@ const note: Finding = {
   evidence: [],
   next: [],
 };
-
-function diagnosed(findings: Finding[], extra: Partial<Diagnosed> = {}): Diagnosed {
-  return {
-    outcome: 'diagnosed',
-    target: { kind: 'Pod', namespace: 'shop', name: 'checkout-7d9f8b-x2kq' },
-    siblings: [],
-    findings,
-    gaps: [],
-    stats: { apiRequests: 7, durationMs: 1840 },
-    ...extra,
-  };
-}
 
 const lines = (s: string) => s.split('\n');
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { apiFailure, gapNote } from '../../../../jobs/diagnose/errors.js';
-import { badness, labelSelectorString, podStatusWord, sibling } from '../../../../jobs/diagnose/select.js';
+import { podStatusString } from '../../../../jobs/diagnose/rules/util.js';
+import { badness, labelSelectorString, sibling } from '../../../../jobs/diagnose/select.js';
 import type { Pod } from '../../../../jobs/diagnose/types.js';
 import { KubeApiError } from '../../../../jobs/k8s/errors.js';
 
@@ -64,9 +65,9 @@ describe('worst pod of an owner', () => {
       restarts: 7,
       node: 'n1',
     });
-    expect(podStatusWord(pod({ phase: 'Failed', reason: 'Evicted' }))).toBe('Evicted');
+    expect(podStatusString(pod({ phase: 'Failed', reason: 'Evicted' }))).toBe('Evicted');
     expect(
-      podStatusWord(
+      podStatusString(
         pod({ phase: 'Running' }, { metadata: { name: 'p', deletionTimestamp: '2026-11-20T09:00:00Z' } }),
       ),
     ).toBe('Terminating');
