@@ -2,10 +2,20 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute } from '@slack/bolt';
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { AuditLog, AuditStream, createAuditLogger } from './audit/index.js';
+import { Authorizer, type KubeAccessCheck } from './auth.js';
 import type { BotConfig } from './config.js';
+import { register as registerApproval } from './listeners/actions/approval.js';
 import { register as registerRerun } from './listeners/actions/rerun.js';
 import { type CommandDeps, register as registerCommand } from './listeners/commands/poddebug.js';
+import { register as registerProbeViews } from './listeners/views/probe.js';
 import { boltLogger, type Logger } from './log.js';
+import { PolicyWatcher, RateLimits, UserGroups } from './policy/index.js';
+import { RequestAudit } from './probes/audit.js';
+import { Drafts } from './probes/drafts.js';
+import { ProbeFlow } from './probes/flow.js';
+import { ProbeRequestStore } from './probes/store.js';
 import { Queues } from './queues.js';
 import { ResultPoster } from './results.js';
 import { RequestStore } from './store.js';
@@ -13,6 +23,9 @@ import { RequestStore } from './store.js';
 export interface Bot {
   app: App;
   poster: ResultPoster;
+  flow: ProbeFlow;
+  /** The policy in force (after start()). */
+  policy(): PolicyWatcher | undefined;
   /** Starts listening; resolves to the HTTP port (the receiver's, or the health server's in Socket Mode). */
   start(): Promise<number>;
   stop(): Promise<void>;
@@ -22,6 +35,10 @@ export interface BotOptions {
   /** Override sweep timings (tests). */
   sweepMs?: number;
   announceGraceMs?: number;
+  /** The optional Kubernetes-side check (SubjectAccessReview); absent: off. */
+  kubeAccess?: KubeAccessCheck;
+  /** A clock for approvals and expiry (tests). */
+  now?: () => number;
 }
 
 /** The composition root: the only place that wires Slack, Redis and the listeners together. */
@@ -72,6 +89,36 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     },
   });
 
+  let watcher: PolicyWatcher | undefined;
+  const policy = () => {
+    if (!watcher) throw new Error('policy not loaded yet');
+    return watcher.current();
+  };
+  const groups = new UserGroups({ client: app.client, ttlMs: cfg.GROUP_CACHE_MS, logger });
+  const auth = new Authorizer({
+    policy,
+    groups,
+    rateLimits: new RateLimits(redis),
+    kubeAccess: opts.kubeAccess,
+  });
+  const auditLogger = createAuditLogger(
+    cfg.AUDIT_LOG_FILE ? pino.destination({ dest: cfg.AUDIT_LOG_FILE, sync: true }) : undefined,
+  );
+  const audit = new AuditLog(new AuditStream(redis, { key: cfg.AUDIT_STREAM_KEY, logger }), auditLogger);
+  const probeStore = new ProbeRequestStore(redis);
+  const flow = new ProbeFlow({
+    store: probeStore,
+    queues,
+    client: app.client,
+    redis,
+    auth,
+    audit: new RequestAudit(audit, logger),
+    logger,
+    enqueueTimeoutMs: cfg.ENQUEUE_TIMEOUT_MS,
+    now: opts.now,
+    announceGraceMs: opts.announceGraceMs,
+  });
+
   const poster = new ResultPoster({
     store,
     queues,
@@ -85,6 +132,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     },
     sweepMs: opts.sweepMs,
     announceGraceMs: opts.announceGraceMs,
+    probes: flow,
   });
 
   const deps: CommandDeps = {
@@ -94,9 +142,16 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     poster,
     logger,
     enqueueTimeoutMs: cfg.ENQUEUE_TIMEOUT_MS,
+    auth,
+    audit,
+    drafts: new Drafts(redis),
+    flow,
+    client: app.client,
   };
   registerCommand(app, deps);
   registerRerun(app, deps);
+  registerApproval(app, { flow, logger });
+  registerProbeViews(app, { auth, drafts: deps.drafts, flow, logger });
   app.error(async (err) => {
     logger.error({ err }, 'unhandled error in a listener');
   });
@@ -105,7 +160,11 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
   return {
     app,
     poster,
+    flow,
+    policy: () => watcher,
     async start() {
+      // No policy, no bot: an invalid file stops start-up with file:line and the reason.
+      watcher = await PolicyWatcher.start(cfg.POLICY_FILE, { intervalMs: cfg.POLICY_RELOAD_MS, logger });
       // Wait briefly for Redis so the first commands after start-up are not refused needlessly;
       // if it is down, start anyway: commands get a clear answer and the sweep catches up later.
       if (redis.status !== 'ready') {
@@ -141,6 +200,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
       return port;
     },
     async stop() {
+      watcher?.stop();
       await poster.stop().catch(() => undefined);
       await app.stop().catch(() => undefined);
       await new Promise<void>((r) => (healthServer ? healthServer.close(() => r()) : r()));

@@ -38,6 +38,16 @@ const BotEnvSchema = z
       ),
     /** How long a Redis enqueue may take before the user is told the queue is unavailable (ms). Default 1500. */
     ENQUEUE_TIMEOUT_MS: z.coerce.number().int().min(100).max(2500).default(1500),
+    /** The policy file (YAML): who may run what, where. Required: without it nothing is allowed. */
+    POLICY_FILE: z.string().min(1, 'the path of the policy file (see bot/policy/example.yaml)'),
+    /** How often the policy file is re-read (ms). Default 2000. */
+    POLICY_RELOAD_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
+    /** Where audit events go besides the Redis stream: a file path, or stdout when unset. */
+    AUDIT_LOG_FILE: z.string().optional(),
+    /** Redis stream of the hash-chained audit trail. Default poddebug:audit. */
+    AUDIT_STREAM_KEY: z.string().min(1).default('poddebug:audit'),
+    /** Slack user groups are cached this long (ms). Default 300000. */
+    GROUP_CACHE_MS: z.coerce.number().int().min(0).default(300_000),
     /** pino level. Default info. */
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

@@ -1,6 +1,7 @@
 import { createBot } from './app.js';
 import { loadBotConfig } from './config.js';
 import { createLogger } from './log.js';
+import { PolicyFileError } from './policy/index.js';
 
 /** Bot process: Slack credentials, no cluster credentials. */
 async function main(): Promise<void> {
@@ -13,7 +14,20 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(cfg.LOG_LEVEL);
   const bot = createBot(cfg, logger);
-  await bot.start();
+  try {
+    await bot.start();
+  } catch (e) {
+    if (e instanceof PolicyFileError) {
+      logger.fatal({ errors: e.errors }, 'invalid policy file');
+      process.stderr.write(
+        `poddebug: the policy file is not valid, so the bot does not start:\n${e.message}\n`,
+      );
+      await bot.stop();
+      process.exit(1);
+    }
+    throw e;
+  }
+  process.on('SIGHUP', () => void bot.policy()?.reload());
   const stop = async (signal: string) => {
     logger.info({ signal }, 'bot stopping');
     await bot.stop();

@@ -6,6 +6,14 @@ import {
   DIAGNOSE_JOB_OPTIONS,
   type DiagnosePayload,
   DiagnosePayloadSchema,
+  PROBE_PLAN_JOB,
+  PROBE_PLAN_JOB_OPTIONS,
+  PROBE_RUN_JOB,
+  PROBE_RUN_JOB_OPTIONS,
+  type ProbePlanPayload,
+  ProbePlanPayloadSchema,
+  type ProbeRunPayload,
+  ProbeRunPayloadSchema,
   QUEUE_PREFIX,
   queueName,
 } from '../jobs/contracts/index.js';
@@ -69,10 +77,26 @@ export class Queues {
   /** Adds the job (idempotent by jobId: a retried Slack request finds the existing job). */
   async addDiagnose(jobId: string, payload: DiagnosePayload): Promise<void> {
     const data = DiagnosePayloadSchema.parse(payload);
-    const q = this.queue(data.cluster);
+    await this.add(data.cluster, DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId });
+  }
+
+  /** Queues the read-only resolution of a privileged request's target. */
+  async addProbePlan(jobId: string, payload: ProbePlanPayload): Promise<void> {
+    const data = ProbePlanPayloadSchema.parse(payload);
+    await this.add(data.cluster, PROBE_PLAN_JOB, data, { ...PROBE_PLAN_JOB_OPTIONS, jobId });
+  }
+
+  /** Queues an approved probe run (once: the job id is the request's). */
+  async addProbeRun(jobId: string, payload: ProbeRunPayload): Promise<void> {
+    const data = ProbeRunPayloadSchema.parse(payload);
+    await this.add(data.cluster, PROBE_RUN_JOB, data, { ...PROBE_RUN_JOB_OPTIONS, jobId });
+  }
+
+  private async add(cluster: string, name: string, data: object, opts: object): Promise<void> {
+    const q = this.queue(cluster);
     try {
       if (this.probe.status !== 'ready') throw new Error(`redis connection is ${this.probe.status}`);
-      const adding = q.add(DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId });
+      const adding = q.add(name, data, opts);
       await withDeadline(adding, this.timeoutMs).catch((e: unknown) => {
         // The user is told nothing was started: if the add lands after all, take it back.
         adding.then((job) => job.remove()).catch(() => undefined);

@@ -35,6 +35,14 @@ export interface ResultPosterDeps {
   sweepMs?: number;
   /** A request without a status message this old is announced by the sweep (ms). Default 30000. */
   announceGraceMs?: number;
+  /** Privileged requests: their plan and run jobs share the queues; their events and sweep go there. */
+  probes?: { settle(requestId: string): Promise<void>; sweep(clusters: readonly string[]): Promise<void> };
+}
+
+/** `plan-<id>` / `run-<id>` → the privileged request id; undefined for diagnose jobs. */
+function probeRequestOf(jobId: string): string | undefined {
+  const m = /^(?:plan|run)-(prb-[0-9a-f]{24})$/.exec(jobId);
+  return m?.[1];
 }
 
 /** Slack errors that mean the bot may not post in that channel at all. */
@@ -69,10 +77,11 @@ export class ResultPoster {
         connection: this.d.eventsConnection(),
         prefix: QUEUE_PREFIX,
       });
-      ev.on('completed', ({ jobId }) => this.track(() => this.settle(jobId)));
-      ev.on('failed', ({ jobId }) => this.track(() => this.settle(jobId)));
-      ev.on('active', ({ jobId }) => this.track(() => this.running(jobId)));
+      ev.on('completed', ({ jobId }) => this.track(() => this.route(jobId, () => this.settle(jobId))));
+      ev.on('failed', ({ jobId }) => this.track(() => this.route(jobId, () => this.settle(jobId))));
+      ev.on('active', ({ jobId }) => this.track(() => this.route(jobId, () => this.running(jobId))));
       ev.on('progress', ({ jobId, data }) => {
+        if (probeRequestOf(jobId)) return;
         const p = ProgressSchema.safeParse(data);
         this.track(() => this.running(jobId, p.success ? p.data.stage : undefined));
       });
@@ -91,6 +100,13 @@ export class ResultPoster {
     await this.sweeping;
     await Promise.allSettled([...this.inFlight]);
     await Promise.all(this.events.map((e) => e.close()));
+  }
+
+  /** Probe jobs go to the probe flow; everything else is a diagnose job. */
+  private route(jobId: string, diagnose: () => Promise<void>): Promise<void> {
+    const id = probeRequestOf(jobId);
+    if (id) return this.d.probes ? this.d.probes.settle(id) : Promise.resolve();
+    return diagnose();
   }
 
   /** Takes the job's lock, waiting up to ~3 s for a short holder (a status update) to finish. */
@@ -120,6 +136,7 @@ export class ResultPoster {
             await this.settle(jobId, cluster);
           }
         }
+        if (this.d.probes && !this.stopping) await this.d.probes.sweep(this.d.queues.clusters);
       } catch (err) {
         this.d.logger.warn({ err }, 'sweep failed; will retry');
       } finally {

@@ -30,7 +30,7 @@ export type ApprovalCheck = { allow: true } | { allow: false; reason: string };
  */
 export function decide(policy: Policy, request: PolicyRequest): Decision {
   const { action, cluster, namespace } = request;
-  const scope = `cluster ${cluster}, namespace ${namespace}`;
+  const scope = `cluster ${cluster}, namespace ${namespace || '(any)'}`;
   const ask = policy.contact ? ` Ask ${policy.contact}.` : '';
 
   if (!channelAllowed(policy, request.channelId, request.channelName)) {

@@ -60,7 +60,7 @@ export function renderDiagnosis(r: Diagnosed, ctx: RenderContext): RenderedMessa
   };
 }
 
-function findingText(f: Finding, maxChars: number, maxLines: number): string {
+export function findingText(f: Finding, maxChars: number, maxLines: number): string {
   const head = `${SEVERITY_MARKER[f.severity]} *${inline(f.title, 300)}*\n_${f.severity}_ · \`${f.id}\``;
   const next = nextText(f.next, Math.min(1000, Math.floor(maxChars / 3)));
   const room = maxChars - head.length - (next ? next.length + 1 : 0) - 1;

@@ -15,7 +15,17 @@ export type ErrorCode =
   | 'cluster_unreachable'
   | 'api_error'
   | 'timeout'
-  | 'internal';
+  | 'internal'
+  // privileged probes
+  | 'container_not_found'
+  | 'not_running'
+  | 'container_changed'
+  | 'approval_void'
+  | 'approval_mismatch'
+  | 'probe_busy'
+  | 'probe_forbidden'
+  | 'probe_unschedulable'
+  | 'probe_failed';
 
 export interface UserFacingError {
   code: ErrorCode;

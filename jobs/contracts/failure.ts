@@ -13,6 +13,15 @@ const CODES: readonly ErrorCode[] = [
   'api_error',
   'timeout',
   'internal',
+  'container_not_found',
+  'not_running',
+  'container_changed',
+  'approval_void',
+  'approval_mismatch',
+  'probe_busy',
+  'probe_forbidden',
+  'probe_unschedulable',
+  'probe_failed',
 ];
 
 const FailureSchema = z.object({

@@ -4,5 +4,6 @@ export * from './errors.js';
 export * from './failure.js';
 export * from './finding.js';
 export * from './names.js';
+export * from './probe.js';
 export * from './queue.js';
 export * from './target.js';

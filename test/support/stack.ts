@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type Bot, createBot } from '../../bot/app.js';
@@ -31,6 +34,42 @@ export interface StackOptions {
   lockMs?: number;
   /** Redis to use (default REDIS_URL): fault tests pass a private one they can stop. */
   redisUrl?: string;
+  /** The policy file's YAML; default: {@link openTestPolicy} (viewer for the test users, any channel). */
+  policy?: string;
+  /** The bot's clock for approvals and expiry. */
+  now?: () => number;
+}
+
+/** Every Slack user id the integration tests act as. */
+export const TEST_USERS = [
+  'U0TESTUSER',
+  'U0ONCALL1',
+  'U0SECOND1',
+  'U0DAVE',
+  'U0CAROL',
+  'U0ATTACK1',
+  'U0ALICE',
+] as const;
+
+/** A policy that lets the test users diagnose anything from any channel (the tests of issue 2 predate policies). */
+export function openTestPolicy(): string {
+  return [
+    'version: 1',
+    'channels:',
+    '  names: ["*"]',
+    '  ids: [C0TESTCHAN]',
+    'grants:',
+    `  - users: [${TEST_USERS.join(', ')}]`,
+    '    roles: [viewer]',
+    '    clusters: ["*"]',
+    '    namespaces: ["*"]',
+    // The end-to-end tables send dozens of commands a minute as one user.
+    'rateLimits:',
+    '  commands:',
+    '    perUser: { max: 100000, windowSeconds: 60 }',
+    '    perChannel: { max: 100000, windowSeconds: 60 }',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -50,6 +89,12 @@ export interface Stack {
   startWorker(): Worker;
   restartBot(): Promise<void>;
   queue(): Queue;
+  /** The policy file the bot watches; writePolicy replaces it (the bot reloads within ~200 ms). */
+  policyPath: string;
+  writePolicy(yaml: string): void;
+  /** The pino audit log the bot wrote (one JSON line per event). */
+  auditLogPath: string;
+  auditKey: string;
   close(): Promise<void>;
 }
 
@@ -65,6 +110,11 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
   const level = o.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent';
+  const dir = mkdtempSync(join(tmpdir(), 'poddebug-stack-'));
+  const policyPath = join(dir, 'policy.yaml');
+  writeFileSync(policyPath, o.policy ?? openTestPolicy());
+  const auditLogPath = join(dir, 'audit.log');
+  const auditKey = `poddebug:audit:${cluster}`;
   const cfg = loadBotConfig({
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -73,11 +123,16 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     REDIS_URL: redisUrl,
     CLUSTERS: cluster,
     LOG_LEVEL: level,
+    POLICY_FILE: policyPath,
+    POLICY_RELOAD_MS: '200',
+    AUDIT_LOG_FILE: auditLogPath,
+    AUDIT_STREAM_KEY: auditKey,
   });
   const makeBot = () =>
     createBot(cfg, botLogger(level), {
       sweepMs: o.sweepMs ?? 500,
       announceGraceMs: o.announceGraceMs ?? 2000,
+      now: o.now,
     });
   let bot = makeBot();
   let port = await bot.start();
@@ -123,6 +178,10 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       port = await bot.start();
     },
     queue: () => new Queue(queueName(cluster), { connection: redis, prefix: QUEUE_PREFIX }),
+    policyPath,
+    writePolicy: (yaml: string) => writeFileSync(policyPath, yaml),
+    auditLogPath,
+    auditKey,
     async close() {
       await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
       await bot.stop();
@@ -130,6 +189,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       await q.obliterate({ force: true }).catch(() => undefined);
       await q.close();
       await removeRequestKeys(redis, cluster).catch(() => undefined);
+      await redis.del(auditKey, `${auditKey}:head`).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
       await sim.close();
       await slack.close();
       redis.disconnect();

@@ -1,8 +1,15 @@
 import type { App } from '@slack/bolt';
-import { asCodedError } from '../../../jobs/contracts/index.js';
+import type { WebClient } from '@slack/web-api';
+import { asCodedError, formatTarget } from '../../../jobs/contracts/index.js';
+import type { AuditLog } from '../../audit/index.js';
+import { auditEvent } from '../../audit/index.js';
+import type { Authorizer } from '../../auth.js';
 import { type GrammarContext, helpText, parseCommand } from '../../grammar.js';
 import type { Logger } from '../../log.js';
-import type { Queues } from '../../queues.js';
+import type { Drafts } from '../../probes/drafts.js';
+import type { ProbeFlow } from '../../probes/flow.js';
+import { type Queues, queueUnavailable, withDeadline } from '../../queues.js';
+import { reasonModal } from '../../render/probe.js';
 import { submitDiagnose } from '../../requests.js';
 import { ChannelRefused, type ResultPoster } from '../../results.js';
 import type { RequestStore } from '../../store.js';
@@ -14,12 +21,52 @@ export interface CommandDeps {
   poster: ResultPoster;
   logger: Logger;
   enqueueTimeoutMs: number;
+  auth: Authorizer;
+  audit: AuditLog;
+  drafts: Drafts;
+  flow: ProbeFlow;
+  client: WebClient;
+}
+
+/** An audit event for a command that never became a request (refused, rate limited) or a diagnose. */
+export async function auditCommand(
+  d: Pick<CommandDeps, 'audit' | 'logger'>,
+  e: {
+    type: 'requested' | 'refused' | 'rate_limited';
+    requestId: string;
+    userId: string;
+    channelId: string;
+    cluster: string;
+    action: string;
+    target: { namespace?: string; name: string; kind?: string; container?: string };
+    reason?: string;
+  },
+): Promise<void> {
+  try {
+    await d.audit.record(
+      auditEvent({
+        type: e.type,
+        requestId: e.requestId,
+        cluster: e.cluster,
+        action: e.action,
+        target: e.target,
+        actor: e.userId,
+        requester: e.userId,
+        channel: e.channelId,
+        decision: e.type === 'requested' ? undefined : e.type,
+        reason: e.reason?.replace(/\s+/g, ' ').slice(0, 2000),
+      }),
+    );
+  } catch (err) {
+    d.logger.error({ err, requestId: e.requestId }, 'audit event not recorded');
+  }
 }
 
 /**
- * `/poddebug …`: validate → record and enqueue → ack → post the status
- * message. Bad input is answered in the ack (ephemeral) and reaches no queue.
- * Nothing here waits on a cluster.
+ * `/poddebug …`: validate → authorize (policy, optional Kubernetes check, rate
+ * limits) → record and enqueue → ack → post the status message. Bad input and
+ * refusals are answered in the ack (ephemeral) and reach no queue. Privileged
+ * probes ask for a reason in a modal first. Nothing here waits on a cluster.
  */
 export function register(app: App, d: CommandDeps): void {
   app.command('/poddebug', async ({ command, ack, respond }) => {
@@ -35,6 +82,93 @@ export function register(app: App, d: CommandDeps): void {
       await ack({ response_type: 'ephemeral', text: helpText(cmd.topic) });
       return;
     }
+
+    const isProbe = cmd.verb === 'probe';
+    const action = isProbe ? cmd.spec.action : 'diagnose';
+    const namespace = isProbe ? cmd.target.namespace : cmd.target.namespace;
+    const name = isProbe ? cmd.target.pod : cmd.target.name;
+    const auditTarget = isProbe
+      ? {
+          namespace: cmd.target.namespace,
+          name: cmd.target.pod,
+          kind: 'Pod',
+          container: cmd.target.container,
+        }
+      : { namespace: cmd.target.namespace, name: formatTarget({ ...cmd.target, namespace: undefined }) };
+    let auth: Awaited<ReturnType<Authorizer['authorize']>>;
+    try {
+      auth = await withDeadline(
+        d.auth.authorize({
+          userId: command.user_id,
+          channelId: command.channel_id,
+          channelName: command.channel_name ?? '',
+          action,
+          cluster: cmd.cluster,
+          namespace,
+          name,
+          privileged: isProbe,
+        }),
+        2200,
+      );
+    } catch (e) {
+      const timedOut = e instanceof Error && e.message.startsWith('no answer within');
+      const err = asCodedError(timedOut ? queueUnavailable(e) : e);
+      log.warn({ err: err.cause ?? err, code: err.code }, 'authorization failed');
+      await ack({ response_type: 'ephemeral', text: `${err.message}\n${err.next.join('\n')}` });
+      return;
+    }
+    if (!auth.allow) {
+      log.info({ action, cluster: cmd.cluster, namespace, kind: auth.kind }, 'command denied');
+      await ack({ response_type: 'ephemeral', text: auth.message });
+      void auditCommand(d, {
+        type: auth.kind === 'rate_limited' ? 'rate_limited' : 'refused',
+        requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
+        userId: command.user_id,
+        channelId: command.channel_id,
+        cluster: cmd.cluster,
+        action,
+        target: auditTarget,
+        reason: auth.message,
+      });
+      return;
+    }
+
+    if (cmd.verb === 'probe') {
+      let draftId: string;
+      try {
+        draftId = await withDeadline(
+          d.drafts.save({
+            cluster: cmd.cluster,
+            target: cmd.target,
+            spec: cmd.spec,
+            userId: command.user_id,
+            channelId: command.channel_id,
+            channelName: command.channel_name ?? '',
+            ...(command.team_id ? { teamId: command.team_id } : {}),
+          }),
+          d.enqueueTimeoutMs,
+        );
+      } catch (e) {
+        const err = queueUnavailable(e);
+        await ack({ response_type: 'ephemeral', text: `${err.message}\n${err.next.join('\n')}` });
+        return;
+      }
+      await ack();
+      try {
+        await d.client.views.open({
+          trigger_id: command.trigger_id,
+          view: reasonModal(cmd.spec, cmd.target, cmd.cluster, draftId),
+        });
+      } catch (e) {
+        log.warn({ err: e }, 'reason modal did not open');
+        await respond({
+          response_type: 'ephemeral',
+          text: 'Slack did not open the reason form (it must open within 3 s of the command). Nothing was requested; run the command again.',
+        });
+      }
+      return;
+    }
+
     let submitted: { jobId: string; duplicate: boolean };
     try {
       submitted = await submitDiagnose(d, {
@@ -57,6 +191,15 @@ export function register(app: App, d: CommandDeps): void {
       'diagnose queued',
     );
     if (submitted.duplicate) return;
+    void auditCommand(d, {
+      type: 'requested',
+      requestId: submitted.jobId,
+      userId: command.user_id,
+      channelId: command.channel_id,
+      cluster: cmd.cluster,
+      action,
+      target: auditTarget,
+    });
     try {
       await d.poster.announce(submitted.jobId);
     } catch (e) {

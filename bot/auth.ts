@@ -1,0 +1,146 @@
+import {
+  canApprove,
+  decide,
+  type Policy,
+  type PolicyRequest,
+  policyGroupIds,
+  RateLimitStoreError,
+  type RateLimits,
+  type UserGroups,
+  unresolvedGroupsMessage,
+} from './policy/index.js';
+import { queueUnavailable } from './queues.js';
+
+/** The optional Kubernetes-side check (SubjectAccessReview), reduced to what the gate needs. */
+export interface KubeAccessCheck {
+  check(r: {
+    userId: string;
+    cluster: string;
+    action: string;
+    namespace: string;
+    name: string;
+  }): Promise<{ allowed: true } | { allowed: false; reason: string }>;
+}
+
+export interface AuthorizerDeps {
+  policy: () => Policy;
+  groups: Pick<UserGroups, 'groupsOf'>;
+  rateLimits: Pick<RateLimits, 'consume'>;
+  kubeAccess?: KubeAccessCheck;
+}
+
+export interface AuthRequest {
+  userId: string;
+  channelId: string;
+  channelName: string;
+  action: string;
+  cluster: string;
+  /** Absent: the user did not name one (diagnose of a pod found in any namespace). */
+  namespace?: string;
+  /** Pod or owner name, for the Kubernetes-side check. */
+  name: string;
+  privileged: boolean;
+  /** Count against the rate limits (default true; false when re-checking a request already counted). */
+  count?: boolean;
+}
+
+export type AuthResult =
+  | { allow: true; needsApprovals: number; userGroups: string[] }
+  | { allow: false; kind: 'policy' | 'channel' | 'rate_limited' | 'kubernetes'; message: string };
+
+/**
+ * The gate in front of every queue: the policy (deny by default, channel
+ * restriction, grants via users, groups and channels), the optional
+ * Kubernetes-side check, then rate limits. Nothing is enqueued unless this says
+ * allow. Answers are short mrkdwn for an ephemeral message.
+ */
+export class Authorizer {
+  constructor(private readonly d: AuthorizerDeps) {}
+
+  async userGroups(userId: string): Promise<{ groups: string[]; unresolved: string[] }> {
+    const ids = policyGroupIds(this.d.policy());
+    if (ids.length === 0) return { groups: [], unresolved: [] };
+    const r = await this.d.groups.groupsOf(userId, ids);
+    return { groups: r.groups, unresolved: r.unresolved };
+  }
+
+  async authorize(r: AuthRequest): Promise<AuthResult> {
+    const policy = this.d.policy();
+    const { groups, unresolved } = await this.userGroups(r.userId);
+    const req: PolicyRequest = {
+      userId: r.userId,
+      userGroups: groups,
+      channelId: r.channelId,
+      channelName: r.channelName,
+      action: r.action,
+      cluster: r.cluster,
+      namespace: r.namespace ?? '',
+    };
+    const d = decide(policy, req);
+    if (!d.allow) {
+      const kind = d.reason.includes('not allowed in') ? 'channel' : 'policy';
+      const scoped =
+        r.namespace === undefined && kind === 'policy'
+          ? ' Your grants may cover only some namespaces: name one with `-n NAMESPACE`.'
+          : '';
+      const groupsNote = unresolved.length > 0 ? ` (${unresolvedGroupsMessage(unresolved)})` : '';
+      return {
+        allow: false,
+        kind,
+        message: `⛔ ${d.reason}${scoped}${groupsNote}\n${d.grantHint}`,
+      };
+    }
+    if (this.d.kubeAccess && r.namespace !== undefined) {
+      const k = await this.d.kubeAccess.check({
+        userId: r.userId,
+        cluster: r.cluster,
+        action: r.action,
+        namespace: r.namespace,
+        name: r.name,
+      });
+      if (!k.allowed) return { allow: false, kind: 'kubernetes', message: `⛔ ${k.reason}` };
+    }
+    if (r.count === false) return { allow: true, needsApprovals: d.needsApprovals, userGroups: groups };
+    try {
+      const kinds = r.privileged ? (['commands', 'privileged'] as const) : (['commands'] as const);
+      for (const kind of kinds) {
+        const rl = await this.d.rateLimits.consume(policy, {
+          kind,
+          userId: r.userId,
+          channelId: r.channelId,
+        });
+        if (!rl.ok) return { allow: false, kind: 'rate_limited', message: `⏱️ ${rl.message}` };
+      }
+    } catch (e) {
+      if (e instanceof RateLimitStoreError) throw queueUnavailable(e);
+      throw e;
+    }
+    return { allow: true, needsApprovals: d.needsApprovals, userGroups: groups };
+  }
+
+  /** Whether `approverId` may approve or deny a request by `requester` in this scope (never their own). */
+  async mayApprove(
+    approverId: string,
+    request: { requester: string; cluster: string; namespace: string; action: string; channelId: string },
+  ): Promise<{ allow: true } | { allow: false; reason: string }> {
+    const { groups } = await this.userGroups(approverId);
+    return canApprove(
+      this.d.policy(),
+      { userId: approverId, userGroups: groups },
+      {
+        userId: request.requester,
+        userGroups: [],
+        channelId: request.channelId,
+        channelName: '',
+        action: request.action,
+        cluster: request.cluster,
+        namespace: request.namespace,
+      },
+    );
+  }
+
+  /** Expiry settings of the policy in force. */
+  expiry(): Policy['expiry'] {
+    return this.d.policy().expiry;
+  }
+}

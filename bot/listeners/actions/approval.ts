@@ -1,0 +1,62 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { Logger } from '../../log.js';
+import type { ProbeFlow } from '../../probes/flow.js';
+import { APPROVE_ACTION_ID, CANCEL_ACTION_ID, DENY_ACTION_ID, denyModal } from '../../render/probe.js';
+
+const REQUEST_ID_RE = /^prb-[0-9a-f]{24}$/;
+
+/**
+ * Approve / Deny / Cancel on an approval message. The button's value is only
+ * a request id and carries no authority: the clicker is authorized against the
+ * current policy and the request stored in Redis, and the state moves only
+ * through atomic transitions there. Anyone else gets an ephemeral refusal.
+ */
+export function register(app: App, d: { flow: ProbeFlow; logger: Logger }): void {
+  const handle =
+    (kind: 'approve' | 'deny' | 'cancel') =>
+    async ({
+      ack,
+      body,
+      action,
+      respond,
+      client,
+    }: {
+      ack: () => Promise<void>;
+      body: BlockAction<ButtonAction>;
+      action: ButtonAction;
+      respond: (m: { response_type: 'ephemeral'; replace_original: false; text: string }) => Promise<unknown>;
+      client: import('@slack/web-api').WebClient;
+    }) => {
+      await ack();
+      const reply = async (text: string) => {
+        await respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined);
+      };
+      const id = action.value ?? '';
+      if (!REQUEST_ID_RE.test(id)) {
+        await reply('That button is not valid. Nothing changed.');
+        return;
+      }
+      const user = body.user.id;
+      d.logger.info({ id, user, kind }, 'approval button');
+      try {
+        if (kind === 'approve') await d.flow.approve(id, user, reply);
+        else if (kind === 'cancel') await d.flow.cancel(id, user, reply);
+        else {
+          const pre = await d.flow.mayDeny(id, user);
+          if (!pre.ok) {
+            await reply(pre.text);
+            return;
+          }
+          await client.views.open({ trigger_id: body.trigger_id, view: denyModal(id, pre.what) });
+        }
+      } catch (err) {
+        d.logger.warn({ err, id, kind }, 'approval click failed');
+        await reply(
+          'poddebug could not record that click (Redis or Slack did not answer). Nothing changed; try again.',
+        );
+      }
+    };
+  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION_ID, handle('approve') as never);
+  app.action<BlockAction<ButtonAction>>(DENY_ACTION_ID, handle('deny') as never);
+  app.action<BlockAction<ButtonAction>>(CANCEL_ACTION_ID, handle('cancel') as never);
+}

@@ -1,0 +1,733 @@
+import { createHash } from 'node:crypto';
+import type { WebClient } from '@slack/web-api';
+import { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  type ArtefactMeta,
+  decodeFailure,
+  ProbePlanResultSchema,
+  type ProbeResult,
+  ProbeResultSchema,
+  type ProbeSpec,
+  type ProbeTarget,
+  planBinding,
+  planJobId,
+  runJobId,
+  type UserFacingError,
+} from '../../jobs/contracts/index.js';
+import { uploadArtefacts } from '../artefacts.js';
+import type { Authorizer } from '../auth.js';
+import type { Logger } from '../log.js';
+import { type Queues, queueUnavailable, withDeadline } from '../queues.js';
+import { artefactLines } from '../render/artefacts.js';
+import { verdictLine } from '../render/index.js';
+import {
+  describeSpec,
+  type ProbeStatus,
+  type ProbeView,
+  renderApproval,
+  renderProbeFailure,
+  renderProbeRequest,
+  renderProbeResult,
+} from '../render/probe.js';
+import { oneLine, type RequestAudit } from './audit.js';
+import { FINAL_STATES, type ProbeRequest, type ProbeRequestStore } from './store.js';
+
+export interface ProbeFlowDeps {
+  store: ProbeRequestStore;
+  queues: Queues;
+  client: WebClient;
+  redis: Redis;
+  auth: Authorizer;
+  audit: RequestAudit;
+  logger: Logger;
+  enqueueTimeoutMs: number;
+  now?: () => number;
+  /** A request whose thread message is missing this long is announced by the sweep (ms). */
+  announceGraceMs?: number;
+}
+
+/** What the requester asked for, validated by the grammar and the gate. */
+export interface ProbeAsk {
+  cluster: string;
+  target: ProbeTarget;
+  spec: ProbeSpec;
+  userId: string;
+  channelId: string;
+  teamId?: string;
+  needed: number;
+}
+
+type Reply = (text: string) => Promise<void>;
+
+type JobOutcome =
+  | { state: 'waiting' }
+  | { state: 'active' }
+  | { state: 'missing' }
+  | { state: 'completed'; value: unknown }
+  | { state: 'failed'; error: UserFacingError };
+
+/** The request id for one submission of the reason modal (a redelivered submission maps to the same id). */
+export function requestIdFor(parts: { teamId?: string; userId: string; viewId: string }): string {
+  const h = createHash('sha256')
+    .update([parts.teamId ?? '', parts.userId, parts.viewId].join('\n'))
+    .digest('hex');
+  return `prb-${h.slice(0, 24)}`;
+}
+
+/**
+ * The life of a privileged request, in its thread: request (planned by the
+ * worker: node, image, container ID) → approval message with buttons →
+ * approvals (N of M, never the requester) or denial / cancellation / expiry
+ * → run → findings and artefacts. Every transition is an atomic step in
+ * Redis; every step is posted in the thread and written to the audit trail.
+ * `settle(id)` is idempotent and brings a request's thread up to date with
+ * its state and its jobs: queue events, the sweep and the handlers call it.
+ */
+export class ProbeFlow {
+  constructor(private readonly d: ProbeFlowDeps) {}
+
+  private now(): number {
+    return (this.d.now ?? Date.now)();
+  }
+
+  /** Records the request and queues its plan job; resolves to the request id. Throws queue_unavailable. */
+  async submit(ask: ProbeAsk, reason: string, viewId: string): Promise<{ id: string; duplicate: boolean }> {
+    const id = requestIdFor({ teamId: ask.teamId, userId: ask.userId, viewId });
+    let created: boolean;
+    try {
+      created = await withDeadline(
+        this.d.store.create(
+          {
+            id,
+            cluster: ask.cluster,
+            channel: ask.channelId,
+            teamId: ask.teamId,
+            requester: ask.userId,
+            target: ask.target,
+            spec: ask.spec,
+            reason: oneLine(reason, 1000),
+            needed: ask.needed,
+          },
+          this.now(),
+        ),
+        this.d.enqueueTimeoutMs,
+      );
+    } catch (e) {
+      throw queueUnavailable(e);
+    }
+    if (!created) return { id, duplicate: true };
+    try {
+      await this.d.queues.addProbePlan(planJobId(id), {
+        version: 1,
+        action: 'probe-plan',
+        requestId: id,
+        cluster: ask.cluster,
+        target: ask.target,
+        spec: ask.spec,
+        requester: {
+          userId: ask.userId,
+          channelId: ask.channelId,
+          ...(ask.teamId ? { teamId: ask.teamId } : {}),
+        },
+        requestedAt: new Date(this.now()).toISOString(),
+      });
+    } catch (e) {
+      await this.d.store.drop(id, ask.cluster).catch(() => undefined);
+      throw e;
+    }
+    return { id, duplicate: false };
+  }
+
+  /** Posts the thread root for a new request and records it in the audit trail. */
+  async announce(id: string): Promise<void> {
+    if (!(await this.d.store.lock(id))) return;
+    try {
+      const r = await this.d.store.get(id);
+      if (!r || r.threadTs) return;
+      const msg = renderProbeRequest(view(r), { phase: 'planning' });
+      const res = await this.d.client.chat.postMessage({
+        channel: r.channel,
+        text: msg.text,
+        blocks: msg.blocks,
+      });
+      if (!res.ts) return;
+      await this.d.store.setMessages(id, { threadTs: res.ts });
+      r.threadTs = res.ts;
+      await this.d.audit.record(
+        'requested',
+        { ...r, permalink: await this.permalink(r) },
+        {
+          actor: r.requester,
+          reason: r.reason,
+          details: { approvalsNeeded: r.needed },
+        },
+      );
+    } finally {
+      await this.d.store.unlock(id).catch(() => undefined);
+    }
+    await this.settle(id);
+  }
+
+  private async permalink(r: ProbeRequest): Promise<string | undefined> {
+    if (!r.threadTs) return undefined;
+    try {
+      const p = await this.d.client.chat.getPermalink({ channel: r.channel, message_ts: r.threadTs });
+      return p.permalink && /^https:\/\//.test(p.permalink) ? p.permalink : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Brings the request's thread up to date with its state and jobs. Idempotent; safe from any replica. */
+  async settle(id: string): Promise<void> {
+    const first = await this.d.store.get(id);
+    if (!first) return;
+    if (!first.threadTs) {
+      if (this.now() - first.createdAt > (this.d.announceGraceMs ?? 30_000)) {
+        await this.announce(id).catch((err) => this.d.logger.warn({ err, id }, 'late announce failed'));
+      }
+      return;
+    }
+    if (!(await this.lockSoon(id))) return;
+    try {
+      const r = await this.d.store.get(id);
+      if (!r) return;
+      await this.step(r);
+    } catch (err) {
+      this.d.logger.warn({ err, id }, 'could not settle the request yet; the sweep retries');
+    } finally {
+      await this.d.store.unlock(id).catch(() => undefined);
+    }
+  }
+
+  private async lockSoon(id: string): Promise<boolean> {
+    for (let i = 0; i < 30; i++) {
+      if (await this.d.store.lock(id)) return true;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return false;
+  }
+
+  private async jobOutcome(cluster: string, jobId: string): Promise<JobOutcome> {
+    const q = this.d.queues.queue(cluster);
+    const state = await q.getJobState(jobId);
+    if (state === 'unknown') return { state: 'missing' };
+    if (state === 'active') return { state: 'active' };
+    if (state !== 'completed' && state !== 'failed') return { state: 'waiting' };
+    const job = await Job.fromId(q, jobId);
+    if (!job) return { state: 'missing' };
+    if (state === 'failed') return { state: 'failed', error: decodeFailure(job.failedReason) };
+    return { state: 'completed', value: job.returnvalue };
+  }
+
+  private async step(r: ProbeRequest): Promise<void> {
+    switch (r.state) {
+      case 'planning':
+        return this.stepPlanning(r);
+      case 'pending':
+        if (r.expiresAt !== undefined && this.now() > r.expiresAt) {
+          if (await this.d.store.transition(r.id, ['pending'], 'expired')) {
+            await this.thread(
+              r,
+              `⌛ The request expired at ${new Date(r.expiresAt).toISOString()}: nobody approved it in time. Nothing ran.`,
+            );
+            await this.d.audit.record('expired', r, { decision: 'expired' });
+          }
+          return this.finish(r.id);
+        }
+        return this.refresh(r);
+      case 'approved':
+      case 'running':
+        return this.stepRun(r);
+      default:
+        return this.finish(r.id);
+    }
+  }
+
+  private async stepPlanning(r: ProbeRequest): Promise<void> {
+    const out = await this.jobOutcome(r.cluster, planJobId(r.id));
+    if (out.state === 'waiting' || out.state === 'active') return;
+    if (out.state === 'failed' || out.state === 'missing') {
+      const error: UserFacingError =
+        out.state === 'failed'
+          ? out.error
+          : {
+              code: 'internal',
+              message: 'The plan job vanished from the queue.',
+              next: ['Run the command again.'],
+            };
+      if (await this.d.store.transition(r.id, ['planning'], 'failed', ['failure', error.message])) {
+        await this.post(
+          r,
+          'failure',
+          renderProbeFailure(error, {
+            cluster: r.cluster,
+            requestId: r.id,
+            what: describeSpec(r.spec),
+            stage: 'plan',
+          }),
+        );
+        await this.d.audit.record('failed', r, {
+          decision: 'plan failed',
+          details: { code: error.code, message: error.message },
+        });
+      }
+      return this.finish(r.id);
+    }
+    const parsed = ProbePlanResultSchema.safeParse(out.value);
+    if (!parsed.success || planBinding(parsed.data.plan) !== parsed.data.binding) {
+      await this.d.store.transition(r.id, ['planning'], 'failed', [
+        'failure',
+        'the worker returned an unreadable plan',
+      ]);
+      await this.thread(
+        r,
+        '❌ The worker returned a plan this bot cannot read; nothing ran. Check that bot and worker run the same version.',
+      );
+      return this.finish(r.id);
+    }
+    const { plan, binding } = parsed.data;
+    const expiry = this.d.auth.expiry();
+    const next = await this.d.store.planned(r.id, plan, binding, {
+      now: this.now(),
+      pendingMs: expiry.pendingMinutes * 60_000,
+      startWithinMs: expiry.approvedNotStartedMinutes * 60_000,
+    });
+    const fresh = await this.d.store.get(r.id);
+    if (!fresh || !next) return;
+    await this.postApproval(fresh);
+    if (next === 'approved') {
+      await this.d.audit.record('approved', fresh, { decision: 'no approval needed by policy' });
+      await this.enqueueRun(fresh);
+    }
+    await this.refresh(fresh);
+  }
+
+  private async postApproval(r: ProbeRequest): Promise<void> {
+    if (r.approvalTs) return;
+    const msg = renderApproval(view(r), status(r));
+    const res = await this.d.client.chat.postMessage({
+      channel: r.channel,
+      thread_ts: r.threadTs,
+      text: msg.text,
+      blocks: msg.blocks,
+      unfurl_links: false,
+    });
+    if (res.ts) await this.d.store.setMessages(r.id, { approvalTs: res.ts });
+  }
+
+  /** Queues the run of an approved request (idempotent: one job id per request). */
+  async enqueueRun(r: ProbeRequest): Promise<void> {
+    if (!r.plan || !r.binding || r.approvedAt === undefined || r.startBy === undefined) return;
+    await this.d.queues.addProbeRun(runJobId(r.id), {
+      version: 1,
+      action: 'probe-run',
+      requestId: r.id,
+      cluster: r.cluster,
+      plan: r.plan,
+      approval: {
+        requestId: r.id,
+        approvers: r.approvers,
+        approvedAt: new Date(r.approvedAt).toISOString(),
+        startBy: new Date(r.startBy).toISOString(),
+        binding: r.binding,
+        reason: r.reason,
+      },
+      requester: { userId: r.requester, channelId: r.channel, ...(r.teamId ? { teamId: r.teamId } : {}) },
+      threadTs: r.threadTs,
+      requestedAt: new Date(r.createdAt).toISOString(),
+    });
+  }
+
+  private async stepRun(r: ProbeRequest): Promise<void> {
+    const out = await this.jobOutcome(r.cluster, runJobId(r.id));
+    if (out.state === 'missing') {
+      // Approved, but the run job was never queued (the bot died between the approval and the enqueue).
+      if (r.state === 'approved' && r.startBy !== undefined && this.now() <= r.startBy) {
+        await this.enqueueRun(r);
+        return;
+      }
+      if (await this.d.store.transition(r.id, ['approved', 'running'], 'voided')) {
+        await this.thread(
+          r,
+          '⌛ The approved probe did not start in time, so the approval is void. Nothing ran. Request it again if it is still needed.',
+        );
+        await this.d.audit.record('voided', r, { decision: 'not started in time' });
+      }
+      return this.finish(r.id);
+    }
+    if (out.state === 'waiting') return this.refresh(r);
+    if (out.state === 'active') {
+      if (await this.d.store.transition(r.id, ['approved'], 'running')) {
+        await this.thread(
+          r,
+          `▶️ Running ${describeSpec(r.spec)} from node ${r.plan?.node ?? '?'} (job \`${runJobId(r.id)}\`).`,
+        );
+        await this.d.audit.record('started', r, {
+          jobId: runJobId(r.id),
+          details: { node: r.plan?.node ?? null, containerId: r.plan?.containerId ?? null },
+        });
+        const fresh = await this.d.store.get(r.id);
+        if (fresh) await this.refresh(fresh);
+      }
+      return;
+    }
+    if (r.state === 'approved') {
+      // Finished before we saw it start: record the start now so the thread keeps its order.
+      if (await this.d.store.transition(r.id, ['approved'], 'running')) {
+        await this.d.audit.record('started', r, { jobId: runJobId(r.id) });
+      }
+    }
+    if (out.state === 'failed') {
+      const voided = out.error.code === 'approval_void';
+      if (
+        await this.d.store.transition(r.id, ['approved', 'running'], voided ? 'voided' : 'failed', [
+          'failure',
+          out.error.message,
+        ])
+      ) {
+        await this.post(
+          r,
+          'failure',
+          renderProbeFailure(out.error, {
+            cluster: r.cluster,
+            requestId: r.id,
+            what: describeSpec(r.spec),
+            stage: 'run',
+          }),
+        );
+        await this.d.audit.record(voided ? 'voided' : 'failed', r, {
+          jobId: runJobId(r.id),
+          details: { code: out.error.code, message: out.error.message },
+        });
+      }
+      return this.finish(r.id);
+    }
+    const parsed = ProbeResultSchema.safeParse(out.value);
+    if (!parsed.success) {
+      this.d.logger.error(
+        { id: r.id, issues: parsed.error.issues },
+        'worker returned an invalid probe result',
+      );
+      if (
+        await this.d.store.transition(r.id, ['approved', 'running'], 'failed', [
+          'failure',
+          'unreadable result',
+        ])
+      ) {
+        await this.thread(
+          r,
+          '❌ The worker returned a result this bot cannot read. Check that bot and worker run the same version.',
+        );
+        await this.d.audit.record('failed', r, { jobId: runJobId(r.id), details: { code: 'internal' } });
+      }
+      return this.finish(r.id);
+    }
+    const result = parsed.data;
+    const uploads = r.threadTs
+      ? await uploadArtefacts(this.d.client, this.d.redis, {
+          jobId: runJobId(r.id),
+          channel: r.channel,
+          threadTs: r.threadTs,
+          artefacts: result.artefacts,
+        })
+      : [];
+    if (uploads.some((u) => u.status === 'failed')) {
+      this.d.logger.warn({ id: r.id, uploads }, 'some artefacts were not uploaded');
+    }
+    await this.postResult(r, result, uploads);
+    if (
+      await this.d.store.transition(r.id, ['running', 'approved'], 'done', [
+        'verdict',
+        verdictLine(result.findings),
+      ])
+    ) {
+      await this.d.audit.record('succeeded', r, {
+        jobId: runJobId(r.id),
+        decision: verdictLine(result.findings).slice(0, 250),
+        details: {
+          pid: result.pid ?? null,
+          containerId: result.containerId,
+          exitCode: result.exitCode,
+          argv: result.argv.join(' ').slice(0, 2000),
+          findings: result.findings
+            .map((f) => f.id)
+            .join(',')
+            .slice(0, 2000),
+          artefacts: result.artefacts
+            .map((a) => `${a.name} sha256:${a.sha256}`)
+            .join(' ')
+            .slice(0, 2000),
+        },
+      });
+    }
+    return this.finish(r.id);
+  }
+
+  private async postResult(
+    r: ProbeRequest,
+    result: ProbeResult,
+    uploads: { name: string; status: string }[],
+  ): Promise<void> {
+    const statuses = new Map(uploads.map((u) => [u.name, u.status]));
+    const lines = artefactLines(result.artefacts as ArtefactMeta[], statuses as never);
+    await this.post(
+      r,
+      'result',
+      renderProbeResult(result, {
+        cluster: r.cluster,
+        requestId: r.id,
+        requester: r.requester,
+        approvers: r.approvers,
+        artefactLines: lines,
+      }),
+    );
+  }
+
+  /** Posts a message into the thread once (keyed by `what`). */
+  private async post(r: ProbeRequest, what: string, msg: { text: string; blocks: unknown[] }): Promise<void> {
+    const fresh = await this.d.store.get(r.id);
+    if (fresh?.posted.includes(what)) return;
+    await this.d.client.chat.postMessage({
+      channel: r.channel,
+      thread_ts: r.threadTs,
+      text: msg.text,
+      blocks: msg.blocks as never,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+    await this.d.store.markPosted(r.id, what);
+  }
+
+  /** A one-line note in the thread (the sequence readers follow: approvals, start, expiry, …). */
+  async thread(r: Pick<ProbeRequest, 'channel' | 'threadTs'>, text: string): Promise<void> {
+    if (!r.threadTs) return;
+    await this.d.client.chat.postMessage({
+      channel: r.channel,
+      thread_ts: r.threadTs,
+      text,
+      unfurl_links: false,
+    });
+  }
+
+  /** Makes the thread root and the approval message show the current state (replacing buttons once decided). */
+  async refresh(r: ProbeRequest): Promise<void> {
+    const v = view(r);
+    const s = status(r);
+    if (r.threadTs) {
+      const m = renderProbeRequest(v, s);
+      await this.d.client.chat.update({ channel: r.channel, ts: r.threadTs, text: m.text, blocks: m.blocks });
+    }
+    if (r.approvalTs) {
+      const m = renderApproval(v, s);
+      await this.d.client.chat.update({
+        channel: r.channel,
+        ts: r.approvalTs,
+        text: m.text,
+        blocks: m.blocks,
+      });
+    }
+  }
+
+  /** Final state reached: show it and stop sweeping the request. */
+  private async finish(id: string): Promise<void> {
+    const r = await this.d.store.get(id);
+    if (!r) return;
+    if (!FINAL_STATES.includes(r.state)) return;
+    if (!r.posted.includes('final')) {
+      await this.refresh(r);
+      await this.d.store.markPosted(id, 'final');
+    }
+    await this.d.store.close(r.cluster, id);
+  }
+
+  // --- clicks ---
+
+  /** An Approve click. Re-authorizes the clicker against the policy and the stored request. */
+  async approve(id: string, userId: string, reply: Reply): Promise<void> {
+    const r = await this.d.store.get(id);
+    if (!r) return reply('That request no longer exists (it may have expired long ago). Nothing changed.');
+    if (r.state !== 'pending') return reply(stateRefusal(r));
+    const may = await this.d.auth.mayApprove(userId, {
+      requester: r.requester,
+      cluster: r.cluster,
+      namespace: r.target.namespace,
+      action: r.spec.action,
+      channelId: r.channel,
+    });
+    if (!may.allow) return reply(`⛔ ${may.reason} Nothing changed.`);
+    const out = await this.d.store.approve(
+      id,
+      userId,
+      this.now(),
+      this.d.auth.expiry().approvedNotStartedMinutes * 60_000,
+    );
+    switch (out.status) {
+      case 'missing':
+        return reply('That request no longer exists. Nothing changed.');
+      case 'self':
+        return reply('⛔ You cannot approve your own request; another approver must. Nothing changed.');
+      case 'already':
+        return reply('You have already approved this request; it needs another approver.');
+      case 'expired':
+        await this.settle(id);
+        return reply(
+          '⌛ This request has expired and can no longer be approved. Ask the requester to request it again.',
+        );
+      case 'not_pending': {
+        const fresh = await this.d.store.get(id);
+        return reply(fresh ? stateRefusal(fresh) : 'That request is no longer waiting for approval.');
+      }
+      default:
+        break;
+    }
+    const fresh = (await this.d.store.get(id))!;
+    await this.d.audit.record('approval', fresh, {
+      actor: userId,
+      decision: `approval ${out.count} of ${out.needed}`,
+    });
+    await this.thread(fresh, `✅ <@${userId}> approved (${out.count} of ${out.needed}).`);
+    if (out.status === 'approved') {
+      await this.d.audit.record('approved', fresh, {
+        actor: userId,
+        decision: `approved by ${fresh.approvers.length}`,
+      });
+      try {
+        await this.enqueueRun(fresh);
+      } catch (err) {
+        // The approval stands; the sweep queues the run while the approval is still valid.
+        this.d.logger.warn({ err, id }, 'run not queued yet; the sweep retries');
+      }
+    }
+    await this.refresh(fresh);
+  }
+
+  /** Checks before the deny modal opens (fast refusal); the submission checks again. */
+  async mayDeny(
+    id: string,
+    userId: string,
+  ): Promise<{ ok: true; what: string } | { ok: false; text: string }> {
+    const r = await this.d.store.get(id);
+    if (!r) return { ok: false, text: 'That request no longer exists. Nothing changed.' };
+    if (r.state !== 'pending' && r.state !== 'planning') return { ok: false, text: stateRefusal(r) };
+    if (r.requester === userId) {
+      return { ok: false, text: 'This is your own request: use *Cancel request* to withdraw it.' };
+    }
+    const may = await this.d.auth.mayApprove(userId, {
+      requester: r.requester,
+      cluster: r.cluster,
+      namespace: r.target.namespace,
+      action: r.spec.action,
+      channelId: r.channel,
+    });
+    if (!may.allow)
+      return { ok: false, text: `⛔ ${may.reason.replace('approve', 'approve or deny')} Nothing changed.` };
+    return { ok: true, what: `${describeSpec(r.spec)} on ${r.target.namespace}/${r.target.pod}` };
+  }
+
+  async channelOf(id: string): Promise<string | undefined> {
+    return (await this.d.store.get(id))?.channel;
+  }
+
+  /** A denial with its reason (from the deny modal). */
+  async deny(id: string, userId: string, reason: string, reply: Reply): Promise<void> {
+    const pre = await this.mayDeny(id, userId);
+    if (!pre.ok) return reply(pre.text);
+    const out = await this.d.store.decide(id, 'denied', userId, oneLine(reason, 1000), this.now());
+    if (out.status !== 'ok') {
+      const r = await this.d.store.get(id);
+      return reply(r ? stateRefusal(r) : 'That request no longer exists. Nothing changed.');
+    }
+    const r = (await this.d.store.get(id))!;
+    await this.d.queues.removeIfWaiting(r.cluster, planJobId(id)).catch(() => undefined);
+    await this.thread(r, `⛔ <@${userId}> denied the request: ${oneLine(reason, 1000)}`);
+    await this.d.audit.record('denied', r, { actor: userId, reason, decision: 'denied' });
+    await this.finish(id);
+  }
+
+  /** The requester withdraws a request that is still waiting. */
+  async cancel(id: string, userId: string, reply: Reply): Promise<void> {
+    const out = await this.d.store.decide(id, 'cancelled', userId, 'cancelled by the requester', this.now());
+    if (out.status === 'not_requester')
+      return reply('⛔ Only the requester can cancel this request. Nothing changed.');
+    if (out.status === 'missing') return reply('That request no longer exists. Nothing changed.');
+    if (out.status !== 'ok') {
+      const r = await this.d.store.get(id);
+      return reply(r ? stateRefusal(r) : 'That request is no longer waiting.');
+    }
+    const r = (await this.d.store.get(id))!;
+    await this.d.queues.removeIfWaiting(r.cluster, planJobId(id)).catch(() => undefined);
+    await this.thread(r, `🚫 <@${userId}> cancelled the request. Nothing ran.`);
+    await this.d.audit.record('cancelled', r, { actor: userId, decision: 'cancelled' });
+    await this.finish(id);
+  }
+
+  /** Settles every open request of these clusters (expiry, missed queue events, bot restarts). */
+  async sweep(clusters: readonly string[]): Promise<void> {
+    for (const c of clusters) {
+      for (const id of await this.d.store.open(c)) {
+        const r = await this.d.store.get(id);
+        if (!r) {
+          await this.d.store.close(c, id);
+          continue;
+        }
+        await this.settle(id);
+      }
+    }
+  }
+}
+
+function stateRefusal(r: ProbeRequest): string {
+  switch (r.state) {
+    case 'planning':
+      return 'This request is still being prepared; the approval message appears in the thread in a moment.';
+    case 'approved':
+    case 'running':
+      return 'This request is already approved. Nothing changed.';
+    case 'done':
+    case 'failed':
+      return 'This request has already run. Nothing changed.';
+    case 'denied':
+      return `This request was denied by <@${r.decidedBy}>. Nothing changed.`;
+    case 'cancelled':
+      return 'This request was cancelled by its requester. Nothing changed.';
+    case 'expired':
+      return '⌛ This request has expired and can no longer be approved.';
+    case 'voided':
+      return '⌛ This approval is void: the probe did not start in time.';
+    default:
+      return 'This request is no longer waiting for approval. Nothing changed.';
+  }
+}
+
+export function view(r: ProbeRequest): ProbeView {
+  return {
+    id: r.id,
+    cluster: r.cluster,
+    requester: r.requester,
+    target: r.target,
+    spec: r.spec,
+    reason: r.reason,
+    needed: r.needed,
+    approvers: r.approvers,
+    plan: r.plan,
+    expiresAt: r.expiresAt,
+    startBy: r.startBy,
+  };
+}
+
+export function status(r: ProbeRequest): ProbeStatus {
+  switch (r.state) {
+    case 'done':
+      return { phase: 'done', verdict: r.verdict ?? 'finished' };
+    case 'failed':
+      return { phase: 'failed', message: r.failure ?? 'see thread' };
+    case 'denied':
+      return { phase: 'denied', by: r.decidedBy ?? '?', reason: r.decisionReason ?? '' };
+    case 'cancelled':
+      return { phase: 'cancelled', by: r.decidedBy ?? r.requester };
+    default:
+      return { phase: r.state };
+  }
+}
