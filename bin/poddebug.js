@@ -1,5 +1,10 @@
 #!/usr/bin/env node
 // `npx poddebug`: the compiled CLI (dist/ is built by `npm ci` through the prepare script).
-import { main } from '../dist/jobs/cli.js';
-
-process.exitCode = await main(process.argv);
+// `poddebug audit …` reads the bot's audit stream, so it lives in bot/ (jobs/ never imports bot/).
+if (process.argv[2] === 'audit') {
+  const { auditMain } = await import('../dist/bot/audit/cli.js');
+  process.exitCode = await auditMain(process.argv);
+} else {
+  const { main } = await import('../dist/jobs/cli.js');
+  process.exitCode = await main(process.argv);
+}

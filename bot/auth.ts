@@ -144,3 +144,37 @@ export class Authorizer {
     return this.d.policy().expiry;
   }
 }
+
+/** The Kubernetes-side check from its two parts: Slack user → Kubernetes identity → SubjectAccessReview. */
+export function kubeAccessCheck(
+  mapper: {
+    toKube(
+      userId: string,
+    ): Promise<{ ok: true; user: string; groups: string[] } | { ok: false; reason: string }>;
+  },
+  reviewer: {
+    check(r: {
+      cluster: string;
+      user: string;
+      groups: string[];
+      action: string;
+      namespace?: string;
+      name?: string;
+    }): Promise<{ allowed: true } | { allowed: false; reason: string }>;
+  },
+): KubeAccessCheck {
+  return {
+    async check(r) {
+      const id = await mapper.toKube(r.userId);
+      if (!id.ok) return { allowed: false, reason: id.reason };
+      return reviewer.check({
+        cluster: r.cluster,
+        user: id.user,
+        groups: id.groups,
+        action: r.action,
+        namespace: r.namespace,
+        name: r.name,
+      });
+    },
+  };
+}

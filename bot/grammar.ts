@@ -6,49 +6,62 @@
  * only after it passed the character checks, and anything unprintable is shown
  * escaped (`\u001b`), never raw.
  */
-import { parseArgs } from 'node:util';
-import { isDns1123Label, isDns1123Subdomain } from '../jobs/contracts/names.js';
+import { isDns1123Label } from '../jobs/contracts/names.js';
+import {
+  PROBE_ACTIONS,
+  type ProbeAction,
+  type ProbeSpec,
+  type ProbeTarget,
+} from '../jobs/contracts/probe.js';
 import type { TargetKind, TargetRef } from '../jobs/contracts/target.js';
+import {
+  escapeCodePoint,
+  type Fail,
+  fail,
+  type GrammarContext,
+  KIND_ALIASES,
+  nameProblem,
+  show,
+  stripQuotes,
+} from './grammar/common.js';
+import { type OptionSpec, parseOptions } from './grammar/options.js';
+import {
+  FILTER_EXTRA_CHARACTERS,
+  isProbeVerb,
+  PROBE_EXTRA_CHARACTERS,
+  PROBE_SUMMARY,
+  PROBE_USAGE,
+  parseProbe,
+  probeHelpText,
+  splitFilter,
+} from './grammar/probes.js';
 
-/** A parsed command. `help` carries an optional topic; `diagnose` carries a validated target. */
+export type { GrammarContext } from './grammar/common.js';
+
+/** What `/poddebug help TOPIC` can explain. */
+export type HelpTopic = 'diagnose' | ProbeAction;
+
+/**
+ * A parsed command. `help` carries an optional topic; `diagnose` carries a
+ * validated target; `probe` carries the pod to probe and a ProbeSpec the
+ * contract's schema accepted.
+ */
 export type Command =
-  | { verb: 'help'; topic?: 'diagnose' }
-  | { verb: 'diagnose'; cluster: string; target: TargetRef };
+  | { verb: 'help'; topic?: HelpTopic }
+  | { verb: 'diagnose'; cluster: string; target: TargetRef }
+  | { verb: 'probe'; cluster: string; target: ProbeTarget; spec: ProbeSpec };
 
 /** Outcome of parsing: the command, or one short mrkdwn message naming what was wrong. */
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string };
 
-/** What the grammar needs to know about the deployment: configured clusters and the default one. */
-export interface GrammarContext {
-  clusters: readonly string[];
-  defaultCluster: string;
-}
-
 /** Longest command text accepted, in characters, as Slack delivers it (escaped). */
 export const MAX_COMMAND_LENGTH = 300;
 
-const VERBS = ['diagnose', 'help'] as const;
+const VERBS = ['diagnose', 'help', ...PROBE_ACTIONS] as const;
+const HELP_TOPICS: readonly string[] = ['diagnose', ...PROBE_ACTIONS];
 const USAGE_DIAGNOSE =
   'Usage: `/poddebug diagnose POD|deploy/NAME [-n NAMESPACE] [-c CONTAINER] [--cluster NAME]`';
-const USAGE_HELP = 'Usage: `/poddebug help [diagnose]`';
-
-/** Owner kinds as users type them (kubectl short and long names), normalised to a TargetKind. */
-const KIND_ALIASES: Record<string, TargetKind> = {
-  po: 'pod',
-  pod: 'pod',
-  pods: 'pod',
-  deploy: 'deploy',
-  deployment: 'deploy',
-  deployments: 'deploy',
-  sts: 'sts',
-  statefulset: 'sts',
-  statefulsets: 'sts',
-  ds: 'ds',
-  daemonset: 'ds',
-  daemonsets: 'ds',
-  job: 'job',
-  jobs: 'job',
-};
+const USAGE_HELP = `Usage: \`/poddebug help [${HELP_TOPICS.join('|')}]\``;
 
 /** Hints for kinds users often try that diagnose does not take. */
 const KIND_HINTS: Record<string, string> = {
@@ -65,27 +78,52 @@ const DIAGNOSE_OPTIONS = {
   container: { type: 'string', short: 'c' },
   cluster: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
-} as const;
+} as const satisfies OptionSpec;
 
-type Fail = { ok: false; error: string };
-const fail = (error: string): Fail => ({ ok: false, error });
+const DIAGNOSE_HELP = {
+  verb: 'diagnose',
+  usage: USAGE_DIAGNOSE,
+  examples: { namespace: 'prod', container: 'app', cluster: 'NAME' },
+};
+
+/** The usage line for messages about `verb` (diagnose's for unknown words, as before). */
+function usageOf(verb: string): string {
+  return isProbeVerb(verb) ? PROBE_USAGE[verb] : USAGE_DIAGNOSE;
+}
 
 /**
  * Parses the text after `/poddebug`. Empty text is `help`. Never throws.
  * @param text the slash command's `text` exactly as Slack sent it (HTML-escaped, with `<…>` markup)
  */
 export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
+  const guess = stripQuotes(/^\s*(\S*)/.exec(text)?.[1] ?? '').toLowerCase();
+  const usage = usageOf(guess);
+  const probe = isProbeVerb(guess) ? guess : undefined;
   if (text.length > MAX_COMMAND_LENGTH) {
     return fail(
-      `That command is too long (${text.length} characters; at most ${MAX_COMMAND_LENGTH}). ${USAGE_DIAGNOSE}`,
+      `That command is too long (${text.length} characters; at most ${MAX_COMMAND_LENGTH}). ${usage}`,
     );
   }
-  const normalised = normaliseSlackText(text);
+  const normalised = normaliseSlackText(text, usage);
   if (!normalised.ok) return normalised;
-  const charProblem = findBadCharacter(normalised.text);
-  if (charProblem) return fail(charProblem);
+  const invisible = findInvisibleCharacter(normalised.text, usage, probe !== undefined);
+  if (invisible) return fail(invisible);
 
-  const tokens = normalised.text
+  // tcpdump's filter runs to the end of the line and has characters of its own (`( ) && || ! :`).
+  let optionsText = normalised.text;
+  let filter: string | undefined;
+  if (probe === 'tcpdump') {
+    const split = splitFilter(normalised.text);
+    if (!split.ok) return split;
+    optionsText = split.rest;
+    filter = split.filter;
+  }
+  const punctuation =
+    findBadPunctuation(optionsText, probe ? PROBE_EXTRA_CHARACTERS[probe] : '', usage) ??
+    (filter === undefined ? undefined : findBadPunctuation(filter, FILTER_EXTRA_CHARACTERS, usage));
+  if (punctuation) return fail(punctuation);
+
+  const tokens = optionsText
     .trim()
     .split(/\s+/)
     .filter((t) => t.length > 0)
@@ -96,6 +134,19 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
   const verb = first.toLowerCase();
   if (verb === 'help' || verb === '--help' || verb === '-h') return parseHelp(rest);
   if (verb === 'diagnose') return parseDiagnose(rest, ctx);
+  if (isProbeVerb(verb) && verb !== probe) {
+    // Only reachable when the verb was hidden in markup; its characters were checked as diagnose's.
+    return fail(`Type \`${verb}\` as plain text at the start of the command. ${PROBE_USAGE[verb]}`);
+  }
+  if (isProbeVerb(verb)) {
+    const parsed = parseProbe(verb, rest, filter, ctx);
+    if (!parsed.ok) return parsed;
+    if (parsed.help) return { ok: true, command: { verb: 'help', topic: verb } };
+    return {
+      ok: true,
+      command: { verb: 'probe', cluster: parsed.cluster, target: parsed.target, spec: parsed.spec },
+    };
+  }
   return fail(unknownVerbMessage(first));
 }
 
@@ -103,17 +154,23 @@ function parseHelp(args: string[]): ParseResult {
   if (args.length === 0) return { ok: true, command: { verb: 'help' } };
   if (args.length > 1) return fail(`\`help\` takes at most one command name. ${USAGE_HELP}`);
   const topic = args[0]!.toLowerCase();
-  if (topic === 'diagnose') return { ok: true, command: { verb: 'help', topic: 'diagnose' } };
+  if (HELP_TOPICS.includes(topic)) return { ok: true, command: { verb: 'help', topic: topic as HelpTopic } };
   if (topic === 'help') return { ok: true, command: { verb: 'help' } };
   return fail(
-    `There is no help for ${show(args[0]!)}: commands are ${VERBS.map(show).join(', ')}. ${USAGE_HELP}`,
+    `There is no help for ${show(args[0]!)}: commands are ${VERBS.map((v) => `\`${v}\``).join(', ')}. ${USAGE_HELP}`,
   );
 }
 
 function parseDiagnose(args: string[], ctx: GrammarContext): ParseResult {
-  const parsed = parseDiagnoseArgs(args.map(normaliseOptionArg));
+  const parsed = parseOptions(args, DIAGNOSE_OPTIONS, DIAGNOSE_HELP);
   if (!parsed.ok) return parsed;
-  const { values, positionals } = parsed;
+  const values = parsed.values as {
+    namespace?: string;
+    container?: string;
+    cluster?: string;
+    help?: boolean;
+  };
+  const { positionals } = parsed;
   if (values.help) return { ok: true, command: { verb: 'help', topic: 'diagnose' } };
 
   if (positionals.length === 0) return fail(`Missing target: which pod or owner? ${USAGE_DIAGNOSE}`);
@@ -155,88 +212,6 @@ function parseDiagnose(args: string[], ctx: GrammarContext): ParseResult {
   return { ok: true, command: { verb: 'diagnose', cluster, target: ref } };
 }
 
-type DiagnoseArgs = {
-  ok: true;
-  values: { namespace?: string; container?: string; cluster?: string; help?: boolean };
-  positionals: string[];
-};
-
-/** Strict parseArgs; on failure, a lenient pass locates the offending token to name it in the message. */
-function parseDiagnoseArgs(args: string[]): DiagnoseArgs | Fail {
-  let result: ReturnType<typeof strictParse>;
-  try {
-    result = strictParse(args);
-  } catch {
-    return fail(explainArgsError(args));
-  }
-  const seen = new Map<string, string>();
-  for (const token of result.tokens) {
-    if (token.kind !== 'option') continue;
-    const earlier = seen.get(token.name);
-    if (earlier !== undefined) {
-      return fail(
-        `${show(token.rawName)} is given twice${earlier === token.rawName ? '' : ` (${show(earlier)} and ${show(token.rawName)})`}: give each option once. ${USAGE_DIAGNOSE}`,
-      );
-    }
-    seen.set(token.name, token.rawName);
-  }
-  return { ok: true, values: result.values, positionals: result.positionals };
-}
-
-function strictParse(args: string[]) {
-  return parseArgs({ args, options: DIAGNOSE_OPTIONS, strict: true, allowPositionals: true, tokens: true });
-}
-
-function explainArgsError(args: string[]): string {
-  const { tokens } = parseArgs({
-    args,
-    options: DIAGNOSE_OPTIONS,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
-  for (const token of tokens) {
-    if (token.kind !== 'option') continue;
-    const known = Object.hasOwn(DIAGNOSE_OPTIONS, token.name);
-    if (!known) {
-      return `Unknown option ${show(token.rawName)}: diagnose takes \`-n\`/\`--namespace\`, \`-c\`/\`--container\` and \`--cluster\`. ${USAGE_DIAGNOSE}`;
-    }
-    const type = DIAGNOSE_OPTIONS[token.name as keyof typeof DIAGNOSE_OPTIONS].type;
-    if (type === 'boolean' && token.value !== undefined) {
-      return `${show(token.rawName)} takes no value. ${USAGE_DIAGNOSE}`;
-    }
-    if (type === 'string' && token.value === undefined) {
-      return `${show(token.rawName)} needs a value, e.g. \`${token.rawName} ${exampleValue(token.name)}\`. ${USAGE_DIAGNOSE}`;
-    }
-    if (type === 'string' && token.inlineValue === false && token.value?.startsWith('-')) {
-      return `${show(token.rawName)} needs a value, not another option (${show(token.value)}). ${USAGE_DIAGNOSE}`;
-    }
-  }
-  return `Those options could not be read. ${USAGE_DIAGNOSE}`;
-}
-
-function exampleValue(option: string): string {
-  if (option === 'namespace') return 'prod';
-  if (option === 'container') return 'app';
-  return 'NAME';
-}
-
-/**
- * `-n=prod` → `--namespace=prod` (parseArgs would read the value as `=prod`),
- * and `--namespace="prod"` → `--namespace=prod`.
- */
-function normaliseOptionArg(arg: string): string {
-  const m = /^(-[a-zA-Z]|--[a-zA-Z][a-zA-Z-]*)=(.*)$/s.exec(arg);
-  if (!m) return arg;
-  const flag = m[1]!;
-  const value = stripQuotes(m[2]!);
-  if (flag.startsWith('--')) return `${flag}=${value}`;
-  for (const [long, def] of Object.entries(DIAGNOSE_OPTIONS)) {
-    if ('short' in def && def.short === flag.slice(1)) return `--${long}=${value}`;
-  }
-  return arg;
-}
-
 type TargetParse = { ok: true; kind: TargetKind; name: string } | Fail;
 
 function parseTarget(raw: string): TargetParse {
@@ -266,25 +241,6 @@ function parseTarget(raw: string): TargetParse {
   return problem ? fail(`${problem} ${USAGE_DIAGNOSE}`) : { ok: true, kind, name };
 }
 
-/** Why `s` is not a valid Kubernetes name of the given grammar, or undefined when it is. */
-function nameProblem(s: string, what: string, grammar: 'label' | 'subdomain'): string | undefined {
-  const valid = grammar === 'label' ? isDns1123Label(s) : isDns1123Subdomain(s);
-  if (valid) return undefined;
-  const max = grammar === 'label' ? 63 : 253;
-  if (s.length === 0)
-    return `The ${what} is empty: give a name, e.g. \`${grammar === 'label' ? 'prod' : 'checkout'}\`.`;
-  if (s.length > max) return `${show(s)} is too long for a ${what} (${s.length} characters; at most ${max}).`;
-  const allowed =
-    grammar === 'label' ? "lowercase letters, digits and '-'" : "lowercase letters, digits, '-' and '.'";
-  let reason: string | undefined;
-  if (/[A-Z]/.test(s)) reason = 'it has uppercase letters';
-  else if (/^[-.]/.test(s)) reason = "it must start with a letter or digit, not '-' or '.'";
-  else if (/[-.]$/.test(s)) reason = "it must end with a letter or digit, not '-' or '.'";
-  else if (s.includes('_')) reason = "'_' is not allowed";
-  else if (grammar === 'label' && s.includes('.')) reason = "'.' is not allowed";
-  return `${show(s)} is not a valid ${what}: ${reason ? `${reason}; ` : ''}use ${allowed} (DNS-1123).`;
-}
-
 function unknownVerbMessage(word: string): string {
   const lower = word.toLowerCase();
   let best: string | undefined;
@@ -298,7 +254,7 @@ function unknownVerbMessage(word: string): string {
   }
   const close = best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3));
   const suggestion = close ? ` Did you mean \`${best}\`?` : ` Commands are ${VERBS.map(show).join(', ')}.`;
-  return `Unknown command ${show(word)}.${suggestion} ${USAGE_DIAGNOSE}`;
+  return `Unknown command ${show(word)}.${suggestion} ${close ? usageOf(best!) : USAGE_DIAGNOSE}`;
 }
 
 /** Levenshtein distance; inputs are short (≤ 300 chars), so the O(n·m) table is fine. */
@@ -321,15 +277,15 @@ type Normalised = { ok: true; text: string } | Fail;
 
 /**
  * Undoes what Slack does to slash-command text: unwraps auto-links of plain
- * names (`<http://a.b|a.b>` → `a.b`), refuses other links and mentions,
- * decodes `&amp; &lt; &gt;`, turns every space separator (NBSP…) into a space
- * and typographic quotes/dashes back into ASCII.
+ * names (`<http://a.b|a.b>` → `a.b`, also with a `:port`), refuses other links
+ * and mentions, decodes `&amp; &lt; &gt;`, turns every space separator (NBSP…)
+ * into a space and typographic quotes/dashes back into ASCII.
  */
-function normaliseSlackText(text: string): Normalised {
+function normaliseSlackText(text: string, usage: string): Normalised {
   let problem: string | undefined;
   const unwrapped = text.replace(/<([^<>]*)>/g, (_m, inner: string) => {
     const replaced = unwrapMarkup(inner);
-    if (replaced === undefined) problem ??= describeMarkup(inner);
+    if (replaced === undefined) problem ??= describeMarkup(inner, usage);
     return replaced ?? ' ';
   });
   if (problem) return fail(problem);
@@ -345,29 +301,29 @@ function normaliseSlackText(text: string): Normalised {
   return { ok: true, text: decoded };
 }
 
-/** `http://x|x` where x is a plain dotted name → x. Anything else → undefined. */
+/** `http://x|x` where x is a plain dotted name, optionally with `:PORT` → x. Anything else → undefined. */
 function unwrapMarkup(inner: string): string | undefined {
   const bar = inner.indexOf('|');
   if (bar === -1) return undefined;
   const url = inner.slice(0, bar);
   const label = inner.slice(bar + 1);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(label)) return undefined;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*(:[0-9]{1,5})?$/.test(label)) return undefined;
   return url === `http://${label}` || url === `https://${label}` ? label : undefined;
 }
 
-function describeMarkup(inner: string): string {
+function describeMarkup(inner: string, usage: string): string {
   if (inner.startsWith('@'))
-    return `A user mention is not a pod name: give the pod's name as plain text. ${USAGE_DIAGNOSE}`;
+    return `A user mention is not a pod name: give the pod's name as plain text. ${usage}`;
   if (inner.startsWith('#'))
-    return `A channel link is not a pod name: give the pod's name as plain text. ${USAGE_DIAGNOSE}`;
+    return `A channel link is not a pod name: give the pod's name as plain text. ${usage}`;
   if (inner.startsWith('!'))
-    return `Special mentions (@here, @channel, groups) are not allowed in a command. ${USAGE_DIAGNOSE}`;
+    return `Special mentions (@here, @channel, groups) are not allowed in a command. ${usage}`;
   if (inner.startsWith('mailto:'))
-    return `An email address is not a pod name: give the pod's name as plain text. ${USAGE_DIAGNOSE}`;
-  return `Links are not allowed in a command: give the pod's name as plain text. ${USAGE_DIAGNOSE}`;
+    return `An email address is not a pod name: give the pod's name as plain text. ${usage}`;
+  return `Links are not allowed in a command: give the pod's name as plain text. ${usage}`;
 }
 
-/** ASCII punctuation a command may contain; everything else printable is refused by name. */
+/** ASCII punctuation every command may contain; verbs may allow a few more (PROBE_EXTRA_CHARACTERS). */
 const ALLOWED_ASCII = /^[A-Za-z0-9 \t\n\r._/=\-"']$/;
 
 const PUNCTUATION_NAMES: Record<string, string> = {
@@ -383,32 +339,85 @@ const PUNCTUATION_NAMES: Record<string, string> = {
   '*': 'wildcard',
   '?': 'wildcard',
   '\\': 'backslash',
+  '%': 'percent sign',
+  ',': 'comma',
+  ':': 'colon',
+  '[': 'bracket',
+  ']': 'bracket',
+  '!': 'exclamation mark',
+  '#': 'hash',
+  '~': 'tilde',
+  '{': 'brace',
+  '}': 'brace',
+  '@': 'at sign',
 };
 
-/** The first character that may not appear in a command, described; undefined if all are fine. */
-function findBadCharacter(text: string): string | undefined {
+/** Characters from other alphabets that pass for ASCII, with what they look like. */
+const LOOK_ALIKES: Record<number, string> = {
+  8208: '-',
+  8209: '-',
+  8210: '-',
+  8213: '-',
+  8722: '-',
+  65123: '-',
+  1072: 'a',
+  1077: 'e',
+  1086: 'o',
+  1088: 'p',
+  1089: 'c',
+  1091: 'y',
+  1093: 'x',
+  1109: 's',
+  1110: 'i',
+  1112: 'j',
+  1211: 'h',
+  1281: 'd',
+  945: 'a',
+  959: 'o',
+  957: 'v',
+  305: 'i',
+};
+
+function lookAlike(cp: number): string | undefined {
+  if (cp >= 0xff01 && cp <= 0xff5e) return String.fromCodePoint(cp - 0xfee0);
+  return LOOK_ALIKES[cp];
+}
+
+/**
+ * The first control, invisible or non-ASCII character, described with its
+ * code point (never echoed raw); undefined if there is none. A probe command
+ * must also be one line.
+ */
+function findInvisibleCharacter(text: string, usage: string, oneLine: boolean): string | undefined {
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
+    if (oneLine && (ch === '\n' || ch === '\r')) {
+      return `A probe command is one line, but this one has a line break: retype it on one line. ${usage}`;
+    }
     if (/\p{Cc}/u.test(ch) && !/[\t\n\r]/.test(ch)) {
-      return `The command contains a control character (\`${escapeCodePoint(cp)}\`): retype it as plain text. ${USAGE_DIAGNOSE}`;
+      return `The command contains a control character (\`${escapeCodePoint(cp)}\`): retype it as plain text. ${usage}`;
     }
     if (/[\p{Cf}\p{Zl}\p{Zp}]/u.test(ch)) {
-      return `The command contains an invisible formatting character (\`${escapeCodePoint(cp)}\`, zero-width or bidi): retype it as plain text. ${USAGE_DIAGNOSE}`;
+      return `The command contains an invisible formatting character (\`${escapeCodePoint(cp)}\`, zero-width or bidi): retype it as plain text. ${usage}`;
     }
     if (cp > 0x7e) {
-      return `The command contains a non-ASCII character (\`${escapeCodePoint(cp)}\`): Kubernetes names use a-z, 0-9, '-' and '.' only, so look-alike letters from other alphabets are refused. ${USAGE_DIAGNOSE}`;
-    }
-    if (!ALLOWED_ASCII.test(ch)) {
-      const name = PUNCTUATION_NAMES[ch];
-      const shown = ch === '`' ? 'A backtick' : `\`${escapeMrkdwnChar(ch)}\`${name ? ` (${name})` : ''}`;
-      return `${shown} is not allowed: poddebug takes Kubernetes names and options, not shell syntax. ${USAGE_DIAGNOSE}`;
+      const like = lookAlike(cp);
+      const hint = like === undefined ? '' : ` that looks like \`${like === '`' ? "'" : like}\``;
+      return `The command contains a non-ASCII character (\`${escapeCodePoint(cp)}\`)${hint}: commands are plain ASCII and Kubernetes names use a-z, 0-9, '-' and '.' only, so look-alike letters from other alphabets are refused. ${usage}`;
     }
   }
   return undefined;
 }
 
-function escapeCodePoint(cp: number): string {
-  return cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, '0')}`;
+/** The first ASCII punctuation character not allowed here, described; undefined if all are fine. */
+function findBadPunctuation(text: string, extra: string, usage: string): string | undefined {
+  for (const ch of text) {
+    if (ALLOWED_ASCII.test(ch) || extra.includes(ch)) continue;
+    const name = PUNCTUATION_NAMES[ch];
+    const shown = ch === '`' ? 'A backtick' : `\`${escapeMrkdwnChar(ch)}\`${name ? ` (${name})` : ''}`;
+    return `${shown} is not allowed: poddebug takes Kubernetes names and options, not shell syntax. ${usage}`;
+  }
+  return undefined;
 }
 
 function escapeMrkdwnChar(ch: string): string {
@@ -418,26 +427,15 @@ function escapeMrkdwnChar(ch: string): string {
   return ch;
 }
 
-/** Removes one pair of matching surrounding quotes: `"prod"` → `prod`, `""` → empty. */
-function stripQuotes(token: string): string {
-  const m = /^(["'])(.*)\1$/s.exec(token);
-  return m ? m[2]! : token;
-}
-
-/** Shows user input in a code span: long input is shortened, quotes and backticks cannot occur here. */
-function show(s: string): string {
-  const short = s.length > 40 ? `${s.slice(0, 40)}…` : s;
-  return `\`${short.replace(/`/g, "'")}\``;
-}
-
 // ---------------------------------------------------------------------------
 // Help.
 
 /**
- * Help as Slack mrkdwn. `topic` `diagnose` gives the full form of diagnose;
- * anything else gives the overview of all commands.
+ * Help as Slack mrkdwn. `topic` `diagnose` or a probe verb gives the full form
+ * of that command; anything else gives the overview of all commands.
  */
 export function helpText(topic?: string): string {
+  if (topic !== undefined && isProbeVerb(topic)) return probeHelpText(topic);
   if (topic === 'diagnose') {
     return [
       '*`/poddebug diagnose`*: find out why a pod is not healthy.',
@@ -463,10 +461,17 @@ export function helpText(topic?: string): string {
     '*Commands*',
     '• `/poddebug diagnose POD [-n NAMESPACE] [-c CONTAINER] [--cluster NAME]`: diagnose a pod',
     '• `/poddebug diagnose deploy/NAME -n NAMESPACE`: diagnose the worst pod of a Deployment (also `sts/`, `ds/`, `job/`)',
-    '• `/poddebug help [diagnose]`: this help, or the details of a command',
+    `• \`/poddebug help [${HELP_TOPICS.join('|')}]\`: this help, or the details of a command`,
+    '',
+    "*Probes* (privileged: a short-lived pod on the pod's node; the policy decides who may run them and who approves). Each takes `POD -n NAMESPACE [-c CONTAINER] [--cluster NAME]`:",
+    ...PROBE_ACTIONS.map(
+      (a) =>
+        `• \`/poddebug ${a}\`: ${PROBE_SUMMARY[a]}${a === 'strace' ? ' (slows the process while it runs)' : ''}`,
+    ),
     '',
     '*Examples*',
     '• `/poddebug diagnose checkout-7d9f8b-x2kq -n shop`',
     '• `/poddebug diagnose deploy/checkout -n shop`',
+    '• `/poddebug strace checkout-7d9f8b-x2kq -n shop --duration 20s`',
   ].join('\n');
 }

@@ -29,6 +29,16 @@ const WorkerEnvSchema = z.object({
     .min(1024)
     .max(10 * 1024 * 1024)
     .default(65_536),
+  /** The poddebug image probe pods run (it holds the probe program, strace, tcpdump, nsenter). Unset: probes are refused. */
+  PROBE_IMAGE: z.string().min(1).optional(),
+  /** Namespace of probe pods, labelled pod-security.kubernetes.io/enforce=privileged. Default poddebug-probes. */
+  PROBE_NAMESPACE: z.string().default('poddebug-probes'),
+  /** Probes at once on one node, across all workers. Default 2. */
+  PROBE_MAX_PER_NODE: z.coerce.number().int().min(1).max(20).default(2),
+  /** How long a probe pod may stay Pending before the probe is abandoned (ms). Default 30000. */
+  PROBE_START_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** Host path of the CRI socket to cross-check the container's PID (e.g. /run/containerd/containerd.sock). */
+  CRI_SOCKET: z.string().optional(),
   /** pino level. Default info. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

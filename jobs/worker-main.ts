@@ -1,6 +1,9 @@
+import { Redis } from 'ioredis';
 import { loadWorkerConfig } from './config.js';
 import { createKubeReader, loadKubeConfig } from './k8s/client.js';
+import { createProbePods } from './k8s/probe-pods.js';
 import { createLogger } from './log.js';
+import { createProbeSlots } from './probes/slots.js';
 import { startWorker } from './worker.js';
 
 /** Worker process: holds this cluster's credentials, no Slack credentials. */
@@ -14,6 +17,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(cfg.LOG_LEVEL);
   const kc = loadKubeConfig(cfg.KUBECONFIG);
+  let probeRedis: Redis | undefined;
+  if (cfg.PROBE_IMAGE) {
+    probeRedis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 3 });
+    probeRedis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  }
   const worker = startWorker({
     cluster: cfg.CLUSTER,
     redisUrl: cfg.REDIS_URL,
@@ -24,6 +32,18 @@ async function main(): Promise<void> {
     logTailLines: cfg.LOG_TAIL_LINES,
     logLimitBytes: cfg.LOG_LIMIT_BYTES,
     lockMs: cfg.WORKER_LOCK_MS,
+    ...(cfg.PROBE_IMAGE && probeRedis
+      ? {
+          probes: {
+            pods: createProbePods(kc, { namespace: cfg.PROBE_NAMESPACE, timeoutMs: cfg.API_TIMEOUT_MS }),
+            slots: createProbeSlots(probeRedis, { maxPerNode: cfg.PROBE_MAX_PER_NODE }),
+            redis: probeRedis,
+            image: cfg.PROBE_IMAGE,
+            startTimeoutMs: cfg.PROBE_START_TIMEOUT_MS,
+            ...(cfg.CRI_SOCKET ? { criSocket: cfg.CRI_SOCKET } : {}),
+          },
+        }
+      : {}),
   });
   logger.info(
     { cluster: cfg.CLUSTER, server: kc.getCurrentCluster()?.server, concurrency: cfg.WORKER_CONCURRENCY },
@@ -32,6 +52,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     logger.info({ signal }, 'worker stopping: finishing running jobs');
     await worker.close();
+    probeRedis?.disconnect();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

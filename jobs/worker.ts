@@ -1,4 +1,4 @@
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   asCodedError,
@@ -7,12 +7,18 @@ import {
   DiagnosePayloadSchema,
   type DiagnoseResult,
   encodeFailure,
+  PROBE_PLAN_JOB,
+  PROBE_RUN_JOB,
+  type ProbePlanResult,
+  type ProbeResult,
   QUEUE_PREFIX,
   queueName,
 } from './contracts/index.js';
 import { diagnose } from './diagnose/diagnose.js';
 import type { KubeReader } from './k8s/client.js';
 import type { Logger } from './log.js';
+import { type ProbeJobDeps, runPlanJob, runRunJob } from './probes/jobs.js';
+import { reapProbePods } from './probes/reaper.js';
 import { withTimeout } from './timeout.js';
 
 export interface WorkerDeps {
@@ -28,6 +34,11 @@ export interface WorkerDeps {
   /** Lock on a running job; a killed worker's job is taken over within about this long. Default 30000. */
   lockMs?: number;
   now?: () => Date;
+  /** Privileged probes; absent: this worker refuses probe jobs. */
+  probes?: Omit<ProbeJobDeps, 'cluster' | 'logger' | 'now'> & {
+    /** How often orphaned probe pods are reaped (ms). Default 30000. */
+    reapEveryMs?: number;
+  };
 }
 
 /**
@@ -36,9 +47,10 @@ export interface WorkerDeps {
  * are unrecoverable (no retry); unreachable, 5xx and timeouts retry with backoff.
  */
 export function makeProcessor(deps: Omit<WorkerDeps, 'redisUrl' | 'concurrency'>) {
-  return async (job: Job): Promise<DiagnoseResult> => {
+  return async (job: Job): Promise<DiagnoseResult | ProbePlanResult | ProbeResult> => {
     const log = deps.logger.child({ jobId: job.id, cluster: deps.cluster, attempt: job.attemptsMade + 1 });
     try {
+      if (job.name === PROBE_PLAN_JOB || job.name === PROBE_RUN_JOB) return await probeJob(job, deps);
       if (job.name !== DIAGNOSE_JOB) {
         throw new CodedError('invalid_args', `This worker does not run \`${job.name}\` jobs.`);
       }
@@ -91,6 +103,33 @@ export function makeProcessor(deps: Omit<WorkerDeps, 'redisUrl' | 'concurrency'>
   };
 }
 
+async function probeJob(
+  job: Job,
+  deps: Omit<WorkerDeps, 'redisUrl' | 'concurrency'>,
+): Promise<ProbePlanResult | ProbeResult> {
+  if (!deps.probes) {
+    throw new CodedError(
+      'invalid_args',
+      `The worker of \`${deps.cluster}\` is not set up for privileged probes.`,
+      ['Set PROBE_IMAGE (and the probe namespace and RBAC) on the worker; see README.'],
+    );
+  }
+  const pd: ProbeJobDeps = { ...deps.probes, cluster: deps.cluster, logger: deps.logger, now: deps.now };
+  if (job.name === PROBE_PLAN_JOB) {
+    return withTimeout(
+      runPlanJob(job, pd),
+      deps.jobTimeoutMs,
+      () =>
+        new CodedError(
+          'timeout',
+          `Resolving the probe target did not finish within ${Math.round(deps.jobTimeoutMs / 1000)} s.`,
+        ),
+    );
+  }
+  // The run has its own deadlines (start timeout, activeDeadlineSeconds) and always cleans up.
+  return runRunJob(job, pd);
+}
+
 /** Starts a BullMQ worker on this cluster's queue. */
 export function startWorker(deps: WorkerDeps): Worker {
   const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
@@ -104,7 +143,35 @@ export function startWorker(deps: WorkerDeps): Worker {
     maxStalledCount: 1,
   });
   worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));
+  let reaper: NodeJS.Timeout | undefined;
+  let queue: Queue | undefined;
+  if (deps.probes) {
+    const probes = deps.probes;
+    queue = new Queue(queueName(deps.cluster), { connection, prefix: QUEUE_PREFIX });
+    const q = queue;
+    const reap = async () => {
+      try {
+        const report = await reapProbePods(probes.pods, {
+          namespace: probes.pods.namespace,
+          isJobActive: async (jobId) => {
+            const state = await q.getJobState(jobId);
+            return (
+              state === 'active' || state === 'waiting' || state === 'delayed' || state === 'prioritized'
+            );
+          },
+        });
+        for (const r of report.deleted) deps.logger.warn({ reaped: r }, 'orphaned probe pod deleted');
+      } catch (err) {
+        deps.logger.warn({ err }, 'probe reaper run failed');
+      }
+    };
+    void reap();
+    reaper = setInterval(() => void reap(), probes.reapEveryMs ?? 30_000);
+    reaper.unref();
+  }
   worker.on('closed', () => {
+    clearInterval(reaper);
+    void queue?.close();
     connection.disconnect();
   });
   return worker;

@@ -59,9 +59,8 @@ export class RequestAudit {
 }
 
 export function oneLine(s: string, max = 2000): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to remove them
   return s
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\p{Cc}+/gu, ' ')
     .trim()
     .slice(0, max);
 }

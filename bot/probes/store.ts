@@ -305,13 +305,6 @@ export class ProbeRequestStore {
     return (await this.run('poddebugTransition', KEY + id, from.join(','), to, ...fields)) === 1;
   }
 
-  /** Pending past its expiry → expired (the sweep calls this). */
-  async expireIfDue(id: string, now: number): Promise<boolean> {
-    const rec = await this.get(id);
-    if (!rec || rec.state !== 'pending' || rec.expiresAt === undefined || now <= rec.expiresAt) return false;
-    return this.transition(id, ['pending'], 'expired');
-  }
-
   /** Requests of this cluster whose thread is not final yet, oldest first. */
   async open(cluster: string, limit = 500): Promise<string[]> {
     return this.redis.zrange(OPEN + cluster, '0', String(limit - 1));

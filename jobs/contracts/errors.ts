@@ -25,7 +25,10 @@ export type ErrorCode =
   | 'probe_busy'
   | 'probe_forbidden'
   | 'probe_unschedulable'
-  | 'probe_failed';
+  | 'probe_failed'
+  | 'probe_start_timeout'
+  | 'probe_deadline'
+  | 'probe_aborted';
 
 export interface UserFacingError {
   code: ErrorCode;

@@ -22,6 +22,9 @@ const CODES: readonly ErrorCode[] = [
   'probe_forbidden',
   'probe_unschedulable',
   'probe_failed',
+  'probe_start_timeout',
+  'probe_deadline',
+  'probe_aborted',
 ];
 
 const FailureSchema = z.object({

@@ -36,8 +36,11 @@ export const PROBE_LIMITS = {
   maxNetcheckTargets: 8,
   maxFilterTokens: 40,
   maxFilterLength: 200,
-  /** One artefact (trace, pcap, chart) after capping. */
-  maxArtefactBytes: 8 * 1024 * 1024,
+  /**
+   * One artefact (trace, pcap, chart) after capping. Artefacts leave the probe pod base64 in its log, and the
+   * kubelet rotates container logs at 10 MiB by default: 5 MiB (6.7 MiB as base64) stays clear of that.
+   */
+  maxArtefactBytes: 5 * 1024 * 1024,
   /** Text output of a probe (summary tables) before it is cut. */
   maxTextBytes: 256 * 1024,
 } as const;

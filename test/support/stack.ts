@@ -9,9 +9,11 @@ import { loadBotConfig } from '../../bot/config.js';
 import { createLogger as botLogger } from '../../bot/log.js';
 import { QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
 import { createKubeReader, loadKubeConfig } from '../../jobs/k8s/client.js';
+import { createProbePods } from '../../jobs/k8s/probe-pods.js';
 import { createLogger as workerLogger } from '../../jobs/log.js';
+import { createProbeSlots } from '../../jobs/probes/slots.js';
 import { startWorker } from '../../jobs/worker.js';
-import { type KubeSim, startKubeSim } from './kube-sim/index.js';
+import { type KubeSim, type NodeExecutorOptions, startKubeSim } from './kube-sim/index.js';
 import { removeRequestKeys } from './redis-server.js';
 import { type SlackDouble, startSlackDouble } from './slack/index.js';
 
@@ -38,7 +40,16 @@ export interface StackOptions {
   policy?: string;
   /** The bot's clock for approvals and expiry. */
   now?: () => number;
+  /** Privileged probes: the worker gets probe deps, the simulator a node that runs probe pods locally. */
+  probes?: {
+    executor?: NodeExecutorOptions;
+    maxPerNode?: number;
+    startTimeoutMs?: number;
+    namespace?: string;
+  };
 }
+
+export const PROBE_IMAGE = 'ghcr.io/poddebug/poddebug:test';
 
 /** Every Slack user id the integration tests act as. */
 export const TEST_USERS = [
@@ -104,6 +115,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     fixtures: o.fixtures ?? 'test/fixtures/scenarios',
     rebaseTime: o.rebaseTime ?? '2026-11-20T10:00:00Z',
     latencyMs: o.latencyMs,
+    ...(o.probes?.executor ? { nodeExecutor: o.probes.executor } : {}),
   });
   const slack = await startSlackDouble({ botToken: BOT_TOKEN });
   const redisUrl = o.redisUrl ?? REDIS_URL;
@@ -138,6 +150,19 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   let port = await bot.start();
   const kc = loadKubeConfig(sim.kubeconfigPath);
   const workers: Worker[] = [];
+  const probeDeps = o.probes
+    ? {
+        pods: createProbePods(kc, {
+          namespace: o.probes.namespace ?? 'poddebug-probes',
+          timeoutMs: o.apiTimeoutMs ?? 5000,
+        }),
+        slots: createProbeSlots(redis, { prefix: `poddebug:${cluster}:`, maxPerNode: o.probes.maxPerNode }),
+        redis,
+        image: PROBE_IMAGE,
+        startTimeoutMs: o.probes.startTimeoutMs ?? 10_000,
+        reapEveryMs: 1000,
+      }
+    : undefined;
   const start = () => {
     const w = startWorker({
       cluster,
@@ -149,6 +174,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       logTailLines: 200,
       logLimitBytes: 65_536,
       lockMs: o.lockMs,
+      ...(probeDeps ? { probes: probeDeps } : {}),
     });
     workers.push(w);
     return w;

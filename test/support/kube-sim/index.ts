@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { FaultList, type FaultRule } from './faults.js';
 import { loadFixtures } from './fixtures.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import { NodeExecutor, type NodeExecutorOptions } from './node-executor.js';
 import { rebaseOffset, rebaseTimestamps } from './rebase.js';
 import { handle, type SimContext } from './server.js';
 import { isKubeObject, ObjectStore } from './store.js';
 
 export type { FaultRule } from './faults.js';
+export type { NodeExecutorOptions } from './node-executor.js';
 
 /** How to start a simulator. */
 export interface KubeSimOptions {
@@ -33,6 +35,11 @@ export interface KubeSimOptions {
   kubeconfigOut?: string;
   /** Identity named in 403 messages; default "system:serviceaccount:poddebug:worker". */
   user?: string;
+  /**
+   * A simulated kubelet for probe pods (label poddebug.io/probe=true, spec.nodeName of an existing
+   * Node): runs their command locally and reports status and log (node-executor.ts). Off by default.
+   */
+  nodeExecutor?: NodeExecutorOptions;
 }
 
 /** A running simulator. */
@@ -63,6 +70,10 @@ export interface KubeSim {
   setLog(namespace: string, pod: string, container: string, text: string, previous?: boolean): void;
   /** Number of objects held (fixtures plus synthesised namespaces and run-time changes). */
   objectCount(): number;
+  /** Turns the simulated kubelet on (or off, with undefined; running processes are killed). */
+  setNodeExecutor(opts: NodeExecutorOptions | undefined): Promise<void>;
+  /** Probe processes the simulated kubelet is running now. */
+  nodeProcesses(): number;
   /** Stops listening, drops open connections, removes a temporary kubeconfig. */
   close(): Promise<void>;
 }
@@ -96,6 +107,15 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     log: [],
     serverAddress: '',
   };
+  let executor: NodeExecutor | undefined;
+  const setExecutor = async (o: NodeExecutorOptions | undefined) => {
+    await executor?.close();
+    executor = o ? new NodeExecutor(store, o) : undefined;
+    ctx.podHooks = executor
+      ? { created: (p) => executor?.podCreated(p), deleted: (p) => executor?.podDeleted(p) }
+      : undefined;
+  };
+  await setExecutor(opts.nodeExecutor);
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     void handle(ctx, req, res);
@@ -147,12 +167,15 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     setLog: (namespace, pod, container, text, previous = false) =>
       store.setLog(namespace, pod, container, text, previous),
     objectCount: () => store.count(),
+    setNodeExecutor: setExecutor,
+    nodeProcesses: () => executor?.running() ?? 0,
     close: () => {
       closed ??= (async () => {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           for (const s of sockets) s.destroy();
         });
+        await executor?.close();
         if (tempDir) await rm(tempDir, { recursive: true, force: true });
       })();
       return closed;

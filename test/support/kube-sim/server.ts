@@ -4,10 +4,12 @@
  */
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { accessReviewReply } from './authz.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { FaultList, FaultRule } from './faults.js';
 import { decideLog } from './log-access.js';
 import { sliceLog } from './log-text.js';
+import { podSecurityDenial } from './pod-security.js';
 import { joinApiVersion, type ResourceInfo } from './resources.js';
 import { type ApiPath, parseApiPath, routeTemplate } from './router.js';
 import {
@@ -48,6 +50,8 @@ export interface SimContext {
   log: { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
   /** host:port, for /api's serverAddressByClientCIDRs. */
   serverAddress: string;
+  /** Told about pods created and deleted through the API (the simulated kubelet, node-executor.ts). */
+  podHooks?: { created(pod: KubeObject): void; deleted(pod: KubeObject): void };
 }
 
 type Reply = { code: number; body: unknown; headers?: Record<string, string> };
@@ -188,6 +192,9 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
     send(res, faultReply(ctx, rule, method, p, url.searchParams));
     return;
   }
+  // SubjectAccessReview / SelfSubjectAccessReview (JSON or protobuf) against stored RBAC objects: authz.ts.
+  const review = await accessReviewReply(ctx, method, p, req);
+  if (review) return send(res, review);
   try {
     const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req) : '';
     send(res, route_(ctx, method, p, url.searchParams, req.headers, body));
@@ -262,6 +269,7 @@ function resource(
     case 'DELETE': {
       if (!r.verbs.includes('delete')) return status(methodNotAllowed());
       const gone = ctx.store.delete(r, p.namespace, p.name);
+      if (gone && r.group === '' && r.plural === 'pods') ctx.podHooks?.deleted(gone);
       return gone ? json(200, gone) : status(notFound(t));
     }
     case 'PUT':
@@ -490,9 +498,17 @@ function create(
       creationTimestamp: nowTimestamp(),
     },
   };
-  if (r.group === '' && r.plural === 'pods') applyPodDefaults(obj);
+  if (r.group === '' && r.plural === 'pods') {
+    // Pod Security Admission (enforce) of the namespace's level, as the real admission plugin answers.
+    const nsObj = ctx.store.get(ctx.store.lookup('', 'v1', 'namespaces')!, undefined, p.namespace!);
+    const denied = podSecurityDenial(obj, nsObj?.metadata.labels);
+    if (denied) return status(denied);
+    applyPodDefaults(obj);
+  }
   if (query.get('dryRun') === 'All') return json(201, { ...obj, metadata: { ...obj.metadata, uid: '' } });
-  return json(201, ctx.store.put(obj));
+  const stored = ctx.store.put(obj);
+  if (r.group === '' && r.plural === 'pods') ctx.podHooks?.created(stored);
+  return json(201, stored);
 }
 
 function update(ctx: SimContext, r: ResourceInfo, p: ResourcePath, body: string, t: Target): Reply {

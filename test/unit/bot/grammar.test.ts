@@ -261,3 +261,69 @@ describe('helpText', () => {
     expect(helpText('diagnose')).not.toMatch(/[<>]/);
   });
 });
+
+describe('parseCommand: probe verbs at the top level', () => {
+  it.each([
+    ['help strace', 'strace'],
+    ['help MEM', 'mem'],
+    ['help ps', 'ps'],
+    ['help fds', 'fds'],
+    ['help netcheck', 'netcheck'],
+    ['help tcpdump', 'tcpdump'],
+    ['tcpdump --help', 'tcpdump'],
+    ['strace -h', 'strace'],
+  ])('%j is help on %s', (text, topic) => {
+    expect(ok(text)).toEqual({ verb: 'help', topic });
+  });
+
+  it('a probe is a probe command with the exact spec', () => {
+    expect(ok('strace web-0 -n shop')).toEqual({
+      verb: 'probe',
+      cluster: 'prod',
+      target: { namespace: 'shop', pod: 'web-0' },
+      spec: { action: 'strace', durationSec: 30, full: false, failedOnly: false },
+    });
+  });
+
+  it.each([
+    [
+      'stace web-0 -n shop',
+      /Unknown command `stace`\. Did you mean `strace`\? Usage: `\/poddebug strace POD/,
+    ],
+    ['tcpdum web-0 -n shop', /Did you mean `tcpdump`\? Usage: `\/poddebug tcpdump/],
+    ['netchek web-0', /Did you mean `netcheck`/],
+    ['restart web-0', /Commands are `diagnose`, `help`, `strace`, `mem`, `ps`, `fds`, `netcheck`, `tcpdump`/],
+    ['help strace mem', /`help` takes at most one command name/],
+    ['help kill', /There is no help for `kill`: commands are `diagnose`, `help`, `strace`/],
+  ])('%j', (text, expected) => {
+    expect(err(text)).toMatch(expected);
+  });
+
+  it('diagnose keeps its own characters: no `:` or brackets, which only netcheck takes', () => {
+    expect(err('diagnose web-0:80')).toMatch(/`:` \(colon\) is not allowed.*Usage: `\/poddebug diagnose/);
+    expect(err('diagnose [web-0]')).toMatch(/`\[` \(bracket\) is not allowed/);
+  });
+
+  it('a single-dash long option is named, not read as a group of short options', () => {
+    expect(err('diagnose web-0 -namespace shop')).toMatch(/`-namespace` has one dash.*`--namespace`/);
+  });
+});
+
+describe('helpText: probes', () => {
+  it('the overview lists the probes and says they are privileged', () => {
+    const text = helpText();
+    for (const verb of ['strace', 'mem', 'ps', 'fds', 'netcheck', 'tcpdump']) {
+      expect(text).toContain(`/poddebug ${verb}`);
+    }
+    expect(text).toMatch(/privileged/i);
+    expect(text).toMatch(/strace.*slows/);
+  });
+
+  it('each probe topic gives its usage, and strace its overhead warning', () => {
+    expect(helpText('strace')).toMatch(/Overhead/);
+    expect(helpText('tcpdump')).toContain('--filter EXPR');
+    for (const topic of ['strace', 'mem', 'ps', 'fds', 'netcheck', 'tcpdump']) {
+      expect(helpText(topic)).not.toMatch(/[<>]/);
+    }
+  });
+});

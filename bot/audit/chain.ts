@@ -1,0 +1,339 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The audit hash chain, pure: no I/O.
+ *
+ * Each stream entry stores four fields: `seq` (1, 2, 3… in append order),
+ * `prev` (the hash of the entry before it, GENESIS for the first), `event`
+ * (the canonical JSON of the audit event) and `hash` =
+ * sha256(prev + "\n" + seq + "\n" + event). The head key stores `seq:hash` of
+ * the last entry. The sequence number turns "the chain is broken here" into
+ * "N entries are missing here", and lets the head say how many entries there
+ * should be.
+ */
+
+export const GENESIS = '0'.repeat(64);
+
+/** One stream entry as stored: every field a string, any of them possibly missing or damaged. */
+export interface RawEntry {
+  /** The Redis stream entry id (`1764300000000-0`). */
+  id: string;
+  seq?: string;
+  prev?: string;
+  hash?: string;
+  /** The event's JSON, exactly as stored. */
+  event?: string;
+}
+
+/** What the head key records: the sequence number and hash of the last entry. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+export type ProblemKind = 'edited' | 'inserted' | 'deleted' | 'deleted-at-end' | 'malformed';
+
+export interface ChainProblem {
+  /** The stream entry id the problem is at (or next to); `head` for a problem with the head key itself. */
+  id: string;
+  /** 0-based position in the stream as read; entries.length for problems after the last entry. */
+  index: number;
+  kind: ProblemKind;
+  message: string;
+}
+
+export type VerifyResult =
+  | { ok: true; count: number }
+  | { ok: false; count: number; problems: ChainProblem[] };
+
+/** JSON with object keys sorted at every level and no whitespace: one text per value, so one hash. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = sortKeys(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+/** sha256 hex of `prev + "\n" + seq + "\n" + eventJson`. */
+export function entryHash(prevHash: string, seq: number, eventJson: string): string {
+  return createHash('sha256').update(`${prevHash}\n${seq}\n${eventJson}`).digest('hex');
+}
+
+/** The head key's value. */
+export function formatHead(h: ChainHead): string {
+  return `${h.seq}:${h.hash}`;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const SEQ = /^[1-9][0-9]{0,15}$/;
+
+/** Parses the head key's value: null when absent, 'malformed' when it is not `seq:hash`. */
+export function parseHead(raw: string | null | undefined): ChainHead | null | 'malformed' {
+  if (raw === null || raw === undefined) return null;
+  const m = /^([1-9][0-9]{0,15}):([0-9a-f]{64})$/.exec(raw);
+  return m ? { seq: Number(m[1]), hash: m[2]! } : 'malformed';
+}
+
+interface Good {
+  index: number;
+  id: string;
+  seq: number;
+  prev: string;
+  hash: string;
+  selfOk: boolean;
+}
+
+function checkFields(e: RawEntry): Good | string {
+  const missing = (['seq', 'prev', 'hash', 'event'] as const).filter((f) => e[f] === undefined);
+  if (missing.length) return `field ${missing.join(', ')} missing`;
+  if (!SEQ.test(e.seq!)) return `its sequence number ${JSON.stringify(e.seq!.slice(0, 20))} is not a number`;
+  if (!HEX64.test(e.prev!)) return 'its prev field is not a sha256 hash';
+  if (!HEX64.test(e.hash!)) return 'its hash field is not a sha256 hash';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(e.event!);
+  } catch {
+    return 'its event is not JSON';
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return 'its event is not a JSON object';
+  }
+  const seq = Number(e.seq);
+  return {
+    index: -1,
+    id: e.id,
+    seq,
+    prev: e.prev!,
+    hash: e.hash!,
+    selfOk: entryHash(e.prev!, seq, e.event!) === e.hash,
+  };
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+const seqRange = (a: number, b: number) => (a === b ? `sequence number ${a}` : `sequence numbers ${a}–${b}`);
+
+/** An accepted link of the chain: an entry taken as being where it belongs (possibly edited). */
+interface Link {
+  index: number; // -1 for the genesis sentinel
+  seq: number; // the position in the chain, which may differ from an edited seq field
+  hash: string;
+  /** Its stored hash can be trusted to be what the next entry links to (content matched the hash). */
+  trusted: boolean;
+}
+
+/**
+ * Checks a chain read from the stream (in stream order) against the head key's
+ * value. Finds entries that were edited (content, hash or sequence number
+ * changed; or content changed and the hash recomputed, seen from the next
+ * entry or the head), inserted (anywhere, including after the head), deleted
+ * (first, middle, or at the end, with how many), and malformed entries.
+ */
+export function verifyChain(entries: readonly RawEntry[], headRaw: string | null | undefined): VerifyResult {
+  const found: { p: ChainProblem; by: number }[] = [];
+  const at = (i: number) => `entry ${entries[i]!.id} (#${i + 1})`;
+  const report = (index: number, kind: ProblemKind, message: string, by = index) =>
+    found.push({ p: { id: entries[index]?.id ?? 'head', index, kind, message }, by });
+
+  const chain: Link[] = [{ index: -1, seq: 0, hash: GENESIS, trusted: true }];
+  const linkByHash = new Map<string, number>([[GENESIS, 0]]); // hash → position in `chain`
+  let malformedSince = 0; // malformed entries since the last accepted one; each takes a sequence slot
+  const accept = (g: Good, seq: number, trusted: boolean) => {
+    chain.push({ index: g.index, seq, hash: g.hash, trusted });
+    linkByHash.set(g.hash, chain.length - 1);
+    malformedSince = 0;
+  };
+
+  entries.forEach((raw, i) => {
+    const checked = checkFields(raw);
+    if (typeof checked === 'string') {
+      report(
+        i,
+        'malformed',
+        `${at(i)}: ${checked}: the entry is malformed (edited, or not written by poddebug)`,
+      );
+      malformedSince++;
+      return;
+    }
+    const g: Good = { ...checked, index: i };
+    const last = chain[chain.length - 1]!;
+    const expected = last.seq + 1 + malformedSince;
+
+    // 1. It links to the last accepted entry: it is where it belongs.
+    // (Malformed entries in between were then junk added to the stream; they are reported as malformed.)
+    if (g.prev === last.hash) {
+      const next = last.seq + 1;
+      if (g.seq !== next) {
+        report(i, 'edited', `${at(i)}: its sequence number ${g.seq} should be ${next}: the entry was edited`);
+      } else if (!g.selfOk) {
+        report(i, 'edited', `${at(i)}: its content does not match its hash: the entry was edited`);
+      }
+      accept(g, next, g.selfOk && g.seq === next);
+      return;
+    }
+
+    // 2. It links to an earlier entry and follows it: everything accepted since then was inserted.
+    // Unless this one's content does not match its hash while the one it would displace is sound:
+    // then this one is the intruder (e.g. a copy of its neighbour with other content).
+    const k = linkByHash.get(g.prev);
+    if (
+      k !== undefined &&
+      k < chain.length - 1 &&
+      g.seq === chain[k]!.seq + 1 &&
+      (g.selfOk || !chain[k + 1]!.trusted)
+    ) {
+      const inserted = chain.splice(k + 1).map((l) => l.index);
+      linkByHash.clear();
+      for (const [pos, l] of chain.entries()) linkByHash.set(l.hash, pos);
+      for (let j = found.length - 1; j >= 0; j--) {
+        const f = found[j]!;
+        if (inserted.includes(f.by) || inserted.includes(f.p.index)) found.splice(j, 1);
+      }
+      const before = chain[k]!.index;
+      for (const m of inserted) {
+        report(
+          m,
+          'inserted',
+          `${at(m)}: it is not part of the chain: ${at(i)} links straight to ${before < 0 ? 'the start of the chain' : at(before)}: the entry was inserted`,
+          i,
+        );
+      }
+      if (!g.selfOk)
+        report(i, 'edited', `${at(i)}: its content does not match its hash: the entry was edited`);
+      accept(g, g.seq, g.selfOk);
+      return;
+    }
+    if (k !== undefined) {
+      report(
+        i,
+        'inserted',
+        `${at(i)}: it repeats the link after ${chain[k]!.index < 0 ? 'the start of the chain' : at(chain[k]!.index)} (sequence number ${g.seq})${g.selfOk ? '' : ' and its content does not match its hash'}: the entry was inserted`,
+      );
+      return;
+    }
+
+    // 3. Its prev hash matches no accepted entry.
+    if (g.seq === expected && (!last.trusted || malformedSince > 0)) {
+      // The entry before it was edited or is malformed: its original hash is unknown, so the link cannot be checked.
+      if (!g.selfOk)
+        report(i, 'edited', `${at(i)}: its content does not match its hash: the entry was edited`);
+      accept(g, g.seq, g.selfOk);
+      return;
+    }
+    if (g.seq === expected) {
+      if (!g.selfOk) {
+        report(
+          i,
+          'edited',
+          `${at(i)}: its content does not match its hash and its prev hash does not match the entry before it: the entry was edited`,
+        );
+      } else if (last.index < 0) {
+        report(
+          i,
+          'edited',
+          `${at(i)}: it is the first entry but its prev hash is not the genesis hash: the entry was edited`,
+        );
+      } else {
+        report(
+          last.index,
+          'edited',
+          `${at(last.index)}: its hash does not match the prev hash of ${at(i)}: the entry was edited and its hash recomputed`,
+          i,
+        );
+      }
+      accept(g, g.seq, g.selfOk);
+      return;
+    }
+    if (g.seq > expected) {
+      const n = g.seq - expected;
+      report(
+        i,
+        'deleted',
+        `before ${at(i)}: ${plural(n, 'entry is', 'entries are')} missing (${seqRange(expected, g.seq - 1)}): deleted`,
+      );
+      if (!g.selfOk)
+        report(i, 'edited', `${at(i)}: its content does not match its hash: the entry was edited`);
+      accept(g, g.seq, g.selfOk);
+      return;
+    }
+    report(
+      i,
+      'inserted',
+      `${at(i)}: its prev hash matches no earlier entry and its sequence number ${g.seq} does not follow ${expected - 1}: the entry was inserted`,
+    );
+  });
+
+  // 4. The head: how many entries there should be, and the last one's hash.
+  const head = parseHead(headRaw);
+  const last = chain[chain.length - 1]!;
+  const lastSeq = last.seq + malformedSince;
+  const n = entries.length;
+  if (head === 'malformed') {
+    found.push({
+      p: {
+        id: 'head',
+        index: n,
+        kind: 'malformed',
+        message: 'the head key is not `seq:hash`: it was edited',
+      },
+      by: n,
+    });
+  } else if (head === null) {
+    if (n > 0) {
+      found.push({
+        p: {
+          id: 'head',
+          index: n,
+          kind: 'deleted-at-end',
+          message: `the head key is missing although the stream has ${plural(n, 'entry', 'entries')}: it was deleted, so entries deleted at the end cannot be counted`,
+        },
+        by: n,
+      });
+    }
+  } else if (head.seq > lastSeq) {
+    const missing = head.seq - lastSeq;
+    const where = n > 0 ? `after ${at(n - 1)}` : 'the stream is empty';
+    found.push({
+      p: {
+        id: n > 0 ? entries[n - 1]!.id : 'head',
+        index: n,
+        kind: 'deleted-at-end',
+        message: `${where}: the head records ${plural(head.seq, 'entry', 'entries')} but the chain ends at ${lastSeq}: the last ${plural(missing, 'entry was', 'entries were')} deleted (${seqRange(lastSeq + 1, head.seq)})`,
+      },
+      by: n,
+    });
+  } else if (head.seq === lastSeq) {
+    if (malformedSince === 0 && last.index >= 0 && last.trusted && head.hash !== last.hash) {
+      report(
+        last.index,
+        'edited',
+        `${at(last.index)}: its hash does not match the head: the last entry was edited and its hash recomputed (or the head was changed)`,
+        n,
+      );
+    }
+  } else {
+    for (const l of chain) {
+      if (l.index >= 0 && l.seq > head.seq) {
+        report(
+          l.index,
+          'inserted',
+          `${at(l.index)}: it comes after the last entry the head records (sequence number ${head.seq}): the entry was inserted`,
+          n,
+        );
+      }
+    }
+  }
+
+  if (found.length === 0) return { ok: true, count: n };
+  const problems = found.map((f) => f.p).sort((a, b) => a.index - b.index);
+  return { ok: false, count: n, problems };
+}

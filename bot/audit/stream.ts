@@ -1,0 +1,228 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  type ChainHead,
+  canonicalJson,
+  entryHash,
+  formatHead,
+  GENESIS,
+  parseHead,
+  type RawEntry,
+  type VerifyResult,
+  verifyChain,
+} from './chain.js';
+import { type AuditEvent, parseAuditEvent } from './event.js';
+
+/** The default stream key; the head lives at `<key>:head`. */
+export const DEFAULT_AUDIT_KEY = 'poddebug:audit';
+
+/**
+ * Compare-and-append: XADD only if the head is still what the caller hashed
+ * against, and move the head in the same step. sha256 is not available in
+ * Redis Lua, so the hash is computed in Node and the head comparison makes
+ * concurrent appenders (several bot replicas) take turns.
+ * KEYS: stream, head. ARGV: expected head ('' = none), seq, prev, hash, event, new head.
+ * Returns {1, id} or {0, current head}.
+ */
+const APPEND_LUA = `
+local head = redis.call('GET', KEYS[2])
+if not head then head = '' end
+if head ~= ARGV[1] then return {0, head} end
+local id = redis.call('XADD', KEYS[1], '*', 'seq', ARGV[2], 'prev', ARGV[3], 'hash', ARGV[4], 'event', ARGV[5])
+redis.call('SET', KEYS[2], ARGV[6])
+return {1, id}
+`;
+
+/** One entry read back: the stored fields as strings (see chain.ts), `event` as the raw JSON. */
+export interface AuditEntry extends RawEntry {}
+
+export interface AuditStreamOptions {
+  /** Stream key. Default `poddebug:audit`. */
+  key?: string;
+  /** Logs append conflicts at debug level. Default: none. */
+  logger?: Logger;
+  /** How many times an append retries after another appender moved the head first. Default 50. */
+  maxAttempts?: number;
+}
+
+export class AuditAppendConflictError extends Error {
+  constructor(key: string, attempts: number) {
+    super(
+      `audit stream ${key}: gave up appending after ${attempts} attempts (other appenders kept moving the head)`,
+    );
+    this.name = 'AuditAppendConflictError';
+  }
+}
+
+export class AuditHeadMalformedError extends Error {
+  constructor(key: string, value: string) {
+    super(
+      `audit stream ${key}: its head ${key}:head holds ${JSON.stringify(value.slice(0, 80))}, not seq:hash; run \`poddebug audit verify\``,
+    );
+    this.name = 'AuditHeadMalformedError';
+  }
+}
+
+const PAGE = 500;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function toEntry(id: string, flat: string[]): AuditEntry {
+  const e: AuditEntry = { id };
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const f = flat[i]!;
+    if (f === 'seq' || f === 'prev' || f === 'hash' || f === 'event') e[f] = flat[i + 1]!;
+  }
+  return e;
+}
+
+/**
+ * The append-only, hash-chained audit stream in Redis. Never trimmed. Appends
+ * from one instance are serialised; appends from several instances (bot
+ * replicas) are made safe by the compare-and-append script.
+ */
+export class AuditStream {
+  readonly key: string;
+  readonly headKey: string;
+  private readonly logger?: Logger;
+  private readonly maxAttempts: number;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly redis: Redis,
+    opts: AuditStreamOptions = {},
+  ) {
+    this.key = opts.key ?? DEFAULT_AUDIT_KEY;
+    this.headKey = `${this.key}:head`;
+    this.logger = opts.logger;
+    this.maxAttempts = opts.maxAttempts ?? 50;
+  }
+
+  /** Appends one event; resolves to its stream entry id and chain hash. */
+  async append(e: AuditEvent): Promise<{ id: string; hash: string; seq: number }> {
+    const event = canonicalJson(parseAuditEvent(e));
+    const run = this.tail.then(() => this.appendNow(event));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async appendNow(event: string): Promise<{ id: string; hash: string; seq: number }> {
+    let raw = await this.redis.get(this.headKey);
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const head = this.headOf(raw);
+      const seq = (head?.seq ?? 0) + 1;
+      const prev = head?.hash ?? GENESIS;
+      const hash = entryHash(prev, seq, event);
+      const res = (await this.redis.eval(
+        APPEND_LUA,
+        2,
+        this.key,
+        this.headKey,
+        raw ?? '',
+        String(seq),
+        prev,
+        hash,
+        event,
+        formatHead({ seq, hash }),
+      )) as [number, string];
+      if (res[0] === 1) return { id: res[1], hash, seq };
+      raw = res[1] === '' ? null : res[1];
+      this.logger?.debug({ key: this.key, attempt }, 'audit append conflict, retrying');
+      if (attempt > 3) await sleep(Math.random() * Math.min(50, 2 * attempt));
+    }
+    throw new AuditAppendConflictError(this.key, this.maxAttempts);
+  }
+
+  private headOf(raw: string | null): ChainHead | null {
+    const h = parseHead(raw);
+    if (h === 'malformed') throw new AuditHeadMalformedError(this.key, raw ?? '');
+    return h;
+  }
+
+  /**
+   * Entries in stream order, paged. `since` starts at entries appended at or
+   * after that time (stream ids are Redis server time in ms); `count` stops
+   * after that many.
+   */
+  async *read(opts: { since?: Date; count?: number; after?: string } = {}): AsyncIterable<AuditEntry> {
+    let start = opts.after ? `(${opts.after}` : opts.since ? `${Math.max(0, opts.since.getTime())}-0` : '-';
+    let left = opts.count ?? Number.POSITIVE_INFINITY;
+    while (left > 0) {
+      const page = await this.redis.xrange(this.key, start, '+', 'COUNT', Math.min(PAGE, left));
+      for (const [id, flat] of page) yield toEntry(id, flat);
+      left -= page.length;
+      if (page.length < PAGE) return;
+      start = `(${page[page.length - 1]![0]}`;
+    }
+  }
+
+  /** The head key's raw value (`seq:hash`), or null when nothing was appended. */
+  head(): Promise<string | null> {
+    return this.redis.get(this.headKey);
+  }
+
+  /**
+   * Reads the whole stream and the head and checks the chain. Appends that
+   * happen while it reads are picked up: it re-reads the tail until the head
+   * did not move during a pass.
+   */
+  async verify(): Promise<VerifyResult> {
+    const entries: AuditEntry[] = [];
+    let head: string | null = null;
+    for (let pass = 0; pass < 10; pass++) {
+      head = await this.head();
+      const after = entries.length ? entries[entries.length - 1]!.id : undefined;
+      for await (const e of this.read(after ? { after } : {})) entries.push(e);
+      if ((await this.head()) === head) break;
+    }
+    return verifyChain(entries, head);
+  }
+}
+
+/** A stored event as `poddebug audit export` prints it: `{ id, seq, prev, hash, ...event }`. */
+export function exportLine(e: AuditEntry): string {
+  let event: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(e.event ?? '');
+    event =
+      parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : { raw: e.event };
+  } catch {
+    event = { raw: e.event ?? null };
+  }
+  return JSON.stringify({
+    id: e.id,
+    seq: e.seq === undefined ? null : Number(e.seq),
+    prev: e.prev ?? null,
+    hash: e.hash ?? null,
+    ...event,
+  });
+}
+
+/**
+ * The audit trail: each event goes to the pino audit log (one JSON line) and
+ * to the audit stream. If Redis fails, the pino line is still written, the
+ * failure is logged and the error is rethrown for the caller to decide.
+ */
+export class AuditLog {
+  constructor(
+    private readonly stream: AuditStream,
+    private readonly logger: Logger,
+  ) {}
+
+  async record(e: AuditEvent): Promise<{ id: string; hash: string; seq: number }> {
+    let appended: { id: string; hash: string; seq: number };
+    try {
+      appended = await this.stream.append(e);
+    } catch (err) {
+      this.logger.info({ audit: e, auditId: null, hash: null }, `audit ${e.type}`);
+      this.logger.error(
+        { err, auditKey: this.stream.key, requestId: e.requestId, type: e.type },
+        'audit stream append failed: the event is only in this log',
+      );
+      throw err;
+    }
+    this.logger.info({ audit: e, auditId: appended.id, hash: appended.hash }, `audit ${e.type}`);
+    return appended;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * `HOST[:PORT]` for netcheck: a DNS name or an IPv4 address, optionally with a
+ * port; an IPv6 address in brackets (`[fd00::1]:443`) or bare without a port.
+ * Host names are lower-cased. Pure.
+ */
+import { type HostPort, isHostName, isIPv4, isIPv6 } from '../../jobs/contracts/probe.js';
+import { show } from './common.js';
+
+export type HostPortParse = { ok: true; value: HostPort } | { ok: false; reason: string };
+
+export const HOST_FORMS = '`NAME`, `NAME:PORT`, `10.0.0.7:5432`, `[fd00::1]:443`';
+
+/** A port as typed: 1–65535, digits only, no leading zero. */
+export function parsePort(text: string): number | undefined {
+  if (!/^[1-9][0-9]{0,4}$/.test(text)) return undefined;
+  const n = Number(text);
+  return n <= 65_535 ? n : undefined;
+}
+
+export function parseHostPort(raw: string): HostPortParse {
+  const bad = (why: string): HostPortParse => ({
+    ok: false,
+    reason: `${why}; hosts look like ${HOST_FORMS}.`,
+  });
+  if (raw.startsWith('-')) return bad(`${show(raw)} looks like an option, not a host`);
+  if (raw.length > 253 + 8) return bad(`${show(raw)} is too long for a host (${raw.length} characters)`);
+
+  let host: string;
+  let portText: string | undefined;
+  const bracketed = /^\[([^[\]]*)\](?::([^[\]]*))?$/.exec(raw);
+  if (bracketed) {
+    host = bracketed[1]!;
+    portText = bracketed[2];
+    if (!isIPv6(host)) return bad(`${show(raw)}: only an IPv6 address goes in brackets`);
+  } else if (raw.includes('[') || raw.includes(']')) {
+    return bad(`${show(raw)} is not a host: brackets go around a whole IPv6 address`);
+  } else if (isIPv6(raw)) {
+    host = raw;
+  } else {
+    const colon = raw.lastIndexOf(':');
+    if (colon !== -1 && raw.indexOf(':') !== colon) {
+      return bad(`${show(raw)} is not a host: put an IPv6 address in brackets`);
+    }
+    host = colon === -1 ? raw : raw.slice(0, colon);
+    portText = colon === -1 ? undefined : raw.slice(colon + 1);
+    if (host.length === 0) return bad(`${show(raw)} has no host before the ':'`);
+    if (host.length > 253)
+      return bad(`${show(host)} is too long for a host name (${host.length}; at most 253)`);
+    if (!isIPv4(host) && !isHostName(host)) {
+      const why = /^(?=.*[0-9])[0-9.]+$/.test(host)
+        ? 'not a valid IPv4 address'
+        : "not a host name (letters, digits and '-' in dot-separated labels) or IP address";
+      return bad(`${show(host)} is ${why}`);
+    }
+  }
+  const value: HostPort = { host: host.toLowerCase() };
+  if (portText !== undefined) {
+    const port = parsePort(portText);
+    if (port === undefined) {
+      return bad(
+        portText.length === 0
+          ? `${show(raw)} has no port after the ':'`
+          : `${show(portText)} is not a port: ports are 1 to 65535`,
+      );
+    }
+    value.port = port;
+  }
+  return { ok: true, value };
+}

@@ -1,0 +1,201 @@
+/**
+ * The worker's side of a privileged request: the plan job (read the target:
+ * container, node, image, container ID) and the run job (check the approval's
+ * binding and validity, run the probe pod, turn its output into findings and
+ * artefacts). Artefacts go to Redis with a TTL; the bot uploads them.
+ */
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  type ArtefactMeta,
+  approvalUsedKey,
+  CodedError,
+  ProbePlanPayloadSchema,
+  type ProbePlanResult,
+  type ProbeResult,
+  ProbeRunPayloadSchema,
+  planBinding,
+} from '../contracts/index.js';
+import type { ProbePods } from '../k8s/probe-pods.js';
+import { redactText } from '../redact.js';
+import { type ArtefactInput, sha256, storeArtefacts } from './artefacts.js';
+import { memChartPng } from './chart.js';
+import { probeError } from './errors.js';
+import { probeFindings, probeText } from './findings/index.js';
+import { planProbe } from './plan.js';
+import { runProbe } from './runner.js';
+import type { ProbeSlots } from './slots.js';
+
+export interface ProbeJobDeps {
+  cluster: string;
+  pods: ProbePods;
+  slots: ProbeSlots;
+  redis: Redis;
+  logger: Logger;
+  /** The poddebug image the probe pod runs. */
+  image: string;
+  criSocket?: string;
+  startTimeoutMs?: number;
+  now?: () => Date;
+}
+
+/** Resolves the target so approvers see exactly what will run where. */
+export async function runPlanJob(job: Job, d: ProbeJobDeps): Promise<ProbePlanResult> {
+  const parsed = ProbePlanPayloadSchema.safeParse(job.data);
+  if (!parsed.success) {
+    throw new CodedError('invalid_args', 'The probe request is not valid; it was refused.', [
+      'Run the command again from Slack.',
+    ]);
+  }
+  const p = parsed.data;
+  checkCluster(p.cluster, d.cluster);
+  const plan = await planProbe(d.pods, {
+    cluster: p.cluster,
+    target: p.target,
+    spec: p.spec,
+    image: d.image,
+    ...(d.criSocket ? { criSocket: d.criSocket } : {}),
+  });
+  return { outcome: 'planned', plan, binding: planBinding(plan) };
+}
+
+/**
+ * Runs an approved probe once. Refuses (without retry) a payload whose plan
+ * does not hash to the approved binding, an approval past its start-by time,
+ * and an approval already used.
+ */
+export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal): Promise<ProbeResult> {
+  const parsed = ProbeRunPayloadSchema.safeParse(job.data);
+  if (!parsed.success) {
+    throw new CodedError('invalid_args', 'The probe job is not valid; it was refused and nothing ran.', [
+      'Request the probe again from Slack.',
+    ]);
+  }
+  const p = parsed.data;
+  checkCluster(p.cluster, d.cluster);
+  const now = (d.now ?? (() => new Date()))();
+  if (p.approval.requestId !== p.requestId || planBinding(p.plan) !== p.approval.binding) {
+    throw probeError(
+      'approval_mismatch',
+      'The probe to run is not the one that was approved (its action or target differ from the approval); nothing ran.',
+      ['Request the probe again; approvals are bound to the exact command and container.'],
+    );
+  }
+  if (now.getTime() > Date.parse(p.approval.startBy)) {
+    throw probeError(
+      'approval_void',
+      `The approval expired before the probe could start (it had to start by ${p.approval.startBy}); nothing ran.`,
+      ['Request the probe again if it is still needed.'],
+    );
+  }
+  const first = await d.redis.set(approvalUsedKey(p.requestId), job.id ?? '?', 'EX', 30 * 24 * 3600, 'NX');
+  if (first !== 'OK') {
+    throw probeError(
+      'approval_void',
+      'This approval was already used (a worker started this probe before and stopped); approvals are single-use, so nothing ran again.',
+      ['Request the probe again if it is still needed.'],
+    );
+  }
+  const log = d.logger.child({ jobId: job.id, requestId: p.requestId, action: p.plan.spec.action });
+  log.info(
+    { node: p.plan.node, containerId: p.plan.containerId, approvers: p.approval.approvers },
+    'probe starting',
+  );
+  const run = await runProbe(d.pods, d.slots, {
+    plan: p.plan,
+    jobId: job.id ?? p.requestId,
+    requestId: p.requestId,
+    requester: p.requester.userId,
+    approvers: p.approval.approvers,
+    ...(p.threadTs ? { threadTs: p.threadTs } : {}),
+    channel: p.requester.channelId,
+    image: d.image,
+    ...(d.criSocket ? { criSocket: d.criSocket } : {}),
+    ...(abort ? { abort } : {}),
+    ...(d.startTimeoutMs ? { startTimeoutMs: d.startTimeoutMs } : {}),
+    logger: log,
+  });
+  const line = run.line;
+  if (!line.ok) {
+    const code = line.code === 'container_changed' ? 'container_changed' : 'probe_failed';
+    throw probeError(code, `The probe program refused or failed: ${redactText(line.message).text}`, [
+      line.code === 'container_changed'
+        ? 'The container restarted since approval: request the probe again.'
+        : 'See the worker logs for the probe pod output; request the probe again if needed.',
+    ]);
+  }
+  const target = {
+    namespace: p.plan.namespace,
+    pod: p.plan.pod,
+    container: p.plan.container,
+    node: p.plan.node,
+  };
+  const limit = line.data.action === 'mem' ? (line.data.cgroup.limitBytes ?? undefined) : undefined;
+  const findings = probeFindings(line.data, {
+    spec: p.plan.spec,
+    target,
+    cluster: p.cluster,
+    ...(limit ? { memoryLimitBytes: limit } : {}),
+  }).map((f) => ({
+    ...f,
+    evidence: f.evidence.map((e) => redactText(e).text),
+    title: redactText(f.title).text,
+  }));
+  const text = redactText(probeText(line.data, p.plan.spec, limit ? { memoryLimitBytes: limit } : {})).text;
+
+  const items: ArtefactInput[] = [];
+  for (const meta of line.artefacts) {
+    const bytes = run.artefacts.get(meta.name);
+    if (bytes) items.push({ meta, bytes });
+  }
+  const notes = [...line.notes.map((n) => redactText(n).text)];
+  if (line.data.action === 'mem' && line.data.samples.length > 1) {
+    try {
+      const png = memChartPng(line.data.samples, {
+        limitBytes: line.data.cgroup.limitBytes,
+        title: `RSS of ${p.plan.pod}/${p.plan.container} against its limit`,
+      });
+      const meta: ArtefactMeta = {
+        name: `mem-${p.plan.pod}.png`.slice(0, 100),
+        contentType: 'image/png',
+        bytes: png.length,
+        sha256: sha256(png),
+        truncated: false,
+        title: `Memory of ${p.plan.pod} over ${Math.round((line.data.samples.at(-1)?.t ?? 0) / 1000)} s`,
+      };
+      items.push({ meta, bytes: png });
+    } catch (err) {
+      log.warn({ err }, 'memory chart not drawn');
+      notes.push('The memory chart could not be drawn; the samples are in the findings.');
+    }
+  }
+  const artefacts = items.length > 0 ? await storeArtefacts(d.redis, job.id ?? p.requestId, items) : [];
+  log.info(
+    { findings: findings.map((f) => f.id), artefacts: artefacts.map((a) => a.name) },
+    'probe finished',
+  );
+  return {
+    outcome: 'probed',
+    action: p.plan.spec.action,
+    target,
+    pid: line.pid,
+    containerId: line.containerId,
+    argv: line.argv,
+    exitCode: line.exitCode,
+    findings,
+    ...(text ? { text } : {}),
+    artefacts,
+    notes,
+    stats: { durationMs: run.durationMs, probePod: run.probePod },
+  };
+}
+
+function checkCluster(jobCluster: string, mine: string): void {
+  if (jobCluster !== mine) {
+    throw new CodedError(
+      'unknown_cluster',
+      `Job for cluster \`${jobCluster}\` reached the worker of \`${mine}\`.`,
+    );
+  }
+}

@@ -1,0 +1,406 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import {
+  canonicalJson,
+  entryHash,
+  formatHead,
+  GENESIS,
+  parseHead,
+  type RawEntry,
+  verifyChain,
+} from '../../../../bot/audit/chain.js';
+import { auditEvent } from '../../../../bot/audit/event.js';
+
+const T0 = 1764300000000;
+const idOf = (i: number) => `${T0 + i}-0`;
+
+function eventJson(i: number): string {
+  return canonicalJson(
+    auditEvent(
+      {
+        type: i % 2 ? 'succeeded' : 'requested',
+        requestId: `req-${i}`,
+        cluster: 'prod',
+        action: 'diagnose',
+        target: { namespace: 'shop', name: `checkout-${i}` },
+        actor: 'U0ALICE',
+        requester: 'U0ALICE',
+        channel: 'C0INCIDENT',
+      },
+      () => new Date(T0 + i * 1000),
+    ),
+  );
+}
+
+/** A well-formed chain of n entries and its head, as AuditStream writes them. */
+function makeChain(n: number): { entries: RawEntry[]; head: string | null } {
+  const entries: RawEntry[] = [];
+  let prev = GENESIS;
+  for (let i = 0; i < n; i++) {
+    const seq = i + 1;
+    const event = eventJson(i);
+    const hash = entryHash(prev, seq, event);
+    entries.push({ id: idOf(i * 10), seq: String(seq), prev, hash, event });
+    prev = hash;
+  }
+  return { entries, head: n ? formatHead({ seq: n, hash: prev }) : null };
+}
+
+/** An entry someone forged: links to `prev` with sequence number `seq` and a correct hash of its own. */
+function forged(id: string, prev: string, seq: number): RawEntry {
+  const event = canonicalJson({ ...JSON.parse(eventJson(99)), requestId: 'forged' });
+  return { id, seq: String(seq), prev, hash: entryHash(prev, seq, event), event };
+}
+
+const rehash = (e: RawEntry) => ({ ...e, hash: entryHash(e.prev!, Number(e.seq), e.event!) });
+const editEvent = (e: RawEntry) => ({ ...e, event: e.event!.replace('"U0ALICE"', '"U0MALLORY"') });
+const randomHash = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describe('canonicalJson and entryHash', () => {
+  it('gives one text per value: keys sorted at every level, no whitespace, undefined dropped', () => {
+    const a = canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' }, u: undefined });
+    const b = canonicalJson({ a: { c: 'x', d: [3, { y: 2, z: 1 }] }, b: 1 });
+    expect(a).toBe('{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(b).toBe(a);
+  });
+
+  it('hashes prev, sequence number and event as documented: sha256(prev \\n seq \\n json)', () => {
+    const expected = createHash('sha256').update(`${GENESIS}\n1\n{"a":1}`).digest('hex');
+    expect(entryHash(GENESIS, 1, '{"a":1}')).toBe(expected);
+    expect(entryHash(GENESIS, 2, '{"a":1}')).not.toBe(expected);
+    expect(GENESIS).toMatch(/^0{64}$/);
+  });
+
+  it('parses the head value and refuses anything else', () => {
+    const h = 'a'.repeat(64);
+    expect(parseHead(`17:${h}`)).toEqual({ seq: 17, hash: h });
+    expect(parseHead(null)).toBeNull();
+    for (const bad of ['', '17', `0:${h}`, `x:${h}`, `17:${h}x`, `17:${'A'.repeat(64)}`]) {
+      expect(parseHead(bad)).toBe('malformed');
+    }
+  });
+});
+
+describe('verifyChain', () => {
+  it('accepts an intact chain and says how many entries it has', () => {
+    const { entries, head } = makeChain(20);
+    expect(verifyChain(entries, head)).toEqual({ ok: true, count: 20 });
+    expect(verifyChain([], null)).toEqual({ ok: true, count: 0 });
+  });
+
+  type Case = {
+    name: string;
+    tamper: (c: { entries: RawEntry[]; head: string | null }) => { entries: RawEntry[]; head: string | null };
+    problems: { kind: string; index: number; id?: string; message: RegExp }[];
+  };
+  const n = 10;
+  const cases: Case[] = [
+    {
+      name: 'an edited event (hash left alone)',
+      tamper: ({ entries, head }) => ({ entries: entries.map((e, i) => (i === 4 ? editEvent(e) : e)), head }),
+      problems: [
+        {
+          kind: 'edited',
+          index: 4,
+          message:
+            /^entry 1764300000040-0 \(#5\): its content does not match its hash: the entry was edited$/,
+        },
+      ],
+    },
+    {
+      name: 'an edited hash field',
+      tamper: ({ entries, head }) => ({
+        entries: entries.map((e, i) => (i === 4 ? { ...e, hash: randomHash('x') } : e)),
+        head,
+      }),
+      problems: [{ kind: 'edited', index: 4, message: /#5\): its content does not match its hash/ }],
+    },
+    {
+      name: 'an edited event whose hash was recomputed',
+      tamper: ({ entries, head }) => ({
+        entries: entries.map((e, i) => (i === 4 ? rehash(editEvent(e)) : e)),
+        head,
+      }),
+      problems: [
+        {
+          kind: 'edited',
+          index: 4,
+          message:
+            /^entry 1764300000040-0 \(#5\): its hash does not match the prev hash of entry 1764300000050-0 \(#6\): the entry was edited and its hash recomputed$/,
+        },
+      ],
+    },
+    {
+      name: 'the last event edited and its hash recomputed (seen from the head)',
+      tamper: ({ entries, head }) => ({
+        entries: entries.map((e, i) => (i === n - 1 ? rehash(editEvent(e)) : e)),
+        head,
+      }),
+      problems: [{ kind: 'edited', index: n - 1, message: /#10\): its hash does not match the head/ }],
+    },
+    {
+      name: 'an edited sequence number',
+      tamper: ({ entries, head }) => ({
+        entries: entries.map((e, i) => (i === 3 ? { ...e, seq: '40' } : e)),
+        head,
+      }),
+      problems: [
+        {
+          kind: 'edited',
+          index: 3,
+          message: /#4\): its sequence number 40 should be 4: the entry was edited/,
+        },
+      ],
+    },
+    {
+      name: 'an entry inserted that links to its predecessor (seq and hash made to fit)',
+      tamper: ({ entries, head }) => {
+        const x = forged('1764300000035-0', entries[3]!.hash!, 5);
+        return { entries: [...entries.slice(0, 4), x, ...entries.slice(4)], head };
+      },
+      problems: [
+        {
+          kind: 'inserted',
+          index: 4,
+          id: '1764300000035-0',
+          message:
+            /^entry 1764300000035-0 \(#5\): it is not part of the chain: entry 1764300000040-0 \(#6\) links straight to entry 1764300000030-0 \(#4\): the entry was inserted$/,
+        },
+      ],
+    },
+    {
+      name: 'a copy of an entry with other content inserted after it',
+      tamper: ({ entries, head }) => {
+        const x = { ...editEvent(entries[3]!), id: '1764300000035-0' };
+        return { entries: [...entries.slice(0, 4), x, ...entries.slice(4)], head };
+      },
+      problems: [
+        {
+          kind: 'inserted',
+          index: 4,
+          message:
+            /^entry 1764300000035-0 \(#5\): it repeats the link after entry 1764300000020-0 \(#3\) \(sequence number 4\) and its content does not match its hash: the entry was inserted$/,
+        },
+      ],
+    },
+    {
+      name: 'a copy of an entry with other content inserted before it',
+      tamper: ({ entries, head }) => {
+        const x = { ...editEvent(entries[3]!), id: '1764300000025-0' };
+        return { entries: [...entries.slice(0, 3), x, ...entries.slice(3)], head };
+      },
+      problems: [
+        {
+          kind: 'inserted',
+          index: 3,
+          message:
+            /^entry 1764300000025-0 \(#4\): it is not part of the chain: entry 1764300000030-0 \(#5\) links straight to entry 1764300000020-0 \(#3\)/,
+        },
+      ],
+    },
+    {
+      name: 'two entries inserted in a row',
+      tamper: ({ entries, head }) => {
+        const x = forged('1764300000035-0', entries[3]!.hash!, 5);
+        const y = forged('1764300000036-0', x.hash!, 6);
+        return { entries: [...entries.slice(0, 4), x, y, ...entries.slice(4)], head };
+      },
+      problems: [
+        { kind: 'inserted', index: 4, message: /#5\): it is not part of the chain/ },
+        { kind: 'inserted', index: 5, message: /#6\): it is not part of the chain/ },
+      ],
+    },
+    {
+      name: 'a crude insertion: prev hash from nowhere, sequence number from the past',
+      tamper: ({ entries, head }) => {
+        const x = forged('1764300000035-0', randomHash('nowhere'), 2);
+        return { entries: [...entries.slice(0, 4), x, ...entries.slice(4)], head };
+      },
+      problems: [
+        {
+          kind: 'inserted',
+          index: 4,
+          message:
+            /#5\): its prev hash matches no earlier entry and its sequence number 2 does not follow 4: the entry was inserted/,
+        },
+      ],
+    },
+    {
+      name: 'a crude insertion that takes the next sequence number',
+      tamper: ({ entries, head }) => {
+        const x = forged('1764300000035-0', randomHash('nowhere'), 5);
+        return { entries: [...entries.slice(0, 4), x, ...entries.slice(4)], head };
+      },
+      problems: [{ kind: 'inserted', index: 4, message: /#5\): it is not part of the chain/ }],
+    },
+    {
+      name: 'a crude insertion that claims a sequence number far ahead',
+      tamper: ({ entries, head }) => {
+        const x = forged('1764300000035-0', randomHash('nowhere'), 9);
+        return { entries: [...entries.slice(0, 4), x, ...entries.slice(4)], head };
+      },
+      problems: [{ kind: 'inserted', index: 4, message: /#5\): it is not part of the chain/ }],
+    },
+    {
+      name: 'an entry inserted before the first one',
+      tamper: ({ entries, head }) => ({ entries: [forged('1764299999999-0', GENESIS, 1), ...entries], head }),
+      problems: [
+        {
+          kind: 'inserted',
+          index: 0,
+          message: /#1\): it is not part of the chain: .* links straight to the start/,
+        },
+      ],
+    },
+    {
+      name: 'an entry appended without moving the head',
+      tamper: ({ entries, head }) => ({
+        entries: [...entries, forged('1764300000999-0', entries[n - 1]!.hash!, n + 1)],
+        head,
+      }),
+      problems: [
+        {
+          kind: 'inserted',
+          index: n,
+          message: /#11\): it comes after the last entry the head records \(sequence number 10\)/,
+        },
+      ],
+    },
+    {
+      name: 'a deleted middle entry',
+      tamper: ({ entries, head }) => ({ entries: entries.filter((_, i) => i !== 6), head }),
+      problems: [
+        {
+          kind: 'deleted',
+          index: 6,
+          id: '1764300000070-0',
+          message: /^before entry 1764300000070-0 \(#7\): 1 entry is missing \(sequence number 7\): deleted$/,
+        },
+      ],
+    },
+    {
+      name: 'two deleted middle entries',
+      tamper: ({ entries, head }) => ({ entries: entries.filter((_, i) => i !== 2 && i !== 3), head }),
+      problems: [
+        {
+          kind: 'deleted',
+          index: 2,
+          message: /#3\): 2 entries are missing \(sequence numbers 3–4\): deleted/,
+        },
+      ],
+    },
+    {
+      name: 'the first entry deleted',
+      tamper: ({ entries, head }) => ({ entries: entries.slice(1), head }),
+      problems: [
+        {
+          kind: 'deleted',
+          index: 0,
+          message: /^before entry 1764300000010-0 \(#1\): 1 entry is missing \(sequence number 1\)/,
+        },
+      ],
+    },
+    {
+      name: 'the last three entries deleted',
+      tamper: ({ entries, head }) => ({ entries: entries.slice(0, n - 3), head }),
+      problems: [
+        {
+          kind: 'deleted-at-end',
+          index: n - 3,
+          message:
+            /^after entry 1764300000060-0 \(#7\): the head records 10 entries but the chain ends at 7: the last 3 entries were deleted \(sequence numbers 8–10\)$/,
+        },
+      ],
+    },
+    {
+      name: 'every entry deleted, the head left',
+      tamper: ({ head }) => ({ entries: [], head }),
+      problems: [
+        {
+          kind: 'deleted-at-end',
+          index: 0,
+          id: 'head',
+          message: /the stream is empty: the head records 10 entries/,
+        },
+      ],
+    },
+    {
+      name: 'the head deleted',
+      tamper: ({ entries }) => ({ entries, head: null }),
+      problems: [
+        {
+          kind: 'deleted-at-end',
+          index: n,
+          id: 'head',
+          message: /head key is missing although the stream has 10 entries/,
+        },
+      ],
+    },
+    {
+      name: 'an entry with its hash field removed',
+      tamper: ({ entries, head }) => ({
+        entries: entries.map((e, i) =>
+          i === 2 ? { id: e.id, seq: e.seq, prev: e.prev, event: e.event } : e,
+        ),
+        head,
+      }),
+      problems: [
+        {
+          kind: 'malformed',
+          index: 2,
+          message: /^entry 1764300000020-0 \(#3\): field hash missing: the entry is malformed/,
+        },
+      ],
+    },
+    {
+      name: 'an entry whose event is not JSON',
+      tamper: ({ entries, head }) => ({
+        entries: entries.map((e, i) => (i === 2 ? { ...e, event: '{"type":' } : e)),
+        head,
+      }),
+      problems: [{ kind: 'malformed', index: 2, message: /#3\): its event is not JSON/ }],
+    },
+    {
+      name: 'a malformed last entry',
+      tamper: ({ entries, head }) => ({
+        entries: entries.map((e, i) => (i === n - 1 ? { ...e, prev: 'nope' } : e)),
+        head,
+      }),
+      problems: [{ kind: 'malformed', index: n - 1, message: /#10\): its prev field is not a sha256 hash/ }],
+    },
+    {
+      name: 'a malformed head',
+      tamper: ({ entries }) => ({ entries, head: 'garbage' }),
+      problems: [{ kind: 'malformed', index: n, id: 'head', message: /head key is not `seq:hash`/ }],
+    },
+  ];
+
+  it.each(cases)('finds $name, and only that', ({ tamper, problems }) => {
+    const { entries, head } = tamper(makeChain(n));
+    const r = verifyChain(entries, head);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.count).toBe(entries.length);
+    expect(r.problems.map((p) => ({ kind: p.kind, index: p.index }))).toEqual(
+      problems.map((p) => ({ kind: p.kind, index: p.index })),
+    );
+    problems.forEach((want, i) => {
+      const got = r.problems[i]!;
+      expect(got.message).toMatch(want.message);
+      expect(got.id).toBe(want.id ?? entries[want.index]?.id ?? entries[entries.length - 1]?.id);
+    });
+  });
+
+  it('reports separate tamperings separately', () => {
+    const { entries, head } = makeChain(n);
+    const t = entries.map((e, i) => (i === 1 ? editEvent(e) : e)).filter((_, i) => i !== 5);
+    const r = verifyChain(t.slice(0, 7), head);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => `${p.kind}@${p.index}`)).toEqual([
+      'edited@1',
+      'deleted@5',
+      'deleted-at-end@7',
+    ]);
+  });
+});
