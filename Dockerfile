@@ -1,8 +1,12 @@
 # syntax=docker/dockerfile:1
 #
-# One image, two processes:
+# One image, three uses:
 #   bot:    docker run IMAGE                            (node dist/bot/main.js)
 #   worker: docker run IMAGE dist/jobs/worker-main.js   (node dist/jobs/worker-main.js)
+#   probe:  the worker's privileged probe pods run this same image (PROBE_IMAGE)
+#           with `node /app/dist/jobs/probes/program/main.js --input …`, as root
+#           with a few added capabilities (jobs/probes/pod-spec.ts); they need
+#           the tools installed in the runtime stage below.
 # The Kubernetes manifests in deploy/ set the argument for each.
 #
 # The base image is pinned by tag; pin it by digest too (node:20-bookworm-slim@sha256:…)
@@ -17,11 +21,16 @@ WORKDIR /app
 # not this package's `prepare` either; the build runs explicitly below). The only
 # runtime dependency with an install script, msgpackr-extract (bullmq), ships
 # prebuilt binaries as optional packages and falls back to JavaScript, so skipping
-# its script loses nothing. Build and runtime stages share the base image, so
-# those prebuilt binaries match the runtime's libc.
+# its script loses nothing. @resvg/resvg-js (the memory chart) has no install
+# script either: its native binary is an optional package per platform. Build
+# and runtime stages share the base image, so those prebuilt binaries match the
+# runtime's libc (glibc).
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 
+# tsconfig.build.json compiles all of bot/ and jobs/, so the probe program is in
+# dist/ too: dist/jobs/probes/program/main.js and netcheck-child.js (which
+# netcheck runs with node inside the target's network namespace).
 COPY tsconfig.json tsconfig.build.json ./
 COPY bot ./bot
 COPY jobs ./jobs
@@ -34,6 +43,27 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 
+# The probe pods' tools (only probe pods use them; bot and worker run as 65532
+# without capabilities, so they can do nothing privileged with them):
+#   strace             strace probe
+#   tcpdump            tcpdump probe. Debian's build drops root to its own user
+#                      `tcpdump` (created by the package) once the capture is
+#                      open, hence SETUID/SETGID in that probe pod's capabilities;
+#                      the pcap goes to stdout (-w -), so the user needs no file.
+#   util-linux         nsenter: netcheck and tcpdump enter the target's network
+#                      namespace (Essential in Debian, named for the dependency)
+#   coreutils          timeout: every tool runs under a hard time limit (Essential too)
+#   fonts-dejavu-core  the memory chart's text (DejaVu Sans; resvg draws no text without a font)
+# No recommended packages; the package lists are removed in the same layer.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      strace \
+      tcpdump \
+      util-linux \
+      coreutils \
+      fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 # Owned by root and not writable by the runtime user: the app cannot alter its
 # own code (the manifests also mount the root filesystem read-only).
 COPY --from=build /app/package.json ./package.json
@@ -42,7 +72,8 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 
 # Numeric uid/gid (not the image's `node` user), so that Kubernetes'
-# runAsNonRoot can verify it; 65532 is the conventional "nonroot" id.
+# runAsNonRoot can verify it; 65532 is the conventional "nonroot" id. Probe
+# pods override it (runAsUser: 0) in their own securityContext.
 USER 65532:65532
 
 # The bot's HTTP receiver (/slack/events, /healthz, /readyz). The worker listens on nothing.

@@ -3,7 +3,6 @@ import type { WebClient } from '@slack/web-api';
 import { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  type ArtefactMeta,
   decodeFailure,
   ProbePlanResultSchema,
   type ProbeResult,
@@ -15,7 +14,7 @@ import {
   runJobId,
   type UserFacingError,
 } from '../../jobs/contracts/index.js';
-import { uploadArtefacts } from '../artefacts.js';
+import { type ArtefactUpload, uploadArtefacts } from '../artefacts.js';
 import type { Authorizer } from '../auth.js';
 import type { Logger } from '../log.js';
 import { type Queues, queueUnavailable, withDeadline } from '../queues.js';
@@ -68,9 +67,15 @@ type JobOutcome =
   | { state: 'failed'; error: UserFacingError };
 
 /** The request id for one submission of the reason modal (a redelivered submission maps to the same id). */
-export function requestIdFor(parts: { teamId?: string; userId: string; viewId: string }): string {
+export function requestIdFor(parts: {
+  teamId?: string;
+  cluster: string;
+  channelId: string;
+  userId: string;
+  viewId: string;
+}): string {
   const h = createHash('sha256')
-    .update([parts.teamId ?? '', parts.userId, parts.viewId].join('\n'))
+    .update([parts.teamId ?? '', parts.cluster, parts.channelId, parts.userId, parts.viewId].join('\n'))
     .digest('hex');
   return `prb-${h.slice(0, 24)}`;
 }
@@ -93,7 +98,13 @@ export class ProbeFlow {
 
   /** Records the request and queues its plan job; resolves to the request id. Throws queue_unavailable. */
   async submit(ask: ProbeAsk, reason: string, viewId: string): Promise<{ id: string; duplicate: boolean }> {
-    const id = requestIdFor({ teamId: ask.teamId, userId: ask.userId, viewId });
+    const id = requestIdFor({
+      teamId: ask.teamId,
+      cluster: ask.cluster,
+      channelId: ask.channelId,
+      userId: ask.userId,
+      viewId,
+    });
     let created: boolean;
     try {
       created = await withDeadline(
@@ -236,7 +247,7 @@ export class ProbeFlow {
           }
           return this.finish(r.id);
         }
-        return this.refresh(r);
+        return;
       case 'approved':
       case 'running':
         return this.stepRun(r);
@@ -357,7 +368,7 @@ export class ProbeFlow {
       }
       return this.finish(r.id);
     }
-    if (out.state === 'waiting') return this.refresh(r);
+    if (out.state === 'waiting') return;
     if (out.state === 'active') {
       if (await this.d.store.transition(r.id, ['approved'], 'running')) {
         await this.thread(
@@ -465,13 +476,8 @@ export class ProbeFlow {
     return this.finish(r.id);
   }
 
-  private async postResult(
-    r: ProbeRequest,
-    result: ProbeResult,
-    uploads: { name: string; status: string }[],
-  ): Promise<void> {
-    const statuses = new Map(uploads.map((u) => [u.name, u.status]));
-    const lines = artefactLines(result.artefacts as ArtefactMeta[], statuses as never);
+  private async postResult(r: ProbeRequest, result: ProbeResult, uploads: ArtefactUpload[]): Promise<void> {
+    const lines = artefactLines(result.artefacts, uploads);
     await this.post(
       r,
       'result',

@@ -92,16 +92,16 @@ export type DecideOutcome =
       state: ProbeState;
     };
 
-/** Adds an approver; the approval that reaches `needed` flips the state. One decision per approver. */
+/**
+ * Adds an approver; the approval that reaches `needed` flips the state. One decision per approver. A request
+ * past its expiry is refused here and left for settle() to mark expired (which says so in the thread).
+ */
 const APPROVE_LUA = `
 local st = redis.call('HGET', KEYS[1], 'state')
 if not st then return {'missing'} end
 if st ~= 'pending' then return {'not_pending', st} end
 local now = tonumber(ARGV[2])
-if now > tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then
-  redis.call('HSET', KEYS[1], 'state', 'expired')
-  return {'expired'}
-end
+if now > tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then return {'expired'} end
 if redis.call('HGET', KEYS[1], 'requester') == ARGV[1] then return {'self'} end
 if redis.call('LPOS', KEYS[2], ARGV[1]) then return {'already'} end
 redis.call('RPUSH', KEYS[2], ARGV[1])
@@ -122,10 +122,7 @@ if not st then return {'missing'} end
 if st ~= 'pending' and st ~= 'planning' then return {'not_pending', st} end
 local now = tonumber(ARGV[3])
 local exp = redis.call('HGET', KEYS[1], 'expiresAt')
-if st == 'pending' and exp and now > tonumber(exp) then
-  redis.call('HSET', KEYS[1], 'state', 'expired')
-  return {'expired'}
-end
+if st == 'pending' and exp and now > tonumber(exp) then return {'expired'} end
 if ARGV[1] == 'cancelled' and redis.call('HGET', KEYS[1], 'requester') ~= ARGV[2] then return {'not_requester'} end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'decidedBy', ARGV[2], 'decisionReason', ARGV[4], 'decidedAt', ARGV[3])
 return {'ok'}

@@ -94,4 +94,17 @@ export async function removeRequestKeys(redis: Redis, cluster: string): Promise<
     }
   } while (cursor !== '0');
   await redis.del(`poddebug:open:${cluster}`);
+  // Privileged requests of this cluster (open or not), their approvals and drafts.
+  cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', 'poddebug:probe:prb-*', 'COUNT', 500);
+    cursor = next;
+    for (const k of keys) {
+      if (k.endsWith(':approvers') || k.endsWith(':lock')) continue;
+      if ((await redis.hget(k, 'cluster')) !== cluster) continue;
+      const id = k.slice('poddebug:probe:'.length);
+      await redis.del(k, `${k}:approvers`, `${k}:lock`, `poddebug:approval-used:${id}`);
+    }
+  } while (cursor !== '0');
+  await redis.del(`poddebug:probes:open:${cluster}`);
 }

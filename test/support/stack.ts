@@ -62,6 +62,16 @@ export const TEST_USERS = [
   'U0ALICE',
 ] as const;
 
+/** Deletes the bot's rate-limit counters (`poddebug:rl:*`) in this Redis. */
+export async function removeRateLimitKeys(redis: Redis): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', 'poddebug:rl:*', 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
 /** A policy that lets the test users diagnose anything from any channel (the tests of issue 2 predate policies). */
 export function openTestPolicy(): string {
   return [
@@ -117,11 +127,23 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     latencyMs: o.latencyMs,
     ...(o.probes?.executor ? { nodeExecutor: o.probes.executor } : {}),
   });
+  if (o.probes) {
+    sim.put({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: o.probes.namespace ?? 'poddebug-probes',
+        labels: { 'pod-security.kubernetes.io/enforce': 'privileged' },
+      },
+    });
+  }
   const slack = await startSlackDouble({ botToken: BOT_TOKEN });
   const redisUrl = o.redisUrl ?? REDIS_URL;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
   const level = o.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent';
+  // Rate-limit counters are per user and channel, and the tests reuse the same ids: start from zero.
+  await removeRateLimitKeys(redis);
   const dir = mkdtempSync(join(tmpdir(), 'poddebug-stack-'));
   const policyPath = join(dir, 'policy.yaml');
   writeFileSync(policyPath, o.policy ?? openTestPolicy());
@@ -216,6 +238,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       await q.close();
       await removeRequestKeys(redis, cluster).catch(() => undefined);
       await redis.del(auditKey, `${auditKey}:head`).catch(() => undefined);
+      await removeRateLimitKeys(redis).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
       await sim.close();
       await slack.close();

@@ -166,11 +166,13 @@ function kubeObjects(docs: unknown[]): KObject[] {
 
 /** Every Kubernetes object written in deploy/ (not rendered: patches not applied). */
 function rawObjects(): KObject[] {
-  return yamlFilesUnder(DEPLOY)
-    .filter((f) => !f.endsWith('slack-app-manifest.yaml'))
-    // Opt-in: gives the bot a SubjectAccessReview-only grant on purpose; checked in sar-component.test.ts.
-    .filter((f) => !relative(DEPLOY, f).startsWith(join('components', 'subject-access-review')))
-    .flatMap((f) => kubeObjects(parseDocs(readFileSync(f, 'utf8'), f)));
+  return (
+    yamlFilesUnder(DEPLOY)
+      .filter((f) => !f.endsWith('slack-app-manifest.yaml'))
+      // Opt-in: gives the bot a SubjectAccessReview-only grant on purpose; checked in sar-component.test.ts.
+      .filter((f) => !relative(DEPLOY, f).startsWith(join('components', 'subject-access-review')))
+      .flatMap((f) => kubeObjects(parseDocs(readFileSync(f, 'utf8'), f)))
+  );
 }
 
 function findKubectl(): string | undefined {
@@ -250,6 +252,14 @@ function secretNamesReferenced(spec: PodSpec): string[] {
   }
   return [...names].map((n) => n.replace(/-[a-z0-9]{10}$/, '')).sort();
 }
+
+/**
+ * The probe namespace (components/probes): the one place the worker may create
+ * and delete pods. Its Role is checked exactly in probes-component.test.ts; the
+ * read-only checks here cover every other grant.
+ */
+const PROBE_NAMESPACE = 'poddebug-probes';
+const inProbeNamespace = (o: KObject) => o.metadata.namespace === PROBE_NAMESPACE;
 
 const BOT_LABELS = { 'app.kubernetes.io/name': 'poddebug', 'app.kubernetes.io/component': 'bot' };
 const WORKER_LABELS = { 'app.kubernetes.io/name': 'poddebug', 'app.kubernetes.io/component': 'worker' };
@@ -333,9 +343,10 @@ function checkWorkerHasNoSlackCredentials(objs: KObject[]): void {
   expect(JSON.stringify(worker).match(/poddebug-slack/)).toBeNull();
 }
 
+/** The worker's roles, but for the probe namespace's (see PROBE_NAMESPACE). */
 function workerRoles(objs: KObject[]): Role[] {
   const bindings = [
-    ...ofKind<Binding>(objs, 'RoleBinding'),
+    ...ofKind<Binding>(objs, 'RoleBinding').filter((b) => !inProbeNamespace(b)),
     ...ofKind<Binding>(objs, 'ClusterRoleBinding'),
   ].filter((b) => (b.subjects ?? []).some((s) => s.name === 'poddebug-worker'));
   return bindings.map((b) =>
@@ -587,11 +598,22 @@ describe('raw manifests (checked without kustomize)', () => {
   });
 });
 
+/** What components/probes adds to an overlay. */
+const PROBE_OBJECTS = [
+  'LimitRange/poddebug-probes/poddebug-probes',
+  'Namespace/poddebug-probes',
+  'NetworkPolicy/poddebug-probes/poddebug-probes-default-deny',
+  'ResourceQuota/poddebug-probes/poddebug-probes',
+  'Role/poddebug-probes/poddebug-worker-probes',
+  'RoleBinding/poddebug-probes/poddebug-worker-probes',
+];
+
 const OVERLAY_INVENTORY: Record<string, string[]> = {
   'single-cluster': [
     'ClusterRole/poddebug-worker',
     'ClusterRoleBinding/poddebug-worker',
     'ConfigMap/poddebug/poddebug-bot',
+    'ConfigMap/poddebug/poddebug-policy',
     'ConfigMap/poddebug/poddebug-worker',
     'Deployment/poddebug/poddebug-bot',
     'Deployment/poddebug/poddebug-worker',
@@ -602,7 +624,8 @@ const OVERLAY_INVENTORY: Record<string, string[]> = {
     'Service/poddebug/poddebug-bot',
     'ServiceAccount/poddebug/poddebug-bot',
     'ServiceAccount/poddebug/poddebug-worker',
-  ],
+    ...PROBE_OBJECTS,
+  ].sort(),
   'worker-only': [
     'ClusterRole/poddebug-worker',
     'ClusterRoleBinding/poddebug-worker',
@@ -616,6 +639,7 @@ const OVERLAY_INVENTORY: Record<string, string[]> = {
     'ClusterRole/poddebug-worker',
     'ClusterRoleBinding/poddebug-worker',
     'ConfigMap/poddebug/poddebug-bot',
+    'ConfigMap/poddebug/poddebug-policy',
     'ConfigMap/poddebug/poddebug-worker',
     'Deployment/poddebug/poddebug-bot',
     'Deployment/poddebug/poddebug-worker',
@@ -635,6 +659,7 @@ const OVERLAY_INVENTORY: Record<string, string[]> = {
     'ClusterRole/poddebug-worker',
     'ClusterRoleBinding/poddebug-worker',
     'ConfigMap/poddebug/poddebug-bot',
+    'ConfigMap/poddebug/poddebug-policy',
     'ConfigMap/poddebug/poddebug-worker',
     'Deployment/poddebug/poddebug-bot',
     'Deployment/poddebug/poddebug-worker',
@@ -649,10 +674,13 @@ const OVERLAY_INVENTORY: Record<string, string[]> = {
     'Service/poddebug/redis',
     'ServiceAccount/poddebug/poddebug-bot',
     'ServiceAccount/poddebug/poddebug-worker',
-  ],
+    ...PROBE_OBJECTS,
+  ].sort(),
 };
 const OVERLAYS = Object.keys(OVERLAY_INVENTORY);
 const WITH_BOT = ['single-cluster', 'namespaced', 'dev'];
+/** Overlays that include components/probes (the worker then also gets PROBE_IMAGE and PROBE_NAMESPACE). */
+const WITH_PROBES = ['single-cluster', 'dev'];
 
 describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
   it('the overlays on disk are the ones checked here', () => {
@@ -735,6 +763,7 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
           'LOG_TAIL_LINES',
           'REDIS_URL',
           'WORKER_CONCURRENCY',
+          ...(WITH_PROBES.includes(overlay) ? ['PROBE_IMAGE', 'PROBE_NAMESPACE'] : []),
         ].sort(),
       );
       const cm = one<ConfigMap>(objs, 'ConfigMap', cluster!.name).data;
@@ -1004,7 +1033,10 @@ describe('Dockerfile', () => {
     expect(copies.map((l) => l.split(/\s+/).at(-1)).sort()).toEqual(
       ['./bin', './dist', './node_modules', './package.json'].sort(),
     );
-    expect(finalStage.some((l) => /^RUN\s/.test(l))).toBe(false);
+    // One RUN: the probe tools' apt-get install (checked in probes-component.test.ts), as root before USER.
+    const runs = finalStage.map((l, i) => [l, i] as const).filter(([l]) => /^RUN\s/.test(l));
+    expect(runs.map(([l]) => l)).toEqual(['RUN apt-get update \\']);
+    expect(runs[0]![1]).toBeLessThan(finalStage.indexOf('USER 65532:65532'));
     expect(finalStage).toContain('USER 65532:65532');
     expect(finalStage).toContain('ENV NODE_ENV=production');
     expect(finalStage).toContain('ENTRYPOINT ["node"]');

@@ -1,0 +1,471 @@
+/**
+ * Authorization, approvals and the audit trail through the whole product: the
+ * real Bolt receiver with signed requests, real Redis, the API simulator whose
+ * node runs probe pods, and the Slack Web API double. Each rule of the issue
+ * is checked the way a user would see it: the thread, the ephemeral answers,
+ * the queue, and the audit log.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AuditStream } from '../../bot/audit/index.js';
+import {
+  approvalMessage,
+  click,
+  command,
+  ephemeralTexts,
+  fakeProbeExecutor,
+  hasButtons,
+  putTargetPod,
+  requestProbe,
+} from '../support/probe-flow.js';
+import { newTriggerId, sendBlockAction, sendViewSubmission } from '../support/slack/index.js';
+import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
+
+const REQUESTER = 'U0ONCALL1';
+const SRE_MEMBER = 'U0SECOND1';
+const APPROVER_A = 'U0ALICE';
+const APPROVER_B = 'U0CAROL';
+const PAYMENTS_APPROVER = 'U0DAVE';
+const OUTSIDER = 'U0ATTACK1';
+
+const POLICY = `
+version: 1
+contact: "#sre-platform"
+channels:
+  ids: [C0INCIDENT]
+  names: ["inc-*"]
+grants:
+  - users: [${REQUESTER}]
+    roles: [viewer, privileged]
+    clusters: ["*"]
+    namespaces: [shop, payments]
+  - groups: [S0SRE]
+    roles: [viewer, privileged]
+    clusters: ["*"]
+    namespaces: [shop]
+  - users: [${APPROVER_A}, ${APPROVER_B}]
+    roles: [approver]
+    clusters: ["*"]
+    namespaces: ["*"]
+  - users: [${PAYMENTS_APPROVER}]
+    roles: [approver]
+    clusters: ["*"]
+    namespaces: [payments]
+approvals:
+  count: 1
+  overrides:
+    - namespaces: [payments]
+      count: 2
+`;
+/** The requests of this file are many more than the default limits allow an hour. */
+const GENEROUS = `rateLimits:
+  commands:
+    perUser: { max: 1000, windowSeconds: 60 }
+    perChannel: { max: 1000, windowSeconds: 60 }
+  privileged:
+    perUser: { max: 1000, windowSeconds: 60 }
+    perChannel: { max: 1000, windowSeconds: 60 }
+`;
+
+let stack: Stack;
+let skewMs = 0;
+
+beforeAll(async () => {
+  stack = await startStack({
+    fixtures: [],
+    policy: POLICY + GENEROUS,
+    now: () => Date.now() + skewMs,
+    probes: { executor: fakeProbeExecutor() },
+    sweepMs: 300,
+  });
+  stack.slack.addUsergroup('S0SRE', [SRE_MEMBER]);
+  for (const [ns, name] of [
+    ['shop', 'checkout-7d9f-x2'],
+    ['shop', 'cart-5c6d-q8'],
+    ['shop', 'search-1a2b-c3'],
+    ['shop', 'orders-9f8e-d7'],
+    ['shop', 'web-4d5e-f6'],
+    ['shop', 'api-7g8h-i9'],
+    ['payments', 'ledger-2b3c-d4'],
+    ['payments', 'refunds-3c4d-e5'],
+  ] as const) {
+    putTargetPod(stack, { namespace: ns, name });
+  }
+}, 30_000);
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function runJobs(): Promise<string[]> {
+  const q = stack.queue();
+  const jobs = await q.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
+  await q.close();
+  return jobs.map((j) => j.id ?? '').filter((id) => id.startsWith('run-'));
+}
+
+/** Probe pods the simulator holds in the probe namespace (names). */
+async function probePods(): Promise<string[]> {
+  const res = await fetch(`${stack.sim.url}/api/v1/namespaces/poddebug-probes/pods`);
+  const body = (await res.json()) as { items?: { metadata: { name: string } }[] };
+  return (body.items ?? []).map((p) => p.metadata.name);
+}
+
+async function waitUntil(ok: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('deny by default', () => {
+  it('a user with no grant gets an ephemeral refusal naming the action, scope and whom to ask; nothing is queued', async () => {
+    const ack = await command(stack, { userId: OUTSIDER }, 'strace checkout-7d9f-x2 -n shop');
+    expect(ack.status).toBe(200);
+    const body = ack.json as { response_type: string; text: string };
+    expect(body.response_type).toBe('ephemeral');
+    expect(body.text).toMatch(/no grant for strace/);
+    expect(body.text).toMatch(/namespace shop/);
+    expect(body.text).toMatch(/role privileged/);
+    expect(body.text).toMatch(/#sre-platform/);
+    expect(stack.slack.views().length).toBe(0);
+    const q = stack.queue();
+    expect(await q.count()).toBe(0);
+    await q.close();
+  });
+
+  it('commands run only in allowed channels: elsewhere a clear refusal, even for a granted user', async () => {
+    const ack = await command(
+      stack,
+      { userId: REQUESTER, channelId: 'C0RANDOM', channelName: 'random' },
+      'diagnose checkout-7d9f-x2 -n shop',
+    );
+    const body = ack.json as { text: string };
+    expect(body.text).toMatch(/not allowed in #random/);
+    expect(stack.slack.messages('C0RANDOM')).toHaveLength(0);
+  });
+
+  it('namespace scoping: a grant for shop does not reach kube-system', async () => {
+    const ack = await command(stack, { userId: SRE_MEMBER }, 'strace api-7g8h-i9 -n kube-system');
+    expect((ack.json as { text: string }).text).toMatch(
+      /no grant for strace in cluster .*, namespace kube-system/,
+    );
+  });
+
+  it('user-group grants: a member of S0SRE may request in shop (the group is read from Slack)', async () => {
+    const { root } = await requestProbe(stack, { userId: SRE_MEMBER }, 'strace web-4d5e-f6 -n shop');
+    await stack.slack.waitFor(() => approvalMessage(stack, root), 10_000);
+    expect(stack.slack.calls('usergroups.users.list').length).toBeGreaterThan(0);
+  });
+});
+
+describe('approvals', () => {
+  it('shows exactly what will run, refuses self-approval and non-approvers, then one approval runs it', async () => {
+    const { root, requestId } = await requestProbe(
+      stack,
+      { userId: REQUESTER },
+      'strace checkout-7d9f-x2 -n shop --duration 20s',
+    );
+    const approval = await stack.slack.waitFor(() => {
+      const m = approvalMessage(stack, root);
+      return hasButtons(m) ? m : undefined;
+    }, 10_000);
+    const shown = JSON.stringify(approval.blocks);
+    for (const part of [
+      'strace -f',
+      'checkout-7d9f-x2',
+      'node-a',
+      'registry.example/shop/checkout:1.4.2',
+      'containerd://',
+      'CAP_SYS_PTRACE',
+      'strace stops the target',
+      'INC-2031',
+      `<@${REQUESTER}>`,
+      '<!date^',
+    ]) {
+      expect(shown).toContain(part);
+    }
+
+    await click(stack, root, 'poddebug_approve', REQUESTER, requestId);
+    await stack.slack.waitFor(() => ephemeralTexts(stack, REQUESTER).find((t) => /your own request/.test(t)));
+    await click(stack, root, 'poddebug_approve', OUTSIDER, requestId);
+    await stack.slack.waitFor(() =>
+      ephemeralTexts(stack, OUTSIDER).find((t) => /Only holders of role approver/.test(t)),
+    );
+    expect(hasButtons(approvalMessage(stack, root))).toBe(true);
+
+    await click(stack, root, 'poddebug_approve', APPROVER_A, requestId);
+    const result = await stack.slack.waitFor(
+      () =>
+        stack.slack
+          .thread(root.channel, root.ts)
+          .find((m) => /^\S+ strace on shop\/checkout-7d9f-x2 \(/u.test(m.text ?? '')),
+      20_000,
+    );
+    expect(result.text).toMatch(/ENOENT|missing\.yaml|errors/i);
+    const decided = approvalMessage(stack, root)!;
+    expect(hasButtons(decided)).toBe(false);
+    expect(JSON.stringify(decided.blocks)).toContain(`Approved* by <@${APPROVER_A}>`);
+    // The artefact is in the thread.
+    await stack.slack.waitFor(() =>
+      stack.slack.files().find((f) => f.thread_ts === root.ts && f.filename === 'strace-trace.txt'),
+    );
+    // The probe pod is gone.
+    expect(await probePods()).toEqual([]);
+    expect(await runJobs()).toContain(`run-${requestId}`);
+  }, 40_000);
+
+  it('N-of-M: payments needs two different approvers; the first approval alone runs nothing', async () => {
+    const { root, requestId } = await requestProbe(
+      stack,
+      { userId: REQUESTER },
+      'ps ledger-2b3c-d4 -n payments',
+    );
+    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    await click(stack, root, 'poddebug_approve', PAYMENTS_APPROVER, requestId);
+    await stack.slack.waitFor(() =>
+      stack.slack.thread(root.channel, root.ts).find((m) => m.text?.includes('approved (1 of 2)')),
+    );
+    // The same approver again does not count twice.
+    await click(stack, root, 'poddebug_approve', PAYMENTS_APPROVER, requestId);
+    await stack.slack.waitFor(() =>
+      ephemeralTexts(stack, PAYMENTS_APPROVER).find((t) => /already approved/.test(t)),
+    );
+    expect(await runJobs()).not.toContain(`run-${requestId}`);
+    expect(hasButtons(approvalMessage(stack, root))).toBe(true);
+
+    await click(stack, root, 'poddebug_approve', APPROVER_B, requestId);
+    await stack.slack.waitFor(() =>
+      stack.slack.thread(root.channel, root.ts).find((m) => m.text?.includes('approved (2 of 2)')),
+    );
+    await waitUntil(async () => (await runJobs()).includes(`run-${requestId}`));
+  }, 30_000);
+
+  it('two approvers clicking at the same moment: one decision each, exactly one job', async () => {
+    const { root, requestId } = await requestProbe(stack, { userId: REQUESTER }, 'fds cart-5c6d-q8 -n shop');
+    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    await Promise.all([
+      click(stack, root, 'poddebug_approve', APPROVER_A, requestId),
+      click(stack, root, 'poddebug_approve', APPROVER_B, requestId),
+      click(stack, root, 'poddebug_approve', APPROVER_A, requestId),
+    ]);
+    await stack.slack.waitFor(() => !hasButtons(approvalMessage(stack, root)) || undefined, 10_000);
+    const approvalsInThread = stack.slack
+      .thread(root.channel, root.ts)
+      .filter((m) => /approved \(\d of \d\)/.test(m.text ?? ''));
+    expect(approvalsInThread).toHaveLength(1);
+    expect((await runJobs()).filter((id) => id === `run-${requestId}`)).toHaveLength(1);
+  }, 30_000);
+
+  it('deny asks for a reason, replaces the buttons and runs nothing', async () => {
+    const { root, requestId } = await requestProbe(
+      stack,
+      { userId: REQUESTER },
+      'mem search-1a2b-c3 -n shop',
+    );
+    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    const views = stack.slack.views().length;
+    await click(stack, root, 'poddebug_deny', APPROVER_B, requestId);
+    const modal = await stack.slack.waitFor(() => stack.slack.views()[views]);
+    expect(modal.view.callback_id).toBe('poddebug_deny_reason');
+    const sub = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
+      callbackId: 'poddebug_deny_reason',
+      userId: APPROVER_B,
+      privateMetadata: String(modal.view.private_metadata),
+      viewId: modal.id,
+      values: {
+        reason: { reason: { type: 'plain_text_input', value: 'use the heap dump from the APM instead' } },
+      },
+    });
+    expect(sub.status).toBe(200);
+    await stack.slack.waitFor(() =>
+      stack.slack
+        .thread(root.channel, root.ts)
+        .find((m) => m.text?.includes('denied the request: use the heap dump')),
+    );
+    await stack.slack.waitFor(() => !hasButtons(approvalMessage(stack, root)) || undefined);
+    expect(JSON.stringify(approvalMessage(stack, root)?.blocks)).toContain('denied by');
+    // A late approval changes nothing.
+    await click(stack, root, 'poddebug_approve', APPROVER_A, requestId);
+    await stack.slack.waitFor(() => ephemeralTexts(stack, APPROVER_A).find((t) => /was denied/.test(t)));
+    expect(await runJobs()).not.toContain(`run-${requestId}`);
+  }, 30_000);
+
+  it('the requester can cancel while pending; nobody else can', async () => {
+    const { root, requestId } = await requestProbe(stack, { userId: REQUESTER }, 'ps orders-9f8e-d7 -n shop');
+    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    await click(stack, root, 'poddebug_cancel', APPROVER_A, requestId);
+    await stack.slack.waitFor(() =>
+      ephemeralTexts(stack, APPROVER_A).find((t) => /Only the requester can cancel/.test(t)),
+    );
+    expect(hasButtons(approvalMessage(stack, root))).toBe(true);
+    await click(stack, root, 'poddebug_cancel', REQUESTER, requestId);
+    await stack.slack.waitFor(() =>
+      stack.slack.thread(root.channel, root.ts).find((m) => m.text?.includes('cancelled the request')),
+    );
+    await stack.slack.waitFor(() => !hasButtons(approvalMessage(stack, root)) || undefined);
+    expect(await runJobs()).not.toContain(`run-${requestId}`);
+  }, 30_000);
+
+  it('a pending request expires and can no longer be approved', async () => {
+    const { root, requestId } = await requestProbe(
+      stack,
+      { userId: REQUESTER },
+      'fds refunds-3c4d-e5 -n payments',
+    );
+    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    skewMs = 31 * 60_000;
+    try {
+      await click(stack, root, 'poddebug_approve', PAYMENTS_APPROVER, requestId);
+      await stack.slack.waitFor(() =>
+        ephemeralTexts(stack, PAYMENTS_APPROVER).find((t) => /expired/.test(t)),
+      );
+      await stack.slack.waitFor(() =>
+        stack.slack.thread(root.channel, root.ts).find((m) => m.text?.includes('The request expired')),
+      );
+      await stack.slack.waitFor(() => !hasButtons(approvalMessage(stack, root)) || undefined);
+    } finally {
+      skewMs = 0;
+    }
+    expect(await runJobs()).not.toContain(`run-${requestId}`);
+  }, 30_000);
+
+  it('forged or replayed button payloads are refused and change nothing', async () => {
+    const { root, requestId } = await requestProbe(stack, { userId: REQUESTER }, 'mem cart-5c6d-q8 -n shop');
+    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    // A value that is not a request id.
+    await click(stack, root, 'poddebug_approve', APPROVER_A, '{"approved":true}');
+    await stack.slack.waitFor(() => ephemeralTexts(stack, APPROVER_A).find((t) => /not valid/.test(t)));
+    // A well-formed id of no request.
+    await click(stack, root, 'poddebug_approve', APPROVER_A, `prb-${'0'.repeat(24)}`);
+    await stack.slack.waitFor(() =>
+      ephemeralTexts(stack, APPROVER_A).find((t) => /no longer exists/.test(t)),
+    );
+    // A click signed with the wrong secret never reaches the handler.
+    const forged = await sendBlockAction(
+      stack.eventsUrl,
+      SIGNING_SECRET,
+      { actionId: 'poddebug_approve', value: requestId, userId: APPROVER_A, triggerId: newTriggerId() },
+      { badSignature: true },
+    );
+    expect(forged.status).toBe(401);
+    // A replay of a genuine click from 10 minutes ago: refused by the signature's timestamp check.
+    const replay = await sendBlockAction(
+      stack.eventsUrl,
+      SIGNING_SECRET,
+      { actionId: 'poddebug_approve', value: requestId, userId: APPROVER_A, triggerId: newTriggerId() },
+      { timestampSec: Math.floor(Date.now() / 1000) - 600 },
+    );
+    expect(replay.status).toBe(401);
+    expect(hasButtons(approvalMessage(stack, root))).toBe(true);
+    expect(await runJobs()).not.toContain(`run-${requestId}`);
+  }, 30_000);
+
+  it('the thread and the audit log of one approved request hold the whole sequence, in order; the stream verifies', async () => {
+    const { root, requestId } = await requestProbe(
+      stack,
+      { userId: REQUESTER },
+      'strace web-4d5e-f6 -n shop --full',
+    );
+    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    await click(stack, root, 'poddebug_approve', APPROVER_B, requestId);
+    await stack.slack.waitFor(
+      () =>
+        stack.slack
+          .thread(root.channel, root.ts)
+          .find((m) => /^\S+ strace on shop\/web-4d5e-f6 \(/u.test(m.text ?? '')),
+      20_000,
+    );
+    const thread = stack.slack.thread(root.channel, root.ts).map((m) => m.text ?? '');
+    const order = [
+      /^Approval needed/,
+      /approved \(1 of 1\)/,
+      /^▶️ Running|strace on shop/,
+      /strace on shop\/web-4d5e-f6/,
+    ];
+    let at = -1;
+    for (const re of order) {
+      const i = thread.findIndex((t, k) => k > at && re.test(t));
+      expect(i).toBeGreaterThan(at);
+      at = i;
+    }
+    const events = await stack.slack.waitFor(() => {
+      const lines = readFileSync(stack.auditLogPath, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              audit: { type: string; requestId: string; actor: string; approvers: string[] };
+            },
+        );
+      const mine = lines.filter((l) => l.audit.requestId === requestId).map((l) => l.audit);
+      return mine.some((e) => e.type === 'succeeded') ? mine : undefined;
+    }, 10_000);
+    expect(events.map((e) => e.type)).toEqual(['requested', 'approval', 'approved', 'started', 'succeeded']);
+    expect(events[0]!.actor).toBe(REQUESTER);
+    expect(events[1]!.actor).toBe(APPROVER_B);
+    expect(events.at(-1)!.approvers).toEqual([APPROVER_B]);
+
+    const audit = new AuditStream(stack.redis, { key: stack.auditKey });
+    expect(await audit.verify()).toMatchObject({ ok: true });
+    // Tamper: delete one entry from the middle of the stream.
+    const entries = await stack.redis.xrange(stack.auditKey, '-', '+');
+    await stack.redis.xdel(stack.auditKey, entries[Math.floor(entries.length / 2)]![0]);
+    const after = await audit.verify();
+    expect(after.ok).toBe(false);
+    if (!after.ok) expect(after.problems[0]!.kind).toBe('deleted');
+  }, 40_000);
+});
+
+describe('policy reload', () => {
+  it('a broken policy file is refused; the last good policy stays in force', async () => {
+    stack.writePolicy(`${POLICY}${GENEROUS}\ngrants: [this is: not valid`);
+    await new Promise((r) => setTimeout(r, 800));
+    const ack = await command(stack, { userId: OUTSIDER }, 'diagnose checkout-7d9f-x2 -n shop');
+    expect((ack.json as { text: string }).text).toMatch(/no grant for diagnose/);
+    const allowed = await command(stack, { userId: REQUESTER }, 'diagnose checkout-7d9f-x2 -n shop');
+    expect(allowed.body).toBe('');
+    // A valid change applies without a restart.
+    stack.writePolicy(
+      POLICY.replace(`users: [${REQUESTER}]`, `users: [${REQUESTER}, ${OUTSIDER}]`) + GENEROUS,
+    );
+    await new Promise((r) => setTimeout(r, 800));
+    const now = await command(stack, { userId: OUTSIDER }, 'diagnose checkout-7d9f-x2 -n shop');
+    expect(now.body).toBe('');
+    stack.writePolicy(POLICY + GENEROUS);
+  }, 20_000);
+});
+
+describe('rate limits', () => {
+  let limited: Stack;
+  beforeAll(async () => {
+    limited = await startStack({
+      fixtures: [],
+      worker: false,
+      policy: `${POLICY}\nrateLimits:\n  commands:\n    perUser: { max: 3, windowSeconds: 60 }\n    perChannel: { max: 5, windowSeconds: 60 }\n  privileged:\n    perUser: { max: 1, windowSeconds: 3600 }\n    perChannel: { max: 10, windowSeconds: 3600 }\n`,
+    });
+    limited.slack.addUsergroup('S0SRE', [SRE_MEMBER]);
+  });
+  afterAll(async () => {
+    await limited?.close();
+  });
+
+  it('per user, per channel, and for privileged requests, with a clear message', async () => {
+    const ok1 = await command(limited, { userId: REQUESTER }, 'strace checkout-7d9f-x2 -n shop');
+    expect(ok1.body).toBe('');
+    const priv = await command(limited, { userId: REQUESTER }, 'strace checkout-7d9f-x2 -n shop');
+    expect((priv.json as { text: string }).text).toMatch(/Rate limit: you made 1 privileged/);
+    const d2 = await command(limited, { userId: REQUESTER }, 'diagnose checkout-7d9f-x2 -n shop');
+    expect(d2.body).toBe('');
+    const d3 = await command(limited, { userId: REQUESTER }, 'diagnose checkout-7d9f-x2 -n shop');
+    expect((d3.json as { text: string }).text).toMatch(/Rate limit: you ran 3 commands/);
+    // The channel allows 5 commands a minute: 3 so far (the refused one did not count).
+    for (let i = 0; i < 2; i++) {
+      const other = await command(limited, { userId: SRE_MEMBER }, 'diagnose checkout-7d9f-x2 -n shop');
+      expect(other.body).toBe('');
+    }
+    const channelFull = await command(limited, { userId: SRE_MEMBER }, 'diagnose checkout-7d9f-x2 -n shop');
+    expect((channelFull.json as { text: string }).text).toMatch(/Rate limit for this channel/);
+  }, 20_000);
+});

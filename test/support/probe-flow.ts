@@ -1,0 +1,188 @@
+/**
+ * Helpers for tests of privileged requests through the whole product: a
+ * target pod on a node the simulator runs probe pods on, the slash command →
+ * reason modal → approval message sequence, and button clicks, all through the
+ * real Bolt receiver with signed requests.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { expect } from '@jest/globals';
+import type { NodeExecutorOptions } from './kube-sim/index.js';
+import type { PostedMessage } from './slack/index.js';
+import { newTriggerId, sendBlockAction, sendSlashCommand, sendViewSubmission } from './slack/index.js';
+import { SIGNING_SECRET, type Stack } from './stack.js';
+
+export const NODE = 'node-a';
+
+/** A running pod with one container `app` on NODE, its container ID random (or given). */
+export function putTargetPod(
+  stack: Stack,
+  o: { namespace: string; name: string; containerId?: string; node?: string; uid?: string },
+): { containerId: string; uid: string } {
+  const containerId = o.containerId ?? `containerd://${randomBytes(32).toString('hex')}`;
+  const uid = o.uid ?? randomUUID();
+  stack.sim.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: o.node ?? NODE } });
+  stack.sim.put({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: o.name, namespace: o.namespace, uid },
+    spec: {
+      nodeName: o.node ?? NODE,
+      containers: [{ name: 'app', image: 'registry.example/shop/checkout:1.4.2' }],
+    },
+    status: {
+      phase: 'Running',
+      containerStatuses: [
+        {
+          name: 'app',
+          ready: true,
+          restartCount: 0,
+          image: 'registry.example/shop/checkout:1.4.2',
+          imageID: '',
+          containerID: containerId,
+          state: { running: { startedAt: '2026-11-20T09:00:00Z' } },
+        },
+      ],
+    },
+  });
+  return { containerId, uid };
+}
+
+/**
+ * A stand-in for the probe program for tests of the request flow (the real
+ * program is tested against real namespaces in probe-program.test.ts and the
+ * real end-to-end test): prints a valid strace result for the container it was
+ * given, with one small artefact.
+ */
+const FAKE_PROGRAM = String.raw`
+const raw = process.argv[process.argv.indexOf('--input') + 1];
+const input = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+const M = 'PODDEBUG1 ';
+const out = (o) => process.stdout.write(M + JSON.stringify(o) + '\n');
+const trace = Buffer.from('openat(AT_FDCWD, "/etc/app/missing.yaml", O_RDONLY) = -1 ENOENT (No such file or directory)\n'.repeat(20));
+const sha256 = require('node:crypto').createHash('sha256').update(trace).digest('hex');
+out({ type: 'chunk', name: 'strace-trace.txt', seq: 0, data: trace.toString('base64') });
+out({ type: 'result', ok: true, pid: 4242, containerId: input.containerId, resolvedVia: 'cgroup',
+  argv: ['timeout', '-s', 'INT', '30', 'strace', '-f', '-c', '-p', '4242'], exitCode: 0, durationMs: 12,
+  data: { action: 'strace', summary: [{ syscall: 'openat', calls: 20, errors: 20, seconds: 0.002, usecsPerCall: 100, pctTime: 100 }],
+    errors: [{ errno: 'ENOENT', count: 20, syscalls: ['openat'], examples: ['/etc/app/missing.yaml'] }],
+    slowCalls: [], threads: 1, summaryText: '% time calls errors syscall\n100.00 20 20 openat' },
+  artefacts: [{ name: 'strace-trace.txt', contentType: 'text/plain', bytes: trace.length, sha256, truncated: false }],
+  notes: [] });
+`;
+
+/** The simulator's node runs the fake program above for every probe pod. */
+export function fakeProbeExecutor(): NodeExecutorOptions {
+  // `--` keeps node from reading the program's `--input` as one of its own options.
+  return {
+    rewriteArgv: (argv) => [process.execPath, '-e', FAKE_PROGRAM, '--', ...argv.slice(2)],
+    startDelayMs: 10,
+  };
+}
+
+/** The simulator's node runs this repository's real probe program (TypeScript, through tsx). */
+export function realProbeExecutor(): NodeExecutorOptions {
+  return {
+    rewriteArgv: (argv) => [
+      process.execPath,
+      '--import',
+      'tsx',
+      join(process.cwd(), 'jobs/probes/program/main.ts'),
+      ...argv.slice(2),
+    ],
+    startDelayMs: 10,
+  };
+}
+
+export interface Asker {
+  userId: string;
+  channelId?: string;
+  channelName?: string;
+}
+
+/** Types the slash command; returns the HTTP ack. */
+export function command(stack: Stack, who: Asker, text: string) {
+  return sendSlashCommand(stack.eventsUrl, SIGNING_SECRET, {
+    text,
+    userId: who.userId,
+    channelId: who.channelId ?? 'C0INCIDENT',
+    channelName: who.channelName ?? 'inc-2031-checkout',
+    triggerId: newTriggerId(),
+    responseUrl: stack.slack.responseUrl({ channel: who.channelId ?? 'C0INCIDENT', user: who.userId }),
+  });
+}
+
+/**
+ * Types a privileged command and submits the reason modal; resolves to the
+ * thread root (the request message) once the bot posted it.
+ */
+export async function requestProbe(
+  stack: Stack,
+  who: Asker,
+  text: string,
+  reason = 'INC-2031: checkout p99 at 8 s, suspect a missing config file',
+): Promise<{ root: PostedMessage; requestId: string }> {
+  const channel = who.channelId ?? 'C0INCIDENT';
+  const before = stack.slack.views().length;
+  const lastTs = stack.slack.messages(channel).at(-1)?.ts ?? '0';
+  const pod = text.split(/\s+/)[1] ?? '';
+  const ack = await command(stack, who, text);
+  expect(ack.status).toBe(200);
+  expect(ack.body).toBe('');
+  const view = await stack.slack.waitFor(() => stack.slack.views()[before]);
+  expect(view.view.callback_id).toBe('poddebug_probe_reason');
+  const sub = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
+    callbackId: 'poddebug_probe_reason',
+    userId: who.userId,
+    privateMetadata: String(view.view.private_metadata),
+    viewId: view.id,
+    values: { reason: { reason: { type: 'plain_text_input', value: reason } } },
+  });
+  expect(sub.status).toBe(200);
+  expect(sub.body).toBe('');
+  const root = await stack.slack.waitFor(
+    () =>
+      stack.slack
+        .messages(channel)
+        .find((m) => !m.thread_ts && m.text?.startsWith('🔐') && m.ts > lastTs && m.text.includes(pod)),
+    10_000,
+  );
+  const requestId = /request `(prb-[0-9a-f]{24})`/.exec(JSON.stringify(root.blocks))?.[1];
+  expect(requestId).toBeDefined();
+  return { root, requestId: requestId! };
+}
+
+/** The approval message (with or without buttons) in the request's thread. */
+export function approvalMessage(stack: Stack, root: PostedMessage): PostedMessage | undefined {
+  return stack.slack.thread(root.channel, root.ts).find((m) => (m.text ?? '').startsWith('Approval needed'));
+}
+
+export function hasButtons(m: PostedMessage | undefined): boolean {
+  return JSON.stringify(m?.blocks ?? []).includes('poddebug_approve');
+}
+
+/** Clicks a button of the approval message as `userId`. */
+export function click(
+  stack: Stack,
+  root: PostedMessage,
+  actionId: 'poddebug_approve' | 'poddebug_deny' | 'poddebug_cancel',
+  userId: string,
+  value: string,
+) {
+  const approval = approvalMessage(stack, root);
+  return sendBlockAction(stack.eventsUrl, SIGNING_SECRET, {
+    actionId,
+    value,
+    userId,
+    channelId: root.channel,
+    messageTs: approval?.ts ?? root.ts,
+    threadTs: root.ts,
+    triggerId: newTriggerId(),
+    responseUrl: stack.slack.responseUrl({ channel: root.channel, user: userId, messageTs: approval?.ts }),
+  });
+}
+
+/** Ephemeral replies `userId` got, texts only. */
+export function ephemeralTexts(stack: Stack, userId: string): string[] {
+  return stack.slack.ephemerals(userId).map((m) => m.text ?? '');
+}
