@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { AuditLog, AuditStream, createAuditLogger } from './audit/index.js';
+import { AuditLog, AuditStream, auditEvent, createAuditLogger, SYSTEM_ACTOR } from './audit/index.js';
 import { Authorizer, type KubeAccessCheck } from './auth.js';
 import type { BotConfig } from './config.js';
 import { register as registerApproval } from './listeners/actions/approval.js';
@@ -133,6 +133,27 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     sweepMs: opts.sweepMs,
     announceGraceMs: opts.announceGraceMs,
     probes: flow,
+    audit: async ({ type, rec, decision }) => {
+      try {
+        await audit.record(
+          auditEvent({
+            type,
+            requestId: rec.jobId,
+            jobId: rec.jobId,
+            cluster: rec.cluster,
+            action: 'diagnose',
+            target: { name: rec.target },
+            actor: SYSTEM_ACTOR,
+            requester: rec.user,
+            channel: rec.channel,
+            threadTs: rec.threadTs,
+            decision: decision.replace(/\p{Cc}+/gu, ' ').slice(0, 250),
+          }),
+        );
+      } catch (err) {
+        logger.error({ err, jobId: rec.jobId }, 'audit event not recorded');
+      }
+    },
   });
 
   const deps: CommandDeps = {

@@ -37,6 +37,8 @@ export interface ResultPosterDeps {
   announceGraceMs?: number;
   /** Privileged requests: their plan and run jobs share the queues; their events and sweep go there. */
   probes?: { settle(requestId: string): Promise<void>; sweep(clusters: readonly string[]): Promise<void> };
+  /** Records the outcome of a diagnose in the audit trail (never throws). */
+  audit?: (e: { type: 'succeeded' | 'failed'; rec: RequestRecord; decision: string }) => Promise<void>;
 }
 
 /** `plan-<id>` / `run-<id>` → the privileged request id; undefined for diagnose jobs. */
@@ -280,6 +282,16 @@ export class ResultPoster {
         });
         await store.update(rec, { phase: 'replied' });
         log.info({ outcome: out.kind }, 'result posted');
+        await this.d.audit?.({
+          type: out.kind === 'failure' ? 'failed' : 'succeeded',
+          rec,
+          decision:
+            out.kind === 'failure'
+              ? `${out.error.code}: ${out.error.message}`
+              : out.result.outcome === 'ambiguous'
+                ? `ambiguous: ${out.result.candidates.length} pods`
+                : verdictLine(out.result.findings),
+        });
       }
       await this.finalStatus(rec, out);
       await store.update(rec, { phase: 'done' });

@@ -92,7 +92,7 @@ export const PROBE_SUMMARY: Record<ProbeAction, string> = {
   ps: 'the processes in the container: PID, state, threads, CPU, memory and command line',
   fds: 'open file descriptors against the limit: counts by type, the sockets and the first 30',
   netcheck:
-    "from the pod's network: resolv.conf, DNS lookups and TCP connects to the API server and to the hosts you name, listening sockets",
+    "from the pod's network: resolv.conf, DNS lookups (the API server's name and the hosts you name), TCP connects to the HOST:PORTs you name, listening sockets",
   tcpdump: `capture packets in the pod's network namespace for a while (at most ${PROBE_LIMITS.maxPackets} packets), uploaded as a pcap file`,
 };
 

@@ -121,11 +121,10 @@ export function commandLine(spec: ProbeSpec, opts: ArgvOptions = {}): string {
     case 'fds':
       return `read /proc/${pid}/fd, /proc/${pid}/limits and /proc/${pid}/net/{tcp,tcp6,udp,udp6}`;
     case 'netcheck': {
-      const names = [
-        'kubernetes.default.svc:443',
-        ...spec.targets.map((t) => (t.port ? `${t.host}:${t.port}` : t.host)),
-      ];
-      return `read /proc/${pid}/root/etc/resolv.conf; nsenter --net=/proc/${pid}/ns/net: resolve and connect to ${names.join(', ')}; list the listening sockets`;
+      const withPort = spec.targets.filter((t) => t.port).map((t) => `${t.host}:${t.port}`);
+      const names = ['kubernetes.default.svc', ...spec.targets.map((t) => t.host)];
+      const connect = withPort.length > 0 ? `, connect to ${withPort.join(', ')}` : '';
+      return `read /proc/${pid}/root/etc/resolv.conf; nsenter --net=/proc/${pid}/ns/net: resolve ${names.join(', ')}${connect}; list the listening sockets`;
     }
     default:
       return spec.action;

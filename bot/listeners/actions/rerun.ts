@@ -8,7 +8,8 @@ import type { CommandDeps } from '../commands/poddebug.js';
 /**
  * The "Re-run diagnose" button. The button's value carries no authority: it
  * is parsed and validated like typed input, the cluster must still be one the
- * bot serves, and the job runs for the user who clicked.
+ * bot serves, the clicker is authorized like a typed command (policy, rate
+ * limits), and the job runs for the user who clicked.
  */
 export function register(app: App, d: CommandDeps): void {
   app.action<BlockAction<ButtonAction>>('poddebug_rerun', async ({ ack, body, action, respond }) => {
@@ -25,6 +26,21 @@ export function register(app: App, d: CommandDeps): void {
     }
     const thread = body.message?.thread_ts ?? body.message?.ts;
     try {
+      // The clicker, not whoever asked first, must be allowed to diagnose this target here.
+      const auth = await d.auth.authorize({
+        userId: body.user.id,
+        channelId,
+        channelName: body.channel?.name ?? '',
+        action: 'diagnose',
+        cluster: parsed.cluster,
+        namespace: parsed.target.namespace,
+        name: parsed.target.name,
+        privileged: false,
+      });
+      if (!auth.allow) {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: auth.message });
+        return;
+      }
       const { jobId, duplicate } = await submitDiagnose(d, {
         cluster: parsed.cluster,
         target: parsed.target,

@@ -3,7 +3,11 @@ import { loadBotConfig } from '../../../bot/config.js';
 import { loadWorkerConfig } from '../../../jobs/config.js';
 
 describe('bot configuration', () => {
-  const base = { SLACK_BOT_TOKEN: 'xoxb-1-2-3', SLACK_SIGNING_SECRET: 'abcdefgh12345678' };
+  const base = {
+    SLACK_BOT_TOKEN: 'xoxb-1-2-3',
+    SLACK_SIGNING_SECRET: 'abcdefgh12345678',
+    POLICY_FILE: '/etc/poddebug/policy/policy.yaml',
+  };
   it('has documented defaults', () => {
     const c = loadBotConfig(base);
     expect(c.PORT).toBe(3000);
@@ -26,12 +30,20 @@ describe('bot configuration', () => {
     expect(msg).not.toContain('xoxp-user-token-secret');
   });
   it('needs a signing secret in HTTP mode', () => {
-    expect(() => loadBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET/);
+    expect(() => loadBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1', POLICY_FILE: '/p.yaml' })).toThrow(
+      /SLACK_SIGNING_SECRET/,
+    );
+  });
+  it('needs a policy file: without one nothing would be allowed', () => {
+    expect(() =>
+      loadBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'abcdefgh12345678' }),
+    ).toThrow(/POLICY_FILE/);
   });
   it('accepts Socket Mode without a signing secret', () => {
-    expect(loadBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-2' }).SLACK_APP_TOKEN).toBe(
-      'xapp-1-2',
-    );
+    expect(
+      loadBotConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-2', POLICY_FILE: '/p.yaml' })
+        .SLACK_APP_TOKEN,
+    ).toBe('xapp-1-2');
   });
 });
 
