@@ -3,8 +3,6 @@ import { createBot } from './app.js';
 import { type KubeAccessCheck, kubeAccessCheck } from './auth.js';
 import { loadBotConfig } from './config.js';
 import { createLogger } from './log.js';
-import { AccessReviewer, accessReviewSettings, kubeConfigSource } from './policy/access-review.js';
-import { IdentityMapper, loadIdentityConfig } from './policy/identity.js';
 import { PolicyFileError } from './policy/index.js';
 
 /** Bot process: Slack credentials, no cluster credentials. */
@@ -17,34 +15,41 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(cfg.LOG_LEVEL);
-  // Optional: check each request against the cluster's RBAC too (SubjectAccessReview).
-  const review = accessReviewSettings(process.env, cfg.CLUSTERS);
-  if (!review.ok) {
-    process.stderr.write(`${review.errors.join('\n')}\n`);
-    process.exit(2);
-  }
+  // Optional: check each request against the cluster's RBAC too (SubjectAccessReview). Loaded only when
+  // configured: @kubernetes/client-node is large, and the bot otherwise holds no cluster client at all.
   let kubeAccess: KubeAccessCheck | undefined;
-  if (review.settings) {
-    const s = review.settings;
-    let identity: Awaited<ReturnType<typeof loadIdentityConfig>>;
-    try {
-      identity = await loadIdentityConfig(s.configPath);
-    } catch (e) {
-      process.stderr.write(`${(e as Error).message}\n`);
+  if (Object.keys(process.env).some((k) => k.startsWith('ACCESS_REVIEW_'))) {
+    const { AccessReviewer, accessReviewSettings, kubeConfigSource } = await import(
+      './policy/access-review.js'
+    );
+    const { IdentityMapper, loadIdentityConfig } = await import('./policy/identity.js');
+    const review = accessReviewSettings(process.env, cfg.CLUSTERS);
+    if (!review.ok) {
+      process.stderr.write(`${review.errors.join('\n')}\n`);
       process.exit(2);
     }
-    const client = new WebClient(cfg.SLACK_BOT_TOKEN, {
-      ...(cfg.SLACK_API_URL ? { slackApiUrl: cfg.SLACK_API_URL } : {}),
-      retryConfig: { retries: 2, maxTimeout: 1000 },
-    });
-    kubeAccess = kubeAccessCheck(
-      new IdentityMapper(identity, client),
-      new AccessReviewer({
-        kubeConfigFor: kubeConfigSource({ dir: s.kubeconfigDir, inCluster: s.inCluster }),
-        timeoutMs: s.timeoutMs,
-      }),
-    );
-    logger.info({ mode: identity.mode }, 'Kubernetes RBAC check (SubjectAccessReview) on');
+    if (review.settings) {
+      const s = review.settings;
+      let identity: Awaited<ReturnType<typeof loadIdentityConfig>>;
+      try {
+        identity = await loadIdentityConfig(s.configPath);
+      } catch (e) {
+        process.stderr.write(`${(e as Error).message}\n`);
+        process.exit(2);
+      }
+      const client = new WebClient(cfg.SLACK_BOT_TOKEN, {
+        ...(cfg.SLACK_API_URL ? { slackApiUrl: cfg.SLACK_API_URL } : {}),
+        retryConfig: { retries: 2, maxTimeout: 1000 },
+      });
+      kubeAccess = kubeAccessCheck(
+        new IdentityMapper(identity, client),
+        new AccessReviewer({
+          kubeConfigFor: kubeConfigSource({ dir: s.kubeconfigDir, inCluster: s.inCluster }),
+          timeoutMs: s.timeoutMs,
+        }),
+      );
+      logger.info({ mode: identity.mode }, 'Kubernetes RBAC check (SubjectAccessReview) on');
+    }
   }
   const bot = createBot(cfg, logger, { kubeAccess });
   try {

@@ -11,8 +11,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -20,6 +21,21 @@ import { QUEUE_PREFIX, queueName } from '../jobs/contracts/index.js';
 import { startKubeSim } from '../test/support/kube-sim/index.js';
 import { freePort, removeRequestKeys } from '../test/support/redis-server.js';
 import { sendSlashCommand, startSlackDouble } from '../test/support/slack/index.js';
+import { removeRateLimitKeys } from '../test/support/stack.js';
+
+/** The bench's users may diagnose anything from any channel, without rate limits getting in the way. */
+const BENCH_POLICY = `version: 1
+channels: { names: ["*"], ids: [C0TESTCHAN] }
+grants:
+  - users: [U0TESTUSER, UBENCH0, UBENCH1, UBENCH2, UBENCH3, UBENCH4, UBENCH5, UBENCH6]
+    roles: [viewer]
+    clusters: ["*"]
+    namespaces: ["*"]
+rateLimits:
+  commands:
+    perUser: { max: 1000000, windowSeconds: 60 }
+    perChannel: { max: 1000000, windowSeconds: 60 }
+`;
 
 const { values: args } = parseArgs({
   options: {
@@ -67,7 +83,15 @@ async function main() {
   });
   const slack = await startSlackDouble({ botToken: TOKEN });
   const port = await freePort();
-  const env = { ...process.env, REDIS_URL, LOG_LEVEL: 'warn' };
+  // The bench's users may diagnose anything (the policy check runs on every command, as in production).
+  const policyFile = join(mkdtempSync(join(tmpdir(), 'poddebug-bench-')), 'policy.yaml');
+  writeFileSync(policyFile, BENCH_POLICY);
+  const env = {
+    ...process.env,
+    REDIS_URL,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    POLICY_FILE: policyFile,
+  };
   const procs: ChildProcess[] = [];
   const bot = spawn('node', ['dist/bot/main.js'], {
     env: {
@@ -78,11 +102,11 @@ async function main() {
       PORT: String(port),
       CLUSTERS: cluster,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.BENCH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
   });
   const worker = spawn('node', ['dist/jobs/worker-main.js'], {
     env: { ...env, CLUSTER: cluster, KUBECONFIG: sim.kubeconfigPath, WORKER_CONCURRENCY: '8' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.BENCH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
   });
   procs.push(bot, worker);
   const url = `http://127.0.0.1:${port}/slack/events`;
@@ -110,6 +134,12 @@ async function main() {
     const acks = burst.map((r) => r.elapsedMs);
     const acked = burst.filter((r) => r.status === 200 && !r.body.includes('ephemeral')).length;
     const refused = burst.length - acked;
+    if (refused > 0) {
+      const first = burst.find((r) => r.status !== 200 || r.body.includes('ephemeral'));
+      process.stderr.write(
+        `bench: ${refused} commands refused, e.g. ${first?.status} ${first?.body.slice(0, 300)}\n`,
+      );
+    }
     await waitFor(
       () => slack.messages().filter((m) => m.thread_ts && m.channel.startsWith('CBURST')).length >= BURST,
       120_000,
@@ -202,6 +232,7 @@ async function main() {
     await q.obliterate({ force: true }).catch(() => undefined);
     await q.close();
     await removeRequestKeys(redis, cluster);
+    await removeRateLimitKeys(redis);
     redis.disconnect();
     await sim.close();
     await slack.close();
