@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type Bot, createBot } from '../../bot/app.js';
+import type { KubeAccessCheck } from '../../bot/auth.js';
 import { loadBotConfig } from '../../bot/config.js';
 import { createLogger as botLogger } from '../../bot/log.js';
 import { QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
@@ -40,6 +41,8 @@ export interface StackOptions {
   policy?: string;
   /** The bot's clock for approvals and expiry. */
   now?: () => number;
+  /** The optional Kubernetes-side check, built by the test (e.g. against this stack's simulator). */
+  kubeAccess?: (sim: KubeSim, slack: SlackDouble) => KubeAccessCheck;
   /** Privileged probes: the worker gets probe deps, the simulator a node that runs probe pods locally. */
   probes?: {
     executor?: NodeExecutorOptions;
@@ -167,6 +170,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       sweepMs: o.sweepMs ?? 500,
       announceGraceMs: o.announceGraceMs ?? 2000,
       now: o.now,
+      ...(o.kubeAccess ? { kubeAccess: o.kubeAccess(sim, slack) } : {}),
     });
   let bot = makeBot();
   let port = await bot.start();
