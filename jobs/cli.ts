@@ -87,6 +87,10 @@ export function buildProgram(): Command {
   const program = new Command('poddebug')
     .description('Diagnose Kubernetes pods: what is wrong and what to do next.')
     .showHelpAfterError('(run poddebug help diagnose for usage)')
+    .addHelpText(
+      'after',
+      '\nThe audit trail: poddebug audit verify | poddebug audit export [--since 24h] (see poddebug audit --help)',
+    )
     .exitOverride();
   program
     .command('diagnose')
