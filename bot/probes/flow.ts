@@ -29,8 +29,9 @@ import {
   renderProbeRequest,
   renderProbeResult,
 } from '../render/probe.js';
+import { CHANNEL_REFUSALS } from '../results.js';
 import { oneLine, type RequestAudit } from './audit.js';
-import { FINAL_STATES, type ProbeRequest, type ProbeRequestStore } from './store.js';
+import { FINAL_STATES, type ProbeRequest, type ProbeRequestStore, type ProbeState } from './store.js';
 
 export interface ProbeFlowDeps {
   store: ProbeRequestStore;
@@ -152,30 +153,46 @@ export class ProbeFlow {
 
   /** Posts the thread root for a new request and records it in the audit trail. */
   async announce(id: string): Promise<void> {
-    if (!(await this.d.store.lock(id))) return;
+    const token = await this.d.store.lock(id);
+    if (!token) return;
     try {
       const r = await this.d.store.get(id);
       if (!r || r.threadTs) return;
       const msg = renderProbeRequest(view(r), { phase: 'planning' });
-      const res = await this.d.client.chat.postMessage({
-        channel: r.channel,
-        text: msg.text,
-        blocks: msg.blocks,
-      });
-      if (!res.ts) return;
-      await this.d.store.setMessages(id, { threadTs: res.ts });
-      r.threadTs = res.ts;
+      let ts: string | undefined;
+      try {
+        ts = (
+          await this.d.client.chat.postMessage({ channel: r.channel, text: msg.text, blocks: msg.blocks })
+        ).ts;
+      } catch (err) {
+        const code = (err as { data?: { error?: string } }).data?.error;
+        if (code && CHANNEL_REFUSALS.has(code)) {
+          // The bot may not post there at all: nothing can be approved, so nothing runs.
+          await this.d.queues.removeIfWaiting(r.cluster, planJobId(id)).catch(() => undefined);
+          if (
+            await this.d.store.transition(id, ['planning', 'pending'], 'failed', [
+              'failure',
+              `cannot post: ${code}`,
+            ])
+          ) {
+            await this.d.audit.record('failed', r, {
+              decision: `the bot cannot post in the channel (${code})`,
+            });
+          }
+          await this.d.store.close(r.cluster, id);
+        }
+        throw err;
+      }
+      if (!ts) return;
+      await this.d.store.setMessages(id, { threadTs: ts });
+      r.threadTs = ts;
       await this.d.audit.record(
         'requested',
         { ...r, permalink: await this.permalink(r) },
-        {
-          actor: r.requester,
-          reason: r.reason,
-          details: { approvalsNeeded: r.needed },
-        },
+        { actor: r.requester, reason: r.reason, details: { approvalsNeeded: r.needed } },
       );
     } finally {
-      await this.d.store.unlock(id).catch(() => undefined);
+      await this.d.store.unlock(id, token).catch(() => undefined);
     }
     await this.settle(id);
   }
@@ -200,24 +217,25 @@ export class ProbeFlow {
       }
       return;
     }
-    if (!(await this.lockSoon(id))) return;
+    await this.locked(id, (r) => this.step(r));
+  }
+
+  /** Runs `fn` on a fresh read of the request under its lock (waiting up to ~3 s for another holder). */
+  private async locked(id: string, fn: (r: ProbeRequest) => Promise<void>): Promise<void> {
+    let token: string | undefined;
+    for (let i = 0; i < 30 && !token; i++) {
+      token = await this.d.store.lock(id);
+      if (!token) await new Promise((res) => setTimeout(res, 100));
+    }
+    if (!token) return;
     try {
       const r = await this.d.store.get(id);
-      if (!r) return;
-      await this.step(r);
+      if (r) await fn(r);
     } catch (err) {
       this.d.logger.warn({ err, id }, 'could not settle the request yet; the sweep retries');
     } finally {
-      await this.d.store.unlock(id).catch(() => undefined);
+      await this.d.store.unlock(id, token).catch(() => undefined);
     }
-  }
-
-  private async lockSoon(id: string): Promise<boolean> {
-    for (let i = 0; i < 30; i++) {
-      if (await this.d.store.lock(id)) return true;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    return false;
   }
 
   private async jobOutcome(cluster: string, jobId: string): Promise<JobOutcome> {
@@ -233,16 +251,25 @@ export class ProbeFlow {
   }
 
   private async step(r: ProbeRequest): Promise<void> {
+    // A plan is there but its approval message never made it into the thread (Slack error, bot killed).
+    if (
+      r.plan &&
+      !r.approvalTs &&
+      (r.state === 'pending' || r.state === 'approved' || r.state === 'running')
+    ) {
+      await this.postApproval(r);
+      const fresh = await this.d.store.get(r.id);
+      if (fresh) {
+        await this.refresh(fresh);
+        r = fresh;
+      }
+    }
     switch (r.state) {
       case 'planning':
         return this.stepPlanning(r);
       case 'pending':
         if (r.expiresAt !== undefined && this.now() > r.expiresAt) {
           if (await this.d.store.transition(r.id, ['pending'], 'expired')) {
-            await this.thread(
-              r,
-              `⌛ The request expired at ${new Date(r.expiresAt).toISOString()}: nobody approved it in time. Nothing ran.`,
-            );
             await this.d.audit.record('expired', r, { decision: 'expired' });
           }
           return this.finish(r.id);
@@ -258,7 +285,19 @@ export class ProbeFlow {
 
   private async stepPlanning(r: ProbeRequest): Promise<void> {
     const out = await this.jobOutcome(r.cluster, planJobId(r.id));
-    if (out.state === 'waiting' || out.state === 'active') return;
+    if (out.state === 'waiting' || out.state === 'active') {
+      // No worker took the plan within the time an approval could have taken: say so rather than wait forever.
+      if (this.now() - r.createdAt > this.d.auth.expiry().pendingMinutes * 60_000) {
+        await this.d.queues.removeIfWaiting(r.cluster, planJobId(r.id)).catch(() => undefined);
+        await this.fail(r, ['planning'], {
+          code: 'timeout',
+          message: `No worker of cluster ${r.cluster} resolved the target in time; nothing ran.`,
+          next: ["Check that the cluster's worker is running, then request the probe again."],
+        });
+        return this.finish(r.id);
+      }
+      return;
+    }
     if (out.state === 'failed' || out.state === 'missing') {
       const error: UserFacingError =
         out.state === 'failed'
@@ -268,34 +307,16 @@ export class ProbeFlow {
               message: 'The plan job vanished from the queue.',
               next: ['Run the command again.'],
             };
-      if (await this.d.store.transition(r.id, ['planning'], 'failed', ['failure', error.message])) {
-        await this.post(
-          r,
-          'failure',
-          renderProbeFailure(error, {
-            cluster: r.cluster,
-            requestId: r.id,
-            what: describeSpec(r.spec),
-            stage: 'plan',
-          }),
-        );
-        await this.d.audit.record('failed', r, {
-          decision: 'plan failed',
-          details: { code: error.code, message: error.message },
-        });
-      }
+      await this.fail(r, ['planning'], error);
       return this.finish(r.id);
     }
     const parsed = ProbePlanResultSchema.safeParse(out.value);
     if (!parsed.success || planBinding(parsed.data.plan) !== parsed.data.binding) {
-      await this.d.store.transition(r.id, ['planning'], 'failed', [
-        'failure',
-        'the worker returned an unreadable plan',
-      ]);
-      await this.thread(
-        r,
-        '❌ The worker returned a plan this bot cannot read; nothing ran. Check that bot and worker run the same version.',
-      );
+      await this.fail(r, ['planning'], {
+        code: 'internal',
+        message: 'The worker returned a plan this bot cannot read; nothing ran.',
+        next: ['Check that bot and worker run the same version.'],
+      });
       return this.finish(r.id);
     }
     const { plan, binding } = parsed.data;
@@ -307,25 +328,60 @@ export class ProbeFlow {
     });
     const fresh = await this.d.store.get(r.id);
     if (!fresh || !next) return;
-    await this.postApproval(fresh);
     if (next === 'approved') {
       await this.d.audit.record('approved', fresh, { decision: 'no approval needed by policy' });
       await this.enqueueRun(fresh);
     }
-    await this.refresh(fresh);
+    await this.postApproval(fresh);
+    await this.refresh((await this.d.store.get(r.id)) ?? fresh);
+  }
+
+  /** Moves the request to failed (once), records it, and posts the failure in the thread (once). */
+  private async fail(
+    r: ProbeRequest,
+    from: ProbeState[],
+    error: UserFacingError,
+    jobId?: string,
+  ): Promise<void> {
+    const to = error.code === 'approval_void' ? 'voided' : 'failed';
+    if (
+      await this.d.store.transition(r.id, from, to, ['failure', error.message, 'failureCode', error.code])
+    ) {
+      await this.d.audit.record(to, r, {
+        ...(jobId ? { jobId } : {}),
+        decision: to === 'voided' ? 'approval void' : 'failed',
+        details: { code: error.code, message: error.message },
+      });
+    }
+    await this.post(
+      r,
+      'failure',
+      renderProbeFailure(error, {
+        cluster: r.cluster,
+        requestId: r.id,
+        what: describeSpec(r.spec),
+        stage: r.plan ? 'run' : 'plan',
+      }),
+    );
   }
 
   private async postApproval(r: ProbeRequest): Promise<void> {
-    if (r.approvalTs) return;
-    const msg = renderApproval(view(r), status(r));
-    const res = await this.d.client.chat.postMessage({
-      channel: r.channel,
-      thread_ts: r.threadTs,
-      text: msg.text,
-      blocks: msg.blocks,
-      unfurl_links: false,
-    });
-    if (res.ts) await this.d.store.setMessages(r.id, { approvalTs: res.ts });
+    if (r.approvalTs || !(await this.d.store.claimPost(r.id, 'approval-message', this.now()))) return;
+    try {
+      const msg = renderApproval(view(r), status(r));
+      const res = await this.d.client.chat.postMessage({
+        channel: r.channel,
+        thread_ts: r.threadTs,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+      });
+      if (res.ts) await this.d.store.setMessages(r.id, { approvalTs: res.ts });
+      await this.d.store.markPosted(r.id, 'approval-message');
+    } catch (err) {
+      await this.d.store.releasePost(r.id, 'approval-message').catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Queues the run of an approved request (idempotent: one job id per request). */
@@ -351,88 +407,82 @@ export class ProbeFlow {
     });
   }
 
+  /** The run started: recorded and said once. */
+  private async started(r: ProbeRequest): Promise<void> {
+    if (await this.d.store.transition(r.id, ['approved'], 'running')) {
+      await this.d.audit.record('started', r, {
+        jobId: runJobId(r.id),
+        details: { node: r.plan?.node ?? null, containerId: r.plan?.containerId ?? null },
+      });
+    }
+    await this.note(
+      r,
+      'started',
+      `▶️ Running ${describeSpec(r.spec)} from node ${r.plan?.node ?? '?'} (job \`${runJobId(r.id)}\`).`,
+    );
+  }
+
   private async stepRun(r: ProbeRequest): Promise<void> {
     const out = await this.jobOutcome(r.cluster, runJobId(r.id));
-    if (out.state === 'missing') {
+    const late = r.startBy !== undefined && this.now() > r.startBy;
+    if (out.state === 'missing' || (out.state === 'waiting' && r.state === 'approved' && late)) {
       // Approved, but the run job was never queued (the bot died between the approval and the enqueue).
-      if (r.state === 'approved' && r.startBy !== undefined && this.now() <= r.startBy) {
+      if (out.state === 'missing' && r.state === 'approved' && !late) {
         await this.enqueueRun(r);
         return;
       }
-      if (await this.d.store.transition(r.id, ['approved', 'running'], 'voided')) {
-        await this.thread(
-          r,
-          '⌛ The approved probe did not start in time, so the approval is void. Nothing ran. Request it again if it is still needed.',
-        );
-        await this.d.audit.record('voided', r, { decision: 'not started in time' });
-      }
+      // Not started in time: the approval is void (the worker would refuse it too).
+      await this.d.queues.removeIfWaiting(r.cluster, runJobId(r.id)).catch(() => undefined);
+      await this.fail(r, ['approved', 'running'], {
+        code: 'approval_void',
+        message: 'The approved probe did not start in time, so the approval is void. Nothing ran.',
+        next: ['Request the probe again if it is still needed.'],
+      });
       return this.finish(r.id);
     }
     if (out.state === 'waiting') return;
     if (out.state === 'active') {
-      if (await this.d.store.transition(r.id, ['approved'], 'running')) {
-        await this.thread(
-          r,
-          `▶️ Running ${describeSpec(r.spec)} from node ${r.plan?.node ?? '?'} (job \`${runJobId(r.id)}\`).`,
-        );
-        await this.d.audit.record('started', r, {
-          jobId: runJobId(r.id),
-          details: { node: r.plan?.node ?? null, containerId: r.plan?.containerId ?? null },
-        });
-        const fresh = await this.d.store.get(r.id);
-        if (fresh) await this.refresh(fresh);
+      await this.started(r);
+      const fresh = await this.d.store.get(r.id);
+      if (fresh && !fresh.posted.includes('running-shown')) {
+        await this.refresh(fresh);
+        await this.d.store.markPosted(r.id, 'running-shown');
       }
       return;
     }
-    if (r.state === 'approved') {
-      // Finished before we saw it start: record the start now so the thread keeps its order.
-      if (await this.d.store.transition(r.id, ['approved'], 'running')) {
-        await this.d.audit.record('started', r, { jobId: runJobId(r.id) });
-      }
-    }
     if (out.state === 'failed') {
-      const voided = out.error.code === 'approval_void';
-      if (
-        await this.d.store.transition(r.id, ['approved', 'running'], voided ? 'voided' : 'failed', [
-          'failure',
-          out.error.message,
-        ])
-      ) {
-        await this.post(
-          r,
-          'failure',
-          renderProbeFailure(out.error, {
-            cluster: r.cluster,
-            requestId: r.id,
-            what: describeSpec(r.spec),
-            stage: 'run',
-          }),
-        );
-        await this.d.audit.record(voided ? 'voided' : 'failed', r, {
-          jobId: runJobId(r.id),
-          details: { code: out.error.code, message: out.error.message },
-        });
-      }
+      // Codes for which the probe never ran: no "started" for those.
+      const neverRan = new Set([
+        'approval_void',
+        'approval_mismatch',
+        'container_changed',
+        'probe_busy',
+        'probe_forbidden',
+        'probe_start_timeout',
+        'invalid_args',
+        'unknown_cluster',
+      ]);
+      if (r.state === 'approved' && !neverRan.has(out.error.code)) await this.started(r);
+      await this.fail(r, ['approved', 'running'], out.error, runJobId(r.id));
       return this.finish(r.id);
     }
+    if (r.state === 'approved') await this.started(r);
     const parsed = ProbeResultSchema.safeParse(out.value);
     if (!parsed.success) {
       this.d.logger.error(
         { id: r.id, issues: parsed.error.issues },
         'worker returned an invalid probe result',
       );
-      if (
-        await this.d.store.transition(r.id, ['approved', 'running'], 'failed', [
-          'failure',
-          'unreadable result',
-        ])
-      ) {
-        await this.thread(
-          r,
-          '❌ The worker returned a result this bot cannot read. Check that bot and worker run the same version.',
-        );
-        await this.d.audit.record('failed', r, { jobId: runJobId(r.id), details: { code: 'internal' } });
-      }
+      await this.fail(
+        r,
+        ['approved', 'running'],
+        {
+          code: 'internal',
+          message: 'The worker returned a result this bot cannot read.',
+          next: ['Check that bot and worker run the same version.'],
+        },
+        runJobId(r.id),
+      );
       return this.finish(r.id);
     }
     const result = parsed.data;
@@ -448,15 +498,11 @@ export class ProbeFlow {
       this.d.logger.warn({ id: r.id, uploads }, 'some artefacts were not uploaded');
     }
     await this.postResult(r, result, uploads);
-    if (
-      await this.d.store.transition(r.id, ['running', 'approved'], 'done', [
-        'verdict',
-        verdictLine(result.findings),
-      ])
-    ) {
+    const verdict = verdictLine(result.findings);
+    if (await this.d.store.transition(r.id, ['running', 'approved'], 'done', ['verdict', verdict])) {
       await this.d.audit.record('succeeded', r, {
         jobId: runJobId(r.id),
-        decision: verdictLine(result.findings).slice(0, 250),
+        decision: verdict.slice(0, 250),
         details: {
           pid: result.pid ?? null,
           containerId: result.containerId,
@@ -491,30 +537,36 @@ export class ProbeFlow {
     );
   }
 
-  /** Posts a message into the thread once (keyed by `what`). */
-  private async post(r: ProbeRequest, what: string, msg: { text: string; blocks: unknown[] }): Promise<void> {
-    const fresh = await this.d.store.get(r.id);
-    if (fresh?.posted.includes(what)) return;
-    await this.d.client.chat.postMessage({
-      channel: r.channel,
-      thread_ts: r.threadTs,
-      text: msg.text,
-      blocks: msg.blocks as never,
-      unfurl_links: false,
-      unfurl_media: false,
-    });
+  /**
+   * Posts a message into the thread once (keyed by `what`): claimed atomically first, so two replicas (or a
+   * settle that outlived its lock) never post it twice; given back when the post fails, so it is retried.
+   */
+  private async post(
+    r: ProbeRequest,
+    what: string,
+    msg: { text: string; blocks?: unknown[] },
+  ): Promise<void> {
+    if (!r.threadTs) return;
+    if (!(await this.d.store.claimPost(r.id, what, this.now()))) return;
+    try {
+      await this.d.client.chat.postMessage({
+        channel: r.channel,
+        thread_ts: r.threadTs,
+        text: msg.text,
+        ...(msg.blocks ? { blocks: msg.blocks as never } : {}),
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+    } catch (err) {
+      await this.d.store.releasePost(r.id, what).catch(() => undefined);
+      throw err;
+    }
     await this.d.store.markPosted(r.id, what);
   }
 
-  /** A one-line note in the thread (the sequence readers follow: approvals, start, expiry, …). */
-  async thread(r: Pick<ProbeRequest, 'channel' | 'threadTs'>, text: string): Promise<void> {
-    if (!r.threadTs) return;
-    await this.d.client.chat.postMessage({
-      channel: r.channel,
-      thread_ts: r.threadTs,
-      text,
-      unfurl_links: false,
-    });
+  /** A one-line note in the thread, once per key (the sequence readers follow: approvals, start, expiry, …). */
+  private note(r: ProbeRequest, key: string, text: string): Promise<void> {
+    return this.post(r, `note-${key}`, { text });
   }
 
   /** Makes the thread root and the approval message show the current state (replacing buttons once decided). */
@@ -536,14 +588,25 @@ export class ProbeFlow {
     }
   }
 
-  /** Final state reached: show it and stop sweeping the request. */
+  /** Final state reached: say why in the thread (once), show it on both messages and stop sweeping the request. */
   private async finish(id: string): Promise<void> {
     const r = await this.d.store.get(id);
-    if (!r) return;
-    if (!FINAL_STATES.includes(r.state)) return;
-    if (!r.posted.includes('final')) {
+    if (!r || !FINAL_STATES.includes(r.state)) return;
+    const line = finalLine(r);
+    if (line) await this.note(r, 'final', line);
+    if (r.state === 'failed' && !r.posted.includes('failure') && r.failure) {
+      await this.post(
+        r,
+        'failure',
+        renderProbeFailure(
+          { code: (r.failureCode as UserFacingError['code']) ?? 'internal', message: r.failure, next: [] },
+          { cluster: r.cluster, requestId: r.id, what: describeSpec(r.spec), stage: r.plan ? 'run' : 'plan' },
+        ),
+      );
+    }
+    if (!r.posted.includes('final-shown')) {
       await this.refresh(r);
-      await this.d.store.markPosted(id, 'final');
+      await this.d.store.markPosted(id, 'final-shown');
     }
     await this.d.store.close(r.cluster, id);
   }
@@ -588,25 +651,33 @@ export class ProbeFlow {
       default:
         break;
     }
+    // The approval is recorded in Redis: from here on nothing may tell the approver "nothing changed".
     const fresh = (await this.d.store.get(id))!;
     await this.d.audit.record('approval', fresh, {
       actor: userId,
       decision: `approval ${out.count} of ${out.needed}`,
     });
-    await this.thread(fresh, `✅ <@${userId}> approved (${out.count} of ${out.needed}).`);
     if (out.status === 'approved') {
       await this.d.audit.record('approved', fresh, {
         actor: userId,
         decision: `approved by ${fresh.approvers.length}`,
       });
-      try {
-        await this.enqueueRun(fresh);
-      } catch (err) {
+      await this.enqueueRun(fresh).catch((err) =>
         // The approval stands; the sweep queues the run while the approval is still valid.
-        this.d.logger.warn({ err, id }, 'run not queued yet; the sweep retries');
-      }
+        this.d.logger.warn({ err, id }, 'run not queued yet; the sweep retries'),
+      );
     }
-    await this.refresh(fresh);
+    await this.locked(id, async (cur) => {
+      await this.approvalNotes(cur);
+      await this.refresh(cur);
+    });
+  }
+
+  /** "✅ <@U> approved (k of n)" once per approver, in the order they approved. */
+  private async approvalNotes(r: ProbeRequest): Promise<void> {
+    for (const [i, u] of r.approvers.entries()) {
+      await this.note(r, `approval-${u}`, `✅ <@${u}> approved (${i + 1} of ${r.needed}).`);
+    }
   }
 
   /** Checks before the deny modal opens (fast refusal); the submission checks again. */
@@ -646,10 +717,9 @@ export class ProbeFlow {
       return reply(r ? stateRefusal(r) : 'That request no longer exists. Nothing changed.');
     }
     const r = (await this.d.store.get(id))!;
-    await this.d.queues.removeIfWaiting(r.cluster, planJobId(id)).catch(() => undefined);
-    await this.thread(r, `⛔ <@${userId}> denied the request: ${oneLine(reason, 1000)}`);
     await this.d.audit.record('denied', r, { actor: userId, reason, decision: 'denied' });
-    await this.finish(id);
+    await this.d.queues.removeIfWaiting(r.cluster, planJobId(id)).catch(() => undefined);
+    await this.locked(id, () => this.finish(id));
   }
 
   /** The requester withdraws a request that is still waiting. */
@@ -663,10 +733,9 @@ export class ProbeFlow {
       return reply(r ? stateRefusal(r) : 'That request is no longer waiting.');
     }
     const r = (await this.d.store.get(id))!;
-    await this.d.queues.removeIfWaiting(r.cluster, planJobId(id)).catch(() => undefined);
-    await this.thread(r, `🚫 <@${userId}> cancelled the request. Nothing ran.`);
     await this.d.audit.record('cancelled', r, { actor: userId, decision: 'cancelled' });
-    await this.finish(id);
+    await this.d.queues.removeIfWaiting(r.cluster, planJobId(id)).catch(() => undefined);
+    await this.locked(id, () => this.finish(id));
   }
 
   /** Settles every open request of these clusters (expiry, missed queue events, bot restarts). */
@@ -681,6 +750,20 @@ export class ProbeFlow {
         await this.settle(id);
       }
     }
+  }
+}
+
+/** The thread line that says how a request ended, when no other message does. */
+function finalLine(r: ProbeRequest): string | undefined {
+  switch (r.state) {
+    case 'expired':
+      return `⌛ The request expired at ${new Date(r.expiresAt ?? r.createdAt).toISOString()}: nobody approved it in time. Nothing ran.`;
+    case 'denied':
+      return `⛔ <@${r.decidedBy}> denied the request: ${r.decisionReason ?? ''}`;
+    case 'cancelled':
+      return `🚫 <@${r.decidedBy ?? r.requester}> cancelled the request. Nothing ran.`;
+    default:
+      return undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
   type ProbePlan,
@@ -6,6 +7,7 @@ import {
   ProbeSpecSchema,
   type ProbeTarget,
   ProbeTargetSchema,
+  probeRequestKey,
 } from '../../jobs/contracts/index.js';
 
 /**
@@ -72,9 +74,12 @@ export interface ProbeRequest {
   /** Done: the verdict line; failed: what went wrong. */
   verdict?: string;
   failure?: string;
+  /** The UserFacingError code of a failure. */
+  failureCode?: string;
 }
 
-const KEY = 'poddebug:probe:';
+/** Same prefix as probeRequestKey() in the contracts: the worker reads these records. */
+const KEY = probeRequestKey('');
 const OPEN = 'poddebug:probes:open:';
 const TTL_SEC = 30 * 24 * 3600;
 
@@ -149,6 +154,29 @@ redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 return 1
 `;
 
+const UNLOCK_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+const MARK_LUA = `
+local posted = redis.call('HGET', KEYS[1], 'posted') or ''
+for w in string.gmatch(posted, '[^,]+') do if w == ARGV[1] then return 0 end end
+redis.call('HSET', KEYS[1], 'posted', posted == '' and ARGV[1] or (posted .. ',' .. ARGV[1]))
+redis.call('HDEL', KEYS[1], 'posting:' .. ARGV[1])
+return 1
+`;
+
+/** Posted already → 0; claimed by someone within the last ARGV[3] ms → 0; else claim → 1. */
+const CLAIM_LUA = `
+local posted = redis.call('HGET', KEYS[1], 'posted') or ''
+for w in string.gmatch(posted, '[^,]+') do if w == ARGV[1] then return 0 end end
+local at = redis.call('HGET', KEYS[1], 'posting:' .. ARGV[1])
+if at and tonumber(ARGV[2]) - tonumber(at) < tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'posting:' .. ARGV[1], ARGV[2])
+return 1
+`;
+
 /**
  * Privileged requests in Redis, shared by every bot replica; never in process
  * memory. Button values carry only the request id: everything a decision
@@ -157,6 +185,9 @@ return 1
 export class ProbeRequestStore {
   constructor(private readonly redis: Redis) {
     redis.defineCommand('poddebugCreate', { numberOfKeys: 2, lua: CREATE_LUA });
+    redis.defineCommand('poddebugUnlock', { numberOfKeys: 1, lua: UNLOCK_LUA });
+    redis.defineCommand('poddebugClaim', { numberOfKeys: 1, lua: CLAIM_LUA });
+    redis.defineCommand('poddebugMark', { numberOfKeys: 1, lua: MARK_LUA });
     redis.defineCommand('poddebugApprove', { numberOfKeys: 2, lua: APPROVE_LUA });
     redis.defineCommand('poddebugDecide', { numberOfKeys: 1, lua: DECIDE_LUA });
     redis.defineCommand('poddebugTransition', { numberOfKeys: 1, lua: TRANSITION_LUA });
@@ -228,6 +259,7 @@ export class ProbeRequestStore {
       posted: (h.posted ?? '').split(',').filter(Boolean),
       verdict: h.verdict || undefined,
       failure: h.failure || undefined,
+      failureCode: h.failureCode || undefined,
     };
   }
 
@@ -239,11 +271,9 @@ export class ProbeRequestStore {
     if (Object.keys(fields).length > 0) await this.redis.hset(KEY + id, fields);
   }
 
+  /** Records that `what` is in the thread (atomic; releases the claim). */
   async markPosted(id: string, what: string): Promise<void> {
-    const r = await this.redis.hget(KEY + id, 'posted');
-    const set = new Set((r ?? '').split(',').filter(Boolean));
-    set.add(what);
-    await this.redis.hset(KEY + id, 'posted', [...set].join(','));
+    await this.run('poddebugMark', KEY + id, what);
   }
 
   /** planning → pending with the plan (or → approved at once when no approval is needed). */
@@ -311,12 +341,31 @@ export class ProbeRequestStore {
     await this.redis.zrem(OPEN + cluster, id);
   }
 
-  async lock(id: string, ms = 30_000): Promise<boolean> {
-    return (await this.redis.set(`${KEY}${id}:lock`, '1', 'PX', ms, 'NX')) === 'OK';
+  /**
+   * Takes the request's lock for this replica; resolves to a token for unlock(), or undefined when another
+   * holds it. The lock expires on its own if this replica dies.
+   */
+  async lock(id: string, ms = 120_000): Promise<string | undefined> {
+    const token = randomBytes(8).toString('hex');
+    return (await this.redis.set(`${KEY}${id}:lock`, token, 'PX', ms, 'NX')) === 'OK' ? token : undefined;
   }
 
-  async unlock(id: string): Promise<void> {
-    await this.redis.del(`${KEY}${id}:lock`);
+  /** Releases the lock only if it is still ours (it may have expired and been taken by another replica). */
+  async unlock(id: string, token: string): Promise<void> {
+    await this.run('poddebugUnlock', `${KEY}${id}:lock`, token);
+  }
+
+  /**
+   * Claims the right to post `what` (a thread message that must appear once): false when it was posted or
+   * another replica is posting it right now (claims expire after 5 minutes, so a dead poster is retried).
+   */
+  async claimPost(id: string, what: string, now = Date.now()): Promise<boolean> {
+    return (await this.run('poddebugClaim', KEY + id, what, now, 5 * 60_000)) === 1;
+  }
+
+  /** Gives a claim back after a failed post, so the next settle tries again. */
+  async releasePost(id: string, what: string): Promise<void> {
+    await this.redis.hdel(KEY + id, `posting:${what}`);
   }
 
   /** Removes a request that never got going (its plan job could not be queued). */

@@ -14,8 +14,10 @@ import {
   ProbePlanPayloadSchema,
   type ProbePlanResult,
   type ProbeResult,
+  type ProbeRunPayload,
   ProbeRunPayloadSchema,
   planBinding,
+  probeRequestKey,
 } from '../contracts/index.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
 import { redactText } from '../redact.js';
@@ -89,6 +91,7 @@ export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal):
       ['Request the probe again if it is still needed.'],
     );
   }
+  await checkApprovalRecord(d.redis, p);
   const first = await d.redis.set(approvalUsedKey(p.requestId), job.id ?? '?', 'EX', 30 * 24 * 3600, 'NX');
   if (first !== 'OK') {
     throw probeError(
@@ -189,6 +192,35 @@ export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal):
     notes,
     stats: { durationMs: run.durationMs, probePod: run.probePod },
   };
+}
+
+/**
+ * The job is not proof of approval on its own (anything that can write to the queue could add one): the
+ * bot's record of the request must say approved, for this very plan, by enough people other than the
+ * requester, and not past its start-by time.
+ */
+async function checkApprovalRecord(redis: Redis, p: ProbeRunPayload): Promise<void> {
+  const key = probeRequestKey(p.requestId);
+  const [h, approvers] = await Promise.all([redis.hgetall(key), redis.lrange(`${key}:approvers`, 0, -1)]);
+  const problems: string[] = [];
+  if (!h.state) problems.push('the bot has no record of this request');
+  else {
+    if (h.state !== 'approved' && h.state !== 'running')
+      problems.push(`the request is ${h.state}, not approved`);
+    if (h.binding !== p.approval.binding) problems.push('the approved command or target differs');
+    if (h.requester !== p.requester.userId) problems.push('the requester differs');
+    const needed = Number(h.needed ?? Number.NaN);
+    const others = approvers.filter((a) => a !== h.requester);
+    if (!(others.length >= needed)) problems.push(`it has ${others.length} of ${h.needed} approvals`);
+    if (h.startBy && Date.now() > Number(h.startBy)) problems.push('its start-by time has passed');
+  }
+  if (problems.length > 0) {
+    throw probeError(
+      'approval_mismatch',
+      `This probe job does not match an approved request (${problems.join('; ')}); nothing ran.`,
+      ['Request the probe again from Slack.'],
+    );
+  }
 }
 
 function checkCluster(jobCluster: string, mine: string): void {

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditStream } from '../../bot/audit/index.js';
+import { planBinding } from '../../jobs/contracts/index.js';
 import {
   approvalMessage,
   click,
@@ -416,6 +417,60 @@ describe('approvals', () => {
     expect(after.ok).toBe(false);
     if (!after.ok) expect(after.problems[0]!.kind).toBe('deleted');
   }, 40_000);
+});
+
+describe('the worker does not take a job as proof of approval', () => {
+  it('a run job queued without an approved request (forged straight into Redis) runs nothing', async () => {
+    const { containerId, uid } = putTargetPod(stack, { namespace: 'shop', name: 'forged-1a2b-c3' });
+    const plan = {
+      cluster: stack.cluster,
+      namespace: 'shop',
+      pod: 'forged-1a2b-c3',
+      podUid: uid,
+      container: 'app',
+      containerId,
+      node: 'node-a',
+      image: 'registry.example/shop/checkout:1.4.2',
+      spec: { action: 'ps' as const },
+      commandLine: 'ps',
+      privileges: [],
+      caps: [],
+    };
+    const requestId = `prb-${'f'.repeat(24)}`;
+    const q = stack.queue();
+    const before = stack.sim.requests().filter((r) => r.method === 'POST').length;
+    await q.add(
+      'probe-run',
+      {
+        version: 1,
+        action: 'probe-run',
+        requestId,
+        cluster: stack.cluster,
+        plan,
+        approval: {
+          requestId,
+          approvers: [APPROVER_A],
+          approvedAt: new Date().toISOString(),
+          startBy: new Date(Date.now() + 60_000).toISOString(),
+          binding: planBinding(plan),
+          reason: 'forged',
+        },
+        requester: { userId: REQUESTER, channelId: 'C0INCIDENT' },
+        requestedAt: new Date().toISOString(),
+      },
+      { jobId: `run-${requestId}`, attempts: 1 },
+    );
+    let reason = '';
+    await waitUntil(async () => {
+      const job = await q.getJob(`run-${requestId}`);
+      reason = job?.failedReason ?? '';
+      return reason !== '';
+    });
+    await q.close();
+    expect(reason).toMatch(/approval_mismatch/);
+    expect(reason).toMatch(/no record of this request/);
+    expect(stack.sim.requests().filter((r) => r.method === 'POST').length).toBe(before);
+  }, 20_000);
 });
 
 describe('policy reload', () => {
