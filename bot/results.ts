@@ -48,7 +48,12 @@ function probeRequestOf(jobId: string): string | undefined {
 }
 
 /** Slack errors that mean the bot may not post in that channel at all. */
-export const CHANNEL_REFUSALS = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action']);
+export const CHANNEL_REFUSALS = new Set([
+  'not_in_channel',
+  'channel_not_found',
+  'is_archived',
+  'restricted_action',
+]);
 
 /** Why a status message could not be posted where the command was typed. */
 export class ChannelRefused extends Error {}
