@@ -5,6 +5,7 @@
  * why. Pure.
  */
 import { ARTEFACT_TTL_SEC, type ArtefactMeta } from '../../jobs/contracts/probe.js';
+import { humanBytes } from '../../jobs/contracts/units.js';
 import { code, inline } from './mrkdwn.js';
 
 /** How an upload went, as `uploadArtefacts` reports it (only the fields used here). */
@@ -46,18 +47,4 @@ function statusText(s: ArtefactStatusLike): string | undefined {
     case 'failed':
       return `not uploaded: ${inline(s.error ?? 'unknown error', 300)}`;
   }
-}
-
-/** 512 B, 1.2 MiB, 8 MiB, 23.4 MiB, 120 MiB. */
-export function humanBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  const s = v < 100 ? v.toFixed(1) : v.toFixed(0);
-  return `${s.replace(/\.0$/, '')} ${units[u]}`;
 }

@@ -7,3 +7,4 @@ export * from './names.js';
 export * from './probe.js';
 export * from './queue.js';
 export * from './target.js';
+export * from './units.js';

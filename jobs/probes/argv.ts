@@ -3,8 +3,8 @@
  * shows it to approvers (with `<PID>`), the approval is bound to it, and the
  * probe program runs it (with the PID it resolved). Pure.
  *
- * It mirrors `straceArgv`/`tcpdumpArgv` of the probe program
- * (`program/strace.ts`, `program/tcpdump.ts`); a unit test holds them equal.
+ * The probe program (`program/strace.ts`, `program/tcpdump.ts`) calls
+ * `toolArgv` itself, so what approvers see and what runs cannot drift.
  *
  * - strace: always bounded by `timeout -s INT` (strace prints its summary on
  *   SIGINT and detaches, leaving the target running); never `--kill-on-exit`.
@@ -30,7 +30,10 @@ export interface ArgvOptions {
   procRoot?: string;
 }
 
-/** `timeout -s INT -k 5 N`: SIGINT at N s (strace prints its summary and detaches), SIGKILL 5 s later. */
+/**
+ * `timeout -s INT -k 5 N`: SIGINT at N s (strace prints its summary and detaches), SIGKILL 5 s later.
+ * Exit 124 is the timeout ending the run as planned, not a failure.
+ */
 export function timeoutArgv(secs: number): string[] {
   return ['timeout', '-s', 'INT', '-k', '5', String(secs)];
 }
@@ -48,10 +51,18 @@ export function probeDurationSec(spec: ProbeSpec): number {
   }
 }
 
+type ToolSpec = Extract<ProbeSpec, { action: 'strace' | 'tcpdump' }>;
+
 /**
  * argv of the external tool the action runs, PID filled in (or the
  * placeholder), or undefined for actions the program does itself.
  */
+export function toolArgv(spec: ToolSpec, pid: number | typeof PID_PLACEHOLDER, opts?: ArgvOptions): string[];
+export function toolArgv(
+  spec: ProbeSpec,
+  pid: number | typeof PID_PLACEHOLDER,
+  opts?: ArgvOptions,
+): string[] | undefined;
 export function toolArgv(
   spec: ProbeSpec,
   pid: number | typeof PID_PLACEHOLDER,
@@ -61,7 +72,8 @@ export function toolArgv(
   const p = String(pid);
   switch (spec.action) {
     case 'strace':
-      // -C: the summary and the trace (on strace's stderr, which the program streams, mines and caps); -T: time in each call.
+      // -C: the summary and the trace (on strace's stderr, which the program streams, mines and caps: no trace
+      // file grows on the node's disk; `-o /dev/stdout` fails on a socket); -T: time in each call.
       return [
         ...timeoutArgv(spec.durationSec),
         'strace',

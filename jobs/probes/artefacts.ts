@@ -12,6 +12,7 @@ import {
   artefactKey,
   PROBE_LIMITS,
 } from '../contracts/probe.js';
+import { humanBytes } from '../contracts/units.js';
 import { redactText } from '../redact.js';
 
 /** One artefact as the runner reassembled it from the probe's chunk lines. */
@@ -159,18 +160,4 @@ function pcapBoundary(b: Buffer, max: number): number | undefined {
     if (next > max || next > b.length) return at;
     at = next;
   }
-}
-
-/** 8 MiB, 23.4 MiB, 512 B: binary units, one decimal under 100. */
-export function humanBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  const s = v < 100 ? v.toFixed(1) : v.toFixed(0);
-  return `${s.replace(/\.0$/, '')} ${units[u]}`;
 }

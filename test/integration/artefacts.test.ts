@@ -5,12 +5,12 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { type Logger, LogLevel, WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { artefactDoneKey, artefactPendingKey, uploadArtefacts } from '../../bot/artefacts.js';
 import { type ArtefactMeta, artefactKey } from '../../jobs/contracts/probe.js';
 import { PCAP_NOTE, storeArtefacts } from '../../jobs/probes/artefacts.js';
-import { type SlackDouble, startSlackDouble } from '../support/slack/index.js';
+import { type SlackDouble, slackClient, startSlackDouble } from '../support/slack/index.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOKEN = 'xoxb-test-token';
@@ -18,22 +18,6 @@ const CHANNEL = 'C0INCIDENT';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function quietLogger(): Logger {
-  let level = LogLevel.ERROR;
-  const noop = () => undefined;
-  return {
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: noop,
-    setLevel: (l: LogLevel) => {
-      level = l;
-    },
-    getLevel: () => level,
-    setName: noop,
-  };
-}
 
 function item(name: string, contentType: string, bytes: Buffer, over: Partial<ArtefactMeta> = {}) {
   return {
@@ -84,12 +68,7 @@ describe('artefacts: worker → Redis → bot → Slack thread', () => {
   const jobs: string[] = [];
 
   const newClient = (opts: { rejectRateLimitedCalls?: boolean } = {}) =>
-    new WebClient(TOKEN, {
-      slackApiUrl: slack.apiUrl,
-      logger: quietLogger(),
-      retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 20 },
-      ...opts,
-    });
+    slackClient(slack, { token: TOKEN, ...opts });
   const filesInThread = () => slack.files().filter((f) => f.channel === CHANNEL && f.thread_ts === threadTs);
   const fileCalls = () => slack.calls().filter((c) => c.method.startsWith('files.'));
   const upload = (c: WebClient, artefacts: ArtefactMeta[]) =>

@@ -15,6 +15,7 @@ import {
   ProbeResultLineSchema,
   type ProbeSpec,
 } from '../../jobs/contracts/probe.js';
+import { toolArgv } from '../../jobs/probes/argv.js';
 import { runProbe } from '../../jobs/probes/program/run-probe.js';
 import {
   cgroupHierarchies,
@@ -95,10 +96,13 @@ suite('probe program on a fake container', () => {
   }, 20_000);
 
   it('strace: the missing file the workload opens shows in the summary and the errors', async () => {
-    const run = await probe(fc, { action: 'strace', durationSec: 2, full: true, failedOnly: false });
+    const spec: ProbeSpec = { action: 'strace', durationSec: 2, full: true, failedOnly: false };
+    const run = await probe(fc, spec);
     const r = ok(run);
     expect(r.pid).toBe(fc.pid);
     expect(r.argv).toContain(String(fc.pid));
+    // The program runs the argv approvers were shown, with the PID it resolved.
+    expect(r.argv).toEqual(toolArgv(spec, fc.pid));
     if (r.data.action !== 'strace') throw new Error('wrong action');
     const openat = r.data.summary.find((s) => s.syscall === 'openat');
     expect(openat?.errors).toBeGreaterThan(0);
@@ -187,12 +191,14 @@ suite('probe program on a fake container', () => {
   });
 
   it('tcpdump: packets to the refused port are captured in the pod network namespace', async () => {
-    const run = await probe(fc, {
+    const spec: ProbeSpec = {
       action: 'tcpdump',
       durationSec: 2,
       filter: ['tcp', 'port', String(fc.refusedPort)],
-    });
+    };
+    const run = await probe(fc, spec);
     const r = ok(run);
+    expect(r.argv).toEqual(toolArgv(spec, fc.pid));
     if (r.data.action !== 'tcpdump') throw new Error('wrong action');
     expect(r.data.packets).toBeGreaterThan(0);
     const pcap = Buffer.concat(run.chunks.get(r.artefacts[0]!.name)!);

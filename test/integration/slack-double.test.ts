@@ -1,14 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { App, LogLevel } from '@slack/bolt';
-import { ErrorCode, type Logger, WebClient } from '@slack/web-api';
+import { ErrorCode, WebClient } from '@slack/web-api';
 import {
   newTriggerId,
+  quietSlackLogger,
   SLACK_TEST_DEFAULTS,
   type SlackDouble,
   sendBlockAction,
   sendSlashCommand,
   sendViewSubmission,
+  slackClient,
   startSlackDouble,
 } from '../support/slack/index.js';
 
@@ -21,23 +23,6 @@ function errorCode(err: unknown): string | undefined {
     return typeof data?.error === 'string' ? data.error : undefined;
   }
   return undefined;
-}
-
-/** The WebClient logs Slack's response_metadata.messages at error level; keep expected failures quiet. */
-function quietLogger(): Logger {
-  let level = LogLevel.ERROR;
-  const noop = () => undefined;
-  return {
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: noop,
-    setLevel: (l: LogLevel) => {
-      level = l;
-    },
-    getLevel: () => level,
-    setName: noop,
-  };
 }
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -55,11 +40,7 @@ describe('Slack Web API double with the real WebClient', () => {
 
   beforeAll(async () => {
     slack = await startSlackDouble();
-    client = new WebClient(TOKEN, {
-      slackApiUrl: slack.apiUrl,
-      logger: quietLogger(),
-      retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 20 },
-    });
+    client = slackClient(slack, { token: TOKEN });
   });
   afterAll(() => slack.close());
   beforeEach(() => slack.reset());
@@ -371,7 +352,7 @@ describe('a real Bolt app against the double', () => {
     await sendSlashCommand(receiverUrl, SECRET, { text: 'approve', triggerId });
     const view = await slack.waitFor(() => slack.views().find((v) => v.trigger_id === triggerId));
     expect(view.view.callback_id).toBe('approve_probe');
-    const client = new WebClient(TOKEN, { slackApiUrl: slack.apiUrl, logger: quietLogger() });
+    const client = new WebClient(TOKEN, { slackApiUrl: slack.apiUrl, logger: quietSlackLogger() });
     const reused = await rejection(client.views.open({ trigger_id: triggerId, view: view.view as never }));
     expect(errorCode(reused)).toBe('exchanged_trigger_id');
 

@@ -4,6 +4,7 @@
  */
 import type { Finding } from '../../contracts/finding.js';
 import type { FdsData } from '../../contracts/probe.js';
+import { tcpState } from '../program/proc-net.js';
 import {
   clean,
   columns,
@@ -25,27 +26,6 @@ export const FDS_THRESHOLDS = {
   synSent: 3,
   timeWait: 1000,
 } as const;
-
-/** /proc/net/tcp state codes. */
-const TCP_STATES: Record<string, string> = {
-  '01': 'ESTABLISHED',
-  '02': 'SYN_SENT',
-  '03': 'SYN_RECV',
-  '04': 'FIN_WAIT1',
-  '05': 'FIN_WAIT2',
-  '06': 'TIME_WAIT',
-  '07': 'CLOSE',
-  '08': 'CLOSE_WAIT',
-  '09': 'LAST_ACK',
-  '0A': 'LISTEN',
-  '0B': 'CLOSING',
-};
-
-/** `CLOSE_WAIT` from `CLOSE_WAIT`, `CLOSE-WAIT` (ss), `close_wait` or `08` (/proc/net/tcp). */
-export function tcpState(s: string): string {
-  const up = s.trim().toUpperCase();
-  return TCP_STATES[up] ?? up.replace(/-/g, '_');
-}
 
 export function countBy<T>(xs: readonly T[], key: (x: T) => string): [string, number][] {
   const m = new Map<string, number>();

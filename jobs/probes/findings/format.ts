@@ -65,7 +65,11 @@ const BINARY_UNITS = [
   ['KiB', 1024],
 ] as const;
 
-/** `0 B`, `512 B`, `1.5 KiB`, `412.3 MiB`, `1.25 GiB`: binary units, 1 decimal (2 for GiB and up). */
+/**
+ * `0 B`, `512 B`, `1.5 KiB`, `412.3 MiB`, `1.25 GiB`: binary units, 1 decimal (2 for GiB and up).
+ * Not the `humanBytes` of jobs/contracts/units.ts (artefact sizes: `1 KiB`, `.0` dropped): findings keep
+ * fixed decimals.
+ */
 export function humanBytes(bytes: number): string {
   if (!Number.isFinite(bytes)) return '?';
   const sign = bytes < 0 ? '-' : '';

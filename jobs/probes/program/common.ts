@@ -155,11 +155,6 @@ export async function readText(path: string, max = 1024 * 1024): Promise<string 
   }
 }
 
-/** `timeout -s INT <secs>`: 124 is the timeout ending the run as planned, not a failure. */
-export function timeoutArgv(secs: number): string[] {
-  return ['timeout', '-s', 'INT', '-k', '5', String(secs)];
-}
-
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** `timeout` (and nsenter) exit 127 when the tool is not installed, 126 when it cannot be run. */

@@ -13,6 +13,7 @@ export interface ProcSocket {
   inode: number;
 }
 
+/** /proc/net/tcp state codes. */
 const TCP_STATES: Record<string, string> = {
   '01': 'ESTABLISHED',
   '02': 'SYN_SENT',
@@ -27,6 +28,12 @@ const TCP_STATES: Record<string, string> = {
   '0B': 'CLOSING',
   '0C': 'NEW_SYN_RECV',
 };
+
+/** `CLOSE_WAIT` from `CLOSE_WAIT`, `CLOSE-WAIT` (ss), `close_wait` or `08` (/proc/net/tcp). */
+export function tcpState(s: string): string {
+  const up = s.trim().toUpperCase();
+  return TCP_STATES[up] ?? up.replace(/-/g, '_');
+}
 
 /** `0100007F:1F90` → `127.0.0.1:8080`; 32-hex IPv6 (four little-endian words) → `[::1]:8080`. */
 export function decodeHexEndpoint(hex: string): string | null {
@@ -84,7 +91,7 @@ export function parseProcNetInet(text: string, proto: InetProto): ProcSocket[] {
     const st = f[3]!.toUpperCase();
     const inode = Number(f[9]);
     if (local === null || remote === null || !Number.isSafeInteger(inode)) continue;
-    let state = TCP_STATES[st] ?? st;
+    let state = tcpState(st);
     if (proto.startsWith('udp')) state = st === '07' ? 'UNCONN' : st === '01' ? 'ESTABLISHED' : state;
     rows.push({ proto, local, remote, state, inode });
   }

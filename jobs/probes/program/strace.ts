@@ -1,5 +1,6 @@
 /** The strace action: a bounded `-f -C -T` run on every thread; summary, errors by errno, slow calls. */
 import { PROBE_LIMITS, type ProbeSpec } from '../../contracts/probe.js';
+import { toolArgv } from '../argv.js';
 import {
   type ActionContext,
   type ActionResult,
@@ -7,34 +8,13 @@ import {
   lineSplitter,
   ProbeFailure,
   runTool,
-  timeoutArgv,
 } from './common.js';
 import { isSummaryHeader, parseStraceSummary, TraceMiner, threadsFromStraceStderr } from './strace-parse.js';
 
 type StraceSpec = Extract<ProbeSpec, { action: 'strace' }>;
 
-/**
- * The strace argv. The trace and the `-C` summary go to strace's stderr, which the program reads as a
- * stream, mines and caps (no trace file grows on the node's disk; `-o /dev/stdout` fails on a socket).
- */
-export function straceArgv(spec: StraceSpec, pid: number): string[] {
-  return [
-    ...timeoutArgv(spec.durationSec),
-    'strace',
-    '-f',
-    '-C',
-    '-T',
-    '-s',
-    String(PROBE_LIMITS.straceStringLength),
-    ...(spec.trace ? ['-e', `trace=%${spec.trace}`] : []),
-    ...(spec.failedOnly ? ['-e', 'status=failed'] : []),
-    '-p',
-    String(pid),
-  ];
-}
-
 export async function runStrace(spec: StraceSpec, ctx: ActionContext): Promise<ActionResult> {
-  const argv = straceArgv(spec, ctx.pid);
+  const argv = toolArgv(spec, ctx.pid);
   const miner = new TraceMiner();
   const summaryLines: string[] = [];
   let inSummary = false;

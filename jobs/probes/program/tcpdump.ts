@@ -1,13 +1,7 @@
 /** The tcpdump action: a bounded capture inside the pod's network namespace; the pcap is the artefact. */
 import { PROBE_LIMITS, type ProbeSpec } from '../../contracts/probe.js';
-import {
-  type ActionContext,
-  type ActionResult,
-  checkExec,
-  ProbeFailure,
-  runTool,
-  timeoutArgv,
-} from './common.js';
+import { toolArgv } from '../argv.js';
+import { type ActionContext, type ActionResult, checkExec, ProbeFailure, runTool } from './common.js';
 
 type TcpdumpSpec = Extract<ProbeSpec, { action: 'tcpdump' }>;
 
@@ -26,29 +20,6 @@ export function filterProblem(filter: string[]): string | null {
   return null;
 }
 
-/** tcpdump writes the pcap to stdout (`-w -`), so the program caps it as it streams; filter after `--`. */
-export function tcpdumpArgv(spec: TcpdumpSpec, procRoot: string, pid: number): string[] {
-  return [
-    ...timeoutArgv(spec.durationSec),
-    'nsenter',
-    `--net=${procRoot}/${pid}/ns/net`,
-    '--',
-    'tcpdump',
-    '-i',
-    'any',
-    '-n',
-    '-s',
-    String(PROBE_LIMITS.snapLength),
-    '-c',
-    String(PROBE_LIMITS.maxPackets),
-    '-U',
-    '-w',
-    '-',
-    '--',
-    ...spec.filter,
-  ];
-}
-
 /** tcpdump's closing stats: "N packets captured", "N packets received by filter", "N packets dropped by kernel". */
 export function parseTcpdumpStats(stderr: string): { packets: number | null; stats: string[] } {
   const stats = stderr
@@ -62,7 +33,8 @@ export function parseTcpdumpStats(stderr: string): { packets: number | null; sta
 export async function runTcpdump(spec: TcpdumpSpec, ctx: ActionContext): Promise<ActionResult> {
   const problem = filterProblem(spec.filter);
   if (problem) throw new ProbeFailure('invalid_input', `refusing the tcpdump filter: ${problem}`);
-  const argv = tcpdumpArgv(spec, ctx.input.procRoot, ctx.pid);
+  // The pcap goes to stdout (`-w -`), so runTool caps it as it streams.
+  const argv = toolArgv(spec, ctx.pid, { procRoot: ctx.input.procRoot });
   await ctx.confirm();
   const run = await runTool(argv, {
     stdoutCap: PROBE_LIMITS.maxArtefactBytes,

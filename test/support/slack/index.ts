@@ -1,5 +1,6 @@
 /** Slack test support: the Web API double, the signed-request harness and Block Kit limit checks. */
 export * from './block-kit.js';
+export * from './client.js';
 export * from './defaults.js';
 export * from './harness.js';
 export * from './payloads.js';

@@ -6,15 +6,21 @@
  * those tests are skipped, and the same security checks still run on the raw
  * YAML files of deploy/.
  */
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
-import { delimiter, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { parse, parseAllDocuments } from 'yaml';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DEPLOY = join(ROOT, 'deploy');
+import { parse } from 'yaml';
+import {
+  DEPLOY,
+  describeWithKubectl,
+  KUBECTL_NOTE,
+  kubeObjects,
+  ofKind,
+  one,
+  parseDocs,
+  ROOT,
+  renderOverlay,
+} from '../../support/deploy.js';
 
 // ---------------------------------------------------------------------------
 // Types: the parts of Kubernetes objects these checks read.
@@ -149,21 +155,6 @@ function yamlFilesUnder(dir: string): string[] {
   return out.sort();
 }
 
-function parseDocs(text: string, source: string): unknown[] {
-  return parseAllDocuments(text).map((doc) => {
-    if (doc.errors.length > 0) throw new Error(`${source}: ${doc.errors.map((e) => e.message).join('; ')}`);
-    return doc.toJS();
-  });
-}
-
-function isKObject(v: unknown): v is KObject {
-  return typeof v === 'object' && v !== null && 'kind' in v && 'apiVersion' in v && 'metadata' in v;
-}
-
-function kubeObjects(docs: unknown[]): KObject[] {
-  return docs.filter(isKObject).filter((o) => !o.apiVersion.startsWith('kustomize.config.k8s.io/'));
-}
-
 /** Every Kubernetes object written in deploy/ (not rendered: patches not applied). */
 function rawObjects(): KObject[] {
   return (
@@ -171,53 +162,12 @@ function rawObjects(): KObject[] {
       .filter((f) => !f.endsWith('slack-app-manifest.yaml'))
       // Opt-in: gives the bot a SubjectAccessReview-only grant on purpose; checked in sar-component.test.ts.
       .filter((f) => !relative(DEPLOY, f).startsWith(join('components', 'subject-access-review')))
-      .flatMap((f) => kubeObjects(parseDocs(readFileSync(f, 'utf8'), f)))
+      .flatMap((f) => kubeObjects(readFileSync(f, 'utf8'), f))
   );
-}
-
-function findKubectl(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const p = join(dir, 'kubectl');
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const KUBECTL = findKubectl();
-const describeWithKubectl = KUBECTL ? describe : describe.skip;
-const KUBECTL_NOTE = KUBECTL ? '' : ' (skipped: kubectl not found on PATH; it renders kustomize offline)';
-
-const rendered = new Map<string, KObject[]>();
-function render(overlay: string): KObject[] {
-  let objs = rendered.get(overlay);
-  if (!objs) {
-    const out = execFileSync(KUBECTL!, ['kustomize', join(DEPLOY, 'overlays', overlay)], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    objs = kubeObjects(parseDocs(out, `kustomize ${overlay}`));
-    rendered.set(overlay, objs);
-  }
-  return objs;
 }
 
 // ---------------------------------------------------------------------------
 // Helpers over object lists.
-
-function ofKind<T extends KObject>(objs: KObject[], kind: string): T[] {
-  return objs.filter((o) => o.kind === kind) as T[];
-}
-
-function one<T extends KObject>(objs: KObject[], kind: string, name: string): T {
-  const found = ofKind<T>(objs, kind).filter((o) => o.metadata.name === name);
-  if (found.length !== 1) throw new Error(`expected one ${kind}/${name}, found ${found.length}`);
-  return found[0]!;
-}
 
 /** Generated ConfigMaps and Secrets carry a content hash suffix. */
 function baseName(o: KObject): string {
@@ -587,9 +537,7 @@ describe('raw manifests (checked without kustomize)', () => {
   it('the worker RBAC is read-only, without secrets, exec or wildcards', () => checkWorkerRbacReadOnly(objs));
 
   it('the base ClusterRole covers exactly the worker API calls', () => {
-    const base = yamlFilesUnder(join(DEPLOY, 'base')).flatMap((f) =>
-      kubeObjects(parseDocs(readFileSync(f, 'utf8'), f)),
-    );
+    const base = yamlFilesUnder(join(DEPLOY, 'base')).flatMap((f) => kubeObjects(readFileSync(f, 'utf8'), f));
     checkClusterWideRbac(base);
   });
 
@@ -689,26 +637,26 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
 
   describe.each(OVERLAYS)('overlays/%s', (overlay) => {
     it('builds and yields exactly the expected objects', () => {
-      expect(inventory(render(overlay))).toEqual(OVERLAY_INVENTORY[overlay]);
+      expect(inventory(renderOverlay(overlay))).toEqual(OVERLAY_INVENTORY[overlay]);
     });
 
     it('hardens every Deployment', () => {
-      for (const d of ofKind<Deployment>(render(overlay), 'Deployment')) checkPodHardening(d);
+      for (const d of ofKind<Deployment>(renderOverlay(overlay), 'Deployment')) checkPodHardening(d);
     });
 
     it('runs the namespace under the restricted Pod Security Standard', () => {
-      const ns = one<KObject>(render(overlay), 'Namespace', 'poddebug');
+      const ns = one<KObject>(renderOverlay(overlay), 'Namespace', 'poddebug');
       expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
     });
 
     it('selectors match their pod templates', () => {
-      for (const d of ofKind<Deployment>(render(overlay), 'Deployment')) {
+      for (const d of ofKind<Deployment>(renderOverlay(overlay), 'Deployment')) {
         expect(d.spec.template.metadata.labels).toMatchObject(d.spec.selector.matchLabels);
       }
     });
 
     it('every ConfigMap/Secret key a container needs exists (or is external and documented)', () => {
-      const objs = render(overlay);
+      const objs = renderOverlay(overlay);
       const external = ['poddebug-slack', 'poddebug-redis'];
       for (const d of ofKind<Deployment>(objs, 'Deployment')) {
         for (const c of allContainers(d.spec.template.spec)) {
@@ -735,7 +683,7 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
     });
 
     it('uses one image for bot and worker, set by kustomize', () => {
-      const images = ofKind<Deployment>(render(overlay), 'Deployment')
+      const images = ofKind<Deployment>(renderOverlay(overlay), 'Deployment')
         .filter((d) => d.metadata.name.startsWith('poddebug-'))
         .map((d) => d.spec.template.spec.containers[0]!.image);
       expect(new Set(images).size).toBe(1);
@@ -743,7 +691,7 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
     });
 
     it('the worker: no Slack credentials, read-only RBAC, its cluster name from a ConfigMap', () => {
-      const objs = render(overlay);
+      const objs = renderOverlay(overlay);
       checkWorkerHasNoSlackCredentials(objs);
       checkWorkerRbacReadOnly(objs);
       const worker = one<Deployment>(objs, 'Deployment', 'poddebug-worker').spec.template.spec;
@@ -776,7 +724,7 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
     });
 
     it('the worker NetworkPolicy: no ingress; egress to DNS, Redis and the API server only', () => {
-      const np = one<NetworkPolicy>(render(overlay), 'NetworkPolicy', 'poddebug-worker');
+      const np = one<NetworkPolicy>(renderOverlay(overlay), 'NetworkPolicy', 'poddebug-worker');
       expect(np.spec.podSelector.matchLabels).toEqual(WORKER_LABELS);
       expect(np.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
       expect(np.spec.ingress ?? []).toEqual([]);
@@ -789,7 +737,7 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
 
     if (WITH_BOT.includes(overlay)) {
       it('the bot: no cluster credentials, 2 replicas, probes, PDB, Slack env from the Secret', () => {
-        const objs = render(overlay);
+        const objs = renderOverlay(overlay);
         checkBotHasNoClusterCredentials(objs);
         const bot = one<Deployment>(objs, 'Deployment', 'poddebug-bot');
         expect(bot.spec.replicas).toBe(2);
@@ -833,7 +781,7 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
       });
 
       it('the bot NetworkPolicy: egress to DNS, Redis and HTTPS to public addresses only', () => {
-        const np = one<NetworkPolicy>(render(overlay), 'NetworkPolicy', 'poddebug-bot');
+        const np = one<NetworkPolicy>(renderOverlay(overlay), 'NetworkPolicy', 'poddebug-bot');
         expect(np.spec.podSelector.matchLabels).toEqual(BOT_LABELS);
         expect(np.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
         const egress = np.spec.egress ?? [];
@@ -850,7 +798,7 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
       });
     } else {
       it('has no bot and nothing of Slack', () => {
-        const objs = render(overlay);
+        const objs = renderOverlay(overlay);
         expect(objs.filter((o) => o.metadata.name.startsWith('poddebug-bot'))).toEqual([]);
         expect(JSON.stringify(objs).match(/slack/i)).toBeNull();
       });
@@ -861,12 +809,12 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
     it.each(['single-cluster', 'worker-only', 'dev'])(
       '%s: a ClusterRole covers exactly the calls',
       (overlay) => {
-        checkClusterWideRbac(render(overlay));
+        checkClusterWideRbac(renderOverlay(overlay));
       },
     );
 
     it('namespaced: listed namespaces work, cluster-wide search and other namespaces are denied', () => {
-      const objs = render('namespaced');
+      const objs = renderOverlay('namespaced');
       const verdicts = WORKER_API_CALLS.map((call) => ({
         call: call.call,
         'team-a': workerMay(objs, call, call.scope === 'namespaced' ? 'team-a' : undefined),

@@ -19,14 +19,11 @@
  * temporary overlay; without kubectl those tests are skipped and the raw files
  * are still checked.
  */
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
 import ts from 'typescript';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { loadBotConfig } from '../../../bot/config.js';
 import { parsePolicy } from '../../../bot/policy/parse.js';
 import { loadWorkerConfig } from '../../../jobs/config.js';
@@ -38,11 +35,20 @@ import {
 } from '../../../jobs/contracts/probe.js';
 import { commandLine } from '../../../jobs/probes/argv.js';
 import { DEFAULT_PROBE_NAMESPACE, PROBE_PROGRAM, probePodSpec } from '../../../jobs/probes/pod-spec.js';
+import {
+  DEPLOY,
+  describeWithKubectl,
+  KUBECTL_NOTE,
+  kubeObjects,
+  ofKind,
+  one,
+  ROOT,
+  renderOverlay,
+  renderOverlayWith,
+} from '../../support/deploy.js';
 import { authorize } from '../../support/kube-sim/authz.js';
 import { type KubeObject, ObjectStore } from '../../support/kube-sim/store.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DEPLOY = join(ROOT, 'deploy');
 const COMPONENT = join(DEPLOY, 'components', 'probes');
 const PROBE_NS = 'poddebug-probes';
 
@@ -107,83 +113,6 @@ interface LimitRange extends KubeObject {
       defaultRequest?: Record<string, string>;
     }[];
   };
-}
-
-// ---------------------------------------------------------------------------
-// Loading and rendering.
-
-function docs(text: string): KubeObject[] {
-  return parseAllDocuments(text)
-    .map((d) => d.toJS() as KubeObject)
-    .filter(
-      (o) => o && typeof o === 'object' && 'kind' in o && !String(o.apiVersion).startsWith('kustomize.'),
-    );
-}
-
-function findKubectl(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const p = join(dir, 'kubectl');
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const KUBECTL = findKubectl();
-const describeWithKubectl = KUBECTL ? describe : describe.skip;
-const NOTE = KUBECTL ? '' : ' (skipped: kubectl not found on PATH; it renders kustomize offline)';
-
-const tmp = mkdtempSync(join(tmpdir(), 'probes-component-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-function kustomize(dir: string): KubeObject[] {
-  return docs(
-    execFileSync(KUBECTL!, ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
-  );
-}
-
-const renderedOverlays = new Map<string, KubeObject[]>();
-function render(overlay: string): KubeObject[] {
-  let objs = renderedOverlays.get(overlay);
-  if (!objs) {
-    objs = kustomize(join(DEPLOY, 'overlays', overlay));
-    renderedOverlays.set(overlay, objs);
-  }
-  return objs;
-}
-
-/** An overlay on top of `overlay`, written to a temporary directory (kustomize wants relative paths). */
-function renderOn(overlay: string, extra: { components?: string[]; images?: string[] }): KubeObject[] {
-  const dir = mkdtempSync(join(tmp, `${overlay}-`));
-  const rel = relative(dir, DEPLOY);
-  writeFileSync(
-    join(dir, 'kustomization.yaml'),
-    [
-      'apiVersion: kustomize.config.k8s.io/v1beta1',
-      'kind: Kustomization',
-      'resources:',
-      `  - ${rel}/overlays/${overlay}`,
-      ...(extra.components
-        ? ['components:', ...extra.components.map((c) => `  - ${rel}/components/${c}`)]
-        : []),
-      ...(extra.images ? ['images:', ...extra.images] : []),
-      '',
-    ].join('\n'),
-  );
-  return kustomize(dir);
-}
-
-const of = <T extends KubeObject>(objs: KubeObject[], kind: string, name?: string): T[] =>
-  objs.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name)) as T[];
-
-function one<T extends KubeObject>(objs: KubeObject[], kind: string, name: string): T {
-  const found = of<T>(objs, kind, name);
-  if (found.length !== 1) throw new Error(`expected one ${kind}/${name}, found ${found.length}`);
-  return found[0]!;
 }
 
 const env = (c: Container, name: string) => c.env?.find((e) => e.name === name);
@@ -304,7 +233,7 @@ function checkProbeNamespace(objs: KubeObject[]): void {
   expect(
     one<KubeObject>(objs, 'Namespace', 'poddebug').metadata.labels?.['pod-security.kubernetes.io/enforce'],
   ).toBe('restricted');
-  const privileged = of<KubeObject>(objs, 'Namespace')
+  const privileged = ofKind<KubeObject>(objs, 'Namespace')
     .filter((n) => n.metadata.labels?.['pod-security.kubernetes.io/enforce'] === 'privileged')
     .map((n) => n.metadata.name);
   expect(privileged).toEqual([PROBE_NS]);
@@ -316,7 +245,7 @@ function checkProbeRbac(objs: KubeObject[]): void {
   expect(role.metadata.namespace).toBe(PROBE_NS);
   expect(role.rules).toEqual(PROBE_ROLE_RULES);
   // The only binding in the probe namespace: to that Role, for the worker alone.
-  const bindings = of<Binding>(objs, 'RoleBinding').filter((b) => b.metadata.namespace === PROBE_NS);
+  const bindings = ofKind<Binding>(objs, 'RoleBinding').filter((b) => b.metadata.namespace === PROBE_NS);
   expect(bindings).toHaveLength(1);
   expect(bindings[0]!.roleRef).toEqual({
     apiGroup: 'rbac.authorization.k8s.io',
@@ -328,13 +257,13 @@ function checkProbeRbac(objs: KubeObject[]): void {
   ]);
 
   // No ClusterRole grants create pods; no Role outside the probe namespace does.
-  for (const r of of<Role>(objs, 'ClusterRole')) {
+  for (const r of ofKind<Role>(objs, 'ClusterRole')) {
     expect({ clusterRole: r.metadata.name, createsPods: r.rules.some(createsPods) }).toEqual({
       clusterRole: r.metadata.name,
       createsPods: false,
     });
   }
-  for (const r of of<Role>(objs, 'Role').filter((x) => x.metadata.namespace !== PROBE_NS)) {
+  for (const r of ofKind<Role>(objs, 'Role').filter((x) => x.metadata.namespace !== PROBE_NS)) {
     expect({
       role: `${r.metadata.namespace}/${r.metadata.name}`,
       createsPods: r.rules.some(createsPods),
@@ -399,10 +328,10 @@ function checkWorkerProbeEnv(objs: KubeObject[]): void {
   expect(env(c, 'PROBE_NAMESPACE')).toEqual({ name: 'PROBE_NAMESPACE', value: PROBE_NS });
   expect(PROBE_NS).toBe(DEFAULT_PROBE_NAMESPACE);
   // The bot's image is the same one (the probe program and tools are in it).
-  const bot = of<Deployment>(objs, 'Deployment', 'poddebug-bot')[0];
+  const bot = ofKind<Deployment>(objs, 'Deployment', 'poddebug-bot')[0];
   if (bot) expect(bot.spec.template.spec.containers[0]!.image).toBe(c.image);
   // The worker's own config parser reads it so.
-  const configMaps = of<ConfigMap>(objs, 'ConfigMap');
+  const configMaps = ofKind<ConfigMap>(objs, 'ConfigMap');
   const values: Record<string, string> = { REDIS_URL: 'redis://redis.example:6379' };
   for (const e of c.env ?? []) {
     if (e.value !== undefined) values[e.name] = e.value;
@@ -422,7 +351,7 @@ describe('components/probes raw files', () => {
     resources: string[];
     configurations: string[];
   };
-  const objs = kustomization.resources.flatMap((f) => docs(readFileSync(join(COMPONENT, f), 'utf8')));
+  const objs = kustomization.resources.flatMap((f) => kubeObjects(readFileSync(join(COMPONENT, f), 'utf8')));
 
   it('is a Component holding only the probe namespace and its objects', () => {
     expect(kustomization.kind).toBe('Component');
@@ -442,7 +371,7 @@ describe('components/probes raw files', () => {
     checkProbeRbac([
       ...objs,
       // The rest of the worker's grants, to check they add no pod creation.
-      ...docs(readFileSync(join(DEPLOY, 'base', 'worker-rbac.yaml'), 'utf8')),
+      ...kubeObjects(readFileSync(join(DEPLOY, 'base', 'worker-rbac.yaml'), 'utf8')),
       {
         apiVersion: 'v1',
         kind: 'Namespace',
@@ -517,9 +446,9 @@ describe('components/probes raw files', () => {
   });
 });
 
-describeWithKubectl(`components/probes rendered${NOTE}`, () => {
+describeWithKubectl(`components/probes rendered${KUBECTL_NOTE}`, () => {
   describe.each(['single-cluster', 'dev'])('in overlays/%s', (overlay) => {
-    const objs = render(overlay);
+    const objs = renderOverlay(overlay);
 
     it('creates the probe namespace with the privileged PSA labels, apart from poddebug', () =>
       checkProbeNamespace(objs));
@@ -537,16 +466,16 @@ describeWithKubectl(`components/probes rendered${NOTE}`, () => {
 
   describe.each(['worker-only', 'namespaced'])('overlays/%s', (overlay) => {
     it('does not include it', () => {
-      const objs = render(overlay);
+      const objs = renderOverlay(overlay);
       expect(probeObjects(objs)).toEqual([]);
       const worker = one<Deployment>(objs, 'Deployment', 'poddebug-worker');
       expect(JSON.stringify(worker).match(/PROBE_/)).toBeNull();
-      for (const r of [...of<Role>(objs, 'ClusterRole'), ...of<Role>(objs, 'Role')])
+      for (const r of [...ofKind<Role>(objs, 'ClusterRole'), ...ofKind<Role>(objs, 'Role')])
         expect(r.rules.some(createsPods)).toBe(false);
     });
 
     it('composes with it when an organisation opts in', () => {
-      const objs = renderOn(overlay, { components: ['probes'] });
+      const objs = renderOverlayWith(overlay, { components: ['probes'] });
       checkProbeNamespace(objs);
       checkProbeRbac(objs);
       checkWorkerProbeEnv(objs);
@@ -559,7 +488,7 @@ describeWithKubectl(`components/probes rendered${NOTE}`, () => {
   });
 
   it('keeps PROBE_IMAGE equal to the worker’s image when an overlay on top sets the image', () => {
-    const objs = renderOn('single-cluster', {
+    const objs = renderOverlayWith('single-cluster', {
       images: [
         '  - name: ghcr.io/example/poddebug',
         '    newName: registry.example.com/team/poddebug',
@@ -572,7 +501,7 @@ describeWithKubectl(`components/probes rendered${NOTE}`, () => {
   });
 
   it('…and when the overlay that includes the component sets it', () => {
-    const objs = renderOn('worker-only', {
+    const objs = renderOverlayWith('worker-only', {
       components: ['probes'],
       images: [
         '  - name: ghcr.io/example/poddebug',
@@ -611,9 +540,9 @@ describe('the bot’s policy (base/policy.yaml → ConfigMap poddebug-policy)', 
   });
 });
 
-describeWithKubectl(`the bot mounts its policy${NOTE}`, () => {
+describeWithKubectl(`the bot mounts its policy${KUBECTL_NOTE}`, () => {
   describe.each(['single-cluster', 'namespaced', 'dev'])('overlays/%s', (overlay) => {
-    const objs = render(overlay);
+    const objs = renderOverlay(overlay);
     const bot = one<Deployment>(objs, 'Deployment', 'poddebug-bot');
     const pod = bot.spec.template.spec;
     const c = pod.containers.find((x) => x.name === 'bot')!;
@@ -636,7 +565,7 @@ describeWithKubectl(`the bot mounts its policy${NOTE}`, () => {
 
     it('audit lines go to stdout (AUDIT_LOG_FILE unset), and the bot’s config parser accepts its env', () => {
       expect(env(c, 'AUDIT_LOG_FILE')).toBeUndefined();
-      const configMaps = of<ConfigMap>(objs, 'ConfigMap');
+      const configMaps = ofKind<ConfigMap>(objs, 'ConfigMap');
       const values: Record<string, string> = {
         SLACK_BOT_TOKEN: 'xoxb-test',
         SLACK_SIGNING_SECRET: 'signing-secret',

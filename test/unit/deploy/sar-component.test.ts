@@ -8,20 +8,23 @@
  * (offline) from a temporary overlay; without kubectl those tests are skipped
  * and the raw files are still checked.
  */
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from '@jest/globals';
-import { parseAllDocuments } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
 import { accessReviewSettings } from '../../../bot/policy/access-review.js';
 import { parseIdentityConfig } from '../../../bot/policy/identity.js';
+import {
+  DEPLOY,
+  describeWithKubectl,
+  KUBECTL_NOTE,
+  kubeObjects,
+  ofKind,
+  one,
+  renderOverlayWith,
+} from '../../support/deploy.js';
 import { authorize } from '../../support/kube-sim/authz.js';
 import { type KubeObject, ObjectStore } from '../../support/kube-sim/store.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const DEPLOY = join(ROOT, 'deploy');
 const COMPONENT = join(DEPLOY, 'components', 'subject-access-review');
 
 interface EnvVar {
@@ -63,61 +66,9 @@ interface NetworkPolicy extends KubeObject {
   spec: { egress?: { ports?: { protocol?: string; port?: number }[]; to?: unknown[] }[] };
 }
 
-function docs(text: string): KubeObject[] {
-  return parseAllDocuments(text)
-    .map((d) => d.toJS() as KubeObject)
-    .filter((o) => o && typeof o === 'object' && 'kind' in o);
-}
-
-function findKubectl(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const p = join(dir, 'kubectl');
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const KUBECTL = findKubectl();
-const describeWithKubectl = KUBECTL ? describe : describe.skip;
-const NOTE = KUBECTL ? '' : ' (skipped: kubectl not found on PATH; it renders kustomize offline)';
-
-const tmp = mkdtempSync(join(tmpdir(), 'sar-component-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** Renders an overlay, with or without the component, through a temporary overlay (kustomize wants relative paths). */
+/** An overlay, with or without the component. */
 function render(overlay: string, withComponent: boolean): KubeObject[] {
-  const dir = mkdtempSync(join(tmp, `${overlay}-`));
-  const rel = relative(dir, DEPLOY);
-  writeFileSync(
-    join(dir, 'kustomization.yaml'),
-    [
-      'apiVersion: kustomize.config.k8s.io/v1beta1',
-      'kind: Kustomization',
-      'resources:',
-      `  - ${rel}/overlays/${overlay}`,
-      ...(withComponent ? ['components:', `  - ${rel}/components/subject-access-review`] : []),
-      '',
-    ].join('\n'),
-  );
-  const out = execFileSync(KUBECTL!, ['kustomize', dir], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return docs(out);
-}
-
-const of = <T extends KubeObject>(objs: KubeObject[], kind: string, name?: string): T[] =>
-  objs.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name)) as T[];
-
-function one<T extends KubeObject>(objs: KubeObject[], kind: string, name: string): T {
-  const found = of<T>(objs, kind, name);
-  if (found.length !== 1) throw new Error(`expected one ${kind}/${name}, found ${found.length}`);
-  return found[0]!;
+  return renderOverlayWith(overlay, withComponent ? { components: ['subject-access-review'] } : {});
 }
 
 const isBot = (s: { kind: string; name: string; namespace?: string }) =>
@@ -127,7 +78,7 @@ const BOT_SA = 'system:serviceaccount:poddebug:poddebug-bot';
 
 describe('components/subject-access-review raw files', () => {
   it('grants exactly create on subjectaccessreviews.authorization.k8s.io, bound to the bot only', () => {
-    const objs = docs(readFileSync(join(COMPONENT, 'rbac.yaml'), 'utf8'));
+    const objs = kubeObjects(readFileSync(join(COMPONENT, 'rbac.yaml'), 'utf8'));
     const role = one<KubeObject & { rules: Rule[] }>(objs, 'ClusterRole', 'poddebug-bot-access-review');
     expect(role.rules).toEqual([
       { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
@@ -150,7 +101,7 @@ describe('components/subject-access-review raw files', () => {
   });
 });
 
-describeWithKubectl(`components/subject-access-review rendered${NOTE}`, () => {
+describeWithKubectl(`components/subject-access-review rendered${KUBECTL_NOTE}`, () => {
   describe.each(['single-cluster', 'namespaced', 'dev'])('on overlays/%s', (overlay) => {
     const plain = render(overlay, false);
     const withSar = render(overlay, true);
@@ -204,8 +155,8 @@ describeWithKubectl(`components/subject-access-review rendered${NOTE}`, () => {
         });
       }
       const toBot = [
-        ...of<Binding>(withSar, 'RoleBinding'),
-        ...of<Binding>(withSar, 'ClusterRoleBinding'),
+        ...ofKind<Binding>(withSar, 'RoleBinding'),
+        ...ofKind<Binding>(withSar, 'ClusterRoleBinding'),
       ].filter((b) => (b.subjects ?? []).some(isBot));
       expect(toBot.map((b) => `${b.kind}/${b.metadata.name}`)).toEqual([
         'ClusterRoleBinding/poddebug-bot-access-review',
@@ -231,7 +182,7 @@ describeWithKubectl(`components/subject-access-review rendered${NOTE}`, () => {
     });
 
     it('configures the bot as the code reads it: in-cluster = the first of CLUSTERS, kubeconfigs from an optional Secret', () => {
-      const cfg = of<KubeObject & { data: Record<string, string> }>(withSar, 'ConfigMap').find((c) =>
+      const cfg = ofKind<KubeObject & { data: Record<string, string> }>(withSar, 'ConfigMap').find((c) =>
         c.metadata.name.startsWith('poddebug-bot-'),
       )!;
       const clusters = cfg.data.CLUSTERS!.split(',');

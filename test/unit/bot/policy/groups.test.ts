@@ -1,31 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { LogLevel, type Logger as SlackLogger, WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import { pino } from 'pino';
 import { policyGroupIds, UserGroups, unresolvedGroupsMessage } from '../../../../bot/policy/groups.js';
 import { parsePolicy } from '../../../../bot/policy/parse.js';
-import { type SlackDouble, startSlackDouble } from '../../../support/slack/index.js';
+import { type SlackDouble, slackClient, startSlackDouble } from '../../../support/slack/index.js';
 
 const TOKEN = 'xoxb-test-token';
 const METHOD = 'usergroups.users.list';
-
-/** The WebClient logs failed calls; these tests fail calls on purpose. */
-function quietSlackLogger(): SlackLogger {
-  let level = LogLevel.ERROR;
-  const noop = () => undefined;
-  return {
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: noop,
-    setLevel: (l: LogLevel) => {
-      level = l;
-    },
-    getLevel: () => level,
-    setName: noop,
-  };
-}
 
 function captureLogger() {
   const lines: { level: number; msg: string; usergroup?: string; error?: string }[] = [];
@@ -41,9 +24,8 @@ describe('UserGroups against the Slack Web API double', () => {
 
   beforeAll(async () => {
     slack = await startSlackDouble();
-    client = new WebClient(TOKEN, {
-      slackApiUrl: slack.apiUrl,
-      logger: quietSlackLogger(),
+    client = slackClient(slack, {
+      token: TOKEN,
       retryConfig: { retries: 1, minTimeout: 10, maxTimeout: 20 },
     });
   });
@@ -194,11 +176,7 @@ describe('UserGroups when Slack does not answer', () => {
   });
 
   it('gives up after timeoutMs and answers unresolved', async () => {
-    const client = new WebClient(TOKEN, {
-      slackApiUrl: url,
-      logger: quietSlackLogger(),
-      retryConfig: { retries: 0 },
-    });
+    const client = slackClient({ apiUrl: url }, { token: TOKEN, retryConfig: { retries: 0 } });
     const lines: { msg: string; usergroup?: string }[] = [];
     const logger = pino({}, { write: (s: string) => void lines.push(JSON.parse(s)) });
     const g = new UserGroups({ client, logger, timeoutMs: 150 });

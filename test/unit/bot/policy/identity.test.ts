@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { type Logger, LogLevel, WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import {
   type IdentityConfig,
   IdentityConfigError,
@@ -10,25 +10,9 @@ import {
   loadIdentityConfig,
   parseIdentityConfig,
 } from '../../../../bot/policy/identity.js';
-import { type SlackDouble, startSlackDouble } from '../../../support/slack/index.js';
+import { type SlackDouble, slackClient, startSlackDouble } from '../../../support/slack/index.js';
 
 const TOKEN = 'xoxb-test-token';
-
-function quietLogger(): Logger {
-  let level = LogLevel.ERROR;
-  const noop = () => undefined;
-  return {
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: noop,
-    setLevel: (l: LogLevel) => {
-      level = l;
-    },
-    getLevel: () => level,
-    setName: noop,
-  };
-}
 
 const errorsOf = (text: string): string[] => {
   const r = parseIdentityConfig(text, 'identity.yaml');
@@ -130,11 +114,7 @@ describe('IdentityMapper with the real WebClient against the Slack double', () =
 
   beforeAll(async () => {
     slack = await startSlackDouble();
-    client = new WebClient(TOKEN, {
-      slackApiUrl: slack.apiUrl,
-      logger: quietLogger(),
-      retryConfig: { retries: 0 },
-    });
+    client = slackClient(slack, { token: TOKEN, retryConfig: { retries: 0 } });
   });
   afterAll(() => slack.close());
   beforeEach(() => {

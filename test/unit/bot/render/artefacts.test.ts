@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { artefactLines, humanBytes } from '../../../../bot/render/artefacts.js';
+import { artefactLines } from '../../../../bot/render/artefacts.js';
 import type { ArtefactMeta } from '../../../../jobs/contracts/probe.js';
 
 const SHA = '3f2a9c0d4e5b6a7980112233445566778899aabbccddeeff0011223344556677';
@@ -15,21 +15,6 @@ function meta(over: Partial<ArtefactMeta> = {}): ArtefactMeta {
     ...over,
   };
 }
-
-describe('humanBytes', () => {
-  it.each([
-    [0, '0 B'],
-    [512, '512 B'],
-    [1024, '1 KiB'],
-    [1536, '1.5 KiB'],
-    [1_258_291, '1.2 MiB'],
-    [8 * 1024 * 1024, '8 MiB'],
-    [Math.round(23.4 * 1024 * 1024), '23.4 MiB'],
-    [120 * 1024 * 1024, '120 MiB'],
-  ])('%d → %s', (n, s) => {
-    expect(humanBytes(n)).toBe(s);
-  });
-});
 
 describe('artefactLines', () => {
   it('states name, size and the full sha256 in a code span', () => {

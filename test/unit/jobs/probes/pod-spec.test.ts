@@ -6,7 +6,7 @@ import {
   type ProbePlan,
   type ProbeSpec,
 } from '../../../../jobs/contracts/probe.js';
-import { commandLine, toolArgv } from '../../../../jobs/probes/argv.js';
+import { commandLine, PID_PLACEHOLDER, toolArgv } from '../../../../jobs/probes/argv.js';
 import {
   DEADLINE_MARGIN_SEC,
   HOST_CGROUP_MOUNT,
@@ -14,8 +14,6 @@ import {
   probePodName,
   probePodSpec,
 } from '../../../../jobs/probes/pod-spec.js';
-import { straceArgv } from '../../../../jobs/probes/program/strace.js';
-import { tcpdumpArgv } from '../../../../jobs/probes/program/tcpdump.js';
 
 const SPECS: Record<ProbeAction, ProbeSpec> = {
   strace: { action: 'strace', durationSec: 30, full: false, failedOnly: false },
@@ -200,12 +198,17 @@ describe('probePodSpec', () => {
   });
 });
 
+/** What approvers see with `<PID>`, filled in: the argv the program runs (it calls toolArgv with its PID). */
+function withPid(argv: string[] | undefined, pid: number): string[] | undefined {
+  return argv?.map((a) => a.replaceAll(PID_PLACEHOLDER, String(pid)));
+}
+
 describe('argv agrees with the probe program', () => {
   it.each([
     { action: 'strace', durationSec: 30, full: false, failedOnly: false },
     { action: 'strace', durationSec: 5, full: true, trace: 'network', failedOnly: true },
   ] as const)('strace %j', (spec) => {
-    expect(toolArgv(spec, 4242)).toEqual(straceArgv(spec, 4242));
+    expect(toolArgv(spec, 4242)).toEqual(withPid(toolArgv(spec, PID_PLACEHOLDER), 4242));
     expect(commandLine(spec)).toContain('strace -f -C -T -s 128');
     expect(commandLine(spec)).toMatch(/-p <PID>$/);
   });
@@ -213,7 +216,8 @@ describe('argv agrees with the probe program', () => {
     { action: 'tcpdump', durationSec: 10, filter: [] },
     { action: 'tcpdump', durationSec: 10, filter: ['tcp', 'and', 'port', '5432'] },
   ])('tcpdump %j', (spec) => {
-    expect(toolArgv(spec, 4242)).toEqual(tcpdumpArgv(spec, '/proc', 4242));
+    expect(toolArgv(spec, 4242)).toEqual(withPid(toolArgv(spec, PID_PLACEHOLDER), 4242));
+    expect(toolArgv(spec, 4242, { procRoot: '/proc' })).toEqual(toolArgv(spec, 4242));
     expect(commandLine(spec)).toContain('nsenter --net=/proc/<PID>/ns/net -- tcpdump');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { FdsData } from '../../../../../jobs/contracts/probe.js';
-import { tcpState } from '../../../../../jobs/probes/findings/fds.js';
 import { probeFindings, probeText } from '../../../../../jobs/probes/findings/index.js';
+import { tcpState } from '../../../../../jobs/probes/program/proc-net.js';
 import { byId, ctxFor, evidenceOf, expectWellFormed, idSev } from './helpers.js';
 
 const spec = { action: 'fds' } as const;

@@ -5,6 +5,7 @@ import {
   ProbeChunkLineSchema,
   ProbeResultLineSchema,
 } from '../../../../../jobs/contracts/probe.js';
+import { toolArgv } from '../../../../../jobs/probes/argv.js';
 import { keyedValue, memoryCgroupCandidates, parseLimit } from '../../../../../jobs/probes/program/mem.js';
 import { childInput } from '../../../../../jobs/probes/program/netcheck.js';
 import {
@@ -13,7 +14,7 @@ import {
   parseArgs,
   runProbe,
 } from '../../../../../jobs/probes/program/run-probe.js';
-import { filterProblem, parseTcpdumpStats, tcpdumpArgv } from '../../../../../jobs/probes/program/tcpdump.js';
+import { filterProblem, parseTcpdumpStats } from '../../../../../jobs/probes/program/tcpdump.js';
 
 const ID = 'a172cedcae47474b615c54d510a5d84a8dea3032e958587430b413538be3f333';
 
@@ -116,7 +117,9 @@ describe('tcpdump', () => {
     expect(filterProblem(Array(41).fill('tcp'))).toMatch(/tokens/);
   });
   it('puts the filter after "--" and never -z/-Z', () => {
-    const argv = tcpdumpArgv({ action: 'tcpdump', durationSec: 5, filter: ['port', '53'] }, '/proc', 42);
+    const argv = toolArgv({ action: 'tcpdump', durationSec: 5, filter: ['port', '53'] }, 42, {
+      procRoot: '/proc',
+    });
     expect(argv.slice(-3)).toEqual(['--', 'port', '53']);
     expect(argv).toContain('--net=/proc/42/ns/net');
     expect(argv).not.toContain('-z');
