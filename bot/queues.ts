@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   CodedError,
@@ -96,10 +96,18 @@ export class Queues {
     const q = this.queue(cluster);
     try {
       if (this.probe.status !== 'ready') throw new Error(`redis connection is ${this.probe.status}`);
+      const startedAt = Date.now();
       const adding = q.add(name, data, opts);
       await withDeadline(adding, this.timeoutMs).catch((e: unknown) => {
-        // The user is told nothing was started: if the add lands after all, take it back.
-        adding.then((job) => job.remove()).catch(() => undefined);
+        // The user is told nothing was started: if the add lands after all, take it back. An add of an
+        // existing job id returns the existing job: that one (older) belongs to someone else and stays.
+        adding
+          .then(async (job) => {
+            // Read what Redis holds: add() returns a fresh local object even for an existing id.
+            const stored = job.id ? await Job.fromId(q, job.id) : undefined;
+            if (stored && stored.timestamp >= startedAt) await stored.remove();
+          })
+          .catch(() => undefined);
         throw e;
       });
     } catch (e) {

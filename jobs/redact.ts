@@ -109,14 +109,51 @@ export function redactText(text: string): RedactedText {
     out = pem.text;
     redactions += pem.redactions;
   }
-  // No rule matches a line break, so the rules run over the whole text at once (much faster than per line).
-  for (const [re, sub] of RULES) {
-    out = out.replace(re, (...m: unknown[]) => {
+  // No rule matches a line break, so the rules run over blocks of whole lines (much faster than line by
+  // line). Blocks stay small: V8's regex engine keeps a backtrack entry per repetition of a group, and on
+  // megabytes of one pathological line it runs out of stack. A block that still fails is withheld whole:
+  // fail closed, never post text that could not be checked.
+  const parts: string[] = [];
+  for (const block of blocks(out, BLOCK_CHARS)) {
+    try {
+      let b = block;
+      for (const [re, sub] of RULES) {
+        b = b.replace(re, (...m: unknown[]) => {
+          redactions++;
+          return expand(sub, m);
+        });
+      }
+      parts.push(b);
+    } catch {
       redactions++;
-      return expand(sub, m);
-    });
+      const lines = block.split('\n').length - 1;
+      parts.push(
+        `[redacted: ${block.length} characters that could not be checked for secrets]${'\n'.repeat(lines)}`,
+      );
+    }
   }
-  return { text: out, redactions };
+  return { text: parts.join(''), redactions };
+}
+
+/** Largest block of text the rules run over at once. */
+const BLOCK_CHARS = 64 * 1024;
+
+/**
+ * Splits text into blocks of whole lines of at most `max` characters (newlines kept at the block ends); a
+ * longer line is cut into pieces of `max` (a secret across such a cut can be missed; lines that long are
+ * not what a tool prints: strace strings are cut at 128 bytes).
+ */
+function* blocks(text: string, max: number): Generator<string> {
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(start + max, text.length);
+    if (end < text.length) {
+      const nl = text.lastIndexOf('\n', end - 1);
+      if (nl >= start) end = nl + 1;
+    }
+    yield text.slice(start, end);
+    start = end;
+  }
 }
 
 /** Private keys, line by line: a multi-line block keeps its line count. */

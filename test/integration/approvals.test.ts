@@ -251,6 +251,11 @@ describe('approvals', () => {
       click(stack, root, 'poddebug_approve', APPROVER_A, requestId),
     ]);
     await stack.slack.waitFor(() => !hasButtons(approvalMessage(stack, root)) || undefined, 10_000);
+    await stack.slack.waitFor(() =>
+      stack.slack.thread(root.channel, root.ts).find((m) => /approved \(1 of 1\)/.test(m.text ?? '')),
+    );
+    await waitUntil(async () => (await runJobs()).includes(`run-${requestId}`));
+    await new Promise((r) => setTimeout(r, 500)); // room for a second decision or job, if there were one
     const approvalsInThread = stack.slack
       .thread(root.channel, root.ts)
       .filter((m) => /approved \(\d of \d\)/.test(m.text ?? ''));
