@@ -424,6 +424,58 @@ describe('approvals', () => {
   }, 40_000);
 });
 
+describe('faults lose nothing', () => {
+  it('a bot restarted while a request waits: the approval still works and the result is posted', async () => {
+    const { root, requestId } = await requestProbe(stack, { userId: REQUESTER }, 'ps api-7g8h-i9 -n shop');
+    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    await stack.restartBot();
+    await click(stack, root, 'poddebug_approve', APPROVER_A, requestId);
+    await stack.slack.waitFor(
+      () =>
+        stack.slack
+          .thread(root.channel, root.ts)
+          .find((m) => /^\S+ ps on shop\/api-7g8h-i9 \(/u.test(m.text ?? '')),
+      20_000,
+    );
+    expect(hasButtons(approvalMessage(stack, root))).toBe(false);
+  }, 40_000);
+
+  it('Slack refusing the first post of a request: the sweep posts it later, once', async () => {
+    stack.slack.failWith('chat.postMessage', 'internal_error', 1);
+    const views = stack.slack.views().length;
+    const ack = await command(stack, { userId: REQUESTER }, 'ps cart-5c6d-q8 -n shop');
+    expect(ack.body).toBe('');
+    const view = await stack.slack.waitFor(() => stack.slack.views()[views]);
+    const sub = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
+      callbackId: 'poddebug_probe_reason',
+      userId: REQUESTER,
+      privateMetadata: String(view.view.private_metadata),
+      viewId: view.id,
+      values: {
+        reason: { reason: { type: 'plain_text_input', value: 'INC-2032: checking the cart workers' } },
+      },
+    });
+    expect(sub.body).toBe('');
+    const root = await stack.slack.waitFor(
+      () =>
+        stack.slack
+          .messages('C0INCIDENT')
+          .find(
+            (m) =>
+              !m.thread_ts &&
+              m.text?.includes('INC-2032') === false &&
+              m.text?.startsWith('🔐 ps on shop/cart-5c6d-q8'),
+          ),
+      15_000,
+    );
+    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    const roots = stack.slack
+      .messages('C0INCIDENT')
+      .filter((m) => !m.thread_ts && m.text?.startsWith('🔐 ps on shop/cart-5c6d-q8'));
+    expect(roots).toHaveLength(1);
+  }, 30_000);
+});
+
 describe('the worker does not take a job as proof of approval', () => {
   it('a run job queued without an approved request (forged straight into Redis) runs nothing', async () => {
     const { containerId, uid } = putTargetPod(stack, { namespace: 'shop', name: 'forged-1a2b-c3' });
