@@ -224,6 +224,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
       watcher?.stop();
       await poster.stop().catch(() => undefined);
       await app.stop().catch(() => undefined);
+      await flow.stop();
       await new Promise<void>((r) => (healthServer ? healthServer.close(() => r()) : r()));
       await queues.close().catch(() => undefined);
       for (const c of eventConnections) c.disconnect();

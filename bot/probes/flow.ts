@@ -91,7 +91,21 @@ export function requestIdFor(parts: {
  * its state and its jobs: queue events, the sweep and the handlers call it.
  */
 export class ProbeFlow {
+  /** Operations under way: stop() lets them finish, so no lock outlives a clean shutdown. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+
   constructor(private readonly d: ProbeFlowDeps) {}
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  /** Waits for the operations under way (settles, clicks) to finish and release their locks. */
+  async stop(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
 
   private now(): number {
     return (this.d.now ?? Date.now)();
@@ -152,7 +166,11 @@ export class ProbeFlow {
   }
 
   /** Posts the thread root for a new request and records it in the audit trail. */
-  async announce(id: string): Promise<void> {
+  announce(id: string): Promise<void> {
+    return this.track(this.announceNow(id));
+  }
+
+  private async announceNow(id: string): Promise<void> {
     const token = await this.d.store.lock(id);
     if (!token) return;
     try {
@@ -208,7 +226,11 @@ export class ProbeFlow {
   }
 
   /** Brings the request's thread up to date with its state and jobs. Idempotent; safe from any replica. */
-  async settle(id: string): Promise<void> {
+  settle(id: string): Promise<void> {
+    return this.track(this.settleNow(id));
+  }
+
+  private async settleNow(id: string): Promise<void> {
     const first = await this.d.store.get(id);
     if (!first) return;
     if (!first.threadTs) {
@@ -614,7 +636,11 @@ export class ProbeFlow {
   // --- clicks ---
 
   /** An Approve click. Re-authorizes the clicker against the policy and the stored request. */
-  async approve(id: string, userId: string, reply: Reply): Promise<void> {
+  approve(id: string, userId: string, reply: Reply): Promise<void> {
+    return this.track(this.approveNow(id, userId, reply));
+  }
+
+  private async approveNow(id: string, userId: string, reply: Reply): Promise<void> {
     const r = await this.d.store.get(id);
     if (!r) return reply('That request no longer exists (it may have expired long ago). Nothing changed.');
     if (r.state !== 'pending') return reply(stateRefusal(r));
@@ -708,7 +734,11 @@ export class ProbeFlow {
   }
 
   /** A denial with its reason (from the deny modal). */
-  async deny(id: string, userId: string, reason: string, reply: Reply): Promise<void> {
+  deny(id: string, userId: string, reason: string, reply: Reply): Promise<void> {
+    return this.track(this.denyNow(id, userId, reason, reply));
+  }
+
+  private async denyNow(id: string, userId: string, reason: string, reply: Reply): Promise<void> {
     const pre = await this.mayDeny(id, userId);
     if (!pre.ok) return reply(pre.text);
     const out = await this.d.store.decide(id, 'denied', userId, oneLine(reason, 1000), this.now());
@@ -723,7 +753,11 @@ export class ProbeFlow {
   }
 
   /** The requester withdraws a request that is still waiting. */
-  async cancel(id: string, userId: string, reply: Reply): Promise<void> {
+  cancel(id: string, userId: string, reply: Reply): Promise<void> {
+    return this.track(this.cancelNow(id, userId, reply));
+  }
+
+  private async cancelNow(id: string, userId: string, reply: Reply): Promise<void> {
     const out = await this.d.store.decide(id, 'cancelled', userId, 'cancelled by the requester', this.now());
     if (out.status === 'not_requester')
       return reply('⛔ Only the requester can cancel this request. Nothing changed.');
