@@ -50,6 +50,19 @@ const cases: [input: string, mentions: RegExp][] = [
   ['diagnose checkout --cluster mars', /mars/],
   ['diagnose checkout -c Api', /Api/],
   ['diagnose checkout -n ""', /namespace|""|empty/i],
+  // privileged probes: refused by the grammar before any policy check, modal or queue
+  ['strace checkout -n shop --duration 99999s', /at most/],
+  ['strace checkout', /-n|namespace/],
+  ['strace deploy/checkout -n shop', /one pod|diagnose/],
+  ['strace checkout -n shop --trace all', /all/],
+  ['strace checkout -n shop -o /etc/passwd', /-o/],
+  ['tcpdump checkout -n shop --filter -w /etc/passwd', /-w/],
+  ['tcpdump checkout -n shop --filter port 53 -z sh', /-z/],
+  ['tcpdump checkout -n shop --filter host $(id)', /not allowed/],
+  ['netcheck checkout -n shop db:5432;reboot', /not allowed/],
+  ['netcheck checkout -n shop db:99999', /99999|port/],
+  ['mem сheckout -n shop', /\\u0441|character|look/i],
+  ['ps checkout -n shop -- -x', /--/],
 ];
 
 describe('malformed commands are refused before the queue', () => {
@@ -83,6 +96,7 @@ describe('malformed commands are refused before the queue', () => {
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(0);
     expect(stack.slack.messages('C0REFUSED')).toHaveLength(0);
     expect(stack.slack.calls('chat.postMessage')).toHaveLength(0);
+    expect(stack.slack.calls('views.open')).toHaveLength(0);
   });
 
   it('refuses a request whose signature does not verify, and a stale one', async () => {
