@@ -424,6 +424,31 @@ describe('approvals', () => {
   }, 40_000);
 });
 
+describe('mem --watch', () => {
+  it('posts findings against the limit and a chart of RSS over time into the thread', async () => {
+    const { root, requestId } = await requestProbe(
+      stack,
+      { userId: REQUESTER },
+      'mem orders-9f8e-d7 -n shop --watch 10s',
+    );
+    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    await click(stack, root, 'poddebug_approve', APPROVER_A, requestId);
+    const result = await stack.slack.waitFor(
+      () =>
+        stack.slack
+          .thread(root.channel, root.ts)
+          .find((m) => /^\S+ mem on shop\/orders-9f8e-d7 \(/u.test(m.text ?? '')),
+      20_000,
+    );
+    expect(JSON.stringify(result.blocks)).toMatch(/mem-near-limit/);
+    const chart = await stack.slack.waitFor(() =>
+      stack.slack.files().find((f) => f.thread_ts === root.ts && f.filename.endsWith('.png')),
+    );
+    expect(chart.bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect(JSON.stringify(result.blocks)).toContain(chart.filename);
+  }, 30_000);
+});
+
 describe('faults lose nothing', () => {
   it('a bot restarted while a request waits: the approval still works and the result is posted', async () => {
     const { root, requestId } = await requestProbe(stack, { userId: REQUESTER }, 'ps api-7g8h-i9 -n shop');

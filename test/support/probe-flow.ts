@@ -59,6 +59,17 @@ const raw = process.argv[process.argv.indexOf('--input') + 1];
 const input = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
 const M = 'PODDEBUG1 ';
 const out = (o) => process.stdout.write(M + JSON.stringify(o) + '\n');
+if (input.spec.action === 'mem') {
+  const MiB = 1048576;
+  const samples = [0, 1000, 2000, 3000].map((t, i) => ({ t, rssBytes: (200 + 10 * i) * MiB, cgroupUsageBytes: (220 + 10 * i) * MiB }));
+  out({ type: 'result', ok: true, pid: 4242, containerId: input.containerId, resolvedVia: 'cgroup',
+    argv: ['poddebug-probe', 'mem', '--pid', '4242', '--watch', String(input.spec.watchSec ?? 0)], exitCode: 0, durationMs: 3000,
+    data: { action: 'mem', status: { VmRSS: 230 * MiB, VmSize: 900 * MiB, VmData: 400 * MiB, VmSwap: 0 }, threads: 12,
+      smapsRollup: { Rss: 230 * MiB }, cgroup: { version: 1, path: '/kubepods/x', usageBytes: 250 * MiB, limitBytes: 256 * MiB, oomEvents: null, oomKills: 0 },
+      samples },
+    artefacts: [], notes: [] });
+  process.exit(0);
+}
 const trace = Buffer.from('openat(AT_FDCWD, "/etc/app/missing.yaml", O_RDONLY) = -1 ENOENT (No such file or directory)\n'.repeat(20));
 const sha256 = require('node:crypto').createHash('sha256').update(trace).digest('hex');
 out({ type: 'chunk', name: 'strace-trace.txt', seq: 0, data: trace.toString('base64') });
