@@ -556,6 +556,53 @@ describe('the worker does not take a job as proof of approval', () => {
 });
 
 describe('policy reload', () => {
+  it('a grant withdrawn while the reason form is open: the submission is refused, nothing is recorded', async () => {
+    const views = stack.slack.views().length;
+    const ack = await command(stack, { userId: SRE_MEMBER }, 'ps web-4d5e-f6 -n shop');
+    expect(ack.body).toBe('');
+    const view = await stack.slack.waitFor(() => stack.slack.views()[views]);
+    stack.writePolicy(POLICY.replace('groups: [S0SRE]', 'groups: [S0OTHER]') + GENEROUS);
+    await new Promise((r) => setTimeout(r, 800));
+    const before = stack.slack.messages('C0INCIDENT').length;
+    const sub = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
+      callbackId: 'poddebug_probe_reason',
+      userId: SRE_MEMBER,
+      privateMetadata: String(view.view.private_metadata),
+      viewId: view.id,
+      values: { reason: { reason: { type: 'plain_text_input', value: 'INC-2033: the web tier is slow' } } },
+    });
+    const body = sub.json as { response_action: string; errors: { reason: string } };
+    expect(body.response_action).toBe('errors');
+    expect(body.errors.reason).toMatch(/no grant for ps/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stack.slack.messages('C0INCIDENT')).toHaveLength(before);
+    stack.writePolicy(POLICY + GENEROUS);
+    await new Promise((r) => setTimeout(r, 800));
+  }, 20_000);
+
+  it('a reason that is too short is refused in the form, with what to write', async () => {
+    const views = stack.slack.views().length;
+    await command(stack, { userId: REQUESTER }, 'ps web-4d5e-f6 -n shop');
+    const view = await stack.slack.waitFor(() => stack.slack.views()[views]);
+    const sub = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
+      callbackId: 'poddebug_probe_reason',
+      userId: REQUESTER,
+      privateMetadata: String(view.view.private_metadata),
+      viewId: view.id,
+      values: { reason: { reason: { type: 'plain_text_input', value: 'why' } } },
+    });
+    expect((sub.json as { errors: { reason: string } }).errors.reason).toMatch(/at least 10 characters/);
+    // Someone else submitting the requester's form is refused too.
+    const other = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
+      callbackId: 'poddebug_probe_reason',
+      userId: OUTSIDER,
+      privateMetadata: String(view.view.private_metadata),
+      viewId: view.id,
+      values: { reason: { reason: { type: 'plain_text_input', value: 'INC-2034: let me in please' } } },
+    });
+    expect((other.json as { errors: { reason: string } }).errors.reason).toMatch(/not yours/);
+  }, 20_000);
+
   it('a broken policy file is refused; the last good policy stays in force', async () => {
     stack.writePolicy(`${POLICY}${GENEROUS}\ngrants: [this is: not valid`);
     await new Promise((r) => setTimeout(r, 800));
