@@ -45,7 +45,12 @@ export interface BotOptions {
 export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {}): Bot {
   // Fail fast while Redis is down: commands get a clear answer inside Slack's 3 s, and
   // ioredis reconnects on its own when Redis is back.
-  const redis = new Redis(cfg.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const redis = new Redis(cfg.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    // Commands issued in the same tick go out in one write: under a burst of commands that is most of them.
+    enableAutoPipelining: true,
+  });
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   // BullMQ's own connection queues commands until Redis is up (so queues initialise whenever it
   // comes), and gives up on a command after one failed reconnect.

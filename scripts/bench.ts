@@ -93,7 +93,7 @@ async function main() {
     POLICY_FILE: policyFile,
   };
   const procs: ChildProcess[] = [];
-  const bot = spawn('node', ['dist/bot/main.js'], {
+  const bot = spawn('node', [...(process.env.BENCH_BOT_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/bot/main.js'], {
     env: {
       ...env,
       SLACK_BOT_TOKEN: TOKEN,
