@@ -94,6 +94,18 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     },
   });
 
+  let clockOffsetMs = 0;
+  const calibrateClock = async () => {
+    try {
+      const t0 = Date.now();
+      const [sec, usec] = await redis.time();
+      const t1 = Date.now();
+      clockOffsetMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000) - Math.round((t0 + t1) / 2);
+    } catch {
+      // Redis down: keep the last offset
+    }
+  };
+  let clockTimer: NodeJS.Timeout | undefined;
   let watcher: PolicyWatcher | undefined;
   const policy = () => {
     if (!watcher) throw new Error('policy not loaded yet');
@@ -120,7 +132,8 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     audit: new RequestAudit(audit, logger),
     logger,
     enqueueTimeoutMs: cfg.ENQUEUE_TIMEOUT_MS,
-    now: opts.now,
+    // Expiry and start-by follow Redis's clock (calibrated every minute), so replicas and workers agree.
+    now: opts.now ?? (() => Date.now() + clockOffsetMs),
     announceGraceMs: opts.announceGraceMs,
   });
 
@@ -191,6 +204,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     async start() {
       // No policy, no bot: an invalid file stops start-up with file:line and the reason.
       watcher = await PolicyWatcher.start(cfg.POLICY_FILE, { intervalMs: cfg.POLICY_RELOAD_MS, logger });
+
       // Wait briefly for Redis so the first commands after start-up are not refused needlessly;
       // if it is down, start anyway: commands get a clear answer and the sweep catches up later.
       if (redis.status !== 'ready') {
@@ -202,6 +216,9 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
           });
         });
       }
+      await calibrateClock();
+      clockTimer = setInterval(() => void calibrateClock(), 60_000);
+      clockTimer.unref();
       let port: number;
       if (socketMode) {
         await app.start();
@@ -227,6 +244,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     },
     async stop() {
       watcher?.stop();
+      clearInterval(clockTimer);
       await poster.stop().catch(() => undefined);
       await app.stop().catch(() => undefined);
       await flow.stop();

@@ -93,17 +93,21 @@ async function main() {
     POLICY_FILE: policyFile,
   };
   const procs: ChildProcess[] = [];
-  const bot = spawn('node', [...(process.env.BENCH_BOT_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/bot/main.js'], {
-    env: {
-      ...env,
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: String(port),
-      CLUSTERS: cluster,
+  const bot = spawn(
+    'node',
+    [...(process.env.BENCH_BOT_NODE_ARGS ?? '').split(' ').filter(Boolean), 'dist/bot/main.js'],
+    {
+      env: {
+        ...env,
+        SLACK_BOT_TOKEN: TOKEN,
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_API_URL: slack.apiUrl,
+        PORT: String(port),
+        CLUSTERS: cluster,
+      },
+      stdio: ['ignore', process.env.BENCH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
     },
-    stdio: ['ignore', process.env.BENCH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
-  });
+  );
   const worker = spawn('node', ['dist/jobs/worker-main.js'], {
     env: { ...env, CLUSTER: cluster, KUBECONFIG: sim.kubeconfigPath, WORKER_CONCURRENCY: '8' },
     stdio: ['ignore', process.env.BENCH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],

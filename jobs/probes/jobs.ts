@@ -76,7 +76,8 @@ export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal):
   }
   const p = parsed.data;
   checkCluster(p.cluster, d.cluster);
-  const now = (d.now ?? (() => new Date()))();
+  // Redis's clock, not this worker's: the bot replicas that set start-by read the same one.
+  const now = d.now ? d.now() : await redisNow(d.redis);
   if (p.approval.requestId !== p.requestId || planBinding(p.plan) !== p.approval.binding) {
     throw probeError(
       'approval_mismatch',
@@ -91,7 +92,7 @@ export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal):
       ['Request the probe again if it is still needed.'],
     );
   }
-  await checkApprovalRecord(d.redis, p);
+  await checkApprovalRecord(d.redis, p, now);
   const first = await d.redis.set(approvalUsedKey(p.requestId), job.id ?? '?', 'EX', 30 * 24 * 3600, 'NX');
   if (first !== 'OK') {
     throw probeError(
@@ -199,7 +200,13 @@ export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal):
  * bot's record of the request must say approved, for this very plan, by enough people other than the
  * requester, and not past its start-by time.
  */
-async function checkApprovalRecord(redis: Redis, p: ProbeRunPayload): Promise<void> {
+/** The Redis server's time: one clock for every bot replica and worker. */
+export async function redisNow(redis: Redis): Promise<Date> {
+  const [sec, usec] = await redis.time();
+  return new Date(Number(sec) * 1000 + Math.floor(Number(usec) / 1000));
+}
+
+async function checkApprovalRecord(redis: Redis, p: ProbeRunPayload, now: Date): Promise<void> {
   const key = probeRequestKey(p.requestId);
   const [h, approvers] = await Promise.all([redis.hgetall(key), redis.lrange(`${key}:approvers`, 0, -1)]);
   const problems: string[] = [];
@@ -212,7 +219,7 @@ async function checkApprovalRecord(redis: Redis, p: ProbeRunPayload): Promise<vo
     const needed = Number(h.needed ?? Number.NaN);
     const others = approvers.filter((a) => a !== h.requester);
     if (!(others.length >= needed)) problems.push(`it has ${others.length} of ${h.needed} approvals`);
-    if (h.startBy && Date.now() > Number(h.startBy)) problems.push('its start-by time has passed');
+    if (h.startBy && now.getTime() > Number(h.startBy)) problems.push('its start-by time has passed');
   }
   if (problems.length > 0) {
     throw probeError(
