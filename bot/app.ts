@@ -48,8 +48,6 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
   const redis = new Redis(cfg.REDIS_URL, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    // Commands issued in the same tick go out in one write: under a burst of commands that is most of them.
-    enableAutoPipelining: true,
   });
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   // BullMQ's own connection queues commands until Redis is up (so queues initialise whenever it
