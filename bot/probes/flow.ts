@@ -142,7 +142,14 @@ export class ProbeFlow {
     } catch (e) {
       throw queueUnavailable(e);
     }
-    if (!created) return { id, duplicate: true };
+    let announced = false;
+    if (!created) {
+      // A redelivered submission. If the request never got past planning (its first attempt may have timed
+      // out after the record landed), queue the plan again: the job id makes that a no-op when it exists.
+      const existing = await this.d.store.get(id).catch(() => undefined);
+      if (existing?.state !== 'planning') return { id, duplicate: true };
+      announced = Boolean(existing.threadTs);
+    }
     try {
       await this.d.queues.addProbePlan(planJobId(id), {
         version: 1,
@@ -159,10 +166,10 @@ export class ProbeFlow {
         requestedAt: new Date(this.now()).toISOString(),
       });
     } catch (e) {
-      await this.d.store.drop(id, ask.cluster).catch(() => undefined);
+      if (created) await this.d.store.drop(id, ask.cluster).catch(() => undefined);
       throw e;
     }
-    return { id, duplicate: false };
+    return { id, duplicate: !created && announced };
   }
 
   /** Posts the thread root for a new request and records it in the audit trail. */
@@ -627,7 +634,14 @@ export class ProbeFlow {
       );
     }
     if (!r.posted.includes('final-shown')) {
-      await this.refresh(r);
+      try {
+        await this.refresh(r);
+      } catch (err) {
+        // A message someone deleted (or a channel gone) can never show the final state: stop trying.
+        const code = (err as { data?: { error?: string } }).data?.error;
+        if (!(code === 'message_not_found' || (code && CHANNEL_REFUSALS.has(code)))) throw err;
+        this.d.logger.warn({ id, code }, 'final state not shown: the message or channel is gone');
+      }
       await this.d.store.markPosted(id, 'final-shown');
     }
     await this.d.store.close(r.cluster, id);

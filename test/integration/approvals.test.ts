@@ -501,6 +501,43 @@ describe('faults lose nothing', () => {
   }, 30_000);
 });
 
+describe('redelivery', () => {
+  it('the same reason form submitted twice (Slack retries) makes one request, one thread, one plan', async () => {
+    const views = stack.slack.views().length;
+    await command(stack, { userId: REQUESTER }, 'fds web-4d5e-f6 -n shop');
+    const view = await stack.slack.waitFor(() => stack.slack.views()[views]);
+    const submission = {
+      callbackId: 'poddebug_probe_reason',
+      userId: REQUESTER,
+      privateMetadata: String(view.view.private_metadata),
+      viewId: view.id,
+      values: {
+        reason: { reason: { type: 'plain_text_input', value: 'INC-2035: fd leak suspected on web' } },
+      },
+    };
+    const [a, b] = await Promise.all([
+      sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, submission),
+      sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, submission, { retryNum: 1 }),
+    ]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const root = await stack.slack.waitFor(() =>
+      stack.slack
+        .messages('C0INCIDENT')
+        .find((m) => !m.thread_ts && m.text?.startsWith('🔐 fds on shop/web-4d5e-f6')),
+    );
+    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const roots = stack.slack
+      .messages('C0INCIDENT')
+      .filter((m) => !m.thread_ts && m.text?.startsWith('🔐 fds on shop/web-4d5e-f6'));
+    expect(roots).toHaveLength(1);
+    const approvals = stack.slack
+      .thread(root.channel, root.ts)
+      .filter((m) => m.text?.startsWith('Approval needed'));
+    expect(approvals).toHaveLength(1);
+  }, 20_000);
+});
+
 describe('the worker does not take a job as proof of approval', () => {
   it('a run job queued without an approved request (forged straight into Redis) runs nothing', async () => {
     const { containerId, uid } = putTargetPod(stack, { namespace: 'shop', name: 'forged-1a2b-c3' });
