@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { AuditLog, AuditStream, auditEvent, createAuditLogger, SYSTEM_ACTOR } from './audit/index.js';
+import { AuditLog, AuditStream, createAuditLogger, SYSTEM_ACTOR } from './audit/index.js';
 import { Authorizer, type KubeAccessCheck } from './auth.js';
 import type { BotConfig } from './config.js';
 import { register as registerApproval } from './listeners/actions/approval.js';
@@ -120,6 +120,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     cfg.AUDIT_LOG_FILE ? pino.destination({ dest: cfg.AUDIT_LOG_FILE, sync: true }) : undefined,
   );
   const audit = new AuditLog(new AuditStream(redis, { key: cfg.AUDIT_STREAM_KEY, logger }), auditLogger);
+  const requestAudit = new RequestAudit(audit, logger);
   const probeStore = new ProbeRequestStore(redis);
   const flow = new ProbeFlow({
     store: probeStore,
@@ -127,7 +128,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     client: app.client,
     redis,
     auth,
-    audit: new RequestAudit(audit, logger),
+    audit: requestAudit,
     logger,
     enqueueTimeoutMs: cfg.ENQUEUE_TIMEOUT_MS,
     // Expiry and start-by follow Redis's clock (calibrated every minute), so replicas and workers agree.
@@ -149,27 +150,20 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     sweepMs: opts.sweepMs,
     announceGraceMs: opts.announceGraceMs,
     probes: flow,
-    audit: async ({ type, rec, decision }) => {
-      try {
-        await audit.record(
-          auditEvent({
-            type,
-            requestId: rec.jobId,
-            jobId: rec.jobId,
-            cluster: rec.cluster,
-            action: 'diagnose',
-            target: { name: rec.target },
-            actor: SYSTEM_ACTOR,
-            requester: rec.user,
-            channel: rec.channel,
-            threadTs: rec.threadTs,
-            decision: decision.replace(/\p{Cc}+/gu, ' ').slice(0, 250),
-          }),
-        );
-      } catch (err) {
-        logger.error({ err, jobId: rec.jobId }, 'audit event not recorded');
-      }
-    },
+    audit: ({ type, rec, decision }) =>
+      requestAudit.event({
+        type,
+        requestId: rec.jobId,
+        jobId: rec.jobId,
+        cluster: rec.cluster,
+        action: 'diagnose',
+        target: { name: rec.target },
+        actor: SYSTEM_ACTOR,
+        requester: rec.user,
+        channel: rec.channel,
+        threadTs: rec.threadTs,
+        decision,
+      }),
   });
 
   const deps: CommandDeps = {
@@ -180,7 +174,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     logger,
     enqueueTimeoutMs: cfg.ENQUEUE_TIMEOUT_MS,
     auth,
-    audit,
+    audit: requestAudit,
     drafts: new Drafts(redis),
     flow,
     client: app.client,

@@ -480,18 +480,7 @@ export class ProbeFlow {
       return;
     }
     if (out.state === 'failed') {
-      // Codes for which the probe never ran: no "started" for those.
-      const neverRan = new Set([
-        'approval_void',
-        'approval_mismatch',
-        'container_changed',
-        'probe_busy',
-        'probe_forbidden',
-        'probe_start_timeout',
-        'invalid_args',
-        'unknown_cluster',
-      ]);
-      if (r.state === 'approved' && !neverRan.has(out.error.code)) await this.started(r);
+      if (r.state === 'approved' && !NEVER_RAN.has(out.error.code)) await this.started(r);
       await this.fail(r, ['approved', 'running'], out.error, runJobId(r.id));
       return this.finish(r.id);
     }
@@ -800,6 +789,18 @@ export class ProbeFlow {
     }
   }
 }
+
+/** Failure codes of run jobs for which the probe never ran: no "started" is recorded for those. */
+const NEVER_RAN: ReadonlySet<string> = new Set([
+  'approval_void',
+  'approval_mismatch',
+  'container_changed',
+  'probe_busy',
+  'probe_forbidden',
+  'probe_start_timeout',
+  'invalid_args',
+  'unknown_cluster',
+]);
 
 /** The thread line that says how a request ended, when no other message does. */
 function finalLine(r: ProbeRequest): string | undefined {

@@ -1,12 +1,12 @@
 /**
- * Probe failures a user sees, as CodedErrors. The codes below are not yet in
- * the shared catalogue (`jobs/contracts/errors.ts` ErrorCode); until they are,
- * `probeError` is the one place that widens them. None of them is retryable:
- * a probe that did not run is re-requested by a person, never re-run blindly.
+ * Probe failures a user sees, as CodedErrors with codes from the shared
+ * catalogue (`jobs/contracts/errors.ts`). None of them is retryable: a probe
+ * that did not run is re-requested by a person, never re-run blindly.
  */
 import { CodedError, type ErrorCode } from '../contracts/errors.js';
 
-export type ProbeErrorCode =
+export type ProbeErrorCode = Extract<
+  ErrorCode,
   /** The pod exists but has no such container (the message lists them). */
   | 'container_not_found'
   /** The container is not running (state and reason in the message), or the pod has no node. */
@@ -24,14 +24,14 @@ export type ProbeErrorCode =
   /** The probe pod ran past its deadline. */
   | 'probe_deadline'
   /** The run was cancelled. */
-  | 'probe_aborted';
+  | 'probe_aborted'
+>;
 
 export function probeError(
-  code: ProbeErrorCode | ErrorCode,
+  code: ErrorCode,
   message: string,
   next: string[] = [],
   options?: { cause?: unknown },
 ): CodedError {
-  // Widened until ErrorCode lists the probe codes (see the file comment).
-  return new CodedError(code as ErrorCode, message, next, options);
+  return new CodedError(code, message, next, options);
 }

@@ -16,10 +16,13 @@ import {
   ephemeralTexts,
   fakeProbeExecutor,
   hasButtons,
+  inThread,
   putTargetPod,
+  requestAwaitingApproval,
   requestProbe,
+  submitForm,
 } from '../support/probe-flow.js';
-import { newTriggerId, sendBlockAction, sendViewSubmission } from '../support/slack/index.js';
+import { newTriggerId, sendBlockAction } from '../support/slack/index.js';
 import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 
 const REQUESTER = 'U0ONCALL1';
@@ -162,15 +165,11 @@ describe('deny by default', () => {
 
 describe('approvals', () => {
   it('shows exactly what will run, refuses self-approval and non-approvers, then one approval runs it', async () => {
-    const { root, requestId } = await requestProbe(
+    const { root, requestId, approval } = await requestAwaitingApproval(
       stack,
       { userId: REQUESTER },
       'strace checkout-7d9f-x2 -n shop --duration 20s',
     );
-    const approval = await stack.slack.waitFor(() => {
-      const m = approvalMessage(stack, root);
-      return hasButtons(m) ? m : undefined;
-    }, 10_000);
     const shown = JSON.stringify(approval.blocks);
     for (const part of [
       'strace -f',
@@ -196,13 +195,7 @@ describe('approvals', () => {
     expect(hasButtons(approvalMessage(stack, root))).toBe(true);
 
     await click(stack, root, 'poddebug_approve', APPROVER_A, requestId);
-    const result = await stack.slack.waitFor(
-      () =>
-        stack.slack
-          .thread(root.channel, root.ts)
-          .find((m) => /^\S+ strace on shop\/checkout-7d9f-x2 \(/u.test(m.text ?? '')),
-      20_000,
-    );
+    const result = await inThread(stack, root, /^\S+ strace on shop\/checkout-7d9f-x2 \(/u, 20_000);
     expect(result.text).toMatch(/ENOENT|missing\.yaml|errors/i);
     const decided = approvalMessage(stack, root)!;
     expect(hasButtons(decided)).toBe(false);
@@ -217,16 +210,13 @@ describe('approvals', () => {
   }, 40_000);
 
   it('N-of-M: payments needs two different approvers; the first approval alone runs nothing', async () => {
-    const { root, requestId } = await requestProbe(
+    const { root, requestId } = await requestAwaitingApproval(
       stack,
       { userId: REQUESTER },
       'ps ledger-2b3c-d4 -n payments',
     );
-    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
     await click(stack, root, 'poddebug_approve', PAYMENTS_APPROVER, requestId);
-    await stack.slack.waitFor(() =>
-      stack.slack.thread(root.channel, root.ts).find((m) => m.text?.includes('approved (1 of 2)')),
-    );
+    await inThread(stack, root, /approved \(1 of 2\)/);
     // The same approver again does not count twice.
     await click(stack, root, 'poddebug_approve', PAYMENTS_APPROVER, requestId);
     await stack.slack.waitFor(() =>
@@ -236,24 +226,23 @@ describe('approvals', () => {
     expect(hasButtons(approvalMessage(stack, root))).toBe(true);
 
     await click(stack, root, 'poddebug_approve', APPROVER_B, requestId);
-    await stack.slack.waitFor(() =>
-      stack.slack.thread(root.channel, root.ts).find((m) => m.text?.includes('approved (2 of 2)')),
-    );
+    await inThread(stack, root, /approved \(2 of 2\)/);
     await waitUntil(async () => (await runJobs()).includes(`run-${requestId}`));
   }, 30_000);
 
   it('two approvers clicking at the same moment: one decision each, exactly one job', async () => {
-    const { root, requestId } = await requestProbe(stack, { userId: REQUESTER }, 'fds cart-5c6d-q8 -n shop');
-    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    const { root, requestId } = await requestAwaitingApproval(
+      stack,
+      { userId: REQUESTER },
+      'fds cart-5c6d-q8 -n shop',
+    );
     await Promise.all([
       click(stack, root, 'poddebug_approve', APPROVER_A, requestId),
       click(stack, root, 'poddebug_approve', APPROVER_B, requestId),
       click(stack, root, 'poddebug_approve', APPROVER_A, requestId),
     ]);
     await stack.slack.waitFor(() => !hasButtons(approvalMessage(stack, root)) || undefined, 10_000);
-    await stack.slack.waitFor(() =>
-      stack.slack.thread(root.channel, root.ts).find((m) => /approved \(1 of 1\)/.test(m.text ?? '')),
-    );
+    await inThread(stack, root, /approved \(1 of 1\)/);
     await waitUntil(async () => (await runJobs()).includes(`run-${requestId}`));
     await new Promise((r) => setTimeout(r, 500)); // room for a second decision or job, if there were one
     const approvalsInThread = stack.slack
@@ -264,31 +253,18 @@ describe('approvals', () => {
   }, 30_000);
 
   it('deny asks for a reason, replaces the buttons and runs nothing', async () => {
-    const { root, requestId } = await requestProbe(
+    const { root, requestId } = await requestAwaitingApproval(
       stack,
       { userId: REQUESTER },
       'mem search-1a2b-c3 -n shop',
     );
-    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
     const views = stack.slack.views().length;
     await click(stack, root, 'poddebug_deny', APPROVER_B, requestId);
     const modal = await stack.slack.waitFor(() => stack.slack.views()[views]);
     expect(modal.view.callback_id).toBe('poddebug_deny_reason');
-    const sub = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
-      callbackId: 'poddebug_deny_reason',
-      userId: APPROVER_B,
-      privateMetadata: String(modal.view.private_metadata),
-      viewId: modal.id,
-      values: {
-        reason: { reason: { type: 'plain_text_input', value: 'use the heap dump from the APM instead' } },
-      },
-    });
+    const sub = await submitForm(stack, modal, APPROVER_B, 'use the heap dump from the APM instead');
     expect(sub.status).toBe(200);
-    await stack.slack.waitFor(() =>
-      stack.slack
-        .thread(root.channel, root.ts)
-        .find((m) => m.text?.includes('denied the request: use the heap dump')),
-    );
+    await inThread(stack, root, /denied the request: use the heap dump/);
     await stack.slack.waitFor(() => !hasButtons(approvalMessage(stack, root)) || undefined);
     expect(JSON.stringify(approvalMessage(stack, root)?.blocks)).toContain('denied by');
     // A late approval changes nothing.
@@ -298,37 +274,35 @@ describe('approvals', () => {
   }, 30_000);
 
   it('the requester can cancel while pending; nobody else can', async () => {
-    const { root, requestId } = await requestProbe(stack, { userId: REQUESTER }, 'ps orders-9f8e-d7 -n shop');
-    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    const { root, requestId } = await requestAwaitingApproval(
+      stack,
+      { userId: REQUESTER },
+      'ps orders-9f8e-d7 -n shop',
+    );
     await click(stack, root, 'poddebug_cancel', APPROVER_A, requestId);
     await stack.slack.waitFor(() =>
       ephemeralTexts(stack, APPROVER_A).find((t) => /Only the requester can cancel/.test(t)),
     );
     expect(hasButtons(approvalMessage(stack, root))).toBe(true);
     await click(stack, root, 'poddebug_cancel', REQUESTER, requestId);
-    await stack.slack.waitFor(() =>
-      stack.slack.thread(root.channel, root.ts).find((m) => m.text?.includes('cancelled the request')),
-    );
+    await inThread(stack, root, /cancelled the request/);
     await stack.slack.waitFor(() => !hasButtons(approvalMessage(stack, root)) || undefined);
     expect(await runJobs()).not.toContain(`run-${requestId}`);
   }, 30_000);
 
   it('a pending request expires and can no longer be approved', async () => {
-    const { root, requestId } = await requestProbe(
+    const { root, requestId } = await requestAwaitingApproval(
       stack,
       { userId: REQUESTER },
       'fds refunds-3c4d-e5 -n payments',
     );
-    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
     skewMs = 31 * 60_000;
     try {
       await click(stack, root, 'poddebug_approve', PAYMENTS_APPROVER, requestId);
       await stack.slack.waitFor(() =>
         ephemeralTexts(stack, PAYMENTS_APPROVER).find((t) => /expired/.test(t)),
       );
-      await stack.slack.waitFor(() =>
-        stack.slack.thread(root.channel, root.ts).find((m) => m.text?.includes('The request expired')),
-      );
+      await inThread(stack, root, /The request expired/);
       await stack.slack.waitFor(() => !hasButtons(approvalMessage(stack, root)) || undefined);
     } finally {
       skewMs = 0;
@@ -337,8 +311,11 @@ describe('approvals', () => {
   }, 30_000);
 
   it('forged or replayed button payloads are refused and change nothing', async () => {
-    const { root, requestId } = await requestProbe(stack, { userId: REQUESTER }, 'mem cart-5c6d-q8 -n shop');
-    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    const { root, requestId } = await requestAwaitingApproval(
+      stack,
+      { userId: REQUESTER },
+      'mem cart-5c6d-q8 -n shop',
+    );
     // A value that is not a request id.
     await click(stack, root, 'poddebug_approve', APPROVER_A, '{"approved":true}');
     await stack.slack.waitFor(() => ephemeralTexts(stack, APPROVER_A).find((t) => /not valid/.test(t)));
@@ -368,20 +345,13 @@ describe('approvals', () => {
   }, 30_000);
 
   it('the thread and the audit log of one approved request hold the whole sequence, in order; the stream verifies', async () => {
-    const { root, requestId } = await requestProbe(
+    const { root, requestId } = await requestAwaitingApproval(
       stack,
       { userId: REQUESTER },
       'strace web-4d5e-f6 -n shop --full',
     );
-    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
     await click(stack, root, 'poddebug_approve', APPROVER_B, requestId);
-    await stack.slack.waitFor(
-      () =>
-        stack.slack
-          .thread(root.channel, root.ts)
-          .find((m) => /^\S+ strace on shop\/web-4d5e-f6 \(/u.test(m.text ?? '')),
-      20_000,
-    );
+    await inThread(stack, root, /^\S+ strace on shop\/web-4d5e-f6 \(/u, 20_000);
     const thread = stack.slack.thread(root.channel, root.ts).map((m) => m.text ?? '');
     const order = [
       /^Approval needed/,
@@ -426,20 +396,13 @@ describe('approvals', () => {
 
 describe('mem --watch', () => {
   it('posts findings against the limit and a chart of RSS over time into the thread', async () => {
-    const { root, requestId } = await requestProbe(
+    const { root, requestId } = await requestAwaitingApproval(
       stack,
       { userId: REQUESTER },
       'mem orders-9f8e-d7 -n shop --watch 10s',
     );
-    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
     await click(stack, root, 'poddebug_approve', APPROVER_A, requestId);
-    const result = await stack.slack.waitFor(
-      () =>
-        stack.slack
-          .thread(root.channel, root.ts)
-          .find((m) => /^\S+ mem on shop\/orders-9f8e-d7 \(/u.test(m.text ?? '')),
-      20_000,
-    );
+    const result = await inThread(stack, root, /^\S+ mem on shop\/orders-9f8e-d7 \(/u, 20_000);
     expect(JSON.stringify(result.blocks)).toMatch(/mem-near-limit/);
     const chart = await stack.slack.waitFor(() =>
       stack.slack.files().find((f) => f.thread_ts === root.ts && f.filename.endsWith('.png')),
@@ -451,17 +414,14 @@ describe('mem --watch', () => {
 
 describe('faults lose nothing', () => {
   it('a bot restarted while a request waits: the approval still works and the result is posted', async () => {
-    const { root, requestId } = await requestProbe(stack, { userId: REQUESTER }, 'ps api-7g8h-i9 -n shop');
-    await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
+    const { root, requestId } = await requestAwaitingApproval(
+      stack,
+      { userId: REQUESTER },
+      'ps api-7g8h-i9 -n shop',
+    );
     await stack.restartBot();
     await click(stack, root, 'poddebug_approve', APPROVER_A, requestId);
-    await stack.slack.waitFor(
-      () =>
-        stack.slack
-          .thread(root.channel, root.ts)
-          .find((m) => /^\S+ ps on shop\/api-7g8h-i9 \(/u.test(m.text ?? '')),
-      20_000,
-    );
+    await inThread(stack, root, /^\S+ ps on shop\/api-7g8h-i9 \(/u, 20_000);
     expect(hasButtons(approvalMessage(stack, root))).toBe(false);
   }, 40_000);
 
@@ -471,26 +431,13 @@ describe('faults lose nothing', () => {
     const ack = await command(stack, { userId: REQUESTER }, 'ps cart-5c6d-q8 -n shop');
     expect(ack.body).toBe('');
     const view = await stack.slack.waitFor(() => stack.slack.views()[views]);
-    const sub = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
-      callbackId: 'poddebug_probe_reason',
-      userId: REQUESTER,
-      privateMetadata: String(view.view.private_metadata),
-      viewId: view.id,
-      values: {
-        reason: { reason: { type: 'plain_text_input', value: 'INC-2032: checking the cart workers' } },
-      },
-    });
+    const sub = await submitForm(stack, view, REQUESTER, 'INC-2032: checking the cart workers');
     expect(sub.body).toBe('');
     const root = await stack.slack.waitFor(
       () =>
         stack.slack
           .messages('C0INCIDENT')
-          .find(
-            (m) =>
-              !m.thread_ts &&
-              m.text?.includes('INC-2032') === false &&
-              m.text?.startsWith('🔐 ps on shop/cart-5c6d-q8'),
-          ),
+          .find((m) => !m.thread_ts && m.text?.startsWith('🔐 ps on shop/cart-5c6d-q8')),
       15_000,
     );
     await stack.slack.waitFor(() => hasButtons(approvalMessage(stack, root)), 10_000);
@@ -506,18 +453,10 @@ describe('redelivery', () => {
     const views = stack.slack.views().length;
     await command(stack, { userId: REQUESTER }, 'fds web-4d5e-f6 -n shop');
     const view = await stack.slack.waitFor(() => stack.slack.views()[views]);
-    const submission = {
-      callbackId: 'poddebug_probe_reason',
-      userId: REQUESTER,
-      privateMetadata: String(view.view.private_metadata),
-      viewId: view.id,
-      values: {
-        reason: { reason: { type: 'plain_text_input', value: 'INC-2035: fd leak suspected on web' } },
-      },
-    };
+    const reason = 'INC-2035: fd leak suspected on web';
     const [a, b] = await Promise.all([
-      sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, submission),
-      sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, submission, { retryNum: 1 }),
+      submitForm(stack, view, REQUESTER, reason),
+      submitForm(stack, view, REQUESTER, reason, { retryNum: 1 }),
     ]);
     expect([a.status, b.status]).toEqual([200, 200]);
     const root = await stack.slack.waitFor(() =>
@@ -601,13 +540,7 @@ describe('policy reload', () => {
     stack.writePolicy(POLICY.replace('groups: [S0SRE]', 'groups: [S0OTHER]') + GENEROUS);
     await new Promise((r) => setTimeout(r, 800));
     const before = stack.slack.messages('C0INCIDENT').length;
-    const sub = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
-      callbackId: 'poddebug_probe_reason',
-      userId: SRE_MEMBER,
-      privateMetadata: String(view.view.private_metadata),
-      viewId: view.id,
-      values: { reason: { reason: { type: 'plain_text_input', value: 'INC-2033: the web tier is slow' } } },
-    });
+    const sub = await submitForm(stack, view, SRE_MEMBER, 'INC-2033: the web tier is slow');
     const body = sub.json as { response_action: string; errors: { reason: string } };
     expect(body.response_action).toBe('errors');
     expect(body.errors.reason).toMatch(/no grant for ps/);
@@ -621,22 +554,10 @@ describe('policy reload', () => {
     const views = stack.slack.views().length;
     await command(stack, { userId: REQUESTER }, 'ps web-4d5e-f6 -n shop');
     const view = await stack.slack.waitFor(() => stack.slack.views()[views]);
-    const sub = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
-      callbackId: 'poddebug_probe_reason',
-      userId: REQUESTER,
-      privateMetadata: String(view.view.private_metadata),
-      viewId: view.id,
-      values: { reason: { reason: { type: 'plain_text_input', value: 'why' } } },
-    });
+    const sub = await submitForm(stack, view, REQUESTER, 'why');
     expect((sub.json as { errors: { reason: string } }).errors.reason).toMatch(/at least 10 characters/);
     // Someone else submitting the requester's form is refused too.
-    const other = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
-      callbackId: 'poddebug_probe_reason',
-      userId: OUTSIDER,
-      privateMetadata: String(view.view.private_metadata),
-      viewId: view.id,
-      values: { reason: { reason: { type: 'plain_text_input', value: 'INC-2034: let me in please' } } },
-    });
+    const other = await submitForm(stack, view, OUTSIDER, 'INC-2034: let me in please');
     expect((other.json as { errors: { reason: string } }).errors.reason).toMatch(/not yours/);
   }, 20_000);
 

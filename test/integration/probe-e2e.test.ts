@@ -12,14 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type FakeContainer, fakeContainerSupport, startFakeContainer } from '../support/fake-container.js';
-import {
-  approvalMessage,
-  click,
-  hasButtons,
-  putTargetPod,
-  realProbeExecutor,
-  requestProbe,
-} from '../support/probe-flow.js';
+import { click, putTargetPod, realProbeExecutor, requestAwaitingApproval } from '../support/probe-flow.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const REQUESTER = 'U0ONCALL1';
@@ -63,15 +56,12 @@ d('strace, end to end, against a real namespaced process', () => {
   });
 
   it('requested → approved → probe pod → findings and trace in the thread → probe pod gone', async () => {
-    const { root, requestId } = await requestProbe(
+    const { root, requestId, approval } = await requestAwaitingApproval(
       stack,
       { userId: REQUESTER, channelId: 'C0INCIDENT' },
       'strace checkout-7d9f-x2 -n shop --duration 3s --full',
+      15_000,
     );
-    const approval = await stack.slack.waitFor(() => {
-      const m = approvalMessage(stack, root);
-      return hasButtons(m) ? m : undefined;
-    }, 15_000);
     expect(JSON.stringify(approval.blocks)).toContain(fake.containerId);
 
     await click(stack, root, 'poddebug_approve', APPROVER, requestId);

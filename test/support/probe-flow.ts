@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { expect } from '@jest/globals';
 import type { NodeExecutorOptions } from './kube-sim/index.js';
-import type { PostedMessage } from './slack/index.js';
+import type { PostedMessage, RecordedView, SendOptions } from './slack/index.js';
 import { newTriggerId, sendBlockAction, sendSlashCommand, sendViewSubmission } from './slack/index.js';
 import { SIGNING_SECRET, type Stack } from './stack.js';
 
@@ -142,13 +142,7 @@ export async function requestProbe(
   expect(ack.body).toBe('');
   const view = await stack.slack.waitFor(() => stack.slack.views()[before]);
   expect(view.view.callback_id).toBe('poddebug_probe_reason');
-  const sub = await sendViewSubmission(stack.eventsUrl, SIGNING_SECRET, {
-    callbackId: 'poddebug_probe_reason',
-    userId: who.userId,
-    privateMetadata: String(view.view.private_metadata),
-    viewId: view.id,
-    values: { reason: { reason: { type: 'plain_text_input', value: reason } } },
-  });
+  const sub = await submitForm(stack, view, who.userId, reason);
   expect(sub.status).toBe(200);
   expect(sub.body).toBe('');
   const root = await stack.slack.waitFor(
@@ -196,4 +190,54 @@ export function click(
 /** Ephemeral replies `userId` got, texts only. */
 export function ephemeralTexts(stack: Stack, userId: string): string[] {
   return stack.slack.ephemerals(userId).map((m) => m.text ?? '');
+}
+
+/** Submits a modal's `reason` input (the reason form, or the deny form) as `userId`. */
+export function submitForm(
+  stack: Stack,
+  view: RecordedView,
+  userId: string,
+  reason: string,
+  opts?: SendOptions,
+) {
+  return sendViewSubmission(
+    stack.eventsUrl,
+    SIGNING_SECRET,
+    {
+      callbackId: String(view.view.callback_id),
+      userId,
+      privateMetadata: String(view.view.private_metadata),
+      viewId: view.id,
+      values: { reason: { reason: { type: 'plain_text_input', value: reason } } },
+    },
+    opts,
+  );
+}
+
+/** requestProbe, then waits until the approval message with its buttons is in the thread. */
+export async function requestAwaitingApproval(
+  stack: Stack,
+  who: Asker,
+  text: string,
+  ms = 10_000,
+): Promise<{ root: PostedMessage; requestId: string; approval: PostedMessage }> {
+  const r = await requestProbe(stack, who, text);
+  const approval = await stack.slack.waitFor(() => {
+    const m = approvalMessage(stack, r.root);
+    return hasButtons(m) ? m : undefined;
+  }, ms);
+  return { ...r, approval };
+}
+
+/** Waits for a reply in the request's thread whose text matches. */
+export function inThread(
+  stack: Stack,
+  root: PostedMessage,
+  pattern: RegExp,
+  ms = 10_000,
+): Promise<PostedMessage> {
+  return stack.slack.waitFor(
+    () => stack.slack.thread(root.channel, root.ts).find((m) => pattern.test(m.text ?? '')),
+    ms,
+  );
 }

@@ -1,11 +1,10 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { asCodedError, formatTarget } from '../../../jobs/contracts/index.js';
-import type { AuditLog } from '../../audit/index.js';
-import { auditEvent } from '../../audit/index.js';
 import type { Authorizer } from '../../auth.js';
 import { type GrammarContext, helpText, parseCommand } from '../../grammar.js';
 import type { Logger } from '../../log.js';
+import type { RequestAudit } from '../../probes/audit.js';
 import type { Drafts } from '../../probes/drafts.js';
 import type { ProbeFlow } from '../../probes/flow.js';
 import { type Queues, queueUnavailable, withDeadline } from '../../queues.js';
@@ -22,7 +21,7 @@ export interface CommandDeps {
   logger: Logger;
   enqueueTimeoutMs: number;
   auth: Authorizer;
-  audit: AuditLog;
+  audit: RequestAudit;
   drafts: Drafts;
   flow: ProbeFlow;
   client: WebClient;
@@ -42,24 +41,18 @@ export async function auditCommand(
     reason?: string;
   },
 ): Promise<void> {
-  try {
-    await d.audit.record(
-      auditEvent({
-        type: e.type,
-        requestId: e.requestId,
-        cluster: e.cluster,
-        action: e.action,
-        target: e.target,
-        actor: e.userId,
-        requester: e.userId,
-        channel: e.channelId,
-        decision: e.type === 'requested' ? undefined : e.type,
-        reason: e.reason?.replace(/\s+/g, ' ').slice(0, 2000),
-      }),
-    );
-  } catch (err) {
-    d.logger.error({ err, requestId: e.requestId }, 'audit event not recorded');
-  }
+  await d.audit.event({
+    type: e.type,
+    requestId: e.requestId,
+    cluster: e.cluster,
+    action: e.action,
+    target: e.target,
+    actor: e.userId,
+    requester: e.userId,
+    channel: e.channelId,
+    decision: e.type === 'requested' ? undefined : e.type,
+    reason: e.reason,
+  });
 }
 
 /**
