@@ -1,0 +1,222 @@
+/**
+ * Requests as both sides see them: their ids, the ids of their jobs, the Redis keys of the bot's record of a
+ * request, and the schema of that record. The bot writes the record; the worker reads it (a privileged run
+ * is checked against it) and parses it with the same schema. Nothing else builds or matches these strings.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ProbePlanSchema, ProbeSpecSchema, ProbeTargetSchema } from './probe.js';
+import { TargetRefSchema } from './target.js';
+
+// --- ids ------------------------------------------------------------------------------------------------
+
+/** Each kind of request and the prefix of its ids. */
+export const REQUEST_KINDS = { diagnose: 'diag', privileged: 'prb' } as const;
+export type RequestKind = keyof typeof REQUEST_KINDS;
+
+const ID_RE = /^(diag|prb)-([0-9a-f]{24})$/;
+
+/**
+ * A request id derived from what identifies one Slack interaction (team, channel, user, trigger or view id):
+ * a redelivered request maps to the same id, so it makes no second request. BullMQ ids may not contain ':'.
+ */
+export function requestIdFor(kind: RequestKind, parts: readonly string[]): string {
+  const h = createHash('sha256').update(parts.join('\n')).digest('hex');
+  return `${REQUEST_KINDS[kind]}-${h.slice(0, 24)}`;
+}
+
+/** The kind of a request id, or undefined when the string is not one. */
+export function parseRequestId(id: string): { kind: RequestKind; id: string } | undefined {
+  const m = ID_RE.exec(id);
+  if (!m) return undefined;
+  return { kind: m[1] === 'diag' ? 'diagnose' : 'privileged', id };
+}
+
+export function isRequestId(id: string, kind?: RequestKind): boolean {
+  const p = parseRequestId(id);
+  return p !== undefined && (kind === undefined || p.kind === kind);
+}
+
+/** The steps a request runs on a worker: a diagnose is one job; a privileged request a plan, then a run. */
+export type JobStep = 'diagnose' | 'plan' | 'run';
+
+/** The BullMQ job id of a request's step (at most one job per step: BullMQ dedups by id). */
+export function jobIdOf(requestId: string, step: JobStep): string {
+  return step === 'diagnose' ? requestId : `${step}-${requestId}`;
+}
+
+/** The request and step a job id belongs to; undefined for a job this project did not name. */
+export function parseJobId(
+  jobId: string,
+): { requestId: string; kind: RequestKind; step: JobStep } | undefined {
+  const m = /^(?:(plan|run)-)?(.*)$/.exec(jobId);
+  const req = m?.[2] ? parseRequestId(m[2]) : undefined;
+  if (!m || !req) return undefined;
+  const step = (m[1] as 'plan' | 'run' | undefined) ?? 'diagnose';
+  if ((req.kind === 'diagnose') !== (step === 'diagnose')) return undefined;
+  return { requestId: req.id, kind: req.kind, step };
+}
+
+// --- keys -----------------------------------------------------------------------------------------------
+
+/**
+ * Every Redis key this project writes, in one place. A request's keys share a hash tag (`{id}`), so the
+ * scripts that touch a record and its approvers stay on one slot of a Redis Cluster.
+ */
+export const KEYS = {
+  /** The bot's record of a request: a hash (see RequestRecordSchema). */
+  request: (id: string): string => `poddebug:req:{${id}}`,
+  /** Approvers of a privileged request, in the order they approved: a list. */
+  approvers: (id: string): string => `poddebug:req:{${id}}:approvers`,
+  /** Which bot replica works on the request's thread right now (a token, with a TTL). */
+  lock: (id: string): string => `poddebug:req:{${id}}:lock`,
+  /** Requests of a cluster whose thread is not final yet: a sorted set by creation time. */
+  open: (cluster: string): string => `poddebug:open:${cluster}`,
+  /** Set by the worker when it starts a run: an approval is used once. */
+  approvalUsed: (id: string): string => `poddebug:approval-used:{${id}}`,
+  /** The last time a worker of this cluster said it was alive. */
+  heartbeat: (cluster: string): string => `poddebug:worker:${cluster}`,
+} as const;
+
+/** How long a request's record is kept after it was created (s). */
+export const REQUEST_TTL_SEC = 30 * 24 * 3600;
+
+// --- the record -----------------------------------------------------------------------------------------
+
+/** Where a diagnose stands. `done` = findings posted and the status message final. */
+export const DIAGNOSE_STATES = ['queued', 'running', 'replied', 'done'] as const;
+export type DiagnoseState = (typeof DIAGNOSE_STATES)[number];
+
+/**
+ * Where a privileged request stands. Moves only forward, through atomic transitions in Redis:
+ *
+ *   planning → pending → approved → running → done | failed
+ *      ↓          ↓  ↘        ↘
+ *    failed    denied  cancelled  voided (not started in time)
+ *              expired
+ */
+export const PRIVILEGED_STATES = [
+  'planning',
+  'pending',
+  'approved',
+  'running',
+  'done',
+  'failed',
+  'denied',
+  'cancelled',
+  'expired',
+  'voided',
+] as const;
+export type PrivilegedState = (typeof PRIVILEGED_STATES)[number];
+export const PRIVILEGED_FINAL_STATES: readonly PrivilegedState[] = [
+  'done',
+  'failed',
+  'denied',
+  'cancelled',
+  'expired',
+  'voided',
+];
+
+const int = z
+  .string()
+  .regex(/^\d{1,16}$/)
+  .transform(Number);
+const json = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+const list = z.string().transform((s) => s.split(',').filter(Boolean));
+const opt = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+/** What every request's hash holds. */
+const common = {
+  id: z.string().refine((s) => parseRequestId(s) !== undefined, 'not a request id'),
+  cluster: z.string().min(1),
+  channel: z.string().min(1),
+  teamId: opt(z.string()),
+  requester: z.string().min(1),
+  createdAt: int,
+  /** The thread: the status message (diagnose) or the request message (privileged) the bot posted. */
+  threadTs: opt(z.string()),
+  /** Diagnose: the status message, when it is not the thread's root (a re-run clicked inside a thread). */
+  statusTs: opt(z.string()),
+  /** Thread messages already posted, by key (each is claimed before it is posted and marked after). */
+  posted: z.preprocess((v) => v ?? '', list),
+  /** An audit entry that is due but not written yet (`requested`): the sweep writes it. */
+  auditDue: opt(z.string()),
+};
+
+export const DiagnoseRecordSchema = z.object({
+  ...common,
+  kind: z.literal('diagnose'),
+  state: z.enum(DIAGNOSE_STATES),
+  /** What the user typed as target, for messages (`shop/deploy/checkout`). */
+  target: z.string(),
+  /** What the user asked for, for the re-run button (repeats it exactly, container included). */
+  targetRef: opt(json(TargetRefSchema)),
+});
+export type DiagnoseRecord = z.infer<typeof DiagnoseRecordSchema>;
+
+export const PrivilegedRecordSchema = z.object({
+  ...common,
+  kind: z.literal('privileged'),
+  state: z.enum(PRIVILEGED_STATES),
+  target: json(ProbeTargetSchema),
+  spec: json(ProbeSpecSchema),
+  reason: z.string(),
+  /** Approvals needed (0: the policy needs none). */
+  needed: int,
+  /** The approval message (with the buttons) inside the thread. */
+  approvalTs: opt(z.string()),
+  plan: opt(json(ProbePlanSchema)),
+  /** planBinding(plan): what the approval is bound to. */
+  binding: opt(z.string().regex(/^[0-9a-f]{64}$/)),
+  /** Pending requests expire then (ms, Redis's clock). */
+  expiresAt: opt(int),
+  approvedAt: opt(int),
+  /** An approved request must start before this (ms), else it is void. */
+  startBy: opt(int),
+  decidedBy: opt(z.string()),
+  decisionReason: opt(z.string()),
+  verdict: opt(z.string()),
+  failure: opt(z.string()),
+  /** The UserFacingError code of a failure. */
+  failureCode: opt(z.string()),
+});
+export type PrivilegedRecord = z.infer<typeof PrivilegedRecordSchema>;
+
+export const RequestRecordSchema = z.discriminatedUnion('kind', [
+  DiagnoseRecordSchema,
+  PrivilegedRecordSchema,
+]);
+export type RequestRecord = z.infer<typeof RequestRecordSchema>;
+
+/**
+ * Parses the hash (HGETALL) of a request record; undefined when there is none or it does not parse (a record
+ * this version cannot read is treated as absent, never guessed at). The approvers list is read separately.
+ */
+export function parseRequestRecord(hash: Record<string, string>): RequestRecord | undefined {
+  if (!hash.id) return undefined;
+  const r = RequestRecordSchema.safeParse(hash);
+  return r.success ? r.data : undefined;
+}
+
+/** The hash fields of a record (or part of one), as the bot writes them. */
+export function recordFields(r: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v) && k === 'posted') out[k] = v.join(',');
+    else out[k] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
