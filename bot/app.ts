@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { AuditLog, AuditStream, createAuditLogger, SYSTEM_ACTOR } from './audit/index.js';
+import { AuditLog, AuditStream, createAuditLogger } from './audit/index.js';
 import { Authorizer, type KubeAccessCheck } from './auth.js';
 import type { BotConfig } from './config.js';
 import { register as registerApproval } from './listeners/actions/approval.js';
@@ -12,18 +13,12 @@ import { type CommandDeps, register as registerCommand } from './listeners/comma
 import { register as registerProbeViews } from './listeners/views/probe.js';
 import { boltLogger, type Logger } from './log.js';
 import { PolicyWatcher, RateLimits, UserGroups } from './policy/index.js';
-import { RequestAudit } from './probes/audit.js';
-import { Drafts } from './probes/drafts.js';
-import { ProbeFlow } from './probes/flow.js';
-import { ProbeRequestStore } from './probes/store.js';
 import { Queues } from './queues.js';
-import { ResultPoster } from './results.js';
-import { RequestStore } from './store.js';
+import { createRequests, type Requests } from './requests/index.js';
 
 export interface Bot {
   app: App;
-  poster: ResultPoster;
-  flow: ProbeFlow;
+  requests: Requests;
   /** The policy in force (after start()). */
   policy(): PolicyWatcher | undefined;
   /** Starts listening; resolves to the HTTP port (the receiver's, or the health server's in Socket Mode). */
@@ -45,18 +40,20 @@ export interface BotOptions {
 export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {}): Bot {
   // Fail fast while Redis is down: commands get a clear answer inside Slack's 3 s, and
   // ioredis reconnects on its own when Redis is back.
+  // Reconnect within about a second once Redis is back (ioredis's default backs off to 2 s and more).
+  const retryStrategy = (times: number) => Math.min(100 * times, 1000);
   const redis = new Redis(cfg.REDIS_URL, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    retryStrategy,
   });
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   // BullMQ's own connection queues commands until Redis is up (so queues initialise whenever it
   // comes), and gives up on a command after one failed reconnect.
-  const queueRedis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const queueRedis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 1, retryStrategy });
   queueRedis.on('error', (err) => logger.debug({ err: err.message }, 'redis queue connection error'));
   const eventConnections: Redis[] = [];
   const queues = new Queues(queueRedis, redis, cfg.CLUSTERS, cfg.ENQUEUE_TIMEOUT_MS);
-  const store = new RequestStore(redis);
 
   const health: CustomRoute[] = [
     {
@@ -120,69 +117,45 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     cfg.AUDIT_LOG_FILE ? pino.destination({ dest: cfg.AUDIT_LOG_FILE, sync: true }) : undefined,
   );
   const audit = new AuditLog(new AuditStream(redis, { key: cfg.AUDIT_STREAM_KEY, logger }), auditLogger);
-  const requestAudit = new RequestAudit(audit, logger);
-  const probeStore = new ProbeRequestStore(redis);
-  const flow = new ProbeFlow({
-    store: probeStore,
+  const requests = createRequests({
+    redis,
     queues,
     client: app.client,
-    redis,
+    // Progress updates get one attempt: a retried one could outlive its lock and land after the final state.
+    quickClient: new WebClient(cfg.SLACK_BOT_TOKEN, {
+      ...(cfg.SLACK_API_URL ? { slackApiUrl: cfg.SLACK_API_URL } : {}),
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: 5000,
+    }),
+    auditLog: audit,
     auth,
-    audit: requestAudit,
     logger,
-    enqueueTimeoutMs: cfg.ENQUEUE_TIMEOUT_MS,
     // Expiry and start-by follow Redis's clock (calibrated every minute), so replicas and workers agree.
     now: opts.now ?? (() => Date.now() + clockOffsetMs),
-    announceGraceMs: opts.announceGraceMs,
-  });
-
-  const poster = new ResultPoster({
-    store,
-    queues,
-    client: app.client,
-    logger,
     eventsConnection: () => {
-      const c = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null });
+      const c = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, retryStrategy });
       c.on('error', (err) => logger.debug({ err: err.message }, 'redis events connection error'));
       eventConnections.push(c);
       return c;
     },
+    enqueueTimeoutMs: cfg.ENQUEUE_TIMEOUT_MS,
     sweepMs: opts.sweepMs,
     announceGraceMs: opts.announceGraceMs,
-    probes: flow,
-    audit: ({ type, rec, decision }) =>
-      requestAudit.event({
-        type,
-        requestId: rec.jobId,
-        jobId: rec.jobId,
-        cluster: rec.cluster,
-        action: 'diagnose',
-        target: { name: rec.target },
-        actor: SYSTEM_ACTOR,
-        requester: rec.user,
-        channel: rec.channel,
-        threadTs: rec.threadTs,
-        decision,
-      }),
   });
 
   const deps: CommandDeps = {
     grammar: { clusters: cfg.CLUSTERS, defaultCluster: cfg.CLUSTERS[0]! },
-    queues,
-    store,
-    poster,
     logger,
     enqueueTimeoutMs: cfg.ENQUEUE_TIMEOUT_MS,
     auth,
-    audit: requestAudit,
-    drafts: new Drafts(redis),
-    flow,
+    requests,
     client: app.client,
   };
   registerCommand(app, deps);
   registerRerun(app, deps);
-  registerApproval(app, { flow, logger });
-  registerProbeViews(app, { auth, drafts: deps.drafts, flow, logger });
+  registerApproval(app, { requests, logger });
+  registerProbeViews(app, { auth, requests, logger });
   app.error(async (err) => {
     logger.error({ err }, 'unhandled error in a listener');
   });
@@ -190,8 +163,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
   let healthServer: Server | undefined;
   return {
     app,
-    poster,
-    flow,
+    requests,
     policy: () => watcher,
     async start() {
       // No policy, no bot: an invalid file stops start-up with file:line and the reason.
@@ -228,18 +200,17 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
         const server = (await app.start(cfg.PORT)) as Server;
         port = (server.address() as AddressInfo).port;
       }
-      await poster
+      await requests.engine
         .start()
-        .catch((err) => logger.warn({ err }, 'result poster start: will retry on the next sweep'));
+        .catch((err: unknown) => logger.warn({ err }, 'request engine start: will retry on the next sweep'));
       logger.info({ port, socketMode, clusters: cfg.CLUSTERS }, 'bot started');
       return port;
     },
     async stop() {
       watcher?.stop();
       clearInterval(clockTimer);
-      await poster.stop().catch(() => undefined);
       await app.stop().catch(() => undefined);
-      await flow.stop();
+      await requests.engine.stop().catch(() => undefined);
       await new Promise<void>((r) => (healthServer ? healthServer.close(() => r()) : r()));
       await queues.close().catch(() => undefined);
       for (const c of eventConnections) c.disconnect();

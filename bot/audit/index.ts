@@ -4,6 +4,7 @@ import { REDACT_PATHS } from '../log.js';
 export * from './chain.js';
 export * from './event.js';
 export {
+  type AppendOnce,
   AuditAppendConflictError,
   type AuditEntry,
   AuditHeadMalformedError,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { luaScript } from '../../jobs/contracts/lua.js';
 import {
   type ChainHead,
   canonicalJson,
@@ -16,22 +17,15 @@ import { type AuditEvent, parseAuditEvent } from './event.js';
 /** The default stream key; the head lives at `<key>:head`. */
 export const DEFAULT_AUDIT_KEY = 'poddebug:audit';
 
-/**
- * Compare-and-append: XADD only if the head is still what the caller hashed
- * against, and move the head in the same step. sha256 is not available in
- * Redis Lua, so the hash is computed in Node and the head comparison makes
- * concurrent appenders (several bot replicas) take turns.
- * KEYS: stream, head. ARGV: expected head ('' = none), seq, prev, hash, event, new head.
- * Returns {1, id} or {0, current head}.
- */
-const APPEND_LUA = `
-local head = redis.call('GET', KEYS[2])
-if not head then head = '' end
-if head ~= ARGV[1] then return {0, head} end
-local id = redis.call('XADD', KEYS[1], '*', 'seq', ARGV[2], 'prev', ARGV[3], 'hash', ARGV[4], 'event', ARGV[5])
-redis.call('SET', KEYS[2], ARGV[6])
-return {1, id}
-`;
+/** Compare-and-append (see append.lua). */
+const APPEND_LUA = luaScript(new URL('./append.lua', import.meta.url));
+
+/** An append that happens at most once: while the hash at `key` has the field `due:<item>` (see append.lua). */
+export interface AppendOnce {
+  key: string;
+  item: string;
+}
+type Appended = { id: string; hash: string; seq: number };
 
 /** One entry read back: the stored fields as strings (see chain.ts), `event` as the raw JSON. */
 export interface AuditEntry extends RawEntry {}
@@ -97,15 +91,21 @@ export class AuditStream {
     this.maxAttempts = opts.maxAttempts ?? 50;
   }
 
-  /** Appends one event; resolves to its stream entry id and chain hash. */
-  async append(e: AuditEvent): Promise<{ id: string; hash: string; seq: number }> {
+  /**
+   * Appends one event; resolves to its stream entry id and chain hash. With `once`, only while the hash at
+   * `once.key` has the field `due:<once.item>` (deleted in the same step); resolves to undefined when it
+   * has not (the entry was written before).
+   */
+  append(e: AuditEvent): Promise<Appended>;
+  append(e: AuditEvent, once: AppendOnce | undefined): Promise<Appended | undefined>;
+  async append(e: AuditEvent, once?: AppendOnce): Promise<Appended | undefined> {
     const event = canonicalJson(parseAuditEvent(e));
-    const run = this.tail.then(() => this.appendNow(event));
+    const run = this.tail.then(() => this.appendNow(event, once));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
-  private async appendNow(event: string): Promise<{ id: string; hash: string; seq: number }> {
+  private async appendNow(event: string, once?: AppendOnce): Promise<Appended | undefined> {
     let raw = await this.redis.get(this.headKey);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const head = this.headOf(raw);
@@ -114,17 +114,20 @@ export class AuditStream {
       const hash = entryHash(prev, seq, event);
       const res = (await this.redis.eval(
         APPEND_LUA,
-        2,
+        once ? 3 : 2,
         this.key,
         this.headKey,
+        ...(once ? [once.key] : []),
         raw ?? '',
         String(seq),
         prev,
         hash,
         event,
         formatHead({ seq, hash }),
+        ...(once ? [once.item] : []),
       )) as [number, string];
       if (res[0] === 1) return { id: res[1], hash, seq };
+      if (res[0] === 2) return undefined;
       raw = res[1] === '' ? null : res[1];
       this.logger?.debug({ key: this.key, attempt }, 'audit append conflict, retrying');
       if (attempt > 3) await sleep(Math.random() * Math.min(50, 2 * attempt));
@@ -210,10 +213,14 @@ export class AuditLog {
     private readonly logger: Logger,
   ) {}
 
-  async record(e: AuditEvent): Promise<{ id: string; hash: string; seq: number }> {
-    let appended: { id: string; hash: string; seq: number };
+  /** Records one event; with `once`, only if it is still due (undefined when it was recorded before). */
+  record(e: AuditEvent): Promise<Appended>;
+  record(e: AuditEvent, once: AppendOnce | undefined): Promise<Appended | undefined>;
+  async record(e: AuditEvent, once?: AppendOnce): Promise<Appended | undefined> {
+    let appended: Appended | undefined;
     try {
-      appended = await this.stream.append(e);
+      appended = await this.stream.append(e, once);
+      if (!appended) return undefined;
     } catch (err) {
       this.logger.info({ audit: e, auditId: null, hash: null }, `audit ${e.type}`);
       this.logger.error(

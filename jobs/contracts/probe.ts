@@ -502,16 +502,3 @@ export const PROBE_RUN_JOB_OPTIONS = {
   removeOnComplete: { age: 24 * 3600, count: 5000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
 } as const;
-
-/** Job ids of a request's plan and run (BullMQ dedups by id: at most one of each). */
-export const planJobId = (requestId: string): string => `plan-${requestId}`;
-export const runJobId = (requestId: string): string => `run-${requestId}`;
-
-/**
- * The bot's record of a privileged request (a Redis hash; its approvers are the list at `<key>:approvers`).
- * The worker reads it before a run: the job alone is not proof of approval.
- */
-export const probeRequestKey = (requestId: string): string => `poddebug:probe:${requestId}`;
-
-/** Set by the worker when it starts a run: the approval cannot be used twice. */
-export const approvalUsedKey = (requestId: string): string => `poddebug:approval-used:${requestId}`;

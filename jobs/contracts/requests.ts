@@ -151,8 +151,6 @@ const common = {
   statusTs: opt(z.string()),
   /** Thread messages already posted, by key (each is claimed before it is posted and marked after). */
   posted: z.preprocess((v) => v ?? '', list),
-  /** An audit entry that is due but not written yet (`requested`): the sweep writes it. */
-  auditDue: opt(z.string()),
 };
 
 export const DiagnoseRecordSchema = z.object({
@@ -163,6 +161,17 @@ export const DiagnoseRecordSchema = z.object({
   target: z.string(),
   /** What the user asked for, for the re-run button (repeats it exactly, container included). */
   targetRef: opt(json(TargetRefSchema)),
+  /** The final state of the status message, kept so that it can be shown again over a late update. */
+  final: opt(
+    json(
+      z.object({
+        phase: z.enum(['done', 'failed']),
+        verdict: z.string(),
+        counts: z.object({ critical: z.number(), warning: z.number(), info: z.number() }).optional(),
+        target: z.string().optional(),
+      }),
+    ),
+  ),
 });
 export type DiagnoseRecord = z.infer<typeof DiagnoseRecordSchema>;
 
@@ -209,6 +218,18 @@ export function parseRequestRecord(hash: Record<string, string>): RequestRecord 
   const r = RequestRecordSchema.safeParse(hash);
   return r.success ? r.data : undefined;
 }
+
+/**
+ * Audit entries due on a request: the field `due:<type>` holds when the state change that made the entry due
+ * happened (ms). The entry is written at most once (the append deletes the field in the same step); the bot's
+ * sweep writes what a crash left due.
+ */
+export function dueAuditEntries(hash: Record<string, string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(hash)) if (k.startsWith('due:')) out[k.slice(4)] = Number(v);
+  return out;
+}
+export const dueField = (type: string): string => `due:${type}`;
 
 /** The hash fields of a record (or part of one), as the bot writes them. */
 export function recordFields(r: Record<string, unknown>): Record<string, string> {

@@ -9,15 +9,15 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
   type ArtefactMeta,
-  approvalUsedKey,
   CodedError,
+  KEYS,
   ProbePlanPayloadSchema,
   type ProbePlanResult,
   type ProbeResult,
   type ProbeRunPayload,
   ProbeRunPayloadSchema,
+  parseRequestRecord,
   planBinding,
-  probeRequestKey,
 } from '../contracts/index.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
 import { redactText } from '../redact.js';
@@ -93,7 +93,7 @@ export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal):
     );
   }
   await checkApprovalRecord(d.redis, p, now);
-  const first = await d.redis.set(approvalUsedKey(p.requestId), job.id ?? '?', 'EX', 30 * 24 * 3600, 'NX');
+  const first = await d.redis.set(KEYS.approvalUsed(p.requestId), job.id ?? '?', 'EX', 30 * 24 * 3600, 'NX');
   if (first !== 'OK') {
     throw probeError(
       'approval_void',
@@ -207,19 +207,25 @@ export async function redisNow(redis: Redis): Promise<Date> {
 }
 
 async function checkApprovalRecord(redis: Redis, p: ProbeRunPayload, now: Date): Promise<void> {
-  const key = probeRequestKey(p.requestId);
-  const [h, approvers] = await Promise.all([redis.hgetall(key), redis.lrange(`${key}:approvers`, 0, -1)]);
+  const [h, approvers] = await Promise.all([
+    redis.hgetall(KEYS.request(p.requestId)),
+    redis.lrange(KEYS.approvers(p.requestId), 0, -1),
+  ]);
+  // The same schema the bot writes with: a record this version cannot read is no approval.
+  const rec = parseRequestRecord(h);
   const problems: string[] = [];
-  if (!h.state) problems.push('the bot has no record of this request');
+  if (!rec)
+    problems.push(h.id ? "the bot's record of it cannot be read" : 'the bot has no record of this request');
+  else if (rec.kind !== 'privileged') problems.push('it is not a privileged request');
   else {
-    if (h.state !== 'approved' && h.state !== 'running')
-      problems.push(`the request is ${h.state}, not approved`);
-    if (h.binding !== p.approval.binding) problems.push('the approved command or target differs');
-    if (h.requester !== p.requester.userId) problems.push('the requester differs');
-    const needed = Number(h.needed ?? Number.NaN);
-    const others = approvers.filter((a) => a !== h.requester);
-    if (!(others.length >= needed)) problems.push(`it has ${others.length} of ${h.needed} approvals`);
-    if (h.startBy && now.getTime() > Number(h.startBy)) problems.push('its start-by time has passed');
+    if (rec.state !== 'approved' && rec.state !== 'running')
+      problems.push(`the request is ${rec.state}, not approved`);
+    if (rec.binding !== p.approval.binding) problems.push('the approved command or target differs');
+    if (rec.requester !== p.requester.userId) problems.push('the requester differs');
+    const others = approvers.filter((a) => a !== rec.requester);
+    if (!(others.length >= rec.needed)) problems.push(`it has ${others.length} of ${rec.needed} approvals`);
+    if (rec.startBy !== undefined && now.getTime() > rec.startBy)
+      problems.push('its start-by time has passed');
   }
   if (problems.length > 0) {
     throw probeError(

@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
-import { artefactDoneKey, artefactPendingKey, uploadArtefacts } from '../../bot/artefacts.js';
+import { artefactDoneKey, artefactPendingKey, uploadArtefacts } from '../../bot/requests/uploads.js';
 import { type ArtefactMeta, artefactKey } from '../../jobs/contracts/probe.js';
 import { PCAP_NOTE, storeArtefacts } from '../../jobs/probes/artefacts.js';
 import { type SlackDouble, slackClient, startSlackDouble } from '../support/slack/index.js';

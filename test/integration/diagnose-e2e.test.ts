@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Job } from 'bullmq';
-import { type DiagnoseResult, jobIdFor } from '../../jobs/contracts/index.js';
+import { type DiagnoseResult, requestIdFor } from '../../jobs/contracts/index.js';
 import { listScenarios } from '../support/scenarios.js';
 import { sendBlockAction, sendSlashCommand } from '../support/slack/index.js';
 import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
@@ -53,7 +53,7 @@ async function runCommand(text: string, channelId: string, userId = 'U0ONCALL1')
     triggerId,
     responseUrl: stack.slack.responseUrl(),
   });
-  const jobId = jobIdFor({ teamId: 'T0TEAM001', channelId, userId, triggerId });
+  const jobId = requestIdFor('diagnose', ['T0TEAM001', channelId, userId, triggerId]);
   return { res, jobId };
 }
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Job } from 'bullmq';
-import { jobIdFor } from '../../jobs/contracts/index.js';
+import { requestIdFor } from '../../jobs/contracts/index.js';
 import { haveRedisServer, PrivateRedis } from '../support/redis-server.js';
 import { listScenarios } from '../support/scenarios.js';
 import { sendSlashCommand } from '../support/slack/index.js';
@@ -32,7 +32,7 @@ async function command(stack: Stack, text: string) {
   return {
     res,
     channel,
-    jobId: jobIdFor({ teamId: 'T0TEAM001', channelId: channel, userId: 'U0ONCALL1', triggerId }),
+    jobId: requestIdFor('diagnose', ['T0TEAM001', channel, 'U0ONCALL1', triggerId]),
   };
 }
 

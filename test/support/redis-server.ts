@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { KEYS } from '../../jobs/contracts/index.js';
 
 /** A free loopback port. */
 export async function freePort(): Promise<number> {
@@ -83,28 +84,17 @@ export class PrivateRedis {
   }
 }
 
-/** Deletes the bot's request records of one (test) cluster: they would otherwise expire in 8 days. */
+/** Deletes the bot's request records of one (test) cluster (records, approvers, locks, used approvals). */
 export async function removeRequestKeys(redis: Redis, cluster: string): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', 'poddebug:req:*', 'COUNT', 500);
+    const [next, keys] = await redis.scan(cursor, 'MATCH', KEYS.request('*'), 'COUNT', 500);
     cursor = next;
     for (const k of keys) {
-      if ((await redis.hget(k, 'cluster')) === cluster) await redis.del(k, k.replace(':req:', ':lock:'));
+      const id = /\{([^}]+)\}$/.exec(k)?.[1];
+      if (!id || (await redis.hget(k, 'cluster')) !== cluster) continue;
+      await redis.del(k, KEYS.approvers(id), KEYS.lock(id), KEYS.approvalUsed(id));
     }
   } while (cursor !== '0');
-  await redis.del(`poddebug:open:${cluster}`);
-  // Privileged requests of this cluster (open or not), their approvals and drafts.
-  cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', 'poddebug:probe:prb-*', 'COUNT', 500);
-    cursor = next;
-    for (const k of keys) {
-      if (k.endsWith(':approvers') || k.endsWith(':lock')) continue;
-      if ((await redis.hget(k, 'cluster')) !== cluster) continue;
-      const id = k.slice('poddebug:probe:'.length);
-      await redis.del(k, `${k}:approvers`, `${k}:lock`, `poddebug:approval-used:${id}`);
-    }
-  } while (cursor !== '0');
-  await redis.del(`poddebug:probes:open:${cluster}`);
+  await redis.del(KEYS.open(cluster));
 }

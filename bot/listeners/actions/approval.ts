@@ -1,9 +1,8 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { isRequestId } from '../../../jobs/contracts/index.js';
 import type { Logger } from '../../log.js';
-import type { ProbeFlow } from '../../probes/flow.js';
 import { APPROVE_ACTION_ID, CANCEL_ACTION_ID, DENY_ACTION_ID, denyModal } from '../../render/probe.js';
-
-const REQUEST_ID_RE = /^prb-[0-9a-f]{24}$/;
+import type { Requests } from '../../requests/index.js';
 
 /**
  * Approve / Deny / Cancel on an approval message. The button's value is only
@@ -11,7 +10,8 @@ const REQUEST_ID_RE = /^prb-[0-9a-f]{24}$/;
  * current policy and the request stored in Redis, and the state moves only
  * through atomic transitions there. Anyone else gets an ephemeral refusal.
  */
-export function register(app: App, d: { flow: ProbeFlow; logger: Logger }): void {
+export function register(app: App, d: { requests: Requests; logger: Logger }): void {
+  const clicks = d.requests.clicks;
   const handle =
     (kind: 'approve' | 'deny' | 'cancel') =>
     async ({
@@ -32,19 +32,19 @@ export function register(app: App, d: { flow: ProbeFlow; logger: Logger }): void
         await respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined);
       };
       const id = action.value ?? '';
-      if (!REQUEST_ID_RE.test(id)) {
+      if (!isRequestId(id, 'privileged')) {
         await reply('That button is not valid. Nothing changed.');
         return;
       }
       const user = body.user.id;
       d.logger.info({ id, user, kind }, 'approval button');
       try {
-        if (kind === 'approve') await d.flow.approve(id, user, reply);
-        else if (kind === 'cancel') await d.flow.cancel(id, user, reply);
+        if (kind === 'approve') await clicks.approve(id, user, reply);
+        else if (kind === 'cancel') await clicks.cancel(id, user, reply);
         else {
-          const pre = await d.flow.mayDeny(id, user);
+          const pre = await clicks.mayDeny(id, user);
           if (!pre.ok) {
-            await reply(pre.text);
+            await clicks.refuseDeny(id, user, pre.text, reply);
             return;
           }
           await client.views.open({ trigger_id: body.trigger_id, view: denyModal(id, pre.what) });

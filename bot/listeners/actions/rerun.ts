@@ -1,8 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { asCodedError } from '../../../jobs/contracts/index.js';
 import { parseRerunValue } from '../../render/index.js';
-import { submitDiagnose } from '../../requests.js';
-import { ChannelRefused } from '../../results.js';
+import { ChannelRefused } from '../../requests/index.js';
 import type { CommandDeps } from '../commands/poddebug.js';
 
 /**
@@ -41,7 +40,7 @@ export function register(app: App, d: CommandDeps): void {
         await respond({ response_type: 'ephemeral', replace_original: false, text: auth.message });
         return;
       }
-      const { jobId, duplicate } = await submitDiagnose(d, {
+      const { id, duplicate } = await d.requests.diagnose.submit({
         cluster: parsed.cluster,
         target: parsed.target,
         userId: body.user.id,
@@ -50,7 +49,7 @@ export function register(app: App, d: CommandDeps): void {
         triggerId: body.trigger_id ?? `${action.action_ts}.${body.user.id}`,
         threadTs: thread,
       });
-      if (!duplicate) await d.poster.announce(jobId);
+      if (!duplicate) await d.requests.diagnose.accepted(id);
     } catch (e) {
       if (e instanceof ChannelRefused) return;
       const err = asCodedError(e);

@@ -4,34 +4,24 @@ import { asCodedError, formatTarget } from '../../../jobs/contracts/index.js';
 import type { Authorizer } from '../../auth.js';
 import { type GrammarContext, helpText, parseCommand } from '../../grammar.js';
 import type { Logger } from '../../log.js';
-import type { RequestAudit } from '../../probes/audit.js';
-import type { Drafts } from '../../probes/drafts.js';
-import type { ProbeFlow } from '../../probes/flow.js';
-import { type Queues, queueUnavailable, withDeadline } from '../../queues.js';
+import { queueUnavailable, withDeadline } from '../../queues.js';
 import { reasonModal } from '../../render/probe.js';
-import { submitDiagnose } from '../../requests.js';
-import { ChannelRefused, type ResultPoster } from '../../results.js';
-import type { RequestStore } from '../../store.js';
+import { ChannelRefused, type RequestAudit, type Requests } from '../../requests/index.js';
 
 export interface CommandDeps {
   grammar: GrammarContext;
-  queues: Queues;
-  store: RequestStore;
-  poster: ResultPoster;
   logger: Logger;
   enqueueTimeoutMs: number;
   auth: Authorizer;
-  audit: RequestAudit;
-  drafts: Drafts;
-  flow: ProbeFlow;
+  requests: Requests;
   client: WebClient;
 }
 
 /** An audit event for a command that never became a request (refused, rate limited) or a diagnose. */
 export async function auditCommand(
-  d: Pick<CommandDeps, 'audit' | 'logger'>,
+  d: { audit: RequestAudit },
   e: {
-    type: 'requested' | 'refused' | 'rate_limited';
+    type: 'refused' | 'rate_limited';
     requestId: string;
     userId: string;
     channelId: string;
@@ -50,7 +40,7 @@ export async function auditCommand(
     actor: e.userId,
     requester: e.userId,
     channel: e.channelId,
-    decision: e.type === 'requested' ? undefined : e.type,
+    decision: e.type,
     reason: e.reason,
   });
 }
@@ -113,7 +103,7 @@ export function register(app: App, d: CommandDeps): void {
     if (!auth.allow) {
       log.info({ action, cluster: cmd.cluster, namespace, kind: auth.kind }, 'command denied');
       await ack({ response_type: 'ephemeral', text: auth.message });
-      void auditCommand(d, {
+      void auditCommand(d.requests, {
         type: auth.kind === 'rate_limited' ? 'rate_limited' : 'refused',
         requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
         userId: command.user_id,
@@ -130,7 +120,7 @@ export function register(app: App, d: CommandDeps): void {
       let draftId: string;
       try {
         draftId = await withDeadline(
-          d.drafts.save({
+          d.requests.drafts.save({
             cluster: cmd.cluster,
             target: cmd.target,
             spec: cmd.spec,
@@ -162,9 +152,9 @@ export function register(app: App, d: CommandDeps): void {
       return;
     }
 
-    let submitted: { jobId: string; duplicate: boolean };
+    let submitted: { id: string; duplicate: boolean };
     try {
-      submitted = await submitDiagnose(d, {
+      submitted = await d.requests.diagnose.submit({
         cluster: cmd.cluster,
         target: cmd.target,
         userId: command.user_id,
@@ -180,21 +170,12 @@ export function register(app: App, d: CommandDeps): void {
     }
     await ack();
     log.info(
-      { jobId: submitted.jobId, target: cmd.target, cluster: cmd.cluster, duplicate: submitted.duplicate },
+      { id: submitted.id, target: cmd.target, cluster: cmd.cluster, duplicate: submitted.duplicate },
       'diagnose queued',
     );
     if (submitted.duplicate) return;
-    void auditCommand(d, {
-      type: 'requested',
-      requestId: submitted.jobId,
-      userId: command.user_id,
-      channelId: command.channel_id,
-      cluster: cmd.cluster,
-      action,
-      target: auditTarget,
-    });
     try {
-      await d.poster.announce(submitted.jobId);
+      await d.requests.diagnose.accepted(submitted.id);
     } catch (e) {
       if (e instanceof ChannelRefused) {
         await respond({
@@ -204,7 +185,7 @@ export function register(app: App, d: CommandDeps): void {
         return;
       }
       // Slack hiccup: the request is recorded; the sweep posts the status message and the result.
-      log.warn({ err: e, jobId: submitted.jobId }, 'status message not posted yet; the sweep will retry');
+      log.warn({ err: e, id: submitted.id }, 'status message not posted yet; the sweep will retry');
     }
   });
 }

@@ -1,19 +1,15 @@
 import type { App } from '@slack/bolt';
-import { asCodedError } from '../../../jobs/contracts/index.js';
+import { asCodedError, isRequestId } from '../../../jobs/contracts/index.js';
 import type { Authorizer } from '../../auth.js';
 import type { Logger } from '../../log.js';
-import type { Drafts } from '../../probes/drafts.js';
-import type { ProbeFlow } from '../../probes/flow.js';
 import { DENY_VIEW_ID, REASON_VIEW_ID } from '../../render/probe.js';
+import type { Requests } from '../../requests/index.js';
 
 export interface ProbeViewDeps {
   auth: Authorizer;
-  drafts: Drafts;
-  flow: ProbeFlow;
+  requests: Requests;
   logger: Logger;
 }
-
-const REQUEST_ID_RE = /^prb-[0-9a-f]{24}$/;
 
 /** The text a user typed into a modal's `reason` input. */
 function reasonOf(view: {
@@ -28,6 +24,7 @@ function reasonOf(view: {
  * against Redis and the policy: the modal carries only an opaque id.
  */
 export function register(app: App, d: ProbeViewDeps): void {
+  const { drafts, privileged, clicks, engine } = d.requests;
   app.view(REASON_VIEW_ID, async ({ ack, body, view, client }) => {
     const reason = reasonOf(view);
     if (reason.length < 10) {
@@ -37,7 +34,7 @@ export function register(app: App, d: ProbeViewDeps): void {
       });
       return;
     }
-    const draft = await d.drafts.get(view.private_metadata).catch(() => undefined);
+    const draft = await drafts.get(view.private_metadata).catch(() => undefined);
     if (!draft || draft.userId !== body.user.id) {
       await ack({
         response_action: 'errors',
@@ -63,7 +60,7 @@ export function register(app: App, d: ProbeViewDeps): void {
     }
     let id: string;
     try {
-      const r = await d.flow.submit(
+      const r = await privileged.submit(
         {
           cluster: draft.cluster,
           target: draft.target,
@@ -78,7 +75,6 @@ export function register(app: App, d: ProbeViewDeps): void {
       );
       id = r.id;
       await ack();
-      if (r.duplicate) return;
     } catch (e) {
       const err = asCodedError(e);
       d.logger.warn({ err: err.cause ?? err, code: err.code }, 'privileged request not recorded');
@@ -86,7 +82,7 @@ export function register(app: App, d: ProbeViewDeps): void {
       return;
     }
     try {
-      await d.flow.announce(id);
+      await engine.announce(id);
     } catch (err) {
       d.logger.warn({ err, id }, 'request message not posted yet; the sweep retries');
       await client.chat
@@ -107,8 +103,8 @@ export function register(app: App, d: ProbeViewDeps): void {
     }
     const id = view.private_metadata;
     await ack();
-    if (!REQUEST_ID_RE.test(id)) return;
-    await d.flow.deny(id, body.user.id, reason, async (text) => {
+    if (!isRequestId(id, 'privileged')) return;
+    await clicks.deny(id, body.user.id, reason, async (text: string) => {
       await client.chat
         .postEphemeral({ channel: body.user.id, user: body.user.id, text })
         .catch(() => undefined);

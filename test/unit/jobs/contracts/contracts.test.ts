@@ -4,23 +4,91 @@ import {
   DiagnosePayloadSchema,
   decodeFailure,
   encodeFailure,
-  jobIdFor,
+  jobIdOf,
+  parseJobId,
+  parseRequestRecord,
   parseTargetSpec,
   queueName,
+  recordFields,
+  requestIdFor,
 } from '../../../../jobs/contracts/index.js';
 
-describe('job ids', () => {
-  const req = { teamId: 'T1', channelId: 'C1', userId: 'U1', triggerId: '123.456.abc' };
+describe('request and job ids', () => {
+  const parts = ['T1', 'C1', 'U1', '123.456.abc'];
+  const id = requestIdFor('diagnose', parts);
   it('are the same for a redelivered request and differ for another one', () => {
-    expect(jobIdFor(req)).toBe(jobIdFor({ ...req }));
-    expect(jobIdFor(req)).not.toBe(jobIdFor({ ...req, triggerId: '123.456.abd' }));
-    expect(jobIdFor(req)).not.toBe(jobIdFor({ ...req, userId: 'U2' }));
+    expect(requestIdFor('diagnose', [...parts])).toBe(id);
+    expect(requestIdFor('diagnose', ['T1', 'C1', 'U1', '123.456.abd'])).not.toBe(id);
+    expect(requestIdFor('diagnose', ['T1', 'C1', 'U2', '123.456.abc'])).not.toBe(id);
+    expect(requestIdFor('privileged', parts)).not.toBe(id);
   });
-  it('contain no colon (BullMQ forbids it)', () => {
-    expect(jobIdFor(req)).toMatch(/^diag-[0-9a-f]{24}$/);
+  it('contain no colon (BullMQ forbids it) and say their kind', () => {
+    expect(id).toMatch(/^diag-[0-9a-f]{24}$/);
+    expect(requestIdFor('privileged', parts)).toMatch(/^prb-[0-9a-f]{24}$/);
+  });
+  it('job ids parse back to their request and step', () => {
+    const prb = requestIdFor('privileged', parts);
+    expect(parseJobId(jobIdOf(id, 'diagnose'))).toEqual({
+      requestId: id,
+      kind: 'diagnose',
+      step: 'diagnose',
+    });
+    expect(parseJobId(jobIdOf(prb, 'plan'))).toEqual({ requestId: prb, kind: 'privileged', step: 'plan' });
+    expect(parseJobId(jobIdOf(prb, 'run'))).toEqual({ requestId: prb, kind: 'privileged', step: 'run' });
+  });
+  it.each([
+    'diag-123',
+    `plan-diag-${'a'.repeat(24)}`,
+    `prb-${'a'.repeat(24)}`,
+    `run-${'A'.repeat(24)}`,
+    `x-prb-${'a'.repeat(24)}`,
+    'repeat:1',
+  ])('%s is no job of a request kind it could be', (jobId) => {
+    expect(parseJobId(jobId)).toBeUndefined();
   });
   it('queue names are one per cluster', () => {
     expect(queueName('prod-eu')).toBe('poddebug-prod-eu');
+  });
+});
+
+describe('the request record', () => {
+  const base = {
+    id: requestIdFor('privileged', ['x']),
+    kind: 'privileged',
+    cluster: 'prod',
+    channel: 'C1',
+    requester: 'U1',
+    createdAt: '1700000000000',
+    state: 'pending',
+    target: JSON.stringify({ namespace: 'shop', pod: 'web-1' }),
+    spec: JSON.stringify({ action: 'ps' }),
+    reason: 'incident 42',
+    needed: '2',
+    posted: 'request,approval-message',
+    'posting:x': '1',
+  };
+  it('parses what the bot writes, typed', () => {
+    const r = parseRequestRecord(base);
+    expect(r).toMatchObject({
+      kind: 'privileged',
+      needed: 2,
+      createdAt: 1700000000000,
+      posted: ['request', 'approval-message'],
+    });
+    expect(r?.kind === 'privileged' && r.target).toEqual({ namespace: 'shop', pod: 'web-1' });
+  });
+  it.each([
+    ['a state no version has', { state: 'approvedd' }],
+    ['a non-numeric count', { needed: 'two' }],
+    ['broken JSON', { spec: '{' }],
+    ['a binding that is no sha256', { binding: 'abc' }],
+    ['an id of another form', { id: 'prb-1' }],
+  ])('treats a record with %s as absent', (_what, patch) => {
+    expect(parseRequestRecord({ ...base, ...patch })).toBeUndefined();
+  });
+  it('round-trips through recordFields', () => {
+    const r = parseRequestRecord(base)!;
+    expect(parseRequestRecord(recordFields(r))).toEqual(r);
   });
 });
 

@@ -23,7 +23,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
-import { type ArtefactMeta, ArtefactMetaSchema, artefactKey } from '../jobs/contracts/probe.js';
+import { luaScript } from '../../jobs/contracts/lua.js';
+import { type ArtefactMeta, ArtefactMetaSchema, artefactKey } from '../../jobs/contracts/probe.js';
+
+/** Releases a lock only if it is still ours (the same script guards request locks). */
+const UNLOCK_LUA = luaScript(new URL('./lua/unlock.lua', import.meta.url));
 
 export type ArtefactUploadStatus = 'uploaded' | 'already' | 'expired' | 'failed';
 
@@ -73,6 +77,9 @@ interface Pending {
   fileId: string;
   stage: Stage;
 }
+
+/** uploadArtefacts with its client and Redis bound (what the request engine is given). */
+export type UploadArtefacts = (input: UploadArtefactsInput) => Promise<ArtefactUpload[]>;
 
 /**
  * Uploads each artefact into the thread, in order, and says what happened to
@@ -128,12 +135,7 @@ async function uploadOne(
   try {
     return await uploadLocked(client, redis, input, meta, key, doneKey);
   } finally {
-    await redis.eval(
-      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
-      1,
-      lock,
-      token,
-    );
+    await redis.eval(UNLOCK_LUA, 1, lock, token);
   }
 }
 

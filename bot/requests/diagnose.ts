@@ -1,0 +1,298 @@
+import { Job } from 'bullmq';
+import {
+  type DiagnosePayload,
+  type DiagnoseResult,
+  DiagnoseResultSchema,
+  decodeFailure,
+  dueField,
+  formatTarget,
+  jobIdOf,
+  requestIdFor,
+  type TargetRef,
+  type UserFacingError,
+} from '../../jobs/contracts/index.js';
+import type { Logger } from '../log.js';
+import { type Queues, queueUnavailable, withDeadline } from '../queues.js';
+import {
+  countBySeverity,
+  type RenderContext,
+  type RenderedMessage,
+  renderAmbiguous,
+  renderDiagnosis,
+  renderFailure,
+  renderStatus,
+  verdictLine,
+} from '../render/index.js';
+import type { RequestAudit } from './audit.js';
+import type { RequestEngine, RequestKindHandler } from './engine.js';
+import type { DiagnoseReq, Req, RequestStore } from './store.js';
+import { CHANNEL_REFUSALS, ChannelRefused, type RequestThreads, slackErrorCode } from './thread.js';
+
+export interface DiagnoseAsk {
+  cluster: string;
+  target: TargetRef;
+  userId: string;
+  channelId: string;
+  teamId?: string;
+  /** Unique per Slack interaction: the request id derives from it, so a redelivery makes no second request. */
+  triggerId: string;
+  /** Post into this thread (a re-run clicked inside a thread) instead of starting one. */
+  threadTs?: string;
+}
+
+export interface DiagnoseDeps {
+  store: RequestStore;
+  queues: Queues;
+  threads: RequestThreads;
+  audit: RequestAudit;
+  engine: RequestEngine;
+  logger: Logger;
+  now: () => number;
+  enqueueTimeoutMs: number;
+}
+
+type Outcome = { kind: 'result'; result: DiagnoseResult } | { kind: 'failure'; error: UserFacingError };
+type Final = NonNullable<DiagnoseReq['final']>;
+
+/**
+ * Diagnose on the request engine: queued → running → replied (findings in the thread) → done (the status
+ * message shows the verdict). The status message is the thread's first message.
+ */
+export class DiagnoseRequests implements RequestKindHandler {
+  constructor(private readonly d: DiagnoseDeps) {}
+
+  /**
+   * Queues the job, then records the request (so the sweep never meets a request without a job). Both
+   * happen before the handler acks, so an acknowledged request cannot be lost; if Redis does not answer,
+   * a queue_unavailable error says nothing started. A redelivered request is reported as a duplicate.
+   */
+  async submit(a: DiagnoseAsk): Promise<{ id: string; duplicate: boolean }> {
+    const id = requestIdFor('diagnose', [a.teamId ?? '', a.channelId, a.userId, a.triggerId]);
+    const now = this.d.now();
+    const payload: DiagnosePayload = {
+      version: 1,
+      action: 'diagnose',
+      cluster: a.cluster,
+      target: a.target,
+      requester: { userId: a.userId, channelId: a.channelId, ...(a.teamId ? { teamId: a.teamId } : {}) },
+      requestedAt: new Date(now).toISOString(),
+    };
+    await this.d.queues.addDiagnose(jobIdOf(id, 'diagnose'), payload);
+    let created: boolean;
+    try {
+      created = await withDeadline(
+        this.d.store.create(
+          {
+            id,
+            kind: 'diagnose',
+            state: 'queued',
+            cluster: a.cluster,
+            channel: a.channelId,
+            teamId: a.teamId,
+            requester: a.userId,
+            createdAt: now,
+            target: formatTarget(a.target),
+            targetRef: a.target,
+            threadTs: a.threadTs,
+          },
+          ['requested'],
+        ),
+        this.d.enqueueTimeoutMs,
+      );
+    } catch (e) {
+      // The job may run; with no record nobody posts its result, and the user is told nothing started.
+      throw queueUnavailable(e);
+    }
+    return { id, duplicate: !created };
+  }
+
+  /** After the ack: the `requested` audit entry (due since the record was made), then the status message. */
+  async accepted(id: string): Promise<void> {
+    const r = await this.d.store.get(id);
+    if (!r) return;
+    await this.d.audit.record('requested', r, { actor: r.requester }, true);
+    await this.d.engine.announce(id);
+  }
+
+  announced(r: Req): boolean {
+    return Boolean(r.statusTs);
+  }
+
+  async announce(r: Req): Promise<void> {
+    if (r.kind !== 'diagnose') return;
+    const msg = renderStatus({
+      phase: 'queued',
+      target: r.target,
+      cluster: r.cluster,
+      requestedBy: r.requester,
+    });
+    try {
+      await this.d.threads.postOnce(r, 'status', msg, {
+        threadTs: r.threadTs,
+        fields: (ts) => ({ statusTs: ts, threadTs: r.threadTs ?? ts }),
+      });
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (code && CHANNEL_REFUSALS.has(code)) {
+        await this.d.queues.removeIfWaiting(r.cluster, jobIdOf(r.id, 'diagnose')).catch(() => undefined);
+        await this.d.audit.record('failed', r, { decision: `the bot cannot post in the channel (${code})` });
+        await this.d.store.drop(r.id, r.cluster);
+        throw new ChannelRefused(code);
+      }
+      throw err;
+    }
+  }
+
+  async settle(req: Req): Promise<void> {
+    if (req.kind !== 'diagnose' || !req.statusTs) return;
+    let r = req;
+    if (r.state === 'queued' || r.state === 'running') {
+      const out = await this.outcome(r);
+      if (out === 'pending') return;
+      if (out === 'active') {
+        if (r.state === 'queued') await this.showRunning(r);
+        return;
+      }
+      const ctx = { cluster: r.cluster, jobId: r.id, requestedBy: r.requester, requested: r.targetRef };
+      const posted = await this.d.threads.postOnce(r, 'result', render(out, ctx, r.target), {
+        threadTs: r.threadTs ?? r.statusTs,
+      });
+      if (!posted) return;
+      const final = finalOf(out);
+      const type = out.kind === 'failure' ? 'failed' : 'succeeded';
+      if (
+        await this.d.store.transition(r.id, ['queued', 'running'], 'replied', {
+          final,
+          [dueField(type)]: this.d.now(),
+        })
+      ) {
+        this.d.logger.info({ id: r.id, outcome: out.kind }, 'result posted');
+      }
+      const fresh = await this.d.store.get(r.id);
+      if (fresh?.kind !== 'diagnose') return;
+      r = fresh;
+      await this.d.audit.record(type, r, { jobId: r.id, decision: auditDecision(out) }, true);
+    }
+    if (r.state === 'replied' && r.final) {
+      await this.showFinal(r, r.final);
+      await this.d.store.transition(r.id, ['replied'], 'done');
+    }
+    if (r.state === 'replied' || r.state === 'done') await this.d.store.close(r.cluster, r.id);
+  }
+
+  /** Progress on the status message: best effort, one attempt, never over a final state. */
+  async progress(r: Req, _step: unknown, stage?: string): Promise<void> {
+    if (r.kind !== 'diagnose' || !(r.state === 'queued' || r.state === 'running')) return;
+    // Without waiting: whoever holds the lock is about to show something as new or newer.
+    await this.d.engine.withLock(
+      r.id,
+      async (fresh) => {
+        if (fresh.kind !== 'diagnose' || !(fresh.state === 'queued' || fresh.state === 'running')) return;
+        await this.showRunning(fresh, stage);
+      },
+      { waitMs: 0 },
+    );
+  }
+
+  private async showRunning(r: DiagnoseReq, stage?: string): Promise<void> {
+    if (!r.statusTs) return;
+    const msg = renderStatus({
+      phase: 'running',
+      target: r.target,
+      cluster: r.cluster,
+      requestedBy: r.requester,
+      stage,
+    });
+    try {
+      await this.d.threads.update(r, r.statusTs, msg, true);
+    } catch (err) {
+      this.d.logger.debug({ err, id: r.id }, 'progress update skipped');
+    }
+    if (r.state === 'queued') await this.d.store.transition(r.id, ['queued'], 'running');
+    // Should the request have become final meanwhile (a lock lost to a slow call), show the final state again.
+    const now = await this.d.store.get(r.id);
+    if (now?.kind === 'diagnose' && now.final && now.state !== 'queued' && now.state !== 'running') {
+      await this.showFinal(now, now.final);
+    }
+  }
+
+  private async showFinal(r: DiagnoseReq, f: Final): Promise<void> {
+    if (!r.statusTs) return;
+    const msg = renderStatus({
+      phase: f.phase,
+      target: f.target ?? r.target,
+      cluster: r.cluster,
+      requestedBy: r.requester,
+      verdict: f.verdict,
+      counts: f.counts,
+    });
+    try {
+      await this.d.threads.update(r, r.statusTs, msg);
+    } catch (err) {
+      // A message someone deleted (or a channel gone) can never show the final state: stop trying.
+      const code = slackErrorCode(err);
+      if (!(code === 'message_not_found' || (code && CHANNEL_REFUSALS.has(code)))) throw err;
+      this.d.logger.warn({ id: r.id, code }, 'final state not shown: the message or channel is gone');
+    }
+  }
+
+  private async outcome(r: DiagnoseReq): Promise<Outcome | 'pending' | 'active'> {
+    const queue = this.d.queues.queue(r.cluster);
+    const jobId = jobIdOf(r.id, 'diagnose');
+    // State first, then the job: read the other way round, a job that completes in between would look
+    // completed without its return value.
+    const state = await queue.getJobState(jobId);
+    if (state === 'active') return 'active';
+    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return 'pending';
+    const job = state === 'unknown' ? undefined : await Job.fromId(queue, jobId);
+    if (!job) {
+      return failure(
+        'The job vanished from the queue before its result was posted.',
+        'Run the command again.',
+      );
+    }
+    if (state === 'failed') return { kind: 'failure', error: decodeFailure(job.failedReason) };
+    const parsed = DiagnoseResultSchema.safeParse(job.returnvalue);
+    if (parsed.success) return { kind: 'result', result: parsed.data };
+    this.d.logger.error({ id: r.id, issues: parsed.error.issues }, 'worker returned an invalid result');
+    return failure(
+      'The worker returned a result this bot cannot read.',
+      'Check that bot and worker run the same version.',
+    );
+  }
+}
+
+function failure(message: string, next: string): Outcome {
+  return { kind: 'failure', error: { code: 'internal', message, next: [next] } };
+}
+
+function render(out: Outcome, ctx: RenderContext, target: string): RenderedMessage {
+  if (out.kind === 'failure') return renderFailure(out.error, { ...ctx, target });
+  return out.result.outcome === 'ambiguous'
+    ? renderAmbiguous(out.result, ctx)
+    : renderDiagnosis(out.result, ctx);
+}
+
+function finalOf(out: Outcome): Final {
+  if (out.kind === 'failure') return { phase: 'failed', verdict: out.error.message };
+  const r = out.result;
+  if (r.outcome === 'ambiguous') {
+    return {
+      phase: 'done',
+      verdict: `\`${r.name}\` matches ${r.candidates.length} pods: pick one (see thread)`,
+    };
+  }
+  return {
+    phase: 'done',
+    verdict: verdictLine(r.findings),
+    counts: countBySeverity(r.findings),
+    target: `${r.target.namespace}/${r.target.name}`,
+  };
+}
+
+function auditDecision(out: Outcome): string {
+  if (out.kind === 'failure') return `${out.error.code}: ${out.error.message}`;
+  return out.result.outcome === 'ambiguous'
+    ? `ambiguous: ${out.result.candidates.length} pods`
+    : verdictLine(out.result.findings);
+}
