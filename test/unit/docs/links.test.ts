@@ -12,7 +12,9 @@ const DOCS = join(ROOT, 'docs');
 /** The targets of the Markdown links `[text](target)` and `[text]: target` in a text, outside code. */
 function linkTargets(markdown: string): string[] {
   const prose = markdown.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
-  const inline = [...prose.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => m[1]!);
+  const inline = [...prose.matchAll(/\]\(\s*(?:<([^>]+)>|([^)\s]+))(?:\s+"[^"]*")?\s*\)/g)].map(
+    (m) => (m[1] ?? m[2])!,
+  );
   const refs = [...prose.matchAll(/^\s*\[[^\]]+\]:\s*(\S+)/gm)].map((m) => m[1]!);
   return [...inline, ...refs];
 }
