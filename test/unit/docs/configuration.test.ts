@@ -109,7 +109,8 @@ function documented(): DocRow[] {
     if (h) side = /\bbot\b/i.test(h[1]!) ? 'bot' : /\bworker\b/i.test(h[1]!) ? 'worker' : undefined;
     const row = /^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|([^|]*)\|/.exec(line);
     if (row) {
-      if (!side) throw new Error(`docs/configuration.md:${i + 1}: a variable row outside the Bot and Worker sections`);
+      if (!side)
+        throw new Error(`docs/configuration.md:${i + 1}: a variable row outside the Bot and Worker sections`);
       rows.push({ name: row[1]!, side, defaultCell: row[2]!.trim(), line: i + 1 });
     }
   });
