@@ -19,6 +19,20 @@ function linkTargets(markdown: string): string[] {
   return [...inline, ...refs];
 }
 
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
+function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+function anchors(file: string): Set<string> {
+  const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '');
+  return new Set([...text.matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) => slug(m[1]!)));
+}
+
 function isRelative(target: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('#') && !target.startsWith('//');
 }
@@ -54,4 +68,23 @@ describe('docs links', () => {
       .filter((t) => t !== '' && !existsSync(join(dirname(file), t)));
     expect(broken).toEqual([]);
   });
+
+  it.each(files.map((f) => [relative(ROOT, f), f]))(
+    'every #anchor a link in %s names exists',
+    (_name, file) => {
+      expect(slug("Finding the container's process")).toBe('finding-the-containers-process');
+      const missing = linkTargets(readFileSync(file, 'utf8'))
+        .filter((t) => isRelative(t) || t.startsWith('#'))
+        .filter((t) => t.includes('#'))
+        .map((t) => {
+          const [path, anchor] = t.split('#') as [string, string];
+          const target = path === '' ? file : join(dirname(file), decodeURI(path));
+          return { t, target, anchor };
+        })
+        .filter(({ target }) => target.endsWith('.md') && existsSync(target))
+        .filter(({ target, anchor }) => !anchors(target).has(anchor))
+        .map(({ t }) => t);
+      expect(missing).toEqual([]);
+    },
+  );
 });
