@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { sliceLog, tailLines } from '../../support/kube-sim/log-text.js';
+import { sliceLog, tailLines } from '../../log-text.js';
 
 describe('tailLines', () => {
   it.each([

@@ -1,9 +1,27 @@
-/** chat.* and conversations.replies: messages, threads, edits, ephemerals, permalinks. */
+/** chat.*: messages, threads, edits, ephemerals, permalinks, message metadata. */
 import { checkMessagePayload } from '../block-kit.js';
 import { str, truthy } from '../request-body.js';
 import type { SlackStore } from '../store.js';
-import type { PostedMessage } from '../types.js';
+import type { MessageMetadata, PostedMessage } from '../types.js';
 import { type ApiResult, type Args, fail, type MethodHandler } from './result.js';
+
+/**
+ * The `metadata` argument (decoded from its JSON string by request-body.ts, or an object in a JSON body):
+ * absent → undefined; `{}` → 'clear' (chat.update removes the message's metadata); otherwise
+ * {event_type, event_payload}, or Slack's error for a malformed one. Work-object `entities` are ignored.
+ */
+export function readMetadata(v: unknown): { metadata?: MessageMetadata | 'clear'; error?: ApiResult } {
+  if (v === undefined || v === null || v === '') return {};
+  if (typeof v !== 'object' || Array.isArray(v)) return { error: fail('invalid_metadata_format') };
+  const { event_type: type, event_payload: payload } = v as Record<string, unknown>;
+  if (type === undefined && payload === undefined) return { metadata: 'clear' };
+  if (typeof type !== 'string' || type.length === 0) return { error: fail('invalid_metadata_schema') };
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+    return { error: fail('invalid_metadata_schema') };
+  return {
+    metadata: { event_type: type, event_payload: structuredClone(payload as Record<string, unknown>) },
+  };
+}
 
 function payloadProblem(args: Args): ApiResult | undefined {
   const problem = checkMessagePayload(args);
@@ -27,12 +45,15 @@ const postMessage: MethodHandler = (store, args) => {
   if (!store.canPost(channel)) return fail('not_in_channel');
   const problem = payloadProblem(args);
   if (problem) return problem;
+  const meta = readMetadata(args.metadata);
+  if (meta.error) return meta.error;
   const m: PostedMessage = {
     channel,
     ts: store.nextTs(),
     user: store.cfg.botUserId,
     edits: 0,
   };
+  if (meta.metadata && meta.metadata !== 'clear') m.metadata = meta.metadata;
   const threadTs = threadParent(store, channel, str(args.thread_ts));
   if (threadTs) m.thread_ts = threadTs;
   if (typeof args.text === 'string') m.text = args.text;
@@ -40,7 +61,7 @@ const postMessage: MethodHandler = (store, args) => {
   if (blocks) m.blocks = blocks;
   if (threadTs && truthy(args.reply_broadcast)) m.reply_broadcast = true;
   store.addMessage(m);
-  return { ok: true, channel, ts: m.ts, message: store.apiMessage(m) };
+  return { ok: true, channel, ts: m.ts, message: store.apiMessage(m, { metadata: true }) };
 };
 
 const update: MethodHandler = (store, args) => {
@@ -54,13 +75,18 @@ const update: MethodHandler = (store, args) => {
   if (m.user !== store.cfg.botUserId) return fail('cant_update_message');
   const problem = payloadProblem(args);
   if (problem) return problem;
+  const meta = readMetadata(args.metadata);
+  if (meta.error) return meta.error;
   if (typeof args.text === 'string') m.text = args.text;
   const blocks = blocksOf(args);
   if (blocks) m.blocks = blocks;
+  // Absent metadata keeps the message's; an empty object removes it (Slack's chat.update).
+  if (meta.metadata === 'clear') delete m.metadata;
+  else if (meta.metadata) m.metadata = meta.metadata;
   m.edits += 1;
   m.updatedAt = store.cfg.now();
   store.noteFallback(m);
-  return { ok: true, channel, ts, text: m.text ?? '', message: store.apiMessage(m) };
+  return { ok: true, channel, ts, text: m.text ?? '', message: store.apiMessage(m, { metadata: true }) };
 };
 
 const postEphemeral: MethodHandler = (store, args) => {
@@ -108,36 +134,11 @@ const getPermalink: MethodHandler = (store, args) => {
   return { ok: true, channel, permalink };
 };
 
-const replies: MethodHandler = (store, args) => {
-  const channel = store.resolveChannel(str(args.channel) ?? '');
-  const ts = str(args.ts);
-  if (!ts) return fail('invalid_arguments', ['[ERROR] missing required field: ts']);
-  const hit = store.findMessage(channel, ts);
-  if (!hit) return fail('thread_not_found');
-  const parentTs = hit.thread_ts ?? hit.ts;
-  const parent = store.findMessage(channel, parentTs);
-  const all = [...(parent ? [parent] : []), ...store.replies(channel, parentTs)];
-  const limit = Math.max(1, Math.min(1000, Number(args.limit ?? 1000) || 1000));
-  const cursor = str(args.cursor);
-  const start = cursor
-    ? Number(Buffer.from(cursor, 'base64').toString('utf8').replace('offset:', '')) || 0
-    : 0;
-  const page = all.slice(start, start + limit);
-  const more = start + limit < all.length;
-  return {
-    ok: true,
-    messages: page.map((m) => store.apiMessage(m)),
-    has_more: more,
-    response_metadata: { next_cursor: more ? Buffer.from(`offset:${start + limit}`).toString('base64') : '' },
-  };
-};
-
-/** Handlers for chat.* and conversations.replies. */
+/** Handlers for chat.*. */
 export const CHAT_METHODS: Record<string, MethodHandler> = {
   'chat.postMessage': postMessage,
   'chat.update': update,
   'chat.postEphemeral': postEphemeral,
   'chat.delete': del,
   'chat.getPermalink': getPermalink,
-  'conversations.replies': replies,
 };

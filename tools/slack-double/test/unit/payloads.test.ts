@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { blockActionPayload, newTriggerId, slashCommandBody } from '../../support/slack/payloads.js';
+import { blockActionPayload, newTriggerId, slashCommandBody } from '../../payloads.js';
 
 describe('slashCommandBody', () => {
   it("sends Slack's fields in Slack's order, form-encoded", () => {

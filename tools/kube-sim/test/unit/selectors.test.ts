@@ -6,7 +6,7 @@ import {
   parseFieldSelector,
   parseLabelSelector,
   SelectorError,
-} from '../../support/kube-sim/selectors.js';
+} from '../../selectors.js';
 
 const pod = {
   metadata: { name: 'p1', namespace: 'shop' },

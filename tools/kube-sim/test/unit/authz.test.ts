@@ -5,9 +5,9 @@ import {
   authorize,
   decodeReviewProtobuf,
   ruleAllows,
-} from '../../support/kube-sim/authz.js';
-import { parseApiPath } from '../../support/kube-sim/router.js';
-import { ObjectStore } from '../../support/kube-sim/store.js';
+} from '../../authz.js';
+import { parseApiPath } from '../../router.js';
+import { ObjectStore } from '../../store.js';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
 

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
+import { type KubeSim, startKubeSim } from '../../index.js';
 
-const FIXTURES = join(import.meta.dirname, '..', 'unit', 'kube-sim', 'fixtures');
-const METRICS_FIXTURES = join(import.meta.dirname, '..', 'unit', 'kube-sim', 'fixtures-metrics');
+const FIXTURES = join(import.meta.dirname, '..', 'unit', 'fixtures');
+const METRICS_FIXTURES = join(import.meta.dirname, '..', 'unit', 'fixtures-metrics');
 const REFERENCE_NOW = '2026-11-20T10:00:00Z';
 const NS = 'sim-test';
 const POD = 'web-7d9f8b6c5d-x2k4p';
@@ -474,7 +474,7 @@ describe('kube-sim CLI', () => {
       [
         '--import',
         'tsx',
-        join(import.meta.dirname, '..', 'support', 'kube-sim', 'main.ts'),
+        join(import.meta.dirname, '..', '..', 'main.ts'),
         '--fixtures',
         FIXTURES,
         '--port',
@@ -484,7 +484,7 @@ describe('kube-sim CLI', () => {
         '--rebase-time',
         REFERENCE_NOW,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], cwd: join(import.meta.dirname, '..', '..') },
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: join(import.meta.dirname, '..', '..', '..', '..') },
     );
     try {
       const line = await new Promise<string>((resolve, reject) => {

@@ -37,6 +37,14 @@ export interface PostedMessage {
   reply_broadcast?: boolean;
   /** File ids shared with this message (files.completeUploadExternal). */
   files?: string[];
+  /** Message metadata set by chat.postMessage / chat.update (returned by history and replies only with include_all_metadata). */
+  metadata?: MessageMetadata;
+}
+
+/** Slack's event metadata on a message: https://docs.slack.dev/messaging/message-metadata */
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
 }
 
 /** A file uploaded through getUploadURLExternal → upload → completeUploadExternal. */

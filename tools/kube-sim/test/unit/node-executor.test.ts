@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type KubeSim, startKubeSim } from '../../support/kube-sim/index.js';
-import { podSecurityDenial, podSecurityViolations } from '../../support/kube-sim/pod-security.js';
+import { type KubeSim, startKubeSim } from '../../index.js';
+import { podSecurityDenial, podSecurityViolations } from '../../pod-security.js';
 
 const NS = 'probes';
 const node = (name: string) => ({

@@ -1,4 +1,4 @@
-/** Slack test support: the Web API double, the signed-request harness and Block Kit limit checks. */
+/** slack-double's public API: the Web API double, a WebClient for it, the signed-request harness and Block Kit limit checks (README.md). */
 export * from './block-kit.js';
 export * from './client.js';
 export * from './defaults.js';

@@ -12,7 +12,7 @@ import {
   sendViewSubmission,
   slackClient,
   startSlackDouble,
-} from '../support/slack/index.js';
+} from '../../index.js';
 
 const TOKEN = 'xoxb-test-token';
 const CHANNEL = 'C0INCIDENT';

@@ -64,6 +64,8 @@ export class SlackStore {
   readonly users = new Map<string, DirectoryUser>();
   readonly usergroups = new Map<string, string[]>();
   readonly channels = new Map<string, DirectoryChannel>();
+  /** Channels that have had a message posted (conversations.history knows them even outside the directory). */
+  private seenChannels = new Set<string>();
   private lastMicros = 0;
   private seq = 0;
 
@@ -102,6 +104,7 @@ export class SlackStore {
   /** Adds a message and records it when blocks come without a text fallback. */
   addMessage(m: PostedMessage, ephemeral = false): PostedMessage {
     (ephemeral ? this.ephemerals : this.messages).push(m);
+    if (!ephemeral) this.seenChannels.add(m.channel);
     this.noteFallback(m);
     return m;
   }
@@ -125,8 +128,16 @@ export class SlackStore {
     return false;
   }
 
-  /** The message as the Web API returns it (chat.postMessage `message`, conversations.replies items). */
-  apiMessage(m: PostedMessage): Record<string, unknown> {
+  /** True when the channel is in the directory or has had a message: what conversations.* can read. */
+  knowsChannel(channel: string): boolean {
+    return this.channels.has(channel) || this.seenChannels.has(channel);
+  }
+
+  /**
+   * The message as the Web API returns it (chat.postMessage `message`, conversations.history/replies items).
+   * `metadata` is included only when asked for (chat.* responses; include_all_metadata), as Slack does.
+   */
+  apiMessage(m: PostedMessage, opts: { metadata?: boolean } = {}): Record<string, unknown> {
     const out: Record<string, unknown> = {
       user: m.user,
       type: 'message',
@@ -146,6 +157,7 @@ export class SlackStore {
       };
     }
     if (m.blocks) out.blocks = m.blocks;
+    if (opts.metadata && m.metadata) out.metadata = m.metadata;
     if (m.files) {
       out.files = m.files.map((id) => this.apiFile(id));
       out.upload = true;
@@ -209,5 +221,6 @@ export class SlackStore {
     this.usedTriggers = new Set();
     this.responseUrls = new Map();
     this.missingFallbacks = [];
+    this.seenChannels = new Set();
   }
 }

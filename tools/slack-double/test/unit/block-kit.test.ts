@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { checkMessagePayload, validateBlocks, validateView } from '../../support/slack/block-kit.js';
+import { checkMessagePayload, validateBlocks, validateView } from '../../block-kit.js';
 
 const section = (text: string) => ({ type: 'section', text: { type: 'mrkdwn', text } });
 const button = (action_id: string, text = 'Go', value?: string) => ({

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { loadFixtures, logPathInfo, parseObjects } from '../../support/kube-sim/fixtures.js';
+import { loadFixtures, logPathInfo, parseObjects } from '../../fixtures.js';
 
 describe('parseObjects', () => {
   it('reads multi-document YAML and flattens kind: List', () => {

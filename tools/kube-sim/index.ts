@@ -16,8 +16,12 @@ import { rebaseOffset, rebaseTimestamps } from './rebase.js';
 import { handle, type SimContext } from './server.js';
 import { isKubeObject, ObjectStore } from './store.js';
 
+export type { AccessDecision, AccessRequest } from './authz.js';
+// Building blocks for tests that check RBAC objects without a server (deploy component tests).
+export { authorize } from './authz.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
+export { type KubeObject, ObjectStore } from './store.js';
 
 /** How to start a simulator. */
 export interface KubeSimOptions {

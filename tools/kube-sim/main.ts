@@ -6,6 +6,21 @@
 import { parseArgs } from 'node:util';
 import { startKubeSim } from './index.js';
 
+const USAGE = `Usage: npm run kube-sim -- --fixtures PATH [--fixtures PATH2 ...] [options]
+
+A Kubernetes API server double on loopback, loaded from fixture files (tools/kube-sim/README.md).
+
+Options:
+  --fixtures PATH        fixture directory or file (repeatable, required)
+  --port PORT            port to listen on (default 0: a free port)
+  --host HOST            interface to listen on (default 127.0.0.1)
+  --kubeconfig-out FILE  where to write a kubeconfig pointing at the simulator
+  --rebase-time ISO      instant the fixtures were written against (timestamps shift to now)
+  --latency-ms N         delay added to every request (default 0)
+  --user USER            identity named in 403 messages
+  -h, --help             this text
+`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -16,9 +31,14 @@ async function main(): Promise<void> {
       'rebase-time': { type: 'string' },
       'latency-ms': { type: 'string', default: '0' },
       user: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   if (!values.fixtures || values.fixtures.length === 0) throw new Error('--fixtures PATH is required');
   const port = Number(values.port);
   const latencyMs = Number(values['latency-ms']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { humanDuration, type PrintablePod, printPod } from '../../support/kube-sim/pod-printer.js';
+import { humanDuration, type PrintablePod, printPod } from '../../pod-printer.js';
 
 const NOW = Date.parse('2026-11-20T10:00:00Z');
 const created = '2026-11-20T08:00:00Z';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { isValidSlackRequest, verifySlackRequest } from '@slack/bolt';
-import { slashCommandBody } from '../../support/slack/payloads.js';
-import { signSlackRequest } from '../../support/slack/signing.js';
+import { slashCommandBody } from '../../payloads.js';
+import { signSlackRequest } from '../../signing.js';
 
 // Slack's published example (docs.slack.dev/authentication/verifying-requests-from-slack).
 const DOC_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseApiPath, routeTemplate } from '../../support/kube-sim/router.js';
+import { parseApiPath, routeTemplate } from '../../router.js';
 
 describe('parseApiPath and routeTemplate', () => {
   it.each([

@@ -1,10 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  isTimestamp,
-  rebaseOffset,
-  rebaseTimestamps,
-  shiftTimestamp,
-} from '../../support/kube-sim/rebase.js';
+import { isTimestamp, rebaseOffset, rebaseTimestamps, shiftTimestamp } from '../../rebase.js';
 
 const HOUR = 3_600_000;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decideLog } from '../../support/kube-sim/log-access.js';
+import { decideLog } from '../../log-access.js';
 
 const running = { running: { startedAt: '2026-11-20T09:00:00Z' } };
 const oomLast = { terminated: { exitCode: 137, reason: 'OOMKilled', containerID: 'containerd://old' } };
