@@ -18,10 +18,10 @@ import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE_PREFIX, queueName } from '../jobs/contracts/index.js';
-import { startKubeSim } from '../test/support/kube-sim/index.js';
 import { freePort, removeRequestKeys } from '../test/support/redis-server.js';
-import { sendSlashCommand, startSlackDouble } from '../test/support/slack/index.js';
 import { removeRateLimitKeys } from '../test/support/stack.js';
+import { startKubeSim } from '../tools/kube-sim/index.js';
+import { sendSlashCommand, startSlackDouble } from '../tools/slack-double/index.js';
 
 /** The bench's users may diagnose anything from any channel, without rate limits getting in the way. */
 const BENCH_POLICY = `version: 1

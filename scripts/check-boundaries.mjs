@@ -25,6 +25,18 @@ for (const [side, rule] of [
     }
   }
 }
+// Tools and test support are for tests, the demo and the bench: the shipped bot and worker never import them.
+for (const side of ['bot', 'jobs']) {
+  for (const f of files(join(root, side))) {
+    for (const m of readFileSync(f, 'utf8').matchAll(importRe)) {
+      const spec = m[1] ?? m[2];
+      if (!spec.startsWith('.')) continue;
+      const target = relative(root, resolve(dirname(f), spec));
+      if (/^(tools|test)\//.test(target))
+        bad.push(`${relative(root, f)} imports ${spec} (tools/ and test/ are not shipped)`);
+    }
+  }
+}
 if (bad.length) {
   console.error(
     `boundary check failed (bot/ may import only jobs/contracts/; jobs/ never bot/):\n  ${bad.join('\n  ')}`,

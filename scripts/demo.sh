@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'kill "$sim" 2>/dev/null || true; wait "$sim" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-node --import tsx test/support/kube-sim/main.ts --fixtures test/fixtures/sample-incident --port 0 \
+node --import tsx tools/kube-sim/main.ts --fixtures test/fixtures/sample-incident --port 0 \
   --kubeconfig-out "$work/kubeconfig" --rebase-time 2026-11-20T10:00:00Z >"$work/sim.log" 2>&1 &
 sim=$!
 for _ in $(seq 1 100); do [ -s "$work/kubeconfig" ] && grep -q listening "$work/sim.log" && break; sleep 0.1; done

@@ -15,8 +15,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { type Logger, LogLevel, WebClient } from '@slack/web-api';
 import { type AccessCheck, AccessReviewer, kubeConfigSource } from '../../bot/policy/access-review.js';
 import { IdentityMapper } from '../../bot/policy/identity.js';
-import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
-import { type SlackDouble, startSlackDouble } from '../support/slack/index.js';
+import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
+import { type SlackDouble, startSlackDouble } from '../../tools/slack-double/index.js';
 
 const RBAC_FIXTURE = `
 apiVersion: rbac.authorization.k8s.io/v1

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditStream } from '../../bot/audit/index.js';
 import { planBinding } from '../../jobs/contracts/index.js';
+import { newTriggerId, sendBlockAction } from '../../tools/slack-double/index.js';
 import {
   approvalMessage,
   click,
@@ -22,7 +23,6 @@ import {
   requestProbe,
   submitForm,
 } from '../support/probe-flow.js';
-import { newTriggerId, sendBlockAction } from '../support/slack/index.js';
 import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 
 const REQUESTER = 'U0ONCALL1';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FindingSchema } from '../../jobs/contracts/index.js';
-import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
+import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
 import { listScenarios } from '../support/scenarios.js';
 
 /**

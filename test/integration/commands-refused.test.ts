@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sendSlashCommand } from '../support/slack/index.js';
+import { sendSlashCommand } from '../../tools/slack-double/index.js';
 import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 
 /**

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Job } from 'bullmq';
 import { type DiagnoseResult, requestIdFor } from '../../jobs/contracts/index.js';
+import { sendBlockAction, sendSlashCommand } from '../../tools/slack-double/index.js';
 import { listScenarios } from '../support/scenarios.js';
-import { sendBlockAction, sendSlashCommand } from '../support/slack/index.js';
 import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 
 /**

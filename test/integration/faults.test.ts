@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Job } from 'bullmq';
 import { requestIdFor } from '../../jobs/contracts/index.js';
+import { sendSlashCommand } from '../../tools/slack-double/index.js';
 import { haveRedisServer, PrivateRedis } from '../support/redis-server.js';
 import { listScenarios } from '../support/scenarios.js';
-import { sendSlashCommand } from '../support/slack/index.js';
 import { REDIS_URL, SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 
 /**

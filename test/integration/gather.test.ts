@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { CodedError } from '../../jobs/contracts/index.js';
 import { type DiagnoseDeps, diagnose } from '../../jobs/diagnose/diagnose.js';
 import { createKubeReader, loadKubeConfig } from '../../jobs/k8s/client.js';
-import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
+import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
 import { listScenarios, loadObjects } from '../support/scenarios.js';
 
 /**

@@ -18,7 +18,7 @@ import { probePodName } from '../../jobs/probes/pod-spec.js';
 import { reapProbePods } from '../../jobs/probes/reaper.js';
 import { type RunProbeOptions, runProbe } from '../../jobs/probes/runner.js';
 import { createProbeSlots, type ProbeSlots, slotKeys } from '../../jobs/probes/slots.js';
-import { type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
+import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PROBE_NS = 'poddebug-probes';

@@ -9,7 +9,7 @@ import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject } from './kube-sim/store.js';
+import type { KubeObject } from '../../tools/kube-sim/index.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEPLOY = join(ROOT, 'deploy');

@@ -7,9 +7,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { expect } from '@jest/globals';
-import type { NodeExecutorOptions } from './kube-sim/index.js';
-import type { PostedMessage, RecordedView, SendOptions } from './slack/index.js';
-import { newTriggerId, sendBlockAction, sendSlashCommand, sendViewSubmission } from './slack/index.js';
+import type { NodeExecutorOptions } from '../../tools/kube-sim/index.js';
+import type { PostedMessage, RecordedView, SendOptions } from '../../tools/slack-double/index.js';
+import {
+  newTriggerId,
+  sendBlockAction,
+  sendSlashCommand,
+  sendViewSubmission,
+} from '../../tools/slack-double/index.js';
 import { SIGNING_SECRET, type Stack } from './stack.js';
 
 export const NODE = 'node-a';

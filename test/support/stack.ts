@@ -14,9 +14,9 @@ import { createProbePods } from '../../jobs/k8s/probe-pods.js';
 import { createLogger as workerLogger } from '../../jobs/log.js';
 import { createProbeSlots } from '../../jobs/probes/slots.js';
 import { startWorker } from '../../jobs/worker.js';
-import { type KubeSim, type NodeExecutorOptions, startKubeSim } from './kube-sim/index.js';
+import { type KubeSim, type NodeExecutorOptions, startKubeSim } from '../../tools/kube-sim/index.js';
+import { type SlackDouble, startSlackDouble } from '../../tools/slack-double/index.js';
 import { removeRequestKeys } from './redis-server.js';
-import { type SlackDouble, startSlackDouble } from './slack/index.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SIGNING_SECRET = 'test-signing-secret-8f2c1e';

@@ -35,6 +35,7 @@ import {
 } from '../../../jobs/contracts/probe.js';
 import { commandLine } from '../../../jobs/probes/argv.js';
 import { DEFAULT_PROBE_NAMESPACE, PROBE_PROGRAM, probePodSpec } from '../../../jobs/probes/pod-spec.js';
+import { authorize, type KubeObject, ObjectStore } from '../../../tools/kube-sim/index.js';
 import {
   DEPLOY,
   describeWithKubectl,
@@ -46,8 +47,6 @@ import {
   renderOverlay,
   renderOverlayWith,
 } from '../../support/deploy.js';
-import { authorize } from '../../support/kube-sim/authz.js';
-import { type KubeObject, ObjectStore } from '../../support/kube-sim/store.js';
 
 const COMPONENT = join(DEPLOY, 'components', 'probes');
 const PROBE_NS = 'poddebug-probes';

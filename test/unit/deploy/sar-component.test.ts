@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { accessReviewSettings } from '../../../bot/policy/access-review.js';
 import { parseIdentityConfig } from '../../../bot/policy/identity.js';
+import { authorize, type KubeObject, ObjectStore } from '../../../tools/kube-sim/index.js';
 import {
   DEPLOY,
   describeWithKubectl,
@@ -22,8 +23,6 @@ import {
   one,
   renderOverlayWith,
 } from '../../support/deploy.js';
-import { authorize } from '../../support/kube-sim/authz.js';
-import { type KubeObject, ObjectStore } from '../../support/kube-sim/store.js';
 
 const COMPONENT = join(DEPLOY, 'components', 'subject-access-review');
 

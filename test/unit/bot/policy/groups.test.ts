@@ -5,7 +5,7 @@ import type { WebClient } from '@slack/web-api';
 import { pino } from 'pino';
 import { policyGroupIds, UserGroups, unresolvedGroupsMessage } from '../../../../bot/policy/groups.js';
 import { parsePolicy } from '../../../../bot/policy/parse.js';
-import { type SlackDouble, slackClient, startSlackDouble } from '../../../support/slack/index.js';
+import { type SlackDouble, slackClient, startSlackDouble } from '../../../../tools/slack-double/index.js';
 
 const TOKEN = 'xoxb-test-token';
 const METHOD = 'usergroups.users.list';

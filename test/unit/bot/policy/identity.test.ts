@@ -10,7 +10,7 @@ import {
   loadIdentityConfig,
   parseIdentityConfig,
 } from '../../../../bot/policy/identity.js';
-import { type SlackDouble, slackClient, startSlackDouble } from '../../../support/slack/index.js';
+import { type SlackDouble, slackClient, startSlackDouble } from '../../../../tools/slack-double/index.js';
 
 const TOKEN = 'xoxb-test-token';
 

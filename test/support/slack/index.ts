@@ -1,9 +1,0 @@
-/** Slack test support: the Web API double, the signed-request harness and Block Kit limit checks. */
-export * from './block-kit.js';
-export * from './client.js';
-export * from './defaults.js';
-export * from './harness.js';
-export * from './payloads.js';
-export { RESPONSE_URL_LIMITS } from './response-url.js';
-export * from './types.js';
-export { startSlackDouble } from './web-api-double.js';
