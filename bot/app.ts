@@ -30,6 +30,8 @@ export interface BotOptions {
   /** Override sweep timings (tests). */
   sweepMs?: number;
   announceGraceMs?: number;
+  /** How long a request lock lives without renewal (ms); also the grace before the sweep writes due audit entries. */
+  lockMs?: number;
   /** The optional Kubernetes-side check (SubjectAccessReview); absent: off. */
   kubeAccess?: KubeAccessCheck;
   /** A clock for approvals and expiry (tests). */
@@ -142,6 +144,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     enqueueTimeoutMs: cfg.ENQUEUE_TIMEOUT_MS,
     sweepMs: opts.sweepMs,
     announceGraceMs: opts.announceGraceMs,
+    lockMs: opts.lockMs,
   });
 
   const deps: CommandDeps = {

@@ -32,6 +32,8 @@ export interface StackOptions {
   jobTimeoutMs?: number;
   sweepMs?: number;
   announceGraceMs?: number;
+  /** The bot's request lock (ms). */
+  requestLockMs?: number;
   logLevel?: string;
   /** Worker lock duration (ms): how soon a killed worker's job is taken over. */
   lockMs?: number;
@@ -169,6 +171,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     createBot(cfg, botLogger(level), {
       sweepMs: o.sweepMs ?? 500,
       announceGraceMs: o.announceGraceMs ?? 2000,
+      ...(o.requestLockMs ? { lockMs: o.requestLockMs } : {}),
       now: o.now,
       ...(o.kubeAccess ? { kubeAccess: o.kubeAccess(sim, slack) } : {}),
     });
