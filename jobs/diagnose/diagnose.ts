@@ -1,7 +1,7 @@
 import { CodedError, type DiagnoseResult, type Progress, type TargetRef } from '../contracts/index.js';
 import type { KubeReader } from '../k8s/client.js';
+import { redactFinding } from '../redact.js';
 import { type GatherOptions, gatherPod, resolveTarget } from './gather.js';
-import { redactFinding } from './redact.js';
 import { runRules } from './rules/index.js';
 
 export interface DiagnoseDeps extends GatherOptions {

@@ -6,10 +6,10 @@ import {
   type TargetRef,
 } from '../contracts/index.js';
 import type { KubeReader } from '../k8s/client.js';
-import { KubeApiError } from '../k8s/errors.js';
-import { apiFailure, gapNote } from './errors.js';
+import { apiFailure, gapNote, KubeApiError } from '../k8s/errors.js';
+import type { KEvent, Pod } from '../k8s/types.js';
 import { badness, labelSelectorString, sibling } from './select.js';
-import type { ContainerLog, Gathered, KEvent, Pod } from './types.js';
+import type { ContainerLog, Gathered } from './types.js';
 
 export interface GatherOptions {
   cluster: string;

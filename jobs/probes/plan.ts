@@ -3,10 +3,9 @@
  * anyone approves it. Read-only: one GET of the target pod.
  */
 import { PROBE_LIMITS, type ProbePlan, type ProbeSpec, type ProbeTarget } from '../contracts/probe.js';
-import { apiFailure } from '../diagnose/errors.js';
-import type { Pod } from '../diagnose/types.js';
-import { KubeApiError } from '../k8s/errors.js';
+import { apiFailure, KubeApiError } from '../k8s/errors.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
+import type { Pod } from '../k8s/types.js';
 import { commandLine, probeDurationSec } from './argv.js';
 import { probeError } from './errors.js';
 import { probeDeadlineSec, probePrivileges } from './pod-spec.js';

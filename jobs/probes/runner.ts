@@ -9,10 +9,9 @@
 import type { Logger } from 'pino';
 import type { CodedError } from '../contracts/errors.js';
 import type { ProbePlan, ProbeResultLine } from '../contracts/probe.js';
-import { apiFailure } from '../diagnose/errors.js';
-import type { Pod } from '../diagnose/types.js';
-import { KubeApiError } from '../k8s/errors.js';
+import { apiFailure, KubeApiError } from '../k8s/errors.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
+import type { Pod } from '../k8s/types.js';
 import { probeError } from './errors.js';
 import { ProbeOutputError, parseProbeOutput } from './output.js';
 import { readTargetPod, resolveTarget } from './plan.js';

@@ -1,5 +1,6 @@
 import type { Finding, Severity } from '../../contracts/finding.js';
-import type { ContainerLog, Gathered, KEvent, Pod } from '../types.js';
+import type { KEvent, Pod } from '../../k8s/types.js';
+import type { ContainerLog, Gathered } from '../types.js';
 import {
   type Container,
   type ContainerStatus,

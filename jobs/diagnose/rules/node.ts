@@ -1,5 +1,5 @@
 import type { Finding } from '../../contracts/finding.js';
-import type { KEvent } from '../types.js';
+import type { KEvent } from '../../k8s/types.js';
 import { finding, RECENT_MS, type RuleContext } from './context.js';
 import { eventLastSeen, formatEvent, oneLine, sortEventsNewestFirst, toMillis } from './util.js';
 

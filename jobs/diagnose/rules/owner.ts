@@ -1,5 +1,5 @@
 import type { Finding } from '../../contracts/finding.js';
-import type { KEvent } from '../types.js';
+import type { KEvent } from '../../k8s/types.js';
 import { finding, type RuleContext } from './context.js';
 import { formatEvent, oneLine, sortEventsNewestFirst } from './util.js';
 
