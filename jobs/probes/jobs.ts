@@ -21,7 +21,7 @@ import {
 } from '../contracts/index.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
 import { redactText } from '../redact.js';
-import { type ArtefactInput, sha256, storeArtefacts } from './artefacts.js';
+import { type ArtefactInput, sha256, storeArtefacts } from './artefact-store.js';
 import { memChartPng } from './chart.js';
 import { probeError } from './errors.js';
 import { probeFindings, probeText } from './findings/index.js';
