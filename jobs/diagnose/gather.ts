@@ -56,7 +56,11 @@ async function readOwner(reader: KubeReader, t: TargetRef & { namespace: string 
  * with a field selector), or the worst pod of an owner (listed with the
  * owner's own label selector) with its siblings summarised.
  */
-export async function resolveTarget(reader: KubeReader, t: TargetRef, o: GatherOptions): Promise<Resolved> {
+export async function findPodToDiagnose(
+  reader: KubeReader,
+  t: TargetRef,
+  o: GatherOptions,
+): Promise<Resolved> {
   if (t.kind === 'pod') {
     if (t.namespace) {
       try {

@@ -25,7 +25,7 @@ export interface ResolvedTarget {
 }
 
 /** Picks the container and checks it can be probed; throws a CodedError saying why not. */
-export function resolveTarget(pod: Pod, target: ProbeTarget): ResolvedTarget {
+export function pickProbeContainer(pod: Pod, target: ProbeTarget): ResolvedTarget {
   const ref = `${target.namespace}/${target.pod}`;
   const containers = (pod.spec?.containers ?? []).map((c) => c.name);
   const list = containers.map((c) => `\`${c}\``).join(', ');
@@ -139,7 +139,7 @@ export interface PlanOptions {
 /** Resolves target, node and command line into the plan approvers see. */
 export async function planProbe(pods: ProbePods, o: PlanOptions): Promise<ProbePlan> {
   const pod = await readTargetPod(pods, o.target, o.cluster);
-  const r = resolveTarget(pod, o.target);
+  const r = pickProbeContainer(pod, o.target);
   const privileges = probePrivileges(
     { node: r.node, spec: o.spec },
     o.criSocket ? { criSocket: o.criSocket } : {},

@@ -14,7 +14,7 @@ import type { ProbePods } from '../k8s/probe-pods.js';
 import type { Pod } from '../k8s/types.js';
 import { probeError } from './errors.js';
 import { ProbeOutputError, parseProbeOutput } from './output.js';
-import { readTargetPod, resolveTarget } from './plan.js';
+import { pickProbeContainer, readTargetPod } from './plan.js';
 import { PROBE_CONTAINER, probeDeadlineSec, probePodName, probePodSpec } from './pod-spec.js';
 import type { ProbeSlots } from './slots.js';
 
@@ -177,7 +177,10 @@ export async function runProbe(pods: ProbePods, slots: ProbeSlots, o: RunProbeOp
 
   // 1. The container approved is still the one running.
   const target = { namespace: plan.namespace, pod: plan.pod, container: plan.container };
-  const live = resolveTarget(await unlessAborted(readTargetPod(pods, target, plan.cluster), abort), target);
+  const live = pickProbeContainer(
+    await unlessAborted(readTargetPod(pods, target, plan.cluster), abort),
+    target,
+  );
   const changed: string[] = [];
   if (live.podUid !== plan.podUid) changed.push('pod UID');
   if (live.containerId !== plan.containerId) changed.push('container ID');

@@ -3,13 +3,12 @@
  * do not resolve, DNS servers that fail, ports that refuse or time out, and
  * the resolv.conf settings behind slow lookups.
  */
-import type { Finding } from '../../contracts/finding.js';
+import { type Finding, finding } from '../../contracts/finding.js';
 import type { NetcheckData } from '../../contracts/probe.js';
 import {
   clean,
   columns,
   cut,
-  finding,
   humanSeconds,
   kubectlNs,
   type ProbeFindingContext,

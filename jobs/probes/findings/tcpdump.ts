@@ -2,12 +2,11 @@
  * tcpdump: what the capture holds, and whether it is complete (kernel drops,
  * the packet cap).
  */
-import type { Finding } from '../../contracts/finding.js';
+import { type Finding, finding } from '../../contracts/finding.js';
 import { PROBE_LIMITS, type ProbeSpec, type TcpdumpData } from '../../contracts/probe.js';
 import {
   clean,
   columns,
-  finding,
   humanSeconds,
   int,
   type ProbeFindingContext,
