@@ -6,7 +6,7 @@ import { PROBE_LIMITS, type ProbePlan, type ProbeSpec, type ProbeTarget } from '
 import { apiFailure, KubeApiError } from '../k8s/errors.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
 import type { Pod } from '../k8s/types.js';
-import { commandLine, probeDurationSec } from './argv.js';
+import { commandLine, probeDurationSec } from '../contracts/probe-argv.js';
 import { probeError } from './errors.js';
 import { probeDeadlineSec, probePrivileges } from './pod-spec.js';
 
