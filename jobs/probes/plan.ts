@@ -3,10 +3,10 @@
  * anyone approves it. Read-only: one GET of the target pod.
  */
 import { PROBE_LIMITS, type ProbePlan, type ProbeSpec, type ProbeTarget } from '../contracts/probe.js';
+import { commandLine, probeDurationSec } from '../contracts/probe-argv.js';
 import { apiFailure, KubeApiError } from '../k8s/errors.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
 import type { Pod } from '../k8s/types.js';
-import { commandLine, probeDurationSec } from '../contracts/probe-argv.js';
 import { probeError } from './errors.js';
 import { probeDeadlineSec, probePrivileges } from './pod-spec.js';
 
