@@ -18,7 +18,7 @@ import { pickProbeContainer, readTargetPod } from './plan.js';
 import { PROBE_CONTAINER, probeDeadlineSec, probePodName, probePodSpec } from './pod-spec.js';
 import type { ProbeSlots } from './slots.js';
 
-export interface RunProbeOptions {
+export interface RunProbePodOptions {
   plan: ProbePlan;
   jobId: string;
   requestId: string;
@@ -166,7 +166,11 @@ function mapCreateError(e: unknown, namespace: string, node: string, cluster: st
 }
 
 /** Runs a probe to the end; see the file comment. */
-export async function runProbe(pods: ProbePods, slots: ProbeSlots, o: RunProbeOptions): Promise<ProbeRun> {
+export async function runProbePod(
+  pods: ProbePods,
+  slots: ProbeSlots,
+  o: RunProbePodOptions,
+): Promise<ProbeRun> {
   const t0 = Date.now();
   const { plan, abort, logger } = o;
   const namespace = o.namespace ?? pods.namespace;
