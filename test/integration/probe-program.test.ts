@@ -15,7 +15,7 @@ import {
   ProbeResultLineSchema,
   type ProbeSpec,
 } from '../../jobs/contracts/probe.js';
-import { toolArgv } from '../../jobs/probes/argv.js';
+import { toolArgv } from '../../jobs/contracts/probe-argv.js';
 import { runProbe } from '../../jobs/probes/program/run-probe.js';
 import {
   cgroupHierarchies,

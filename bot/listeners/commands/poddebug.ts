@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { asCodedError, formatTarget } from '../../../jobs/contracts/index.js';
 import type { Authorizer } from '../../auth.js';
-import { type GrammarContext, helpText, parseCommand } from '../../grammar.js';
+import { type GrammarContext, helpText, parseCommand } from '../../grammar/index.js';
 import type { Logger } from '../../log.js';
 import type { RequestAudit } from '../../probes/audit.js';
 import type { Drafts } from '../../probes/drafts.js';

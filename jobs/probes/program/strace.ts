@@ -1,6 +1,6 @@
 /** The strace action: a bounded `-f -C -T` run on every thread; summary, errors by errno, slow calls. */
 import { PROBE_LIMITS, type ProbeSpec } from '../../contracts/probe.js';
-import { toolArgv } from '../argv.js';
+import { toolArgv } from '../../contracts/probe-argv.js';
 import {
   type ActionContext,
   type ActionResult,

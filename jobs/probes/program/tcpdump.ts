@@ -1,6 +1,6 @@
 /** The tcpdump action: a bounded capture inside the pod's network namespace; the pcap is the artefact. */
 import { PROBE_LIMITS, type ProbeSpec } from '../../contracts/probe.js';
-import { toolArgv } from '../argv.js';
+import { toolArgv } from '../../contracts/probe-argv.js';
 import { type ActionContext, type ActionResult, checkExec, ProbeFailure, runTool } from './common.js';
 
 type TcpdumpSpec = Extract<ProbeSpec, { action: 'tcpdump' }>;
