@@ -195,6 +195,14 @@ export async function runMem(spec: MemSpec, ctx: ActionContext): Promise<ActionR
       }
       const rss = parseStatusKb(st).bytes.VmRSS ?? 0;
       const usage = chosen ? ((await readMemCgroup(chosen).catch(() => null))?.usageBytes ?? null) : null;
+      // After the reads: the same start time means this sample is still the container's process.
+      const changed = await ctx.changed();
+      if (changed) {
+        ctx.notes.push(
+          `watching stopped after ${Math.round((Date.now() - t0) / 1000)} s: ${changed}; the samples before are the container's`,
+        );
+        break;
+      }
       samples.push({ t: Date.now() - t0, rssBytes: rss, cgroupUsageBytes: usage });
     }
   }
