@@ -107,7 +107,11 @@ export function resolveInRoot<H>(
           return { found: true, dir, name, release };
         }
         closeAbove(1);
-        return { found: false, reason: 'not_regular', message: `${shown} is a ${kind}, not a regular file` };
+        return {
+          found: false,
+          reason: 'not_regular',
+          message: `${shown} is a ${kind === 'dir' ? 'directory' : kind}, not a regular file`,
+        };
       }
       if (kind !== 'dir') {
         closeAbove(1);
