@@ -37,7 +37,7 @@ export interface ActionContext {
   confirm(): Promise<void>;
   /** Why the PID is no longer the container's main process (gone, reused, left the cgroup), or null. */
   changed(): Promise<string | null>;
-  /** Like `changed`, but throws `container_changed` naming `what` (a tool that attached by PID). */
+  /** Like `changed`, but throws `container_changed` naming `what` (work done by PID number). */
   recheck(what: string): Promise<void>;
   /** Where tool stderr goes (the program's stderr). */
   log(text: string): void;

@@ -183,6 +183,8 @@ export async function runMem(spec: MemSpec, ctx: ActionContext): Promise<ActionR
     ctx.notes.push(`no memory cgroup found under ${cgroupRoot} (is the host's cgroup filesystem mounted?)`);
   }
 
+  // Everything above was read by PID number: it is the container's only if the PID still is.
+  await ctx.recheck('mem');
   const samples: MemData['samples'] = [];
   if (spec.watchSec) {
     const t0 = Date.now();

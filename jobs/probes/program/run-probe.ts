@@ -126,7 +126,7 @@ export async function runProbe(
         if (changed) {
           throw new ProbeFailure(
             'container_changed',
-            `container ${ctx.shortId} changed while ${what} attached to pid ${resolved.pid}: ${changed}; its output was discarded`,
+            `container ${ctx.shortId} changed during ${what} on pid ${resolved.pid}: ${changed}; its output was discarded`,
           );
         }
       },
