@@ -14,6 +14,7 @@
  * tree; `readFileInRoot` runs it over real fds.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { ProbeFailure } from './common.js';
 
 /** Symlinks followed in one resolution (Linux's own limit is 40). */
 export const MAX_SYMLINK_HOPS = 40;
@@ -205,7 +206,10 @@ export function openProcessRoot(procRoot: string, pid: number): number | null {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ESRCH') return null;
-    throw e;
+    throw new ProbeFailure(
+      'permission_denied',
+      `cannot open ${procRoot}/${pid}/root: ${code ?? String(e)} (does the probe have CAP_SYS_PTRACE?)`,
+    );
   }
 }
 
