@@ -71,7 +71,7 @@ export function resolveInRoot<H>(
       const kind = fs.kind(top, name);
       if (kind === null) {
         closeAbove(1);
-        return { found: false, reason: 'missing', message: `${shown} does not exist` };
+        return { found: false, reason: 'missing', message: `${shown_(shown)} does not exist` };
       }
       if (kind === 'symlink') {
         if (++hops > maxHops) {
@@ -85,7 +85,7 @@ export function resolveInRoot<H>(
         const target = fs.readlink(top, name);
         if (target === '') {
           closeAbove(1);
-          return { found: false, reason: 'missing', message: `${shown} is an empty symlink` };
+          return { found: false, reason: 'missing', message: `${shown_(shown)} is an empty symlink` };
         }
         // An absolute target restarts at the container's root, never ours.
         if (target.startsWith('/')) {
@@ -111,12 +111,12 @@ export function resolveInRoot<H>(
         return {
           found: false,
           reason: 'not_regular',
-          message: `${shown} is a ${kind === 'dir' ? 'directory' : kind}, not a regular file`,
+          message: `${shown_(shown)} is a ${kind === 'dir' ? 'directory' : kind}, not a regular file`,
         };
       }
       if (kind !== 'dir') {
         closeAbove(1);
-        return { found: false, reason: 'not_dir', message: `${shown} is a ${kind}, not a directory` };
+        return { found: false, reason: 'not_dir', message: `${shown_(shown)} is a ${kind}, not a directory` };
       }
       stack.push(fs.openDir(top, name));
     }
@@ -126,6 +126,13 @@ export function resolveInRoot<H>(
     closeAbove(1);
     throw e;
   }
+}
+
+/** A path the container chose, fit for a message: control characters replaced, at most 200 characters. */
+function shown_(p: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
+  const clean = p.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }
 
 function split(path: string): string[] {

@@ -127,6 +127,10 @@ describe('resolveInRoot (pure walk over a DirFs)', () => {
       message: '/host does not exist',
     });
     expect(read({ link: '' })).toMatchObject({ found: false, reason: 'missing' });
+    // A name the container chose is cut and cleaned before it reaches a message.
+    const long = read({ link: `/\u001b[31m${'a'.repeat(500)}` });
+    expect(long).toMatchObject({ found: false, reason: 'missing' });
+    if (!long.found) expect(long.message).toBe(`/?[31m${'a'.repeat(194)}… does not exist`);
   });
 
   it('refuses anything but a regular file', () => {
