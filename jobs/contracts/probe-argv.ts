@@ -12,7 +12,7 @@
  * - strace: always bounded by `timeout -s INT` (strace prints its summary on
  *   SIGINT and detaches, leaving the target running); never `--kill-on-exit`.
  * - tcpdump: in the pod's network namespace (`nsenter --net=/proc/PID/ns/net`)
- *   on `any` (never promiscuous), snap length and packet count capped, `-U`
+ *   on `any` with `-p` (never promiscuous), snap length and packet count capped, `-U`
  *   so a cut capture is still readable; the user's filter tokens follow `--`
  *   as separate argv elements, so none can be read as an option (never
  *   `-z`/`-Z`/`-w` from a user).
@@ -100,6 +100,7 @@ export function toolArgv(
         'tcpdump',
         '-i',
         'any',
+        '-p',
         '-n',
         '-s',
         String(PROBE_LIMITS.snapLength),

@@ -39,7 +39,16 @@ export async function runTcpdump(spec: TcpdumpSpec, ctx: ActionContext): Promise
   const run = await runTool(argv, {
     stdoutCap: PROBE_LIMITS.maxArtefactBytes,
     killAfterMs: (spec.durationSec + 20) * 1000,
+    // nsenter opened /proc/PID/ns/net by PID number: once tcpdump listens, the PID must still be the container's.
+    attached: { marker: /listening on /, check: () => ctx.changed() },
   });
+  if (run.ownerChanged !== undefined) {
+    throw new ProbeFailure(
+      'container_changed',
+      `container ${ctx.shortId} changed while tcpdump entered the network namespace of pid ${ctx.pid}: ${run.ownerChanged}; the capture was stopped and discarded`,
+      argv,
+    );
+  }
   ctx.log(run.stderr);
   checkExec(run, run.stderr, argv);
   const { packets, stats } = parseTcpdumpStats(run.stderr);
