@@ -5,6 +5,6 @@ if (process.argv[2] === 'audit') {
   const { auditMain } = await import('../dist/bot/audit/cli.js');
   process.exitCode = await auditMain(process.argv);
 } else {
-  const { main } = await import('../dist/jobs/cli.js');
+  const { main } = await import('../dist/jobs/cli/main.js');
   process.exitCode = await main(process.argv);
 }

@@ -4,7 +4,6 @@ import {
   asCodedError,
   CodedError,
   DIAGNOSE_JOB,
-  DiagnosePayloadSchema,
   type DiagnoseResult,
   encodeFailure,
   PROBE_PLAN_JOB,
@@ -14,7 +13,7 @@ import {
   QUEUE_PREFIX,
   queueName,
 } from './contracts/index.js';
-import { diagnose } from './diagnose/diagnose.js';
+import { runDiagnoseJob } from './diagnose/job.js';
 import type { KubeReader } from './k8s/client.js';
 import type { Logger } from './log.js';
 import { type ProbeJobDeps, runPlanJob, runRunJob } from './probes/jobs.js';
@@ -41,72 +40,51 @@ export interface WorkerDeps {
   };
 }
 
+type JobResult = DiagnoseResult | ProbePlanResult | ProbeResult;
+type ProcessorDeps = Omit<WorkerDeps, 'redisUrl' | 'concurrency'>;
+/** One handler per job name: reads the job, returns its result or throws (a CodedError, ideally). */
+type JobHandler = (job: Job, deps: ProcessorDeps, log: Logger) => Promise<JobResult>;
+
+const HANDLERS: Record<string, JobHandler> = {
+  [DIAGNOSE_JOB]: (job, deps, log) => runDiagnoseJob(job, { ...deps, logger: log }),
+  [PROBE_PLAN_JOB]: (job, deps) =>
+    withTimeout(
+      runPlanJob(job, probeDeps(deps)),
+      deps.jobTimeoutMs,
+      () =>
+        new CodedError(
+          'timeout',
+          `Resolving the probe target did not finish within ${Math.round(deps.jobTimeoutMs / 1000)} s.`,
+        ),
+    ),
+  // The run has its own deadlines (start timeout, activeDeadlineSeconds) and always cleans up.
+  [PROBE_RUN_JOB]: (job, deps) => runRunJob(job, probeDeps(deps)),
+};
+
 /**
- * The processor: validates the payload read back from Redis, runs diagnose,
- * and fails the job with an encoded UserFacingError. Bad input and refusals
- * are unrecoverable (no retry); unreachable, 5xx and timeouts retry with backoff.
+ * The processor: dispatches by job name to its handler (diagnose: jobs/diagnose/job.ts; probes:
+ * jobs/probes/jobs.ts) and fails the job with an encoded UserFacingError. Bad input and refusals are
+ * unrecoverable (no retry); unreachable, 5xx and timeouts retry with backoff.
  */
-export function makeProcessor(deps: Omit<WorkerDeps, 'redisUrl' | 'concurrency'>) {
-  return async (job: Job): Promise<DiagnoseResult | ProbePlanResult | ProbeResult> => {
+export function makeProcessor(deps: ProcessorDeps) {
+  return async (job: Job): Promise<JobResult> => {
     const log = deps.logger.child({ jobId: job.id, cluster: deps.cluster, attempt: job.attemptsMade + 1 });
     try {
-      if (job.name === PROBE_PLAN_JOB || job.name === PROBE_RUN_JOB) return await probeJob(job, deps);
-      if (job.name !== DIAGNOSE_JOB) {
-        throw new CodedError('invalid_args', `This worker does not run \`${job.name}\` jobs.`);
-      }
-      const parsed = DiagnosePayloadSchema.safeParse(job.data);
-      if (!parsed.success) {
-        throw new CodedError('invalid_args', 'The job payload is not valid; it was refused.', [
-          'Run the command again from Slack.',
-        ]);
-      }
-      if (parsed.data.cluster !== deps.cluster) {
-        throw new CodedError(
-          'unknown_cluster',
-          `Job for cluster \`${parsed.data.cluster}\` reached the worker of \`${deps.cluster}\`.`,
-        );
-      }
-      const p = parsed.data;
-      log.info({ target: p.target, requester: p.requester.userId }, 'diagnose started');
-      const result = await withTimeout(
-        diagnose(p.target, {
-          reader: deps.reader(),
-          cluster: deps.cluster,
-          now: deps.now ?? (() => new Date()),
-          logTailLines: deps.logTailLines,
-          logLimitBytes: deps.logLimitBytes,
-          progress: (pr) => job.updateProgress(pr),
-        }),
-        deps.jobTimeoutMs,
-        () =>
-          new CodedError(
-            'timeout',
-            `Diagnose did not finish within ${Math.round(deps.jobTimeoutMs / 1000)} s.`,
-            ['The API server may be slow; poddebug retries automatically.'],
-          ),
-      );
-      log.info(
-        {
-          outcome: result.outcome,
-          findings: result.outcome === 'diagnosed' ? result.findings.map((f) => f.id) : undefined,
-        },
-        'diagnose finished',
-      );
-      return result;
+      const handler = Object.hasOwn(HANDLERS, job.name) ? HANDLERS[job.name] : undefined;
+      if (!handler) throw new CodedError('invalid_args', `This worker does not run \`${job.name}\` jobs.`);
+      return await handler(job, deps, log);
     } catch (e) {
       const coded = asCodedError(e);
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      log.warn({ code: coded.code, err: coded.cause ?? coded, lastAttempt }, 'diagnose failed');
+      log.warn({ job: job.name, code: coded.code, err: coded.cause ?? coded, lastAttempt }, 'job failed');
       if (coded.retryable && !lastAttempt) throw new Error(encodeFailure(coded));
       throw new UnrecoverableError(encodeFailure(coded));
     }
   };
 }
 
-async function probeJob(
-  job: Job,
-  deps: Omit<WorkerDeps, 'redisUrl' | 'concurrency'>,
-): Promise<ProbePlanResult | ProbeResult> {
+/** The probe handlers' dependencies; refuses when this worker is not set up for privileged probes. */
+function probeDeps(deps: ProcessorDeps): ProbeJobDeps {
   if (!deps.probes) {
     throw new CodedError(
       'invalid_args',
@@ -114,20 +92,7 @@ async function probeJob(
       ['Set PROBE_IMAGE (and the probe namespace and RBAC) on the worker; see README.'],
     );
   }
-  const pd: ProbeJobDeps = { ...deps.probes, cluster: deps.cluster, logger: deps.logger, now: deps.now };
-  if (job.name === PROBE_PLAN_JOB) {
-    return withTimeout(
-      runPlanJob(job, pd),
-      deps.jobTimeoutMs,
-      () =>
-        new CodedError(
-          'timeout',
-          `Resolving the probe target did not finish within ${Math.round(deps.jobTimeoutMs / 1000)} s.`,
-        ),
-    );
-  }
-  // The run has its own deadlines (start timeout, activeDeadlineSeconds) and always cleans up.
-  return runRunJob(job, pd);
+  return { ...deps.probes, cluster: deps.cluster, logger: deps.logger, now: deps.now };
 }
 
 /** Starts a BullMQ worker on this cluster's queue. */

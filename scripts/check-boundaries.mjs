@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The credentials split in code: bot/ may import only jobs/contracts/ from jobs/,
-// and jobs/ never imports bot/. Exits 1 naming each offending import.
+// and jobs/ never imports bot/. The probe program (jobs/probes/program/) runs as
+// root in the probe pod: it imports only jobs/contracts/ and its own folder
+// (node: builtins and packages are not checked here). The cluster client and
+// the probes sit below diagnose: jobs/k8s/ and jobs/probes/ never import
+// jobs/diagnose/. Exits 1 naming each offending import.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
@@ -12,9 +16,13 @@ const files = (dir) =>
   });
 const importRe = /(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const bad = [];
+const PROGRAM = 'jobs/probes/program/';
 for (const [side, rule] of [
   ['bot', (t) => t.startsWith('jobs/') && !t.startsWith('jobs/contracts/')],
   ['jobs', (t) => t.startsWith('bot/')],
+  [PROGRAM, (t) => !t.startsWith(PROGRAM) && !t.startsWith('jobs/contracts/')],
+  ['jobs/k8s', (t) => t.startsWith('jobs/diagnose/')],
+  ['jobs/probes', (t) => t.startsWith('jobs/diagnose/')],
 ]) {
   for (const f of files(join(root, side))) {
     for (const m of readFileSync(f, 'utf8').matchAll(importRe)) {
@@ -39,7 +47,7 @@ for (const side of ['bot', 'jobs']) {
 }
 if (bad.length) {
   console.error(
-    `boundary check failed (bot/ may import only jobs/contracts/; jobs/ never bot/):\n  ${bad.join('\n  ')}`,
+    `boundary check failed (bot/ may import only jobs/contracts/; jobs/ never bot/; ${PROGRAM} only jobs/contracts/ and itself; jobs/k8s/ and jobs/probes/ never jobs/diagnose/):\n  ${bad.join('\n  ')}`,
   );
   process.exit(1);
 }

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -f dist/jobs/cli.js ] || npm run -s build
+[ -f dist/jobs/cli/main.js ] || npm run -s build
 work=$(mktemp -d)
 trap 'kill "$sim" 2>/dev/null || true; wait "$sim" 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -22,6 +22,17 @@ export const FindingSchema = z.object({
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
+/** Builds a finding (the rules of diagnose and of the probes both use it). */
+export function finding(
+  id: string,
+  severity: Severity,
+  title: string,
+  evidence: string[],
+  next: string[],
+): Finding {
+  return { id, severity, title, evidence, next };
+}
+
 export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
 }

@@ -263,6 +263,31 @@ export type ProbeResult = z.infer<typeof ProbeResultSchema>;
 /** Every machine-readable line the probe program prints starts with this marker; other lines are ignored. */
 export const PROBE_LINE_MARKER = 'PODDEBUG1 ';
 
+/**
+ * Host namespaces a request allowed the probe to see whole. A target with `hostNetwork: true` or
+ * `hostPID: true` shares the node's namespace; the probe program refuses an action that would then see
+ * the whole node (HOST_SCOPE_BY_ACTION) unless the matching flag is set here.
+ */
+export const HostScopeSchema = z.strictObject({
+  network: z.literal(true).optional(),
+  pid: z.literal(true).optional(),
+});
+export type HostScope = z.infer<typeof HostScopeSchema>;
+
+/**
+ * Which of the target's namespaces each action works in, so which ones make it node-wide when they are
+ * the host's: tcpdump and netcheck enter the network namespace and fds lists its sockets; ps lists the
+ * PID namespace. strace and mem look at the target process only.
+ */
+export const HOST_SCOPE_BY_ACTION: Readonly<Record<ProbeSpec['action'], readonly (keyof HostScope)[]>> = {
+  strace: [],
+  mem: [],
+  ps: ['pid'],
+  fds: ['network'],
+  netcheck: ['network'],
+  tcpdump: ['network'],
+};
+
 /** Input of the probe program (argv `--input <base64url JSON>`), built by the runner from a validated plan. */
 export const ProbeInputSchema = z.strictObject({
   spec: ProbeSpecSchema,
@@ -277,6 +302,8 @@ export const ProbeInputSchema = z.strictObject({
   workDir: z.string().default('/tmp'),
   /** CRI socket to cross-check the PID with (`crictl inspect`), when mounted. */
   criSocket: z.string().optional(),
+  /** Host namespaces the request allowed (approved as node-wide); absent: refuse a target sharing them. */
+  hostScope: HostScopeSchema.optional(),
 });
 export type ProbeInput = z.infer<typeof ProbeInputSchema>;
 
@@ -419,6 +446,10 @@ export const PROBE_FAILURE_CODES = [
   'tool_missing',
   'tool_failed',
   'permission_denied',
+  /** The target shares the node's network or PID namespace and the request did not allow it. */
+  'host_namespace',
+  /** The container's cgroup belongs to another pod than the approved pod UID. */
+  'pod_mismatch',
 ] as const;
 
 /** One artefact chunk line: base64 of up to 48 KiB; chunks of one artefact are consecutive, seq from 0. */

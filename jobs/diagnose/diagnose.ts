@@ -1,7 +1,7 @@
 import { CodedError, type DiagnoseResult, type Progress, type TargetRef } from '../contracts/index.js';
 import type { KubeReader } from '../k8s/client.js';
-import { type GatherOptions, gatherPod, resolveTarget } from './gather.js';
-import { redactFinding } from './redact.js';
+import { redactFinding } from '../redact.js';
+import { findPodToDiagnose, type GatherOptions, gatherPod } from './gather.js';
 import { runRules } from './rules/index.js';
 
 export interface DiagnoseDeps extends GatherOptions {
@@ -17,7 +17,7 @@ export async function diagnose(target: TargetRef, deps: DiagnoseDeps): Promise<D
   const started = performance.now();
   const before = deps.reader.requestCount();
   await deps.progress?.({ stage: 'resolving' });
-  const resolved = await resolveTarget(deps.reader, target, deps);
+  const resolved = await findPodToDiagnose(deps.reader, target, deps);
   if (resolved.kind === 'ambiguous') {
     return { outcome: 'ambiguous', name: resolved.name, candidates: resolved.candidates };
   }

@@ -6,10 +6,10 @@ import {
   type TargetRef,
 } from '../contracts/index.js';
 import type { KubeReader } from '../k8s/client.js';
-import { KubeApiError } from '../k8s/errors.js';
-import { apiFailure, gapNote } from './errors.js';
+import { apiFailure, gapNote, KubeApiError } from '../k8s/errors.js';
+import type { KEvent, Pod } from '../k8s/types.js';
 import { badness, labelSelectorString, sibling } from './select.js';
-import type { ContainerLog, Gathered, KEvent, Pod } from './types.js';
+import type { ContainerLog, Gathered } from './types.js';
 
 export interface GatherOptions {
   cluster: string;
@@ -56,7 +56,11 @@ async function readOwner(reader: KubeReader, t: TargetRef & { namespace: string 
  * with a field selector), or the worst pod of an owner (listed with the
  * owner's own label selector) with its siblings summarised.
  */
-export async function resolveTarget(reader: KubeReader, t: TargetRef, o: GatherOptions): Promise<Resolved> {
+export async function findPodToDiagnose(
+  reader: KubeReader,
+  t: TargetRef,
+  o: GatherOptions,
+): Promise<Resolved> {
   if (t.kind === 'pod') {
     if (t.namespace) {
       try {

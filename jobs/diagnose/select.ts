@@ -1,6 +1,6 @@
 import type { Sibling } from '../contracts/index.js';
+import type { Pod } from '../k8s/types.js';
 import { podStatusString, readyString } from './rules/util.js';
-import type { Pod } from './types.js';
 
 interface LabelSelector {
   matchLabels?: Record<string, string>;

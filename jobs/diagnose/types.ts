@@ -1,36 +1,14 @@
 import type {
-  CoreV1Event,
-  V1DaemonSet,
-  V1Deployment,
-  V1Job,
-  V1Node,
-  V1Pod,
-  V1ReplicaSet,
-  V1StatefulSet,
-} from '@kubernetes/client-node';
-
-/**
- * An API object as it travels on the wire: client-node's types with every
- * Date as the RFC 3339 string the API server sends. The gatherer normalises
- * what client-node returns to this shape (a JSON round trip), and fixture
- * files parse to it directly, so the rules see one representation.
- */
-export type Wire<T> = T extends Date
-  ? string
-  : T extends (infer U)[]
-    ? Wire<U>[]
-    : T extends object
-      ? { [K in keyof T]: Wire<T[K]> }
-      : T;
-
-export type Pod = Wire<V1Pod>;
-export type KEvent = Wire<CoreV1Event>;
-export type Node = Wire<V1Node>;
-export type ReplicaSet = Wire<V1ReplicaSet>;
-export type Deployment = Wire<V1Deployment>;
-export type StatefulSet = Wire<V1StatefulSet>;
-export type DaemonSet = Wire<V1DaemonSet>;
-export type Job = Wire<V1Job>;
+  DaemonSet,
+  Deployment,
+  Job,
+  KEvent,
+  Node,
+  Pod,
+  PodUsage,
+  ReplicaSet,
+  StatefulSet,
+} from '../k8s/types.js';
 
 /** A container's log tail, as far as it could be read. */
 export interface ContainerLog {
@@ -41,12 +19,6 @@ export interface ContainerLog {
   current?: string;
   /** Tail of the previous (terminated) instance; only fetched when the container restarted. */
   previous?: string;
-}
-
-/** metrics.k8s.io PodMetrics, reduced: usage per container as quantity strings. */
-export interface PodUsage {
-  window?: string;
-  containers: { name: string; cpu: string; memory: string }[];
 }
 
 /**

@@ -1,4 +1,6 @@
 import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { withTimeout } from '../timeout.js';
+import { KubeApiError, toKubeApiError } from './errors.js';
 import type {
   DaemonSet,
   Deployment,
@@ -10,9 +12,7 @@ import type {
   ReplicaSet,
   StatefulSet,
   Wire,
-} from '../diagnose/types.js';
-import { withTimeout } from '../timeout.js';
-import { KubeApiError, toKubeApiError } from './errors.js';
+} from './types.js';
 
 export interface LogOptions {
   previous: boolean;

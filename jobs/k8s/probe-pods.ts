@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import type { KEvent, Pod, Wire } from '../diagnose/types.js';
 import { withTimeout } from '../timeout.js';
 import { KubeApiError, toKubeApiError } from './errors.js';
+import type { KEvent, Pod, Wire } from './types.js';
 
 /**
  * What the probe runner, the planner and the reaper do with the API, and

@@ -21,12 +21,12 @@ import {
 } from '../contracts/index.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
 import { redactText } from '../redact.js';
-import { type ArtefactInput, sha256, storeArtefacts } from './artefacts.js';
+import { type ArtefactInput, sha256, storeArtefacts } from './artefact-store.js';
 import { memChartPng } from './chart.js';
 import { probeError } from './errors.js';
 import { probeFindings, probeText } from './findings/index.js';
 import { planProbe } from './plan.js';
-import { runProbe } from './runner.js';
+import { runProbePod } from './runner.js';
 import type { ProbeSlots } from './slots.js';
 
 export interface ProbeJobDeps {
@@ -106,7 +106,7 @@ export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal):
     { node: p.plan.node, containerId: p.plan.containerId, approvers: p.approval.approvers },
     'probe starting',
   );
-  const run = await runProbe(d.pods, d.slots, {
+  const run = await runProbePod(d.pods, d.slots, {
     plan: p.plan,
     jobId: job.id ?? p.requestId,
     requestId: p.requestId,

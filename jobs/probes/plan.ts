@@ -3,11 +3,10 @@
  * anyone approves it. Read-only: one GET of the target pod.
  */
 import { PROBE_LIMITS, type ProbePlan, type ProbeSpec, type ProbeTarget } from '../contracts/probe.js';
-import { apiFailure } from '../diagnose/errors.js';
-import type { Pod } from '../diagnose/types.js';
-import { KubeApiError } from '../k8s/errors.js';
+import { commandLine, probeDurationSec } from '../contracts/probe-argv.js';
+import { apiFailure, KubeApiError } from '../k8s/errors.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
-import { commandLine, probeDurationSec } from './argv.js';
+import type { Pod } from '../k8s/types.js';
 import { probeError } from './errors.js';
 import { probeDeadlineSec, probePrivileges } from './pod-spec.js';
 
@@ -26,7 +25,7 @@ export interface ResolvedTarget {
 }
 
 /** Picks the container and checks it can be probed; throws a CodedError saying why not. */
-export function resolveTarget(pod: Pod, target: ProbeTarget): ResolvedTarget {
+export function pickProbeContainer(pod: Pod, target: ProbeTarget): ResolvedTarget {
   const ref = `${target.namespace}/${target.pod}`;
   const containers = (pod.spec?.containers ?? []).map((c) => c.name);
   const list = containers.map((c) => `\`${c}\``).join(', ');
@@ -140,7 +139,7 @@ export interface PlanOptions {
 /** Resolves target, node and command line into the plan approvers see. */
 export async function planProbe(pods: ProbePods, o: PlanOptions): Promise<ProbePlan> {
   const pod = await readTargetPod(pods, o.target, o.cluster);
-  const r = resolveTarget(pod, o.target);
+  const r = pickProbeContainer(pod, o.target);
   const privileges = probePrivileges(
     { node: r.node, spec: o.spec },
     o.criSocket ? { criSocket: o.criSocket } : {},

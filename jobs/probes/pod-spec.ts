@@ -29,7 +29,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ProbeAction, ProbeInput, ProbePlan } from '../contracts/probe.js';
-import { probeDurationSec } from './argv.js';
+import { probeDurationSec } from '../contracts/probe-argv.js';
 
 export const DEFAULT_PROBE_NAMESPACE = 'poddebug-probes';
 export const PROBE_PROGRAM = '/app/dist/jobs/probes/program/main.js';

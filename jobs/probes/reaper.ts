@@ -5,8 +5,9 @@
  * longer active or whose deadline annotation has passed. The worker runs it
  * at start-up and every 30 s.
  */
-import type { Pod } from '../diagnose/types.js';
+
 import type { ProbePods } from '../k8s/probe-pods.js';
+import type { Pod } from '../k8s/types.js';
 import { ANNOTATIONS, LABELS, PROBE_SELECTOR } from './pod-spec.js';
 
 export type ReapReason = 'deadline_passed' | 'job_not_active' | 'no_job';

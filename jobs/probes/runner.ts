@@ -9,17 +9,16 @@
 import type { Logger } from 'pino';
 import type { CodedError } from '../contracts/errors.js';
 import type { ProbePlan, ProbeResultLine } from '../contracts/probe.js';
-import { apiFailure } from '../diagnose/errors.js';
-import type { Pod } from '../diagnose/types.js';
-import { KubeApiError } from '../k8s/errors.js';
+import { apiFailure, KubeApiError } from '../k8s/errors.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
+import type { Pod } from '../k8s/types.js';
 import { probeError } from './errors.js';
 import { ProbeOutputError, parseProbeOutput } from './output.js';
-import { readTargetPod, resolveTarget } from './plan.js';
+import { pickProbeContainer, readTargetPod } from './plan.js';
 import { PROBE_CONTAINER, probeDeadlineSec, probePodName, probePodSpec } from './pod-spec.js';
 import type { ProbeSlots } from './slots.js';
 
-export interface RunProbeOptions {
+export interface RunProbePodOptions {
   plan: ProbePlan;
   jobId: string;
   requestId: string;
@@ -167,7 +166,11 @@ function mapCreateError(e: unknown, namespace: string, node: string, cluster: st
 }
 
 /** Runs a probe to the end; see the file comment. */
-export async function runProbe(pods: ProbePods, slots: ProbeSlots, o: RunProbeOptions): Promise<ProbeRun> {
+export async function runProbePod(
+  pods: ProbePods,
+  slots: ProbeSlots,
+  o: RunProbePodOptions,
+): Promise<ProbeRun> {
   const t0 = Date.now();
   const { plan, abort, logger } = o;
   const namespace = o.namespace ?? pods.namespace;
@@ -178,7 +181,10 @@ export async function runProbe(pods: ProbePods, slots: ProbeSlots, o: RunProbeOp
 
   // 1. The container approved is still the one running.
   const target = { namespace: plan.namespace, pod: plan.pod, container: plan.container };
-  const live = resolveTarget(await unlessAborted(readTargetPod(pods, target, plan.cluster), abort), target);
+  const live = pickProbeContainer(
+    await unlessAborted(readTargetPod(pods, target, plan.cluster), abort),
+    target,
+  );
   const changed: string[] = [];
   if (live.podUid !== plan.podUid) changed.push('pod UID');
   if (live.containerId !== plan.containerId) changed.push('container ID');

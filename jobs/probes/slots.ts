@@ -7,12 +7,14 @@
  * - container: a string key per cluster+containerID holding the holder
  *   (JSON: job, action, requester, until), `PX ttl`;
  * - node: a sorted set per cluster+node, member = job id, score = expiry
- *   (ms); expired members are dropped by the same Lua script that counts.
+ *   (ms); expired members are dropped by the same Lua script that counts
+ *   (slot-acquire.lua; slot-release.lua gives both back).
  *
  * Leases are keyed by job id, so a retried attempt of the same job takes its
  * own slots back instead of being refused by them.
  */
 import type { Redis } from 'ioredis';
+import { luaScript } from '../contracts/lua.js';
 import { probeError } from './errors.js';
 
 export interface SlotHolder {
@@ -44,38 +46,10 @@ export interface SlotOptions {
   now?: () => number;
 }
 
-// KEYS: container key, node zset. ARGV: now, ttlMs, jobId, holderJson, maxPerNode.
-// Returns {0} taken, {1, holderJson} container busy, {2, count} node full.
-const ACQUIRE = `
-local now = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[2])
-local holder = redis.call('GET', KEYS[1])
-if holder then
-  local ok, h = pcall(cjson.decode, holder)
-  if not (ok and h.jobId == ARGV[3]) then return {1, holder} end
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if not redis.call('ZSCORE', KEYS[2], ARGV[3]) then
-  local n = redis.call('ZCARD', KEYS[2])
-  if n >= tonumber(ARGV[5]) then return {2, tostring(n)} end
-end
-redis.call('SET', KEYS[1], ARGV[4], 'PX', ttl)
-redis.call('ZADD', KEYS[2], now + ttl, ARGV[3])
-local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[2], math.floor(tonumber(last[2])) + 1000)
-return {0}
-`;
-
-// KEYS: container key, node zset. ARGV: jobId.
-const RELEASE = `
-local holder = redis.call('GET', KEYS[1])
-if holder then
-  local ok, h = pcall(cjson.decode, holder)
-  if ok and h.jobId == ARGV[1] then redis.call('DEL', KEYS[1]) end
-end
-redis.call('ZREM', KEYS[2], ARGV[1])
-return 0
-`;
+/** Takes the container and a node slot, or says who holds them (the script's header documents KEYS/ARGV). */
+export const ACQUIRE_SLOTS_LUA = luaScript(new URL('./slot-acquire.lua', import.meta.url));
+/** Gives both back; idempotent. */
+export const RELEASE_SLOTS_LUA = luaScript(new URL('./slot-release.lua', import.meta.url));
 
 function keyPart(s: string): string {
   return s.replace(/[^A-Za-z0-9._/-]/g, '_');
@@ -106,7 +80,7 @@ export function createProbeSlots(redis: Redis, opts: SlotOptions = {}): ProbeSlo
       });
       const ttl = Math.max(1000, Math.ceil(req.ttlMs));
       const r = (await redis.eval(
-        ACQUIRE,
+        ACQUIRE_SLOTS_LUA,
         2,
         keys.container,
         keys.node,
@@ -138,7 +112,7 @@ export function createProbeSlots(redis: Redis, opts: SlotOptions = {}): ProbeSlo
       return async () => {
         if (released) return;
         released = true;
-        await redis.eval(RELEASE, 2, keys.container, keys.node, req.jobId);
+        await redis.eval(RELEASE_SLOTS_LUA, 2, keys.container, keys.node, req.jobId);
       };
     },
   };

@@ -9,7 +9,7 @@ import type { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { artefactDoneKey, artefactPendingKey, uploadArtefacts } from '../../bot/requests/uploads.js';
 import { type ArtefactMeta, artefactKey } from '../../jobs/contracts/probe.js';
-import { PCAP_NOTE, storeArtefacts } from '../../jobs/probes/artefacts.js';
+import { PCAP_NOTE, storeArtefacts } from '../../jobs/probes/artefact-store.js';
 import { type SlackDouble, slackClient, startSlackDouble } from '../../tools/slack-double/index.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -13,7 +13,7 @@ let sim: KubeSim;
 const scenarios = listScenarios();
 
 beforeAll(async () => {
-  if (!existsSync('dist/jobs/cli.js'))
+  if (!existsSync('dist/jobs/cli/main.js'))
     throw new Error('dist/ is missing: run `npm run build` (npm test does)');
   sim = await startKubeSim({
     fixtures: ['test/fixtures/scenarios', 'test/fixtures/sample-incident'],

@@ -7,16 +7,8 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  PROBE_LINE_MARKER,
-  ProbeChunkLineSchema,
-  type ProbeInput,
-  type ProbeResultLine,
-  ProbeResultLineSchema,
-  type ProbeSpec,
-} from '../../jobs/contracts/probe.js';
-import { toolArgv } from '../../jobs/probes/argv.js';
-import { runProbe } from '../../jobs/probes/program/run-probe.js';
+import type { ProbeInput, ProbeSpec } from '../../jobs/contracts/probe.js';
+import { toolArgv } from '../../jobs/contracts/probe-argv.js';
 import {
   cgroupHierarchies,
   FAKE_LAYOUTS,
@@ -25,6 +17,7 @@ import {
   startFakeContainer,
   stopAllFakeContainers,
 } from '../support/fake-container.js';
+import { ok, parseOutput, probe } from '../support/probe-program-run.js';
 
 const reason = fakeContainerSupport();
 const missingTools = ['strace', 'tcpdump'].filter(
@@ -33,58 +26,6 @@ const missingTools = ['strace', 'tcpdump'].filter(
 const skip = reason ?? (missingTools.length ? `${missingTools.join(', ')} not installed` : null);
 if (skip) console.log(`probe-program integration tests skipped: ${skip}`);
 const suite = skip ? describe.skip : describe;
-
-interface Run {
-  code: number;
-  result: ProbeResultLine;
-  chunks: Map<string, Buffer[]>;
-}
-
-async function probe(
-  fc: Pick<FakeContainer, 'containerId' | 'podUid'>,
-  spec: ProbeSpec,
-  beforeTool?: () => Promise<void>,
-): Promise<Run> {
-  const lines: string[] = [];
-  const input: ProbeInput = {
-    spec,
-    containerId: fc.containerId,
-    podUid: fc.podUid,
-    procRoot: '/proc',
-    cgroupRoot: '/sys/fs/cgroup',
-    workDir: '/tmp',
-  };
-  const code = await runProbe(
-    input,
-    { write: (l) => void lines.push(l) },
-    { beforeTool, log: () => undefined },
-  );
-  return parseOutput(code, lines);
-}
-
-function parseOutput(code: number, lines: string[]): Run {
-  const chunks = new Map<string, Buffer[]>();
-  const results: ProbeResultLine[] = [];
-  for (const l of lines) {
-    expect(l.startsWith(PROBE_LINE_MARKER)).toBe(true);
-    const obj = JSON.parse(l.slice(PROBE_LINE_MARKER.length)) as { type: string };
-    if (obj.type === 'chunk') {
-      const c = ProbeChunkLineSchema.parse(obj);
-      const list = chunks.get(c.name) ?? [];
-      expect(c.seq).toBe(list.length);
-      list.push(Buffer.from(c.data, 'base64'));
-      chunks.set(c.name, list);
-    } else results.push(ProbeResultLineSchema.parse(obj));
-  }
-  expect(results).toHaveLength(1);
-  return { code, result: results[0]!, chunks };
-}
-
-function ok(run: Run) {
-  if (!run.result.ok) throw new Error(`probe failed: ${run.result.code}: ${run.result.message}`);
-  expect(run.code).toBe(0);
-  return run.result;
-}
 
 suite('probe program on a fake container', () => {
   let fc: FakeContainer;

@@ -16,7 +16,7 @@ import { createProbePods, type ProbePods } from '../../jobs/k8s/probe-pods.js';
 import { planProbe } from '../../jobs/probes/plan.js';
 import { probePodName } from '../../jobs/probes/pod-spec.js';
 import { reapProbePods } from '../../jobs/probes/reaper.js';
-import { type RunProbeOptions, runProbe } from '../../jobs/probes/runner.js';
+import { type RunProbePodOptions, runProbePod } from '../../jobs/probes/runner.js';
 import { createProbeSlots, type ProbeSlots, slotKeys } from '../../jobs/probes/slots.js';
 import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
 
@@ -152,8 +152,8 @@ function opts(
   p: ProbePlan,
   jobId: string,
   mode: string,
-  extra: Partial<RunProbeOptions> = {},
-): RunProbeOptions {
+  extra: Partial<RunProbePodOptions> = {},
+): RunProbePodOptions {
   modes.set(probePodName(p.spec.action, jobId), mode);
   return {
     plan: p,
@@ -181,11 +181,11 @@ async function until(cond: () => Promise<boolean>, ms = 5000) {
 }
 const job = () => `job-${randomUUID().slice(0, 8)}`;
 
-describe('runProbe', () => {
+describe('runProbePod', () => {
   it('happy path: returns the verified result and artefact; the pod is gone and the slots free', async () => {
     const p = await plan('checkout');
     const id = job();
-    const r = await runProbe(pods, slots, opts(p, id, 'ok'));
+    const r = await runProbePod(pods, slots, opts(p, id, 'ok'));
     expect(r.line).toMatchObject({ type: 'result', ok: true, pid: 4242, containerId: p.containerId });
     expect(r.artefacts.get('ps.txt')?.toString()).toContain('java -jar app.jar');
     expect(r).toMatchObject({ probePod: probePodName('ps', id), phase: 'Succeeded', exitCode: 0 });
@@ -202,7 +202,7 @@ describe('runProbe', () => {
   });
 
   it("passes the program's own refusal through (non-zero exit with a result line)", async () => {
-    const r = await runProbe(pods, slots, opts(await plan('checkout'), job(), 'refuse'));
+    const r = await runProbePod(pods, slots, opts(await plan('checkout'), job(), 'refuse'));
     expect(r.line).toEqual({
       type: 'result',
       ok: false,
@@ -214,14 +214,14 @@ describe('runProbe', () => {
   });
 
   it('the real probe program: its refusal (no such container on this host) comes back as the result', async () => {
-    const r = await runProbe(pods, slots, opts(await plan('checkout'), job(), 'real'));
+    const r = await runProbePod(pods, slots, opts(await plan('checkout'), job(), 'real'));
     expect(r.line).toMatchObject({ type: 'result', ok: false, code: 'container_not_found' });
     expect(r).toMatchObject({ phase: 'Failed', exitCode: 1 });
     expect(await probePods()).toEqual([]);
   });
 
   it('a program that exits non-zero without a result: clear error, pod gone', async () => {
-    const err = await runProbe(pods, slots, opts(await plan('checkout'), job(), 'crash')).catch(
+    const err = await runProbePod(pods, slots, opts(await plan('checkout'), job(), 'crash')).catch(
       (e: unknown) => e,
     );
     expect(err).toMatchObject({ code: 'probe_failed' });
@@ -232,7 +232,7 @@ describe('runProbe', () => {
   });
 
   it('deadline passes: the kubelet stops it, the runner says so, the pod is gone', async () => {
-    const err = await runProbe(
+    const err = await runProbePod(
       pods,
       slots,
       opts(await plan('checkout'), job(), 'sleep', { deadlineSec: 1 }),
@@ -246,7 +246,7 @@ describe('runProbe', () => {
   it('start timeout on a node with no kubelet: clear message, pod gone', async () => {
     const p = await plan('stray');
     expect(p.node).toBe('node-gone');
-    const err = await runProbe(pods, slots, opts(p, job(), 'ok', { startTimeoutMs: 1000 })).catch(
+    const err = await runProbePod(pods, slots, opts(p, job(), 'ok', { startTimeoutMs: 1000 })).catch(
       (e: unknown) => e,
     );
     expect(err).toMatchObject({ code: 'probe_start_timeout' });
@@ -266,7 +266,7 @@ describe('runProbe', () => {
       { namespace: 'locked', timeoutMs: 5000 },
     );
     const p = await plan('checkout');
-    const err = await runProbe(lockedPods, slots, opts(p, job(), 'ok')).catch((e: unknown) => e);
+    const err = await runProbePod(lockedPods, slots, opts(p, job(), 'ok')).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'probe_forbidden' });
     expect((err as Error).message).toBe(
       "The probe namespace's Pod Security level forbids privileged probes: label namespace `locked` with pod-security.kubernetes.io/enforce=privileged.",
@@ -283,7 +283,7 @@ describe('runProbe', () => {
     const p = await plan('checkout');
     const id = job();
     const ac = new AbortController();
-    const run = runProbe(pods, slots, opts(p, id, 'sleep', { abort: ac.signal })).catch((e: unknown) => e);
+    const run = runProbePod(pods, slots, opts(p, id, 'sleep', { abort: ac.signal })).catch((e: unknown) => e);
     await until(async () => (await pods.get(probePodName('ps', id)))?.status?.phase === 'Running');
     ac.abort();
     expect(await run).toMatchObject({ code: 'probe_aborted' });
@@ -294,7 +294,7 @@ describe('runProbe', () => {
   it('stops before creating anything when the container changed since approval', async () => {
     const p = { ...(await plan('checkout')), containerId: `containerd://${'0'.repeat(64)}` };
     sim.resetStats();
-    const err = await runProbe(pods, slots, opts(p, job(), 'ok')).catch((e: unknown) => e);
+    const err = await runProbePod(pods, slots, opts(p, job(), 'ok')).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'container_changed' });
     expect((err as Error).message).toMatch(/container ID of `shop\/checkout` container `app` changed/);
     expect(sim.requests().filter((q) => q.method === 'POST')).toEqual([]);
@@ -306,7 +306,7 @@ describe('runProbe', () => {
     // A worker that dies cannot delete: its client's delete never happens.
     const crashing: ProbePods = { ...pods, delete: async () => false };
     const ac = new AbortController();
-    const run = runProbe(crashing, slots, opts(p, id, 'sleep', { abort: ac.signal })).catch(
+    const run = runProbePod(crashing, slots, opts(p, id, 'sleep', { abort: ac.signal })).catch(
       (e: unknown) => e,
     );
     const name = probePodName('ps', id);
@@ -341,7 +341,7 @@ describe('runProbe', () => {
     const id = job();
     const crashing: ProbePods = { ...pods, delete: async () => false };
     const ac = new AbortController();
-    const run = runProbe(crashing, slots, opts(p, id, 'sleep', { abort: ac.signal })).catch(
+    const run = runProbePod(crashing, slots, opts(p, id, 'sleep', { abort: ac.signal })).catch(
       (e: unknown) => e,
     );
     await until(async () => (await pods.get(probePodName('ps', id))) !== undefined);
@@ -371,9 +371,11 @@ describe('runProbe', () => {
     const p = await plan('checkout');
     const first = job();
     const ac = new AbortController();
-    const run = runProbe(pods, slots, opts(p, first, 'sleep', { abort: ac.signal })).catch((e: unknown) => e);
+    const run = runProbePod(pods, slots, opts(p, first, 'sleep', { abort: ac.signal })).catch(
+      (e: unknown) => e,
+    );
     await until(async () => (await pods.get(probePodName('ps', first))) !== undefined);
-    const err = await runProbe(pods, slots, opts(p, job(), 'ok')).catch((e: unknown) => e);
+    const err = await runProbePod(pods, slots, opts(p, job(), 'ok')).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'probe_busy' });
     expect((err as Error).message).toBe(
       'another probe (ps by <@U0REQUESTER>) is running on that container; try again when it ends.',
@@ -388,10 +390,10 @@ describe('runProbe', () => {
     const ac = new AbortController();
     const jobs = [job(), job()];
     const runs = jobs.map((id, i) =>
-      runProbe(pods, slots, opts(plans[i]!, id, 'sleep', { abort: ac.signal })).catch((e: unknown) => e),
+      runProbePod(pods, slots, opts(plans[i]!, id, 'sleep', { abort: ac.signal })).catch((e: unknown) => e),
     );
     await until(async () => (await probePods()).length === 2);
-    const err = await runProbe(pods, slots, opts(plans[2]!, job(), 'ok')).catch((e: unknown) => e);
+    const err = await runProbePod(pods, slots, opts(plans[2]!, job(), 'ok')).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'probe_busy' });
     expect((err as Error).message).toBe(
       'Node `node-a` already runs 2 probes (the limit is 2); try again when one ends.',
@@ -400,7 +402,7 @@ describe('runProbe', () => {
     await Promise.all(runs);
     expect(await probePods()).toEqual([]);
     // With the slots free again, the third runs.
-    const r = await runProbe(pods, slots, opts(plans[2]!, job(), 'ok'));
+    const r = await runProbePod(pods, slots, opts(plans[2]!, job(), 'ok'));
     expect(r.line.ok).toBe(true);
   });
 });

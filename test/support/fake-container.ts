@@ -11,7 +11,7 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -44,6 +44,14 @@ export interface FakeContainerOptions {
   memoryLimitBytes?: number;
   /** `busy` (default): the syscall loop, a listener, a CLOSE_WAIT socket, a child; `idle`: sleeps only. */
   script?: 'busy' | 'idle';
+  /**
+   * Give the container its own root directory (chroot into `rootDir`, with the host's /usr, /dev and the
+   * /bin-style links bind-mounted read-only, its own /proc, /etc and /tmp), so `/proc/PID/root` is not
+   * the host's: tests then plant symlinks, FIFOs and files in it.
+   */
+  ownRoot?: boolean;
+  /** Stay in the node's namespaces, like `hostNetwork: true` / `hostPID: true` (needs `script: 'idle'`). */
+  shareHost?: { net?: boolean; pid?: boolean };
 }
 
 export interface FakeContainer {
@@ -62,8 +70,10 @@ export interface FakeContainer {
   cgroupPath: string;
   /** Where the memory limit was written, or null when none was asked for (or the controller is unavailable). */
   memoryLimitDir: string | null;
-  /** The file bind-mounted over /etc/resolv.conf inside the container. */
+  /** The file bind-mounted over /etc/resolv.conf inside the container (with `ownRoot`: that file itself). */
   resolvConfPath: string;
+  /** With `ownRoot`: the host path of the container's root directory; else null. */
+  rootDir: string | null;
   /** The DNS name the fake DNS server answers (A 10.96.0.1); every other name gets NXDOMAIN. */
   knownName: string;
   knownAddress: string;
@@ -207,7 +217,8 @@ const { spawnSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const dgram = require('node:dgram');
-const [resolvPath, script, listenPort, refusedPort, missing, knownName, knownAddress] = process.argv.slice(2);
+const [resolvPath, script, listenPort, refusedPort, missing, knownName, knownAddress, netMode] = process.argv.slice(2);
+const hostNet = netMode === 'host-net';
 const s1 = process.env.FAKE_SECRET_1;
 const s2 = process.env.FAKE_SECRET_2;
 function must(cmd, args) {
@@ -217,8 +228,9 @@ function must(cmd, args) {
     process.exit(3);
   }
 }
-must('ip', ['link', 'set', 'lo', 'up']);
-must('mount', ['--bind', resolvPath, '/etc/resolv.conf']);
+if (!hostNet) must('ip', ['link', 'set', 'lo', 'up']);
+// With its own root the container's /etc/resolv.conf is already in place ('-').
+if (resolvPath !== '-') must('mount', ['--bind', resolvPath, '/etc/resolv.conf']);
 spawnSync('hostname', ['fake-pod'], { stdio: 'ignore' });
 
 function answer(msg) {
@@ -263,7 +275,9 @@ dns.on('message', (msg, rinfo) => {
   const out = answer(msg);
   if (out) dns.send(out, rinfo.port, rinfo.address);
 });
-dns.bind(53, '127.0.0.1', () => process.stdout.write('init\n'));
+// Sharing the node's network namespace, the workload leaves the node's port 53 alone.
+if (hostNet) process.stdout.write('init\n');
+else dns.bind(53, '127.0.0.1', () => process.stdout.write('init\n'));
 
 const held = [];
 function start() {
@@ -331,7 +345,7 @@ function installExitHook(): void {
           }
         }
       }
-      rmSync(l.tmp, { recursive: true, force: true });
+      if (mountsUnder(l.tmp).length === 0) rmSync(l.tmp, { recursive: true, force: true });
     }
   });
 }
@@ -355,6 +369,7 @@ async function stopLive(l: Live): Promise<void> {
   }
   // The namespace's other processes die with its PID 1; the cgroup empties once they are reaped.
   for (const d of [...l.created].reverse()) await removeCgroupDir(d);
+  assertNothingMountedUnder(l.tmp);
   await rm(l.tmp, { recursive: true, force: true });
   live.delete(l);
 }
@@ -372,6 +387,67 @@ async function removeCgroupDir(dir: string): Promise<void> {
     }
   }
   throw new Error(`cannot remove cgroup ${dir}: still busy`);
+}
+
+/** Mount points of this (the host's) mount namespace at or under `dir`. */
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
+}
+
+/** Never remove a directory tree a bind mount of the host's /usr could be under. */
+function assertNothingMountedUnder(dir: string): void {
+  const found = mountsUnder(dir);
+  if (found.length > 0)
+    throw new Error(`fake container: ${found.join(', ')} still mounted: not removing ${dir}`);
+}
+
+/** The container's own root: /usr, /dev and /proc as mount points, the host's /bin-style links, /etc, /tmp. */
+async function makeRootDir(root: string, resolvConf: string): Promise<void> {
+  for (const d of ['usr', 'dev', 'proc', 'etc', 'tmp']) await mkdir(join(root, d), { recursive: true });
+  for (const d of ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']) {
+    const link = await readlink(`/${d}`).catch(() => null);
+    // A merged-/usr host links these into usr; a host with real directories is not supported here.
+    if (link !== null) await symlink(link, join(root, d));
+    else if (existsSync(`/${d}`))
+      throw new Error(`fake container: /${d} is a directory, ownRoot needs merged /usr`);
+  }
+  await writeFile(join(root, 'etc/resolv.conf'), await readFile(resolvConf));
+  await writeFile(join(root, 'etc/hostname'), 'fake-pod\n');
+}
+
+/**
+ * Makes a new process (a `sleep`) take PID `pid`, which must be free, by setting the host's
+ * `ns_last_pid` and forking right after (retried when another process takes it first), and moves it into
+ * `cgroupDirs`: the same PID in the same cgroup, a different process. Kill it with `kill()`.
+ */
+export async function reusePid(pid: number, cgroupDirs: string[]): Promise<{ pid: number; kill(): void }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const got = spawnSync('sh', [
+      '-c',
+      'echo "$1" > /proc/sys/kernel/ns_last_pid && { sleep 120 </dev/null >/dev/null 2>&1 & echo $!; }',
+      'sh',
+      String(pid - 1),
+    ]);
+    const newPid = Number(got.stdout.toString().trim());
+    if (got.status !== 0) throw new Error(`cannot set ns_last_pid: ${got.stderr.toString().trim()}`);
+    const kill = () => {
+      try {
+        process.kill(newPid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    };
+    if (newPid !== pid) {
+      kill();
+      continue;
+    }
+    for (const d of cgroupDirs) await writeFile(join(d, 'cgroup.procs'), String(pid));
+    return { pid, kill };
+  }
+  throw new Error(`could not reuse pid ${pid} (other processes took it first)`);
 }
 
 /** Creates each missing directory on the way to `dir`, recording the ones it made (outermost first). */
@@ -446,34 +522,57 @@ export async function startFakeContainer(opts: FakeContainerOptions): Promise<Fa
     resolvConfPath,
     `# poddebug fake container ${id.slice(0, 12)}\nsearch default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.0.0.1\noptions ndots:5\n`,
   );
-  const workload = join(tmp, 'workload.cjs');
-  await writeFile(workload, WORKLOAD);
-
-  const proc = spawn(
-    'unshare',
-    [
-      '--pid',
-      '--uts',
-      '--net',
-      '--mount',
-      '--fork',
-      '--mount-proc',
-      '--',
+  const shareNet = opts.shareHost?.net === true;
+  const sharePid = opts.shareHost?.pid === true;
+  if ((shareNet || sharePid) && opts.script !== 'idle')
+    throw new Error('fake container: shareHost needs script: idle (the busy workload binds ports)');
+  const rootDir = opts.ownRoot ? join(tmp, 'root') : null;
+  const workloadArgs = (resolvArg: string) => [
+    resolvArg,
+    opts.script ?? 'busy',
+    String(LISTEN_PORT),
+    String(REFUSED_PORT),
+    MISSING_FILE,
+    KNOWN_NAME,
+    KNOWN_ADDRESS,
+    shareNet ? 'host-net' : 'own-net',
+  ];
+  const nsFlags = [
+    ...(sharePid ? [] : ['--pid']),
+    '--uts',
+    ...(shareNet ? [] : ['--net']),
+    '--mount',
+    // Mounts made inside never reach the host's mount namespace (the root's binds must not).
+    '--propagation',
+    'private',
+    '--fork',
+    ...(sharePid || rootDir ? [] : ['--mount-proc']),
+  ];
+  let command: string[];
+  if (rootDir) {
+    await makeRootDir(rootDir, resolvConfPath);
+    await writeFile(join(rootDir, 'workload.cjs'), WORKLOAD);
+    // Inside the new mount namespace: bind the host's programs read-only, a fresh /proc, then chroot.
+    command = [
+      'sh',
+      '-c',
+      'set -e; root=$1; shift; for d in usr dev; do mount --bind -o ro "/$d" "$root/$d"; done; mount -t proc proc "$root/proc"; exec chroot "$root" "$@"',
+      'sh',
+      rootDir,
       process.execPath,
-      workload,
-      resolvConfPath,
-      opts.script ?? 'busy',
-      String(LISTEN_PORT),
-      String(REFUSED_PORT),
-      MISSING_FILE,
-      KNOWN_NAME,
-      KNOWN_ADDRESS,
-    ],
-    {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, FAKE_SECRET_1: SECRETS[0], FAKE_SECRET_2: SECRETS[1] },
-    },
-  );
+      '/workload.cjs',
+      ...workloadArgs('-'),
+    ];
+  } else {
+    const workload = join(tmp, 'workload.cjs');
+    await writeFile(workload, WORKLOAD);
+    command = [process.execPath, workload, ...workloadArgs(resolvConfPath)];
+  }
+
+  const proc = spawn('unshare', [...nsFlags, '--', ...command], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, FAKE_SECRET_1: SECRETS[0], FAKE_SECRET_2: SECRETS[1] },
+  });
   let stderr = '';
   proc.stderr.on('data', (c: Buffer) => {
     stderr += c.toString();
@@ -533,7 +632,8 @@ export async function startFakeContainer(opts: FakeContainerOptions): Promise<Fa
       cgroupDirs,
       cgroupPath: path,
       memoryLimitDir,
-      resolvConfPath,
+      resolvConfPath: rootDir ? join(rootDir, 'etc/resolv.conf') : resolvConfPath,
+      rootDir,
       knownName: KNOWN_NAME,
       knownAddress: KNOWN_ADDRESS,
       listenPort: LISTEN_PORT,

@@ -2,11 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Severity } from '../../jobs/contracts/finding.js';
+import type { ContainerLog, Gathered } from '../../jobs/diagnose/types.js';
 import type {
-  ContainerLog,
   DaemonSet,
   Deployment,
-  Gathered,
   Job,
   KEvent,
   Node,
@@ -14,7 +13,7 @@ import type {
   PodUsage,
   ReplicaSet,
   StatefulSet,
-} from '../../jobs/diagnose/types.js';
+} from '../../jobs/k8s/types.js';
 
 /** The instant every fixture is written against. */
 export const REFERENCE_NOW = '2026-11-20T10:00:00Z';

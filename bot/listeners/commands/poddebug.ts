@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { asCodedError, formatTarget } from '../../../jobs/contracts/index.js';
 import type { Authorizer } from '../../auth.js';
-import { type GrammarContext, helpText, parseCommand } from '../../grammar.js';
+import { type GrammarContext, helpText, parseCommand } from '../../grammar/index.js';
 import type { Logger } from '../../log.js';
 import { queueUnavailable, withDeadline } from '../../queues.js';
 import { reasonModal } from '../../render/probe.js';

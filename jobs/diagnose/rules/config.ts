@@ -1,9 +1,8 @@
-import type { Finding } from '../../contracts/finding.js';
+import { type Finding, finding } from '../../contracts/finding.js';
 import {
   type ContainerView,
   eventLines,
   eventsWith,
-  finding,
   logsCommand,
   podArgs,
   type RuleContext,

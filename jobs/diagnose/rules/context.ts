@@ -1,5 +1,5 @@
-import type { Finding, Severity } from '../../contracts/finding.js';
-import type { ContainerLog, Gathered, KEvent, Pod } from '../types.js';
+import type { KEvent, Pod } from '../../k8s/types.js';
+import type { ContainerLog, Gathered } from '../types.js';
 import {
   type Container,
   type ContainerStatus,
@@ -85,17 +85,6 @@ export function buildContext(g: Gathered, opts: { container?: string } = {}): Ru
     containers: opts.container ? all.filter((c) => c.name === opts.container) : all,
     workload: workloadOf(g),
   };
-}
-
-/** Shorthand to build a finding. */
-export function finding(
-  id: string,
-  severity: Severity,
-  title: string,
-  evidence: string[],
-  next: string[],
-): Finding {
-  return { id, severity, title, evidence, next };
 }
 
 /** Pod events with this reason (any of), newest first, optionally only about one container. */

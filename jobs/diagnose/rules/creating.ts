@@ -1,5 +1,5 @@
-import type { Finding } from '../../contracts/finding.js';
-import { eventLines, eventsCommand, eventsWith, finding, RECENT_MS, type RuleContext } from './context.js';
+import { type Finding, finding } from '../../contracts/finding.js';
+import { eventLines, eventsCommand, eventsWith, RECENT_MS, type RuleContext } from './context.js';
 import { eventCount, humanDuration, toMillis } from './util.js';
 
 /** ContainerCreating for longer than this is "stuck". */

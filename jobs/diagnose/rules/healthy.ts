@@ -1,5 +1,5 @@
-import type { Finding } from '../../contracts/finding.js';
-import { finding, RECENT_MS, type RuleContext } from './context.js';
+import { type Finding, finding } from '../../contracts/finding.js';
+import { RECENT_MS, type RuleContext } from './context.js';
 import { eventLastSeen, formatEvent, humanDuration, podStatusString, readyString, toMillis } from './util.js';
 
 /**

@@ -1,10 +1,9 @@
-import type { Finding } from '../../contracts/finding.js';
+import { type Finding, finding } from '../../contracts/finding.js';
 import {
   type ContainerView,
   eventLines,
   eventsCommand,
   eventsWith,
-  finding,
   type RuleContext,
   templateTarget,
 } from './context.js';

@@ -4,6 +4,7 @@ import { configErrorRule, createErrorRule } from './config.js';
 import { crashLoopRule, highRestartsRule } from './containers.js';
 import { buildContext, type RuleContext } from './context.js';
 import { failedMountRule, sandboxRule } from './creating.js';
+import { livenessRule, readinessRule } from './health-checks.js';
 import { healthyFinding } from './healthy.js';
 import { imagePullRule, invalidImageRule } from './images.js';
 import { initContainerRule } from './init.js';
@@ -16,7 +17,6 @@ import {
 } from './lifecycle.js';
 import { nodeNotReadyRule, nodeOomRule, nodePressureRule, nodeReady } from './node.js';
 import { jobFailedRule, rolloutStuckRule } from './owner.js';
-import { livenessRule, readinessRule } from './probes.js';
 import { noSchedulerActivityRule, schedulingGatedRule, unschedulableRule } from './scheduling.js';
 import { terminationRules } from './terminations.js';
 

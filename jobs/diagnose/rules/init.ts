@@ -1,5 +1,5 @@
-import type { Finding } from '../../contracts/finding.js';
-import { eventLines, eventsWith, finding, logsCommand, podArgs, type RuleContext } from './context.js';
+import { type Finding, finding } from '../../contracts/finding.js';
+import { eventLines, eventsWith, logsCommand, podArgs, type RuleContext } from './context.js';
 import { isCrashLooping, terminationLine, terminationOf } from './terminations.js';
 import { errorLines, podStatusString } from './util.js';
 

@@ -1,5 +1,5 @@
-import type { Finding } from '../../contracts/finding.js';
-import { eventLines, eventsWith, finding, type RuleContext, templateTarget } from './context.js';
+import { type Finding, finding } from '../../contracts/finding.js';
+import { eventLines, eventsWith, type RuleContext, templateTarget } from './context.js';
 import { formatBytes, humanDuration, oneLine, parseQuantity, toMillis } from './util.js';
 
 /** One container's usage named in an eviction message. */

@@ -1,6 +1,6 @@
-import type { Finding } from '../../contracts/finding.js';
-import type { KEvent } from '../types.js';
-import { finding, RECENT_MS, type RuleContext } from './context.js';
+import { type Finding, finding } from '../../contracts/finding.js';
+import type { KEvent } from '../../k8s/types.js';
+import { RECENT_MS, type RuleContext } from './context.js';
 import { eventLastSeen, formatEvent, oneLine, sortEventsNewestFirst, toMillis } from './util.js';
 
 /** Ready condition of the pod's node: true, false (False/Unknown), or undefined when the node was not read. */

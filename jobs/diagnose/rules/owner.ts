@@ -1,6 +1,6 @@
-import type { Finding } from '../../contracts/finding.js';
-import type { KEvent } from '../types.js';
-import { finding, type RuleContext } from './context.js';
+import { type Finding, finding } from '../../contracts/finding.js';
+import type { KEvent } from '../../k8s/types.js';
+import type { RuleContext } from './context.js';
 import { formatEvent, oneLine, sortEventsNewestFirst } from './util.js';
 
 function ownerEvents(ctx: RuleContext, reasons: readonly string[], message?: RegExp): KEvent[] {

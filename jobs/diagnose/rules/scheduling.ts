@@ -1,5 +1,5 @@
-import type { Finding } from '../../contracts/finding.js';
-import { eventLines, eventsCommand, eventsWith, finding, type RuleContext } from './context.js';
+import { type Finding, finding } from '../../contracts/finding.js';
+import { eventLines, eventsCommand, eventsWith, type RuleContext } from './context.js';
 import { humanDuration, oneLine, toMillis } from './util.js';
 
 /** Why nodes were filtered out, grouped the way a user fixes them. */

@@ -1,9 +1,8 @@
-import type { Finding, Severity } from '../../contracts/finding.js';
+import { type Finding, finding, type Severity } from '../../contracts/finding.js';
 import {
   type ContainerView,
   eventLines,
   eventsWith,
-  finding,
   logsCommand,
   podArgs,
   RECENT_MS,

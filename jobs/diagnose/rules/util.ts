@@ -1,4 +1,4 @@
-import type { KEvent, Pod } from '../types.js';
+import type { KEvent, Pod } from '../../k8s/types.js';
 
 /** A container status (main or init) as the API sends it. */
 export type ContainerStatus = NonNullable<NonNullable<Pod['status']>['containerStatuses']>[number];

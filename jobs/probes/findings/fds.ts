@@ -2,20 +2,10 @@
  * fds: open file descriptors against the limit, and what the sockets'
  * TCP states say (CLOSE_WAIT: this process never closed; SYN_SENT: no answer).
  */
-import type { Finding } from '../../contracts/finding.js';
+import { type Finding, finding } from '../../contracts/finding.js';
 import type { FdsData } from '../../contracts/probe.js';
 import { tcpState } from '../program/proc-net.js';
-import {
-  clean,
-  columns,
-  cut,
-  finding,
-  int,
-  type ProbeFindingContext,
-  pct,
-  plural,
-  probeCommand,
-} from './format.js';
+import { clean, columns, cut, int, type ProbeFindingContext, pct, plural, probeCommand } from './format.js';
 
 type Socket = FdsData['sockets'][number];
 

@@ -1,9 +1,8 @@
 /**
- * Shared helpers of the probe findings and texts: human units, aligned
+ * Shared helpers of the probe findings and texts: human units (bytes: jobs/contracts/units.ts), aligned
  * columns, the context every rule reads, and the follow-up commands (built in
  * one place so the wording matches the command grammar).
  */
-import type { Finding, Severity } from '../../contracts/finding.js';
 import type { ProbeAction, ProbeSpec } from '../../contracts/probe.js';
 
 /** Where the probe ran, as the result reports it. */
@@ -21,17 +20,6 @@ export interface ProbeFindingContext {
   cluster: string;
   /** The container's `resources.limits.memory` from the pod spec, when the cgroup did not report one. */
   memoryLimitBytes?: number;
-}
-
-/** Shorthand to build a finding. */
-export function finding(
-  id: string,
-  severity: Severity,
-  title: string,
-  evidence: string[],
-  next: string[],
-): Finding {
-  return { id, severity, title, evidence, next };
 }
 
 /** `/poddebug ACTION POD -n NS -c CONTAINER --cluster NAME [extra]`: a follow-up on the same container. */
@@ -56,31 +44,6 @@ export function probeCommand(ctx: ProbeFindingContext, action: ProbeAction, extr
 /** `kubectl -n NS …` prefix for the target's namespace. */
 export function kubectlNs(ctx: ProbeFindingContext, rest: string): string {
   return `kubectl -n ${ctx.target.namespace} ${rest}`;
-}
-
-const BINARY_UNITS = [
-  ['TiB', 1024 ** 4],
-  ['GiB', 1024 ** 3],
-  ['MiB', 1024 ** 2],
-  ['KiB', 1024],
-] as const;
-
-/**
- * `0 B`, `512 B`, `1.5 KiB`, `412.3 MiB`, `1.25 GiB`: binary units, 1 decimal (2 for GiB and up).
- * Not the `humanBytes` of jobs/contracts/units.ts (artefact sizes: `1 KiB`, `.0` dropped): findings keep
- * fixed decimals.
- */
-export function humanBytes(bytes: number): string {
-  if (!Number.isFinite(bytes)) return '?';
-  const sign = bytes < 0 ? '-' : '';
-  const abs = Math.abs(bytes);
-  for (const [unit, size] of BINARY_UNITS) {
-    if (abs >= size) {
-      const digits = size >= 1024 ** 3 ? 2 : 1;
-      return `${sign}${(abs / size).toFixed(digits)} ${unit}`;
-    }
-  }
-  return `${sign}${Math.round(abs)} B`;
 }
 
 /** `1,234,567`. */

@@ -2,17 +2,10 @@
  * Findings and the thread's text block from a privileged probe's data. Pure:
  * data in, findings and text out; the worker attaches them to the ProbeResult.
  */
-import { type Finding, sortFindings } from '../../contracts/finding.js';
+import { type Finding, finding, sortFindings } from '../../contracts/finding.js';
 import type { ProbeData, ProbeSpec } from '../../contracts/probe.js';
 import { fdsFindings, fdsQuiet, fdsText } from './fds.js';
-import {
-  capLines,
-  finding,
-  humanSeconds,
-  type ProbeFindingContext,
-  probeCommand,
-  TEXT_MAX_CHARS,
-} from './format.js';
+import { capLines, humanSeconds, type ProbeFindingContext, probeCommand, TEXT_MAX_CHARS } from './format.js';
 import { memFindings, memLimit, memQuiet, memText } from './mem.js';
 import { netcheckFindings, netcheckQuiet, netcheckText } from './netcheck.js';
 import { psFindings, psQuiet, psText } from './ps.js';

@@ -2,12 +2,11 @@
  * mem: the process's resident memory against the container's limit, its
  * growth while watched, and the cgroup's OOM counters.
  */
-import type { Finding } from '../../contracts/finding.js';
+import { type Finding, finding } from '../../contracts/finding.js';
 import type { MemData } from '../../contracts/probe.js';
+import { humanBytes } from '../../contracts/units.js';
 import {
   columns,
-  finding,
-  humanBytes,
   humanSeconds,
   int,
   kubectlNs,
@@ -108,12 +107,12 @@ export function memFindings(d: MemData, ctx: ProbeFindingContext): Finding[] {
   if (limit !== null && rss !== undefined) {
     const share = (rss / limit) * 100;
     const ev = [
-      `RSS (VmRSS): ${humanBytes(rss)} = ${pct(rss, limit)} of the ${humanBytes(limit)} ${limitSource}`,
+      `RSS (VmRSS): ${humanBytes(rss, 'fixed')} = ${pct(rss, limit)} of the ${humanBytes(limit, 'fixed')} ${limitSource}`,
     ];
     if (d.status.VmHWM !== undefined)
-      ev.push(`peak RSS (VmHWM): ${humanBytes(d.status.VmHWM)} = ${pct(d.status.VmHWM, limit)}`);
+      ev.push(`peak RSS (VmHWM): ${humanBytes(d.status.VmHWM, 'fixed')} = ${pct(d.status.VmHWM, limit)}`);
     if (usage !== null)
-      ev.push(`cgroup usage: ${humanBytes(usage)} = ${pct(usage, limit)} (includes page cache)`);
+      ev.push(`cgroup usage: ${humanBytes(usage, 'fixed')} = ${pct(usage, limit)} (includes page cache)`);
     if (share >= T.warningPct) {
       nearLimit = true;
       const severity = share >= T.criticalPct ? 'critical' : 'warning';
@@ -123,12 +122,12 @@ export function memFindings(d: MemData, ctx: ProbeFindingContext): Finding[] {
           'mem-near-limit',
           severity,
           over
-            ? `Container \`${c}\` uses more memory than its limit: RSS ${humanBytes(rss)} of ${humanBytes(limit)} (${pct(rss, limit)})`
-            : `Container \`${c}\` is close to its memory limit: RSS ${humanBytes(rss)} of ${humanBytes(limit)} (${pct(rss, limit)}); the next spike is an OOM kill`,
+            ? `Container \`${c}\` uses more memory than its limit: RSS ${humanBytes(rss, 'fixed')} of ${humanBytes(limit, 'fixed')} (${pct(rss, limit)})`
+            : `Container \`${c}\` is close to its memory limit: RSS ${humanBytes(rss, 'fixed')} of ${humanBytes(limit, 'fixed')} (${pct(rss, limit)}); the next spike is an OOM kill`,
           ev,
           [
             ...(watched ? [] : [probeCommand(ctx, 'mem', ['--watch', '120s'])]),
-            `Raise \`resources.limits.memory\` of container \`${c}\` (now ${humanBytes(limit)}) in the workload's pod template, or lower the process's heap or cache settings`,
+            `Raise \`resources.limits.memory\` of container \`${c}\` (now ${humanBytes(limit, 'fixed')}) in the workload's pod template, or lower the process's heap or cache settings`,
             limitsCommand(ctx),
           ],
         ),
@@ -155,7 +154,7 @@ export function memFindings(d: MemData, ctx: ProbeFindingContext): Finding[] {
     const ev = [
       `cgroup v${d.cgroup.version} ${d.cgroup.version === 2 ? 'memory.events' : 'memory.oom_control'}: oom ${d.cgroup.oomEvents ?? '?'}, oom_kill ${d.cgroup.oomKills ?? '?'}`,
     ];
-    if (limit !== null) ev.push(`limit: ${humanBytes(limit)}`);
+    if (limit !== null) ev.push(`limit: ${humanBytes(limit, 'fixed')}`);
     if (oomKills > 0) {
       ev.push(
         "The counters belong to the running container's cgroup: a kill counted here hit a process (a worker or child) without the container restarting",
@@ -174,7 +173,7 @@ export function memFindings(d: MemData, ctx: ProbeFindingContext): Finding[] {
           kubectlNs(ctx, `get events --field-selector involvedObject.name=${ctx.target.pod}`),
           ...(limit !== null
             ? [
-                `Raise \`resources.limits.memory\` of container \`${c}\` (now ${humanBytes(limit)}) or lower the per-worker memory`,
+                `Raise \`resources.limits.memory\` of container \`${c}\` (now ${humanBytes(limit, 'fixed')}) or lower the per-worker memory`,
               ]
             : []),
         ],
@@ -190,22 +189,24 @@ export function memFindings(d: MemData, ctx: ProbeFindingContext): Finding[] {
     if (significant && g.r2 >= 0.5) {
       const perMin = g.slope * 60;
       const ev = [
-        `RSS ${humanBytes(g.first)} → ${humanBytes(g.last)} over ${humanSeconds(g.spanSec)} (${d.samples.length} samples)`,
-        `trend: +${humanBytes(perMin)}/min (least squares, R² ${g.r2.toFixed(2)})`,
+        `RSS ${humanBytes(g.first, 'fixed')} → ${humanBytes(g.last, 'fixed')} over ${humanSeconds(g.spanSec)} (${d.samples.length} samples)`,
+        `trend: +${humanBytes(perMin, 'fixed')}/min (least squares, R² ${g.r2.toFixed(2)})`,
       ];
       let severity: 'warning' | 'critical' = 'warning';
-      let title = `Memory of container \`${c}\` grows steadily: +${humanBytes(perMin)}/min while watched`;
+      let title = `Memory of container \`${c}\` grows steadily: +${humanBytes(perMin, 'fixed')}/min while watched`;
       if (limit !== null) {
         const left = limit - g.last;
         if (left <= 0) {
-          ev.push(`already at or above the ${humanBytes(limit)} limit`);
+          ev.push(`already at or above the ${humanBytes(limit, 'fixed')} limit`);
           severity = 'critical';
         } else {
           const eta = left / g.slope;
-          ev.push(`at this rate the ${humanBytes(limit)} limit is reached in about ${humanSeconds(eta)}`);
+          ev.push(
+            `at this rate the ${humanBytes(limit, 'fixed')} limit is reached in about ${humanSeconds(eta)}`,
+          );
           if (eta <= T.criticalEtaSec) {
             severity = 'critical';
-            title = `Memory of container \`${c}\` grows +${humanBytes(perMin)}/min: the ${humanBytes(limit)} limit is reached in about ${humanSeconds(eta)}`;
+            title = `Memory of container \`${c}\` grows +${humanBytes(perMin, 'fixed')}/min: the ${humanBytes(limit, 'fixed')} limit is reached in about ${humanSeconds(eta)}`;
           }
         }
       }
@@ -225,8 +226,11 @@ export function memFindings(d: MemData, ctx: ProbeFindingContext): Finding[] {
       finding(
         'mem-swapping',
         'info',
-        `${humanBytes(swap)} of container \`${c}\`'s memory is swapped out: touching it again is slow`,
-        [`VmSwap: ${humanBytes(swap)}`, ...(rss !== undefined ? [`RSS: ${humanBytes(rss)}`] : [])],
+        `${humanBytes(swap, 'fixed')} of container \`${c}\`'s memory is swapped out: touching it again is slow`,
+        [
+          `VmSwap: ${humanBytes(swap, 'fixed')}`,
+          ...(rss !== undefined ? [`RSS: ${humanBytes(rss, 'fixed')}`] : []),
+        ],
         ['Expect latency spikes when swapped pages are touched; the node has swap enabled for this pod'],
       ),
     );
@@ -240,7 +244,7 @@ export function memFindings(d: MemData, ctx: ProbeFindingContext): Finding[] {
         `Container \`${c}\` has no memory limit: it can grow until the node runs short and evicts pods`,
         [
           `cgroup v${d.cgroup.version} limit: none`,
-          ...(rss !== undefined ? [`RSS: ${humanBytes(rss)}`] : []),
+          ...(rss !== undefined ? [`RSS: ${humanBytes(rss, 'fixed')}`] : []),
         ],
         [
           `Set \`resources.limits.memory\` of container \`${c}\` to a little above its peak use`,
@@ -259,11 +263,14 @@ export function memQuiet(d: MemData, ctx: ProbeFindingContext): string[] {
   const ev: string[] = [];
   if (rss !== undefined)
     ev.push(
-      `RSS: ${humanBytes(rss)}${limit !== null ? ` = ${pct(rss, limit)} of the ${humanBytes(limit)} limit` : ''}`,
+      `RSS: ${humanBytes(rss, 'fixed')}${limit !== null ? ` = ${pct(rss, limit)} of the ${humanBytes(limit, 'fixed')} limit` : ''}`,
     );
   ev.push(`OOM: ${d.cgroup.oomEvents ?? '?'} events, ${d.cgroup.oomKills ?? '?'} kills`);
   const g = rssGrowth(d.samples);
-  if (g) ev.push(`watched ${humanSeconds(g.spanSec)}: RSS ${humanBytes(g.first)} → ${humanBytes(g.last)}`);
+  if (g)
+    ev.push(
+      `watched ${humanSeconds(g.spanSec)}: RSS ${humanBytes(g.first, 'fixed')} → ${humanBytes(g.last, 'fixed')}`,
+    );
   return ev;
 }
 
@@ -273,15 +280,20 @@ export function memText(d: MemData, memoryLimitBytes?: number): string[] {
   const rss = rssOf(d);
   const of = (v: number) => (limit !== null ? `${pct(v, limit).padStart(6)} of limit` : '');
   const rows: string[][] = [];
-  rows.push(['limit', limit !== null ? humanBytes(limit) : 'none', '']);
-  if (rss !== undefined) rows.push(['RSS', humanBytes(rss), of(rss)]);
-  if (d.status.VmHWM !== undefined) rows.push(['peak RSS', humanBytes(d.status.VmHWM), of(d.status.VmHWM)]);
+  rows.push(['limit', limit !== null ? humanBytes(limit, 'fixed') : 'none', '']);
+  if (rss !== undefined) rows.push(['RSS', humanBytes(rss, 'fixed'), of(rss)]);
+  if (d.status.VmHWM !== undefined)
+    rows.push(['peak RSS', humanBytes(d.status.VmHWM, 'fixed'), of(d.status.VmHWM)]);
   if (d.status.RssAnon !== undefined || d.status.RssFile !== undefined) {
-    rows.push(['anon', humanBytes(d.status.RssAnon ?? 0), `file ${humanBytes(d.status.RssFile ?? 0)}`]);
+    rows.push([
+      'anon',
+      humanBytes(d.status.RssAnon ?? 0, 'fixed'),
+      `file ${humanBytes(d.status.RssFile ?? 0, 'fixed')}`,
+    ]);
   }
   if (d.cgroup.usageBytes !== null)
-    rows.push(['cgroup', humanBytes(d.cgroup.usageBytes), of(d.cgroup.usageBytes)]);
-  rows.push(['swap', humanBytes(d.status.VmSwap ?? d.smapsRollup.Swap ?? 0), '']);
+    rows.push(['cgroup', humanBytes(d.cgroup.usageBytes, 'fixed'), of(d.cgroup.usageBytes)]);
+  rows.push(['swap', humanBytes(d.status.VmSwap ?? d.smapsRollup.Swap ?? 0, 'fixed'), '']);
   rows.push(['OOM', `${d.cgroup.oomEvents ?? '?'} events`, `${d.cgroup.oomKills ?? '?'} kills`]);
   if (d.threads !== undefined) rows.push(['threads', int(d.threads), '']);
   const lines = columns(rows, ['l', 'r', 'l']);
@@ -290,7 +302,7 @@ export function memText(d: MemData, memoryLimitBytes?: number): string[] {
   if (g) {
     const sign = g.slope >= 0 ? '+' : '-';
     lines.push(
-      `watch: ${d.samples.length} samples over ${humanSeconds(g.spanSec)}, RSS ${humanBytes(g.first)} → ${humanBytes(g.last)} (${sign}${humanBytes(Math.abs(g.slope * 60))}/min)`,
+      `watch: ${d.samples.length} samples over ${humanSeconds(g.spanSec)}, RSS ${humanBytes(g.first, 'fixed')} → ${humanBytes(g.last, 'fixed')} (${sign}${humanBytes(Math.abs(g.slope * 60), 'fixed')}/min)`,
     );
   }
   return lines;

@@ -3,13 +3,12 @@
  * do not resolve, DNS servers that fail, ports that refuse or time out, and
  * the resolv.conf settings behind slow lookups.
  */
-import type { Finding } from '../../contracts/finding.js';
+import { type Finding, finding } from '../../contracts/finding.js';
 import type { NetcheckData } from '../../contracts/probe.js';
 import {
   clean,
   columns,
   cut,
-  finding,
   humanSeconds,
   kubectlNs,
   type ProbeFindingContext,
@@ -25,7 +24,7 @@ export const NETCHECK_THRESHOLDS = {
   slowMs: 1000,
 } as const;
 
-export interface ResolvConf {
+export interface WrittenResolvConf {
   nameservers: string[];
   search: string[];
   /** resolv(5) default is 1. */
@@ -33,9 +32,12 @@ export interface ResolvConf {
   options: string[];
 }
 
-/** Parse resolv.conf: nameserver, search/domain, options (ndots). */
-export function parseResolvConf(text: string): ResolvConf {
-  const rc: ResolvConf = { nameservers: [], search: [], ndots: 1, options: [] };
+/**
+ * resolv.conf as the file says it: every nameserver, search/domain, every option (ndots), for the report.
+ * The probe program's own parser (program/resolv.ts) applies the resolver's limits instead.
+ */
+export function resolvConfAsWritten(text: string): WrittenResolvConf {
+  const rc: WrittenResolvConf = { nameservers: [], search: [], ndots: 1, options: [] };
   for (const raw of text.split('\n')) {
     const line = raw.replace(/[#;].*$/, '').trim();
     const [key, ...rest] = line.split(/\s+/);
@@ -53,7 +55,7 @@ export function parseResolvConf(text: string): ResolvConf {
 }
 
 /** A name the cluster DNS answers itself: a short name or `….svc[.cluster-domain]`. */
-export function isClusterName(name: string): boolean {
+export function isClusterDnsName(name: string): boolean {
   const n = name.replace(/\.$/, '').toLowerCase();
   return !n.includes('.') || /\.svc(\.|$)/.test(n) || n.endsWith('.cluster.local');
 }
@@ -115,7 +117,7 @@ function serviceCommands(ctx: ProbeFindingContext, r: TcpRow): string[] {
 /** Findings from a netcheck probe, unsorted. */
 export function netcheckFindings(d: NetcheckData, ctx: ProbeFindingContext): Finding[] {
   const out: Finding[] = [];
-  const rc = parseResolvConf(d.resolvConf);
+  const rc = resolvConfAsWritten(d.resolvConf);
   const rcLine = `resolv.conf: nameserver ${rc.nameservers.join(' ') || '(none)'}; search ${rc.search.join(' ') || '(none)'}; ndots:${rc.ndots}`;
   const failed = d.dns.filter(dnsFailed);
   const allFailed = d.dns.length > 0 && failed.length === d.dns.length;
@@ -131,7 +133,7 @@ export function netcheckFindings(d: NetcheckData, ctx: ProbeFindingContext): Fin
           next.push(
             `If the Service lives in another namespace, use its full name \`${svc.name}.<namespace>.svc.cluster.local\`: \`kubectl get svc -A --field-selector metadata.name=${svc.name}\``,
           );
-      } else if (!isClusterName(r.name)) {
+      } else if (!isClusterDnsName(r.name)) {
         next.push(
           `Check the spelling of \`${clean(r.name, 120)}\` and that the upstream DNS knows it: the cluster DNS (${rc.nameservers[0] ?? '?'}) forwards it`,
         );
@@ -210,7 +212,7 @@ export function netcheckFindings(d: NetcheckData, ctx: ProbeFindingContext): Fin
   if (rc.ndots >= 2 && rc.search.length > 0) {
     const external = d.dns.filter(
       (r) =>
-        !isClusterName(r.name) &&
+        !isClusterDnsName(r.name) &&
         !r.name.endsWith('.') &&
         r.name.split('.').length - 1 < rc.ndots &&
         r.name.includes('.'),
@@ -364,7 +366,7 @@ export function netcheckQuiet(d: NetcheckData): string[] {
 
 /** resolv.conf settings, each lookup, each connect, listening ports. */
 export function netcheckText(d: NetcheckData): string[] {
-  const rc = parseResolvConf(d.resolvConf);
+  const rc = resolvConfAsWritten(d.resolvConf);
   const lines = columns([
     ['nameserver', rc.nameservers.join(' ') || '(none)'],
     ['search', cut(rc.search.join(' '), 100) || '(none)'],

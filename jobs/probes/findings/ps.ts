@@ -2,14 +2,13 @@
  * ps: the container's processes: zombies, processes stuck in the kernel,
  * stopped processes, thread explosions and CPU hogs.
  */
-import type { Finding } from '../../contracts/finding.js';
+import { type Finding, finding } from '../../contracts/finding.js';
 import type { PsData } from '../../contracts/probe.js';
+import { humanBytes } from '../../contracts/units.js';
 import {
   clean,
   columns,
   cut,
-  finding,
-  humanBytes,
   int,
   kubectlNs,
   type ProbeFindingContext,
@@ -50,7 +49,7 @@ function label(p: Proc): string {
 }
 
 function procLine(p: Proc): string {
-  return `pid ${p.pid} (host ${p.hostPid}) ppid ${p.ppid} state ${p.state} threads ${p.threads} cpu ${p.cpuPercent.toFixed(1)}% rss ${humanBytes(p.rssBytes)}: ${clean(p.args || p.comm, 160)}`;
+  return `pid ${p.pid} (host ${p.hostPid}) ppid ${p.ppid} state ${p.state} threads ${p.threads} cpu ${p.cpuPercent.toFixed(1)}% rss ${humanBytes(p.rssBytes, 'fixed')}: ${clean(p.args || p.comm, 160)}`;
 }
 
 /** Findings from a ps probe, unsorted. */
@@ -234,7 +233,7 @@ export function psText(d: PsData): string[] {
       stateLetter(p.state),
       int(p.threads),
       p.cpuPercent.toFixed(1),
-      humanBytes(p.rssBytes),
+      humanBytes(p.rssBytes, 'fixed'),
       cut(indent + clean(p.args || `[${p.comm}]`, 200), ARGS_WIDTH),
     ]);
   }

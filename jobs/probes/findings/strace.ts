@@ -3,13 +3,12 @@
  * `strace -c` times are time spent in syscalls (system time unless `-w`), and
  * a call is counted when it returns: a process stuck in one call shows nothing.
  */
-import type { Finding } from '../../contracts/finding.js';
+import { type Finding, finding } from '../../contracts/finding.js';
 import type { StraceData } from '../../contracts/probe.js';
 import {
   clean,
   columns,
   cut,
-  finding,
   humanSeconds,
   int,
   kubectlNs,

@@ -2,12 +2,11 @@
  * tcpdump: what the capture holds, and whether it is complete (kernel drops,
  * the packet cap).
  */
-import type { Finding } from '../../contracts/finding.js';
+import { type Finding, finding } from '../../contracts/finding.js';
 import { PROBE_LIMITS, type ProbeSpec, type TcpdumpData } from '../../contracts/probe.js';
 import {
   clean,
   columns,
-  finding,
   humanSeconds,
   int,
   type ProbeFindingContext,
@@ -22,7 +21,7 @@ export interface TcpdumpStats {
 }
 
 /** tcpdump's closing lines: `N packets captured`, `N packets received by filter`, `N packets dropped by kernel`. */
-export function parseTcpdumpStats(lines: readonly string[]): TcpdumpStats {
+export function tcpdumpCounters(lines: readonly string[]): TcpdumpStats {
   const st: TcpdumpStats = {};
   for (const l of lines) {
     const m = /^\s*(\d+)\s+packets?\s+(captured|received by filter|dropped by kernel)/i.exec(l);
@@ -43,7 +42,7 @@ function filterText(spec: ProbeSpec): string {
 /** Findings from a tcpdump probe, unsorted. */
 export function tcpdumpFindings(d: TcpdumpData, ctx: ProbeFindingContext): Finding[] {
   const out: Finding[] = [];
-  const st = parseTcpdumpStats(d.stats);
+  const st = tcpdumpCounters(d.stats);
   const duration = ctx.spec.action === 'tcpdump' ? humanSeconds(ctx.spec.durationSec) : 'the capture';
   const filter = filterText(ctx.spec);
   const ev = [`filter: ${clean(filter, 200)}`, ...d.stats.map((l) => clean(l, 200))];

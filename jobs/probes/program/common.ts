@@ -35,6 +35,10 @@ export interface ActionContext {
   notes: string[];
   /** Re-resolves the container right before the tool runs; throws `container_changed` when it moved. */
   confirm(): Promise<void>;
+  /** Why the PID is no longer the container's main process (gone, reused, left the cgroup), or null. */
+  changed(): Promise<string | null>;
+  /** Like `changed`, but throws `container_changed` naming `what` (work done by PID number). */
+  recheck(what: string): Promise<void>;
   /** Where tool stderr goes (the program's stderr). */
   log(text: string): void;
 }
@@ -53,6 +57,8 @@ export interface ToolRun {
   stdoutBytes: number;
   stdoutTruncated: boolean;
   stderr: string;
+  /** Set when `attached.check` found the PID no longer the container's. */
+  ownerChanged?: string;
 }
 
 export interface ToolOptions {
@@ -67,6 +73,12 @@ export interface ToolOptions {
   /** Kill with SIGKILL after this long, a backstop behind `timeout`. */
   killAfterMs: number;
   cwd?: string;
+  /**
+   * Re-check after the tool attached by PID: once `marker` shows on the tool's stderr (or at its exit when
+   * it never did), `check` runs; a non-null answer (the PID changed owner) stops the tool (SIGINT, which
+   * `timeout` forwards, then SIGKILL) and is returned as `ownerChanged`.
+   */
+  attached?: { marker: RegExp; check: () => Promise<string | null> };
 }
 
 /** Runs an argv array (never a shell). A missing binary becomes `tool_missing`. */
@@ -82,6 +94,35 @@ export function runTool(argv: string[], opts: ToolOptions): Promise<ToolRun> {
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
     const [data, text] =
       opts.dataStream === 'stderr' ? [child.stderr, child.stdout] : [child.stdout, child.stderr];
+    // The attach re-check: runs once, when the marker shows on stderr (or at exit).
+    let checking: Promise<void> | null = null;
+    let ownerChanged: string | undefined;
+    let seen = '';
+    let stopTimer: NodeJS.Timeout | undefined;
+    const runCheck = (): Promise<void> => {
+      checking ??= opts.attached!.check().then(
+        (why) => {
+          if (why === null) return;
+          ownerChanged = why;
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGINT');
+            stopTimer = setTimeout(() => child.kill('SIGKILL'), 2000);
+          }
+        },
+        (e: unknown) => {
+          ownerChanged = `the re-check failed: ${e instanceof Error ? e.message : String(e)}`;
+          child.kill('SIGKILL');
+        },
+      );
+      return checking;
+    };
+    if (opts.attached) {
+      child.stderr.on('data', (chunk: Buffer) => {
+        if (checking) return;
+        seen = (seen + chunk.toString('utf8')).slice(-4096);
+        if (opts.attached!.marker.test(seen)) void runCheck();
+      });
+    }
     data.on('data', (chunk: Buffer) => {
       total += chunk.length;
       opts.onStdout?.(chunk);
@@ -104,14 +145,19 @@ export function runTool(argv: string[], opts: ToolOptions): Promise<ToolRun> {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({
-        exitCode: code,
-        signal,
-        stdout: Buffer.concat(kept),
-        stdoutBytes: total,
-        stdoutTruncated: total > keptBytes,
-        stderr,
-      });
+      clearTimeout(stopTimer);
+      const done = () =>
+        resolve({
+          exitCode: code,
+          signal,
+          stdout: Buffer.concat(kept),
+          stdoutBytes: total,
+          stdoutTruncated: total > keptBytes,
+          stderr,
+          ...(ownerChanged !== undefined ? { ownerChanged } : {}),
+        });
+      if (opts.attached) void runCheck().then(done);
+      else done();
     });
   });
 }

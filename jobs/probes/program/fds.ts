@@ -78,6 +78,8 @@ export async function runFds(ctx: ActionContext): Promise<ActionResult> {
       `${inodes.size - sockets.length} sockets are not in this network namespace's tables (netlink, other namespaces, …)`,
     );
   }
+  // Read by PID number: the container's only if the PID still is.
+  await ctx.recheck('fds');
   return {
     argv,
     exitCode: 0,

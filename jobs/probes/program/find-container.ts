@@ -62,6 +62,52 @@ export function cgroupMatches(cgroupText: string, id: string): boolean {
   return false;
 }
 
+/**
+ * The pod UID in the cgroup path that places the process in container `id`: cgroupfs `pod<uid>`, systemd
+ * `…-pod<uid with _>.slice` (underscores back to dashes), runc's literal `…-pod<uid_>.slice:…:<id>`.
+ * Every distinct UID the matching paths name (a v1 host has one path per hierarchy); empty when none
+ * does. Pure.
+ */
+export function podUidsOf(cgroupText: string, id: string): string[] {
+  if (typeof cgroupText !== 'string' || !ID_RE.test(id)) return [];
+  const uids = new Set<string>();
+  for (const path of cgroupPaths(cgroupText)) {
+    const uid = podUidOfPath(path, id);
+    if (uid !== null) uids.add(uid);
+  }
+  return [...uids];
+}
+
+/** Do these two pod UIDs name the same pod (case and `-`/`_` aside)? Pure. */
+export function samePodUid(a: string, b: string): boolean {
+  const norm = (s: string) => s.toLowerCase().replaceAll('_', '-');
+  return a !== '' && norm(a) === norm(b);
+}
+
+function podUidOfPath(path: string, id: string): string | null {
+  const segments = path.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    const seg = segments[i]!;
+    const triple = SLICE_TRIPLE_RE.exec(seg);
+    if (triple) {
+      if (triple[1] === id) return sliceUid(seg.slice(0, seg.indexOf(':')));
+      continue;
+    }
+    const m = CONTAINER_SEGMENT_RE.exec(seg);
+    if (!m || (m[1] ?? m[2] ?? m[3]) !== id) continue;
+    const parent = segments[i - 1]!;
+    if (POD_CGROUPFS_RE.test(parent)) return parent.slice('pod'.length);
+    if (POD_SLICE_RE.test(parent)) return sliceUid(parent);
+  }
+  return null;
+}
+
+/** `kubepods-burstable-pod<uid_>.slice` → the UID with dashes. */
+function sliceUid(slice: string): string | null {
+  const m = /-pod([0-9a-f_]+)\.slice$/.exec(slice);
+  return m ? m[1]!.replaceAll('_', '-') : null;
+}
+
 /** Given every process's pid, ppid and cgroup text, the container's main process, or why not. */
 export function pickContainerPid(
   procs: { pid: number; ppid: number; cgroup: string }[],

@@ -183,6 +183,8 @@ export async function runMem(spec: MemSpec, ctx: ActionContext): Promise<ActionR
     ctx.notes.push(`no memory cgroup found under ${cgroupRoot} (is the host's cgroup filesystem mounted?)`);
   }
 
+  // Everything above was read by PID number: it is the container's only if the PID still is.
+  await ctx.recheck('mem');
   const samples: MemData['samples'] = [];
   if (spec.watchSec) {
     const t0 = Date.now();
@@ -195,6 +197,14 @@ export async function runMem(spec: MemSpec, ctx: ActionContext): Promise<ActionR
       }
       const rss = parseStatusKb(st).bytes.VmRSS ?? 0;
       const usage = chosen ? ((await readMemCgroup(chosen).catch(() => null))?.usageBytes ?? null) : null;
+      // After the reads: the same start time means this sample is still the container's process.
+      const changed = await ctx.changed();
+      if (changed) {
+        ctx.notes.push(
+          `watching stopped after ${Math.round((Date.now() - t0) / 1000)} s: ${changed}; the samples before are the container's`,
+        );
+        break;
+      }
       samples.push({ t: Date.now() - t0, rssBytes: rss, cgroupUsageBytes: usage });
     }
   }

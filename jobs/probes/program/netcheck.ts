@@ -1,20 +1,14 @@
 /** The netcheck action: resolv.conf, then DNS and TCP from inside the pod's network namespace only. */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NetcheckData, ProbeSpec } from '../../contracts/probe.js';
-import {
-  type ActionContext,
-  type ActionResult,
-  checkExec,
-  ProbeFailure,
-  readText,
-  runTool,
-} from './common.js';
+import { type ActionContext, type ActionResult, checkExec, ProbeFailure, runTool } from './common.js';
 import { readNetSockets } from './fds.js';
 import type { NetcheckChildInput, NetcheckChildOutput } from './netcheck-child.js';
 import { parseResolvConf } from './resolv.js';
+import { openProcessRoot, ROOT_READ_MAX, type RootRead, readFileInRoot } from './root-read.js';
 
 type NetcheckSpec = Extract<ProbeSpec, { action: 'netcheck' }>;
 
@@ -46,10 +40,43 @@ export function childInput(spec: NetcheckSpec, resolvConfText: string): Netcheck
   };
 }
 
+/** The note for a resolv.conf that was not read, or null. Pure. */
+export function resolvConfNote(read: RootRead): string | null {
+  if (read.ok) {
+    return read.truncated
+      ? `the container's /etc/resolv.conf is larger than ${ROOT_READ_MAX} bytes: only the first ${read.bytes} were read`
+      : null;
+  }
+  if (read.reason === 'missing') {
+    return `the container has no /etc/resolv.conf (${read.message}; default resolver 127.0.0.1)`;
+  }
+  return `the container's /etc/resolv.conf was not read: ${read.message} (default resolver 127.0.0.1)`;
+}
+
+/**
+ * The container's /etc/resolv.conf, read inside its root only (see root-read.ts): the root is opened
+ * first, the process confirmed as the container's, then the file read from that open root.
+ */
+async function readContainerResolvConf(ctx: ActionContext): Promise<string> {
+  const rootFd = openProcessRoot(ctx.input.procRoot, ctx.pid);
+  if (rootFd === null) {
+    throw new ProbeFailure('container_changed', `pid ${ctx.pid} exited before its resolv.conf was read`);
+  }
+  try {
+    // The fd pins the root it was opened on: once the PID is confirmed after the open, it is the container's.
+    await ctx.confirm();
+    const read = readFileInRoot(rootFd, '/etc/resolv.conf', ROOT_READ_MAX);
+    const note = resolvConfNote(read);
+    if (note) ctx.notes.push(note);
+    return read.ok ? read.text : '';
+  } finally {
+    closeSync(rootFd);
+  }
+}
+
 export async function runNetcheck(spec: NetcheckSpec, ctx: ActionContext): Promise<ActionResult> {
   const { procRoot } = ctx.input;
-  const resolvConf = (await readText(`${procRoot}/${ctx.pid}/root/etc/resolv.conf`, 8 * 1024)) ?? '';
-  if (resolvConf === '') ctx.notes.push('the container has no /etc/resolv.conf (default resolver 127.0.0.1)');
+  const resolvConf = await readContainerResolvConf(ctx);
   const input = childInput(spec, resolvConf);
   const child = childCommand();
   const argv = [
@@ -72,6 +99,8 @@ export async function runNetcheck(spec: NetcheckSpec, ctx: ActionContext): Promi
       argv,
     );
   }
+  // nsenter opened the namespace at the start: the process must still be the one confirmed.
+  await ctx.recheck('netcheck');
   let out: NetcheckChildOutput;
   try {
     out = JSON.parse(run.stdout.toString('utf8')) as NetcheckChildOutput;

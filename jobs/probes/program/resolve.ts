@@ -2,7 +2,13 @@
 import { readdir } from 'node:fs/promises';
 import type { ProbeInput } from '../../contracts/probe.js';
 import { ProbeFailure, readText, runTool } from './common.js';
-import { cgroupMatches, parseContainerId, pickContainerPid } from './find-container.js';
+import {
+  cgroupMatches,
+  parseContainerId,
+  pickContainerPid,
+  podUidsOf,
+  samePodUid,
+} from './find-container.js';
 import { parseProcStat } from './proc-parse.js';
 import { parseCrictlInspect } from './resolv.js';
 
@@ -48,7 +54,7 @@ export async function scanContainerProcs(
 
 /** Resolves the approved container ID to its main host PID, or throws a ProbeFailure with the matching code. */
 export async function resolveContainer(
-  input: Pick<ProbeInput, 'containerId' | 'procRoot' | 'criSocket'>,
+  input: Pick<ProbeInput, 'containerId' | 'podUid' | 'procRoot' | 'criSocket'>,
 ): Promise<Resolved> {
   const parsed = parseContainerId(input.containerId);
   if ('error' in parsed) throw new ProbeFailure('invalid_input', parsed.error);
@@ -64,6 +70,8 @@ export async function resolveContainer(
   const picked = pickContainerPid(procs, id);
   if ('error' in picked) throw new ProbeFailure('container_ambiguous', picked.error);
   const main = procs.find((p) => p.pid === picked.pid)!;
+  const podProblem = podUidProblem(main.cgroup, id, input.podUid);
+  if (podProblem) throw new ProbeFailure('pod_mismatch', podProblem);
   const notes: string[] = [];
   let resolvedVia: Resolved['resolvedVia'] = 'cgroup';
   if (input.criSocket !== undefined) {
@@ -83,6 +91,18 @@ export async function resolveContainer(
     }
   }
   return { pid: main.pid, startTime: main.startTime, id, resolvedVia, notes };
+}
+
+/** Why the container's cgroup does not belong to the approved pod, or null. Pure. */
+export function podUidProblem(cgroupText: string, id: string, podUid: string): string | null {
+  const short = id.slice(0, 12);
+  const found = podUidsOf(cgroupText, id);
+  if (found.length === 0)
+    return `container ${short}: its cgroup path names no pod (pod<uid>): cannot check it belongs to pod ${podUid}`;
+  const other = found.find((u) => !samePodUid(u, podUid));
+  if (other !== undefined)
+    return `container ${short} belongs to pod ${other} by its cgroup path, not to the approved pod ${podUid}: refusing`;
+  return null;
 }
 
 /** Is the process still the container's main process (same PID, same start time, same cgroup)? */

@@ -12,6 +12,7 @@ import {
 } from '../../contracts/probe.js';
 import { type ActionContext, type ActionResult, type Artefact, ProbeFailure } from './common.js';
 import { runFds } from './fds.js';
+import { checkHostScope } from './host-scope.js';
 import { runMem } from './mem.js';
 import { runNetcheck } from './netcheck.js';
 import { runPs } from './ps.js';
@@ -119,7 +120,18 @@ export async function runProbe(
           );
         }
       },
+      changed: () => confirmSame(input.procRoot, resolved),
+      async recheck(what) {
+        const changed = await confirmSame(input.procRoot, resolved);
+        if (changed) {
+          throw new ProbeFailure(
+            'container_changed',
+            `container ${ctx.shortId} changed during ${what} on pid ${resolved.pid}: ${changed}; its output was discarded`,
+          );
+        }
+      },
     };
+    await checkHostScope(input, resolved.pid);
     const result = await runAction(ctx);
     const artefacts = result.artefacts.map((a) => emitArtefact(io, a));
     const line: ProbeResultLine = {

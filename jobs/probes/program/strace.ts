@@ -1,6 +1,6 @@
 /** The strace action: a bounded `-f -C -T` run on every thread; summary, errors by errno, slow calls. */
 import { PROBE_LIMITS, type ProbeSpec } from '../../contracts/probe.js';
-import { toolArgv } from '../argv.js';
+import { toolArgv } from '../../contracts/probe-argv.js';
 import {
   type ActionContext,
   type ActionResult,
@@ -35,7 +35,16 @@ export async function runStrace(spec: StraceSpec, ctx: ActionContext): Promise<A
     dataStream: 'stderr',
     onStdout: (c) => lines.push(c),
     killAfterMs: (spec.durationSec + 20) * 1000,
+    // strace attaches by PID number: once it says so, the PID must still be the container's process.
+    attached: { marker: /strace: Process \d+ attached/, check: () => ctx.changed() },
   });
+  if (run.ownerChanged !== undefined) {
+    throw new ProbeFailure(
+      'container_changed',
+      `container ${ctx.shortId} changed while strace attached to pid ${ctx.pid}: ${run.ownerChanged}; strace was stopped and its output discarded`,
+      argv,
+    );
+  }
   lines.end();
   ctx.log(messages);
   checkExec(run, messages, argv);

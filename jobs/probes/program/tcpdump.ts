@@ -1,6 +1,6 @@
 /** The tcpdump action: a bounded capture inside the pod's network namespace; the pcap is the artefact. */
 import { PROBE_LIMITS, type ProbeSpec } from '../../contracts/probe.js';
-import { toolArgv } from '../argv.js';
+import { toolArgv } from '../../contracts/probe-argv.js';
 import { type ActionContext, type ActionResult, checkExec, ProbeFailure, runTool } from './common.js';
 
 type TcpdumpSpec = Extract<ProbeSpec, { action: 'tcpdump' }>;
@@ -39,7 +39,16 @@ export async function runTcpdump(spec: TcpdumpSpec, ctx: ActionContext): Promise
   const run = await runTool(argv, {
     stdoutCap: PROBE_LIMITS.maxArtefactBytes,
     killAfterMs: (spec.durationSec + 20) * 1000,
+    // nsenter opened /proc/PID/ns/net by PID number: once tcpdump listens, the PID must still be the container's.
+    attached: { marker: /listening on /, check: () => ctx.changed() },
   });
+  if (run.ownerChanged !== undefined) {
+    throw new ProbeFailure(
+      'container_changed',
+      `container ${ctx.shortId} changed while tcpdump entered the network namespace of pid ${ctx.pid}: ${run.ownerChanged}; the capture was stopped and discarded`,
+      argv,
+    );
+  }
   ctx.log(run.stderr);
   checkExec(run, run.stderr, argv);
   const { packets, stats } = parseTcpdumpStats(run.stderr);

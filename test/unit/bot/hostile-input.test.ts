@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { type Command, MAX_COMMAND_LENGTH, parseCommand } from '../../../bot/grammar/index.js';
 import { PROBE_USAGE } from '../../../bot/grammar/probes.js';
-import { type Command, MAX_COMMAND_LENGTH, parseCommand } from '../../../bot/grammar.js';
 import {
   PROBE_ACTIONS,
   PROBE_LIMITS,

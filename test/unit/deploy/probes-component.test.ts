@@ -33,7 +33,7 @@ import {
   type ProbePlan,
   type ProbeSpec,
 } from '../../../jobs/contracts/probe.js';
-import { commandLine } from '../../../jobs/probes/argv.js';
+import { commandLine } from '../../../jobs/contracts/probe-argv.js';
 import { DEFAULT_PROBE_NAMESPACE, PROBE_PROGRAM, probePodSpec } from '../../../jobs/probes/pod-spec.js';
 import { authorize, type KubeObject, ObjectStore } from '../../../tools/kube-sim/index.js';
 import {

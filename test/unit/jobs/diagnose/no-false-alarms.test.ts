@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Finding } from '../../../../jobs/contracts/finding.js';
 import { runRules } from '../../../../jobs/diagnose/rules/index.js';
-import type { Gathered, KEvent } from '../../../../jobs/diagnose/types.js';
+import type { Gathered } from '../../../../jobs/diagnose/types.js';
+import type { KEvent } from '../../../../jobs/k8s/types.js';
 import { listScenarios, loadGathered } from '../../../support/scenarios.js';
 
 const healthy = listScenarios().find((s) => s.name === 'healthy')!;

@@ -17,7 +17,7 @@ import {
   sortEventsNewestFirst,
   toMillis,
 } from '../../../../jobs/diagnose/rules/util.js';
-import type { KEvent, Pod } from '../../../../jobs/diagnose/types.js';
+import type { KEvent, Pod } from '../../../../jobs/k8s/types.js';
 
 describe('parseUnschedulable', () => {
   it.each([

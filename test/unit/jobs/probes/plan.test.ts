@@ -1,7 +1,7 @@
 import { ProbePlanSchema, type ProbeSpec, planBinding } from '../../../../jobs/contracts/probe.js';
-import type { Pod } from '../../../../jobs/diagnose/types.js';
 import { KubeApiError } from '../../../../jobs/k8s/errors.js';
 import type { ProbePods } from '../../../../jobs/k8s/probe-pods.js';
+import type { Pod } from '../../../../jobs/k8s/types.js';
 import { planProbe, STRACE_OVERHEAD } from '../../../../jobs/probes/plan.js';
 
 const CID = `containerd://${'c'.repeat(64)}`;

@@ -6,7 +6,7 @@ import {
   type ProbePlan,
   type ProbeSpec,
 } from '../../../../jobs/contracts/probe.js';
-import { commandLine, PID_PLACEHOLDER, toolArgv } from '../../../../jobs/probes/argv.js';
+import { commandLine, PID_PLACEHOLDER, toolArgv } from '../../../../jobs/contracts/probe-argv.js';
 import {
   DEADLINE_MARGIN_SEC,
   HOST_CGROUP_MOUNT,

@@ -1,23 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  capLines,
-  clean,
-  columns,
-  humanBytes,
-  humanSeconds,
-} from '../../../../../jobs/probes/findings/format.js';
+import { capLines, clean, columns, humanSeconds } from '../../../../../jobs/probes/findings/format.js';
 import { probeText } from '../../../../../jobs/probes/findings/index.js';
-
-describe('humanBytes', () => {
-  it.each([
-    [0, '0 B'],
-    [1023, '1023 B'],
-    [1536, '1.5 KiB'],
-    [412.3 * 1024 * 1024, '412.3 MiB'],
-    [1.25 * 1024 ** 3, '1.25 GiB'],
-    [2 * 1024 ** 4, '2.00 TiB'],
-  ])('%d → %s', (n, want) => expect(humanBytes(n)).toBe(want));
-});
 
 describe('humanSeconds', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { NetcheckData, ProbeSpec } from '../../../../../jobs/contracts/probe.js';
 import { probeFindings, probeText } from '../../../../../jobs/probes/findings/index.js';
-import { parseResolvConf, serviceOf } from '../../../../../jobs/probes/findings/netcheck.js';
+import { resolvConfAsWritten, serviceOf } from '../../../../../jobs/probes/findings/netcheck.js';
 import { byId, ctxFor, evidenceOf, expectWellFormed, idSev } from './helpers.js';
 
 const spec: ProbeSpec = { action: 'netcheck', targets: [] };
@@ -187,13 +187,13 @@ describe('netcheck findings', () => {
 
 describe('resolv.conf and names', () => {
   it('parses the kubelet resolv.conf', () => {
-    expect(parseResolvConf(RESOLV)).toEqual({
+    expect(resolvConfAsWritten(RESOLV)).toEqual({
       nameservers: ['10.96.0.10'],
       search: ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'ec2.internal'],
       ndots: 5,
       options: ['ndots:5'],
     });
-    expect(parseResolvConf('nameserver 1.1.1.1\n').ndots).toBe(1);
+    expect(resolvConfAsWritten('nameserver 1.1.1.1\n').ndots).toBe(1);
   });
   it.each([
     ['postgres', { name: 'postgres', namespace: 'shop' }],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ProbeSpec, TcpdumpData } from '../../../../../jobs/contracts/probe.js';
 import { probeFindings, probeText } from '../../../../../jobs/probes/findings/index.js';
-import { parseTcpdumpStats } from '../../../../../jobs/probes/findings/tcpdump.js';
+import { tcpdumpCounters } from '../../../../../jobs/probes/findings/tcpdump.js';
 import { byId, ctxFor, evidenceOf, expectWellFormed, idSev } from './helpers.js';
 
 const spec: ProbeSpec = { action: 'tcpdump', durationSec: 30, filter: ['tcp', 'port', '5432'] };
@@ -58,8 +58,8 @@ describe('tcpdump findings', () => {
   });
 
   it('parses the closing lines', () => {
-    expect(parseTcpdumpStats(stats(12, 14, 2))).toEqual({ captured: 12, received: 14, dropped: 2 });
-    expect(parseTcpdumpStats(['tcpdump: listening on eth0'])).toEqual({});
+    expect(tcpdumpCounters(stats(12, 14, 2))).toEqual({ captured: 12, received: 14, dropped: 2 });
+    expect(tcpdumpCounters(['tcpdump: listening on eth0'])).toEqual({});
   });
 
   it('text shows packets, filter and statistics', () => {

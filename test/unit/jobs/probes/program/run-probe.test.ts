@@ -5,7 +5,7 @@ import {
   ProbeChunkLineSchema,
   ProbeResultLineSchema,
 } from '../../../../../jobs/contracts/probe.js';
-import { toolArgv } from '../../../../../jobs/probes/argv.js';
+import { toolArgv } from '../../../../../jobs/contracts/probe-argv.js';
 import { keyedValue, memoryCgroupCandidates, parseLimit } from '../../../../../jobs/probes/program/mem.js';
 import { childInput } from '../../../../../jobs/probes/program/netcheck.js';
 import {

@@ -6,14 +6,14 @@
  * only after it passed the character checks, and anything unprintable is shown
  * escaped (`\u001b`), never raw.
  */
-import { isDns1123Label } from '../jobs/contracts/names.js';
+import { isDns1123Label } from '../../jobs/contracts/names.js';
 import {
   PROBE_ACTIONS,
   type ProbeAction,
   type ProbeSpec,
   type ProbeTarget,
-} from '../jobs/contracts/probe.js';
-import type { TargetKind, TargetRef } from '../jobs/contracts/target.js';
+} from '../../jobs/contracts/probe.js';
+import type { TargetKind, TargetRef } from '../../jobs/contracts/target.js';
 import {
   escapeCodePoint,
   type Fail,
@@ -23,8 +23,8 @@ import {
   nameProblem,
   show,
   stripQuotes,
-} from './grammar/common.js';
-import { type OptionSpec, parseOptions } from './grammar/options.js';
+} from './common.js';
+import { type OptionSpec, parseOptions } from './options.js';
 import {
   FILTER_EXTRA_CHARACTERS,
   isProbeVerb,
@@ -34,9 +34,9 @@ import {
   parseProbe,
   probeHelpText,
   splitFilter,
-} from './grammar/probes.js';
+} from './probes.js';
 
-export type { GrammarContext } from './grammar/common.js';
+export type { GrammarContext } from './common.js';
 
 /** What `/poddebug help TOPIC` can explain. */
 export type HelpTopic = 'diagnose' | ProbeAction;

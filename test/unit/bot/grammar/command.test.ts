@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { type Command, helpText, MAX_COMMAND_LENGTH, parseCommand } from '../../../bot/grammar.js';
+import { type Command, helpText, MAX_COMMAND_LENGTH, parseCommand } from '../../../../bot/grammar/index.js';
 
 const ctx = { clusters: ['prod', 'staging'], defaultCluster: 'prod' };
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseDuration } from '../../../bot/grammar/duration.js';
-import { parseHostPort } from '../../../bot/grammar/host-port.js';
-import { parsePcapFilter } from '../../../bot/grammar/pcap-filter.js';
-import { PROBE_USAGE } from '../../../bot/grammar/probes.js';
-import { type Command, helpText, parseCommand } from '../../../bot/grammar.js';
+import { parseDuration } from '../../../../bot/grammar/duration.js';
+import { parseHostPort } from '../../../../bot/grammar/host-port.js';
+import { type Command, helpText, parseCommand } from '../../../../bot/grammar/index.js';
+import { parsePcapFilter } from '../../../../bot/grammar/pcap-filter.js';
+import { PROBE_USAGE } from '../../../../bot/grammar/probes.js';
 import {
   PROBE_ACTIONS,
   PROBE_LIMITS,
@@ -11,7 +11,7 @@ import {
   type ProbeSpec,
   ProbeSpecSchema,
   ProbeTargetSchema,
-} from '../../../jobs/contracts/probe.js';
+} from '../../../../jobs/contracts/probe.js';
 
 const ctx = { clusters: ['prod', 'staging'], defaultCluster: 'prod' };
 

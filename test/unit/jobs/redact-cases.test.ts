@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { redact, redactFinding } from '../../../../jobs/diagnose/redact.js';
+import { redact, redactFinding } from '../../../jobs/redact.js';
 
 describe('redact', () => {
   it.each([

@@ -3,13 +3,16 @@
  * shows it to approvers (with `<PID>`), the approval is bound to it, and the
  * probe program runs it (with the PID it resolved). Pure.
  *
- * The probe program (`program/strace.ts`, `program/tcpdump.ts`) calls
- * `toolArgv` itself, so what approvers see and what runs cannot drift.
+ * The probe program (`jobs/probes/program/strace.ts`, `program/tcpdump.ts`) calls
+ * `toolArgv` itself, so what approvers see and what runs cannot drift. It sits in
+ * the contracts because both sides of that promise read it: the worker's plan and
+ * the probe program, which runs as root in the probe pod and imports nothing of
+ * `jobs/` but `jobs/contracts/` (scripts/check-boundaries.mjs).
  *
  * - strace: always bounded by `timeout -s INT` (strace prints its summary on
  *   SIGINT and detaches, leaving the target running); never `--kill-on-exit`.
  * - tcpdump: in the pod's network namespace (`nsenter --net=/proc/PID/ns/net`)
- *   on `any` (never promiscuous), snap length and packet count capped, `-U`
+ *   on `any` with `-p` (never promiscuous), snap length and packet count capped, `-U`
  *   so a cut capture is still readable; the user's filter tokens follow `--`
  *   as separate argv elements, so none can be read as an option (never
  *   `-z`/`-Z`/`-w` from a user).
@@ -17,7 +20,7 @@
  *   itself: no external tool, `toolArgv` is undefined; `commandLine` says what
  *   is read.
  */
-import { PROBE_LIMITS, type ProbeSpec } from '../contracts/probe.js';
+import { PROBE_LIMITS, type ProbeSpec } from './probe.js';
 
 /** Stands for the target's host PID until the program resolves it. */
 export const PID_PLACEHOLDER = '<PID>';
@@ -97,6 +100,7 @@ export function toolArgv(
         'tcpdump',
         '-i',
         'any',
+        '-p',
         '-n',
         '-s',
         String(PROBE_LIMITS.snapLength),

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { renderText } from './cli/render-text.js';
-import { asCodedError, isDns1123Label, parseTargetSpec, type TargetRef } from './contracts/index.js';
-import { diagnose } from './diagnose/diagnose.js';
-import { createKubeReader, loadKubeConfig } from './k8s/client.js';
+import { asCodedError, isDns1123Label, parseTargetSpec, type TargetRef } from '../contracts/index.js';
+import { diagnose } from '../diagnose/diagnose.js';
+import { createKubeReader, loadKubeConfig } from '../k8s/client.js';
+import { renderText } from './render-text.js';
 
 /**
  * `poddebug` in a terminal: the same gathering and rules as the worker,

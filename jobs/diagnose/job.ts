@@ -1,0 +1,65 @@
+/**
+ * The worker's side of a diagnose request (beside the probe handlers in
+ * jobs/probes/jobs.ts; jobs/worker.ts dispatches by job name): validate the
+ * payload read back from Redis, check it is for this cluster, run diagnose
+ * under the job deadline and report its stages as job progress.
+ */
+import type { Job } from 'bullmq';
+import { CodedError, DiagnosePayloadSchema, type DiagnoseResult } from '../contracts/index.js';
+import type { KubeReader } from '../k8s/client.js';
+import type { Logger } from '../log.js';
+import { withTimeout } from '../timeout.js';
+import { diagnose } from './diagnose.js';
+
+export interface DiagnoseJobDeps {
+  cluster: string;
+  /** A fresh reader per job, so request counts and timeouts are per job. */
+  reader: () => KubeReader;
+  /** The job's logger (jobId, cluster, attempt). */
+  logger: Logger;
+  jobTimeoutMs: number;
+  logTailLines: number;
+  logLimitBytes: number;
+  now?: () => Date;
+}
+
+/** Runs one diagnose job; throws a CodedError (the worker encodes it and decides on retry). */
+export async function runDiagnoseJob(job: Job, d: DiagnoseJobDeps): Promise<DiagnoseResult> {
+  const parsed = DiagnosePayloadSchema.safeParse(job.data);
+  if (!parsed.success) {
+    throw new CodedError('invalid_args', 'The job payload is not valid; it was refused.', [
+      'Run the command again from Slack.',
+    ]);
+  }
+  const p = parsed.data;
+  if (p.cluster !== d.cluster) {
+    throw new CodedError(
+      'unknown_cluster',
+      `Job for cluster \`${p.cluster}\` reached the worker of \`${d.cluster}\`.`,
+    );
+  }
+  d.logger.info({ target: p.target, requester: p.requester.userId }, 'diagnose started');
+  const result = await withTimeout(
+    diagnose(p.target, {
+      reader: d.reader(),
+      cluster: d.cluster,
+      now: d.now ?? (() => new Date()),
+      logTailLines: d.logTailLines,
+      logLimitBytes: d.logLimitBytes,
+      progress: (pr) => job.updateProgress(pr),
+    }),
+    d.jobTimeoutMs,
+    () =>
+      new CodedError('timeout', `Diagnose did not finish within ${Math.round(d.jobTimeoutMs / 1000)} s.`, [
+        'The API server may be slow; poddebug retries automatically.',
+      ]),
+  );
+  d.logger.info(
+    {
+      outcome: result.outcome,
+      findings: result.outcome === 'diagnosed' ? result.findings.map((f) => f.id) : undefined,
+    },
+    'diagnose finished',
+  );
+  return result;
+}
