@@ -16,6 +16,7 @@ import {
   ProbeRunPayloadSchema,
   QUEUE_PREFIX,
   queueName,
+  withDeadline,
 } from '../jobs/contracts/index.js';
 
 /** The user-facing error for "Redis did not take the request": nothing was started. */
@@ -26,17 +27,6 @@ export function queueUnavailable(cause: unknown): CodedError {
     ['Try again in a minute. If it persists, tell whoever runs poddebug (Redis is down or unreachable).'],
     { cause },
   );
-}
-
-/** Rejects when `p` takes longer than `ms`. */
-export function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -10,9 +10,10 @@ import {
   requestIdFor,
   type TargetRef,
   type UserFacingError,
+  withDeadline,
 } from '../../jobs/contracts/index.js';
 import type { Logger } from '../log.js';
-import { type Queues, queueUnavailable, withDeadline } from '../queues.js';
+import { type Queues, queueUnavailable } from '../queues.js';
 import {
   countBySeverity,
   type RenderContext,

@@ -13,10 +13,11 @@ import {
   planBinding,
   requestIdFor,
   type UserFacingError,
+  withDeadline,
 } from '../../jobs/contracts/index.js';
 import type { Authorizer } from '../auth.js';
 import type { Logger } from '../log.js';
-import { type Queues, queueUnavailable, withDeadline } from '../queues.js';
+import { type Queues, queueUnavailable } from '../queues.js';
 import { artefactLines } from '../render/artefacts.js';
 import { verdictLine } from '../render/index.js';
 import {

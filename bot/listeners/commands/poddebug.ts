@@ -1,10 +1,10 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { asCodedError, formatTarget } from '../../../jobs/contracts/index.js';
+import { asCodedError, DeadlineExceeded, formatTarget, withDeadline } from '../../../jobs/contracts/index.js';
 import type { Authorizer } from '../../auth.js';
 import { type GrammarContext, helpText, parseCommand } from '../../grammar/index.js';
 import type { Logger } from '../../log.js';
-import { queueUnavailable, withDeadline } from '../../queues.js';
+import { queueUnavailable } from '../../queues.js';
 import { reasonModal } from '../../render/probe.js';
 import { ChannelRefused, type RequestAudit, type Requests } from '../../requests/index.js';
 
@@ -94,7 +94,7 @@ export function register(app: App, d: CommandDeps): void {
         2200,
       );
     } catch (e) {
-      const timedOut = e instanceof Error && e.message.startsWith('no answer within');
+      const timedOut = e instanceof DeadlineExceeded;
       const err = asCodedError(timedOut ? queueUnavailable(e) : e);
       log.warn({ err: err.cause ?? err, code: err.code }, 'authorization failed');
       await ack({ response_type: 'ephemeral', text: `${err.message}\n${err.next.join('\n')}` });
