@@ -10,9 +10,10 @@ import { Redis } from 'ioredis';
 import { artefactDoneKey, artefactPendingKey, uploadArtefacts } from '../../bot/artefacts.js';
 import { type ArtefactMeta, artefactKey } from '../../jobs/contracts/probe.js';
 import { PCAP_NOTE, storeArtefacts } from '../../jobs/probes/artefacts.js';
+import { testRedisUrl } from '../support/redis-server.js';
 import { type SlackDouble, slackClient, startSlackDouble } from '../support/slack/index.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 const TOKEN = 'xoxb-test-token';
 const CHANNEL = 'C0INCIDENT';
 

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Job } from 'bullmq';
 import { jobIdFor } from '../../jobs/contracts/index.js';
-import { haveRedisServer, PrivateRedis } from '../support/redis-server.js';
+import { haveRedisServer, PrivateRedis, testRedisUrl } from '../support/redis-server.js';
 import { listScenarios } from '../support/scenarios.js';
 import { sendSlashCommand } from '../support/slack/index.js';
-import { REDIS_URL, SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
+import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 
 /**
  * Faults lose no request and leave nothing stuck: every command ends with a
@@ -204,7 +204,7 @@ describe('a worker killed mid-job (SIGKILL)', () => {
       env: {
         ...process.env,
         CLUSTER: stack.cluster,
-        REDIS_URL,
+        REDIS_URL: testRedisUrl(),
         KUBECONFIG: stack.sim.kubeconfigPath,
         WORKER_LOCK_MS: '1500',
         LOG_LEVEL: 'silent',
