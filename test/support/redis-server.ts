@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, realpathSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,11 +39,16 @@ export function haveRedisServer(): boolean {
 
 const WATCHDOG = fileURLToPath(new URL('./redis-watchdog.mjs', import.meta.url));
 
-/** Resolves once Redis at `url` answers PING; false after `timeoutMs`, or at once if `stillRunning()` turns false. */
+/**
+ * Resolves once Redis at `url` answers PING (and, with `dir`, is the server working in that directory:
+ * not another one that took the port first); false after `timeoutMs`, or at once if `stillRunning()`
+ * turns false.
+ */
 export async function redisAnswers(
   url: string,
   timeoutMs: number,
   stillRunning: () => boolean = () => true,
+  dir?: string,
 ): Promise<boolean> {
   const probe = new Redis(url, {
     lazyConnect: true,
@@ -57,7 +62,10 @@ export async function redisAnswers(
     while (Date.now() < until && stillRunning()) {
       try {
         if (probe.status !== 'ready') await probe.connect();
-        if ((await probe.ping()) === 'PONG') return true;
+        if ((await probe.ping()) !== 'PONG') continue;
+        if (dir === undefined) return true;
+        const [, actual] = (await probe.config('GET', 'dir')) as [string, string];
+        return actual === realpathSync(dir);
       } catch {
         probe.disconnect();
         await new Promise((r) => setTimeout(r, 50));
@@ -114,7 +122,7 @@ export class PrivateRedis {
     // Neither the child nor its pipe keeps this process alive; stop() ends it.
     proc.unref();
     (proc.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    if (await redisAnswers(this.url, 5000, () => this.running())) return;
+    if (await redisAnswers(this.url, 5000, () => this.running(), dir)) return;
     await this.stop();
     throw new Error(`redis-server on 127.0.0.1:${this.port} did not start`);
   }
