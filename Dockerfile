@@ -35,6 +35,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY bot ./bot
 COPY jobs ./jobs
 COPY bin ./bin
+# The build script (tsc into a staging directory, then each file renamed into dist/).
+COPY scripts/build.mjs ./scripts/build.mjs
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 

@@ -17,4 +17,9 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/tools/**/test/**/*.test.ts'],
   testTimeout: 30000,
+  // The run's own Redis unless REDIS_URL is set (test/support/test-redis.ts).
+  globalSetup: '<rootDir>/test/support/jest-global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/jest-global-teardown.mjs',
+  // Not crawled: another test run's build may be swapping files in there (scripts/build.mjs).
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };

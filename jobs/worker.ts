@@ -12,6 +12,7 @@ import {
   type ProbeResult,
   QUEUE_PREFIX,
   queueName,
+  TIMEOUT_ATTEMPTS,
 } from './contracts/index.js';
 import { runDiagnoseJob } from './diagnose/job.js';
 import type { KubeReader } from './k8s/client.js';
@@ -30,7 +31,7 @@ export interface WorkerDeps {
   jobTimeoutMs: number;
   logTailLines: number;
   logLimitBytes: number;
-  /** Lock on a running job; a killed worker's job is taken over within about this long. Default 30000. */
+  /** Lock on a running job; a killed worker's job is taken over 0.5 to 1.5 times this long after. Default 30000. */
   lockMs?: number;
   now?: () => Date;
   /** Privileged probes; absent: this worker refuses probe jobs. */
@@ -75,7 +76,9 @@ export function makeProcessor(deps: ProcessorDeps) {
       return await handler(job, deps, log);
     } catch (e) {
       const coded = asCodedError(e);
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const attempts = job.opts.attempts ?? 1;
+      const allowed = coded.code === 'timeout' ? Math.min(attempts, TIMEOUT_ATTEMPTS) : attempts;
+      const lastAttempt = job.attemptsMade + 1 >= allowed;
       log.warn({ job: job.name, code: coded.code, err: coded.cause ?? coded, lastAttempt }, 'job failed');
       if (coded.retryable && !lastAttempt) throw new Error(encodeFailure(coded));
       throw new UnrecoverableError(encodeFailure(coded));
@@ -102,9 +105,11 @@ export function startWorker(deps: WorkerDeps): Worker {
     connection,
     prefix: QUEUE_PREFIX,
     concurrency: deps.concurrency,
-    // A killed worker's job is picked up again once its lock expires (stalled-job check).
+    // A killed worker's job is picked up again once its lock expires (stalled-job check). The check marks
+    // the active jobs on one pass and takes over those whose lock has expired on a later one: run every
+    // half lock, it takes a job over 0.5 to 1.5 locks after its worker died (every lock: up to 2 locks).
     lockDuration: deps.lockMs ?? 30_000,
-    stalledInterval: deps.lockMs ?? 30_000,
+    stalledInterval: Math.floor((deps.lockMs ?? 30_000) / 2),
     maxStalledCount: 1,
   });
   worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { RequesterSchema } from './diagnose.js';
 import { FindingSchema } from './finding.js';
 import { isClusterName, isDns1123Label, isDns1123Subdomain } from './names.js';
+import { TRANSIENT_RETRIES } from './queue.js';
 
 export const PROBE_ACTIONS = ['strace', 'mem', 'ps', 'fds', 'netcheck', 'tcpdump'] as const;
 export type ProbeAction = (typeof PROBE_ACTIONS)[number];
@@ -521,8 +522,7 @@ export function isIPv6(h: string): boolean {
 
 /** Plan jobs only read: retried like diagnose. */
 export const PROBE_PLAN_JOB_OPTIONS = {
-  attempts: 3,
-  backoff: { type: 'exponential', delay: 2000 },
+  ...TRANSIENT_RETRIES,
   removeOnComplete: { age: 24 * 3600, count: 5000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
 } as const;

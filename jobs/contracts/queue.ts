@@ -10,14 +10,30 @@ export const QUEUE_PREFIX = 'poddebug';
 export const DIAGNOSE_JOB = 'diagnose';
 
 /**
+ * How jobs that only read (diagnose, a probe's plan) retry a transient failure (API server unreachable,
+ * 5xx, timeout): six attempts, the waits doubling from 1 s, so the retries come 1, 3, 7, 15 and 31 s
+ * after the first failure. An API server that is down or answers 5xx for up to ~30 s (a restart, a
+ * failover) makes the answer slower, not a failure; one that stays down fails the job after ~31 s.
+ */
+export const TRANSIENT_RETRIES = {
+  attempts: 6,
+  backoff: { type: 'exponential', delay: 1000 },
+} as const;
+
+/**
+ * A timeout already waited the whole job time limit (JOB_TIMEOUT_MS), so timeouts get at most this many
+ * attempts of the six: the longest a user waits for "failed" stays about three job time limits.
+ */
+export const TIMEOUT_ATTEMPTS = 3;
+
+/**
  * Options every diagnose job is added with. Retries cover transient failures
- * only: the worker throws UnrecoverableError for bad input and 403, which
- * skips the remaining attempts. Finished jobs are kept long enough for the
+ * only ({@link TRANSIENT_RETRIES}): the worker throws UnrecoverableError for bad input
+ * and 403, which skips the remaining attempts. Finished jobs are kept long enough for the
  * bot to post their results after a restart.
  */
 export const DIAGNOSE_JOB_OPTIONS = {
-  attempts: 3,
-  backoff: { type: 'exponential', delay: 2000 },
+  ...TRANSIENT_RETRIES,
   removeOnComplete: { age: 24 * 3600, count: 5000 },
   removeOnFail: { age: 7 * 24 * 3600, count: 5000 },
 } as const;

@@ -11,8 +11,9 @@ import { artefactDoneKey, artefactPendingKey, uploadArtefacts } from '../../bot/
 import { type ArtefactMeta, artefactKey } from '../../jobs/contracts/probe.js';
 import { PCAP_NOTE, storeArtefacts } from '../../jobs/probes/artefact-store.js';
 import { type SlackDouble, slackClient, startSlackDouble } from '../../tools/slack-double/index.js';
+import { testRedisUrl } from '../support/redis-server.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 const TOKEN = 'xoxb-test-token';
 const CHANNEL = 'C0INCIDENT';
 

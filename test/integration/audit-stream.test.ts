@@ -13,13 +13,14 @@ import {
   AuditStream,
   auditEvent,
 } from '../../bot/audit/index.js';
+import { testRedisUrl } from '../support/redis-server.js';
 
 /**
  * The audit stream against real Redis: appends from several bot replicas at
  * once, tampering done with raw Redis commands as someone with write access
  * would, `poddebug audit verify` and `export` as an operator runs them.
  */
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 let redis: Redis;
 const clients: Redis[] = [];
 let key: string;

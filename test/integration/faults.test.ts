@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Job } from 'bullmq';
-import { requestIdFor } from '../../jobs/contracts/index.js';
+import { DIAGNOSE_JOB_OPTIONS, QUEUE_PREFIX, queueName, requestIdFor } from '../../jobs/contracts/index.js';
 import { sendSlashCommand } from '../../tools/slack-double/index.js';
-import { haveRedisServer, PrivateRedis } from '../support/redis-server.js';
+import { haveRedisServer, PrivateRedis, testRedisUrl } from '../support/redis-server.js';
 import { listScenarios } from '../support/scenarios.js';
-import { REDIS_URL, SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
+import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 
 /**
  * Faults lose no request and leave nothing stuck: every command ends with a
@@ -72,26 +72,54 @@ describe('faults on the cluster side', () => {
     expect(job?.attemptsMade).toBeGreaterThanOrEqual(1);
   });
 
+  // A 10 s outage, as when the API server restarts or fails over: the retries (1, 3, 7, 15 s after the
+  // first failure) outlast it, so the user gets the findings, later, instead of a failure.
+  it.each([
+    ['connections reset', 'reset' as const],
+    ['503 answers', 503],
+  ])(
+    'API server down for 10 s (%s): retried until it is back, then the findings are posted',
+    async (_, fault) => {
+      const undo = stack.sim.fail({ path: /./, status: fault });
+      const t0 = Date.now();
+      const back = setTimeout(undo, 10_000);
+      try {
+        const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
+        const { status, replies } = await settled(stack, channel, 40_000);
+        expect(status.text).toMatch(/done/i);
+        expect(replies).toHaveLength(1);
+        expect(text(replies[0]!)).toMatch(/healthy/i);
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(10_000);
+        const job = await Job.fromId(stack.queue(), jobId);
+        expect(job?.attemptsMade).toBeGreaterThan(1);
+      } finally {
+        clearTimeout(back);
+        undo();
+      }
+    },
+    50_000,
+  );
+
   it('API server down for good: fails after the retries, says so and what to do', async () => {
     const undo = stack.sim.fail({ path: /./, status: 'reset' });
     const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
-    const { status, replies } = await settled(stack, channel, 30_000);
+    const { status, replies } = await settled(stack, channel, 50_000);
     undo();
     expect(status.text).toMatch(/failed/i);
     expect(replies).toHaveLength(1);
     expect(text(replies[0]!)).toMatch(/could not reach the API server/i);
     const job = await Job.fromId(stack.queue(), jobId);
-    expect(job?.attemptsMade).toBe(3);
-  });
+    expect(job?.attemptsMade).toBe(DIAGNOSE_JOB_OPTIONS.attempts);
+  }, 60_000);
 
   it('API answers 500: retried, then reported with the status code', async () => {
     const undo = stack.sim.fail({ path: new RegExp(`/namespaces/${NS}/pods/${POD}$`), status: 500 });
     const { channel } = await command(stack, `diagnose ${POD} -n ${NS}`);
-    const { status, replies } = await settled(stack, channel, 30_000);
+    const { status, replies } = await settled(stack, channel, 50_000);
     undo();
     expect(status.text).toMatch(/failed/i);
     expect(text(replies[0]!)).toMatch(/500/);
-  });
+  }, 60_000);
 
   it('API answers 403: fails at once, naming the verb and resource to grant', async () => {
     stack.sim.resetStats();
@@ -190,23 +218,25 @@ describeRedis('Redis down when a command arrives (private redis-server)', () => 
 });
 
 describe('a worker killed mid-job (SIGKILL)', () => {
+  /** The workers' lock (WORKER_LOCK_MS). */
+  const LOCK_MS = 3000;
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ worker: false, lockMs: 1500 });
+    stack = await startStack({ worker: false, lockMs: LOCK_MS });
   });
   afterAll(async () => {
     await stack?.close();
   });
 
-  it('another worker takes the job over and the result is posted once', async () => {
+  it('another worker takes the job over within 1.5 locks and the result is posted once', async () => {
     stack.sim.setLatency(2500);
     const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/worker-main.ts'], {
       env: {
         ...process.env,
         CLUSTER: stack.cluster,
-        REDIS_URL,
+        REDIS_URL: testRedisUrl(),
         KUBECONFIG: stack.sim.kubeconfigPath,
-        WORKER_LOCK_MS: '1500',
+        WORKER_LOCK_MS: String(LOCK_MS),
         LOG_LEVEL: 'silent',
       },
       stdio: 'ignore',
@@ -220,13 +250,27 @@ describe('a worker killed mid-job (SIGKILL)', () => {
         if (state !== 'active') await new Promise((r) => setTimeout(r, 100));
       }
       expect(state).toBe('active');
+      // A second worker, idle: the one that survives.
+      stack.startWorker();
+      // Kill right after the dying worker renewed its lock: the lock then outlives it the longest.
+      const lockKey = `${QUEUE_PREFIX}:${queueName(stack.cluster)}:${jobId}:lock`;
+      let ttl = 0;
+      for (let i = 0; i < 400 && ttl < LOCK_MS - 150; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        ttl = await stack.redis.pttl(lockKey);
+      }
+      expect(ttl).toBeGreaterThanOrEqual(LOCK_MS - 150);
       child.kill('SIGKILL');
+      const killedAt = Date.now();
       await new Promise((r) => child.once('exit', r));
       stack.sim.setLatency(0);
-      stack.startWorker();
       const { status, replies } = await settled(stack, channel, 25_000);
       expect(status.text).toMatch(/done/i);
       expect(replies).toHaveLength(1);
+      // Taken over and finished within 1.5 locks of the kill (plus a second to run the diagnose).
+      const job = await Job.fromId(q, jobId);
+      expect(job?.finishedOn).toBeDefined();
+      expect(job!.finishedOn! - killedAt).toBeLessThanOrEqual(1.5 * LOCK_MS + 1000);
       await q.close();
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

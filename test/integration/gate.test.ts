@@ -17,6 +17,7 @@ import { kubeAccessCheck } from '../../bot/auth.js';
 import { AccessReviewer } from '../../bot/policy/access-review.js';
 import { IdentityMapper } from '../../bot/policy/identity.js';
 import { command, putTargetPod } from '../support/probe-flow.js';
+import { testRedisUrl } from '../support/redis-server.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const run = promisify(execFile);
@@ -123,7 +124,7 @@ describe('start-up with a broken policy file', () => {
           SLACK_SIGNING_SECRET: 'test-signing-secret',
           POLICY_FILE: file,
           PORT: '0',
-          REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+          REDIS_URL: testRedisUrl(),
           LOG_LEVEL: 'silent',
         },
         timeout: 20_000,

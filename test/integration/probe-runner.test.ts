@@ -19,8 +19,9 @@ import { reapProbePods } from '../../jobs/probes/reaper.js';
 import { type RunProbePodOptions, runProbePod } from '../../jobs/probes/runner.js';
 import { createProbeSlots, type ProbeSlots, slotKeys } from '../../jobs/probes/slots.js';
 import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
+import { testRedisUrl } from '../support/redis-server.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 const PROBE_NS = 'poddebug-probes';
 const logger = pino({ level: 'silent' });
 

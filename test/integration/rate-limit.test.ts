@@ -10,9 +10,9 @@ import {
   RateLimits,
 } from '../../bot/policy/rate-limit.js';
 import type { Policy } from '../../bot/policy/schema.js';
-import { freePort } from '../support/redis-server.js';
+import { freePort, testRedisUrl } from '../support/redis-server.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 
 type L = { max: number; windowSeconds: number };
 const policyWith = (limits: {

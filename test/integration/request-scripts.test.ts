@@ -12,7 +12,9 @@ import { RequestAudit } from '../../bot/requests/audit.js';
 import { RequestEngine } from '../../bot/requests/engine.js';
 import { type NewRequest, RequestStore } from '../../bot/requests/store.js';
 import { KEYS, requestIdFor } from '../../jobs/contracts/index.js';
-import { REDIS_URL } from '../support/stack.js';
+import { testRedisUrl } from '../support/redis-server.js';
+
+const REDIS_URL = testRedisUrl();
 
 let redis: Redis;
 let store: RequestStore;

@@ -16,9 +16,8 @@ import { createProbeSlots } from '../../jobs/probes/slots.js';
 import { startWorker } from '../../jobs/worker.js';
 import { type KubeSim, type NodeExecutorOptions, startKubeSim } from '../../tools/kube-sim/index.js';
 import { type SlackDouble, startSlackDouble } from '../../tools/slack-double/index.js';
-import { removeRequestKeys } from './redis-server.js';
+import { removeRequestKeys, testRedisUrl } from './redis-server.js';
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const SIGNING_SECRET = 'test-signing-secret-8f2c1e';
 export const BOT_TOKEN = 'xoxb-test-token';
 
@@ -37,7 +36,7 @@ export interface StackOptions {
   logLevel?: string;
   /** Worker lock duration (ms): how soon a killed worker's job is taken over. */
   lockMs?: number;
-  /** Redis to use (default REDIS_URL): fault tests pass a private one they can stop. */
+  /** Redis to use (default: the run's, REDIS_URL): fault tests pass a private one they can stop. */
   redisUrl?: string;
   /** The policy file's YAML; default: {@link openTestPolicy} (viewer for the test users, any channel). */
   policy?: string;
@@ -143,7 +142,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     });
   }
   const slack = await startSlackDouble({ botToken: BOT_TOKEN });
-  const redisUrl = o.redisUrl ?? REDIS_URL;
+  const redisUrl = o.redisUrl ?? testRedisUrl();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
   const level = o.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent';
