@@ -45,6 +45,29 @@ for (const side of ['bot', 'jobs']) {
     }
   }
 }
+// The bot's request record is one contract: whoever reads it parses it with the shared schema (both sides do),
+// and nobody spells its keys or its job ids by hand outside jobs/contracts/requests.ts.
+const readsRecord = /\bhgetall\(\s*KEYS\.request\(/;
+const parses = new Set();
+for (const side of ['bot', 'jobs']) {
+  for (const f of files(join(root, side))) {
+    const rel = relative(root, f);
+    const text = readFileSync(f, 'utf8');
+    if (text.includes('parseRequestRecord(')) parses.add(side);
+    if (readsRecord.test(text) && !text.includes('parseRequestRecord('))
+      bad.push(`${rel} reads a request record without parseRequestRecord (the shared schema)`);
+    if (
+      rel !== 'jobs/contracts/requests.ts' &&
+      /['`"]poddebug:(req|open|approval-used):|['`"](plan|run)-\$\{|\b(diag|prb)-\[0-9a-f\]/.test(text)
+    )
+      bad.push(
+        `${rel} spells a request key or id by hand (use KEYS, jobIdOf, parseJobId from the contracts)`,
+      );
+  }
+}
+for (const side of ['bot', 'jobs'])
+  if (!parses.has(side))
+    bad.push(`${side}/ does not parse request records with the shared schema (parseRequestRecord)`);
 if (bad.length) {
   console.error(
     `boundary check failed (bot/ may import only jobs/contracts/; jobs/ never bot/; ${PROGRAM} only jobs/contracts/ and itself; jobs/k8s/ and jobs/probes/ never jobs/diagnose/):\n  ${bad.join('\n  ')}`,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseRequestId } from '../../jobs/contracts/requests.js';
 
 /**
  * The audit hash chain, pure: no I/O.
@@ -31,7 +32,7 @@ export interface ChainHead {
   hash: string;
 }
 
-export type ProblemKind = 'edited' | 'inserted' | 'deleted' | 'deleted-at-end' | 'malformed';
+export type ProblemKind = 'edited' | 'inserted' | 'deleted' | 'deleted-at-end' | 'malformed' | 'unrequested';
 
 export interface ChainProblem {
   /** The stream entry id the problem is at (or next to); `head` for a problem with the head key itself. */
@@ -336,4 +337,34 @@ export function verifyChain(entries: readonly RawEntry[], headRaw: string | null
   if (found.length === 0) return { ok: true, count: n };
   const problems = found.map((f) => f.p).sort((a, b) => a.index - b.index);
   return { ok: false, count: n, problems };
+}
+
+/**
+ * Requests whose trail lacks its start: entries about a request (an id of a request kind) but no `requested`
+ * entry before them. A request is audited from its start; one without it was lost or deleted with care.
+ */
+export function unrequestedProblems(entries: readonly RawEntry[]): ChainProblem[] {
+  const requested = new Set<string>();
+  const problems: ChainProblem[] = [];
+  const reported = new Set<string>();
+  entries.forEach((e, index) => {
+    let ev: { requestId?: unknown; type?: unknown };
+    try {
+      ev = JSON.parse(e.event ?? '') as { requestId?: unknown; type?: unknown };
+    } catch {
+      return; // malformed entries are the chain check's to report
+    }
+    if (typeof ev.requestId !== 'string' || !parseRequestId(ev.requestId)) return;
+    if (ev.type === 'requested') requested.add(ev.requestId);
+    else if (!requested.has(ev.requestId) && !reported.has(ev.requestId)) {
+      reported.add(ev.requestId);
+      problems.push({
+        id: e.id,
+        index,
+        kind: 'unrequested',
+        message: `entry ${e.id} (#${index + 1}): request ${ev.requestId} has a ${String(ev.type)} entry but no requested entry before it`,
+      });
+    }
+  });
+  return problems;
 }

@@ -127,7 +127,11 @@ export async function auditMain(argv: string[], io: AuditCliIo = {}): Promise<nu
     o.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
   common(
-    audit.command('verify').description('check the hash chain: find edited, inserted or deleted entries'),
+    audit
+      .command('verify')
+      .description(
+        'check the hash chain (edited, inserted or deleted entries) and that every request has its requested entry',
+      ),
   ).action(async (o: { redis?: string; key: string }) => {
     status = await withStream({ redis: resolveRedis(o), key: o.key }, async (s) => {
       const r = await s.verify();

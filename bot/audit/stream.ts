@@ -9,6 +9,7 @@ import {
   GENESIS,
   parseHead,
   type RawEntry,
+  unrequestedProblems,
   type VerifyResult,
   verifyChain,
 } from './chain.js';
@@ -177,7 +178,10 @@ export class AuditStream {
       for await (const e of this.read(after ? { after } : {})) entries.push(e);
       if ((await this.head()) === head) break;
     }
-    return verifyChain(entries, head);
+    const chain = verifyChain(entries, head);
+    const unrequested = unrequestedProblems(entries);
+    if (unrequested.length === 0) return chain;
+    return { ok: false, count: chain.count, problems: [...(chain.ok ? [] : chain.problems), ...unrequested] };
   }
 }
 

@@ -1,9 +1,7 @@
-import { Job } from 'bullmq';
 import {
   type DiagnosePayload,
   type DiagnoseResult,
   DiagnoseResultSchema,
-  decodeFailure,
   dueField,
   formatTarget,
   jobIdOf,
@@ -26,6 +24,7 @@ import {
 } from '../render/index.js';
 import type { RequestAudit } from './audit.js';
 import type { RequestEngine, RequestKindHandler } from './engine.js';
+import { jobOutcome } from './jobs.js';
 import type { DiagnoseReq, Req, RequestStore } from './store.js';
 import { CHANNEL_REFUSALS, ChannelRefused, type RequestThreads, slackErrorCode } from './thread.js';
 
@@ -238,22 +237,23 @@ export class DiagnoseRequests implements RequestKindHandler {
   }
 
   private async outcome(r: DiagnoseReq): Promise<Outcome | 'pending' | 'active'> {
-    const queue = this.d.queues.queue(r.cluster);
-    const jobId = jobIdOf(r.id, 'diagnose');
-    // State first, then the job: read the other way round, a job that completes in between would look
-    // completed without its return value.
-    const state = await queue.getJobState(jobId);
-    if (state === 'active') return 'active';
-    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return 'pending';
-    const job = state === 'unknown' ? undefined : await Job.fromId(queue, jobId);
-    if (!job) {
-      return failure(
-        'The job vanished from the queue before its result was posted.',
-        'Run the command again.',
-      );
+    const out = await jobOutcome(this.d.queues, r.cluster, jobIdOf(r.id, 'diagnose'));
+    switch (out.state) {
+      case 'active':
+        return 'active';
+      case 'waiting':
+        return 'pending';
+      case 'missing':
+        return failure(
+          'The job vanished from the queue before its result was posted.',
+          'Run the command again.',
+        );
+      case 'failed':
+        return { kind: 'failure', error: out.error };
+      default:
+        break;
     }
-    if (state === 'failed') return { kind: 'failure', error: decodeFailure(job.failedReason) };
-    const parsed = DiagnoseResultSchema.safeParse(job.returnvalue);
+    const parsed = DiagnoseResultSchema.safeParse(out.value);
     if (parsed.success) return { kind: 'result', result: parsed.data };
     this.d.logger.error({ id: r.id, issues: parsed.error.issues }, 'worker returned an invalid result');
     return failure(

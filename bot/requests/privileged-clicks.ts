@@ -98,7 +98,7 @@ export class PrivilegedClicks {
         actor: userId,
         decision: `approved by ${fresh.approvers.length}`,
       });
-      await this.p.enqueueRun(fresh).catch((err) =>
+      await this.p.run.enqueue(fresh).catch((err) =>
         // The approval stands; the sweep queues the run while the approval is still valid.
         this.d.logger.warn({ err, id }, 'run not queued yet; the sweep retries'),
       );
@@ -107,9 +107,9 @@ export class PrivilegedClicks {
       if (cur.kind !== 'privileged') return;
       // "✅ <@U> approved (k of n)" once per approver, in the order they approved.
       for (const [i, u] of cur.approvers.entries()) {
-        await this.p.note(cur, `approval-${u}`, `✅ <@${u}> approved (${i + 1} of ${cur.needed}).`);
+        await this.p.thread.note(cur, `approval-${u}`, `✅ <@${u}> approved (${i + 1} of ${cur.needed}).`);
       }
-      await this.p.refresh(cur);
+      await this.p.thread.refresh(cur);
     });
   }
 
@@ -162,7 +162,7 @@ export class PrivilegedClicks {
     const r = (await this.p.get(id))!;
     await this.d.audit.record('denied', r, { actor: userId, reason, decision: 'denied' }, true);
     await this.d.queues.removeIfWaiting(r.cluster, jobIdOf(id, 'plan')).catch(() => undefined);
-    await this.d.engine.withLock(id, () => this.p.finish(id));
+    await this.d.engine.withLock(id, () => this.p.thread.finish(id));
   }
 
   /** The requester withdraws a request that is still waiting. */
@@ -192,7 +192,7 @@ export class PrivilegedClicks {
     const r = (await this.p.get(id))!;
     await this.d.audit.record('cancelled', r, { actor: userId, decision: 'cancelled' }, true);
     await this.d.queues.removeIfWaiting(r.cluster, jobIdOf(id, 'plan')).catch(() => undefined);
-    await this.d.engine.withLock(id, () => this.p.finish(id));
+    await this.d.engine.withLock(id, () => this.p.thread.finish(id));
   }
 
   async channelOf(id: string): Promise<string | undefined> {

@@ -30,6 +30,12 @@ afterEach(async () => {
   stack = undefined;
 });
 
+/** Starts a stack that afterEach closes. */
+async function openStack(o: Parameters<typeof startStack>[0]): Promise<Stack> {
+  stack = await startStack(o);
+  return stack;
+}
+
 async function command(s: Stack, text: string) {
   const channel = `C0ENGINE${String(++seq).padStart(2, '0')}`;
   const triggerId = randomUUID();
@@ -63,12 +69,12 @@ function auditTypes(s: Stack, id: string): string[] {
 
 describe('the request engine after a crash', () => {
   it('a status message posted by a bot that died before recording it is found by its metadata, not posted again', async () => {
-    const s = (stack = await startStack({
+    const s = await openStack({
       worker: false,
       requestLockMs: 1000,
       announceGraceMs: 500,
       sweepMs: 200,
-    }));
+    });
     const { channel, id } = await command(s, `diagnose ${POD} -n ${NS}`);
     const first = await s.slack.waitFor(() => parts(s, channel, id, 'status')[0], 10_000);
     // What a bot killed between Slack's answer and its Redis write leaves: the message in Slack, its claim
@@ -90,7 +96,7 @@ describe('the request engine after a crash', () => {
   }, 40_000);
 
   it('a request a dead bot queued but never announced nor audited is announced, answered and audited once by the sweep', async () => {
-    const s = (stack = await startStack({ requestLockMs: 1000, announceGraceMs: 500, sweepMs: 200 }));
+    const s = await openStack({ requestLockMs: 1000, announceGraceMs: 500, sweepMs: 200 });
     const channel = 'C0ENGINEDEAD';
     const id = requestIdFor('diagnose', ['T0TEAM001', channel, 'U0ONCALL1', randomUUID()]);
     const target = { kind: 'pod' as const, name: POD, namespace: NS };
@@ -139,7 +145,7 @@ describe('the request engine after a crash', () => {
 
 describe('the request engine under rate limits', () => {
   it('a rate-limited progress update never lands after the final status', async () => {
-    const s = (stack = await startStack({ latencyMs: 50 }));
+    const s = await openStack({ latencyMs: 50 });
     s.slack.rateLimit('chat.update', 3, 1);
     const { channel, id } = await command(s, `diagnose ${POD} -n ${NS}`);
     const status = await s.slack.waitFor(

@@ -182,9 +182,8 @@ describe('append.lua: due audit entries', () => {
   it('are written exactly once however many replicas try, and not again by the normal path', async () => {
     const key = `poddebug:audit:${cluster}`;
     const log = pino({ level: 'silent' });
-    const audits = [1, 2, 3].map(
-      () => new RequestAudit(new AuditLog(new AuditStream(new Redis(REDIS_URL), { key }), log), log),
-    );
+    const replicas = [1, 2, 3].map(() => new Redis(REDIS_URL));
+    const audits = replicas.map((c) => new RequestAudit(new AuditLog(new AuditStream(c, { key }), log), log));
     const r = privileged({ createdAt: Date.now() - 10_000 });
     await store.create(r, ['requested']);
     const rec = (await store.get(r.id))!;
@@ -196,6 +195,7 @@ describe('append.lua: due audit entries', () => {
     expect(mine).toHaveLength(1);
     expect((await store.get(r.id))!.due).toEqual({});
     expect(await new AuditStream(redis, { key }).verify()).toMatchObject({ ok: true });
+    for (const c of replicas) c.disconnect();
   });
   it('are left to the normal path while they are fresh', async () => {
     const log = pino({ level: 'silent' });

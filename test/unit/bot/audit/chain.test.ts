@@ -7,6 +7,7 @@ import {
   GENESIS,
   parseHead,
   type RawEntry,
+  unrequestedProblems,
   verifyChain,
 } from '../../../../bot/audit/chain.js';
 import { auditEvent } from '../../../../bot/audit/event.js';
@@ -402,5 +403,39 @@ describe('verifyChain', () => {
       'deleted@5',
       'deleted-at-end@7',
     ]);
+  });
+});
+
+describe('unrequestedProblems', () => {
+  const prb = `prb-${'a'.repeat(24)}`;
+  const diag = `diag-${'b'.repeat(24)}`;
+  const entry = (i: number, requestId: string, type: string) => ({
+    id: `${i}-0`,
+    event: JSON.stringify({ requestId, type }),
+  });
+  it('is quiet when every request starts with its requested entry; commands that never became requests do not count', () => {
+    expect(
+      unrequestedProblems([
+        entry(1, prb, 'requested'),
+        entry(2, prb, 'approval'),
+        entry(3, 'cmd-123.456', 'refused'),
+        entry(4, diag, 'requested'),
+        entry(5, diag, 'succeeded'),
+      ]),
+    ).toEqual([]);
+  });
+  it('names each request that has entries but no requested entry before them, once', () => {
+    const problems = unrequestedProblems([
+      entry(1, diag, 'succeeded'),
+      entry(2, diag, 'failed'),
+      entry(3, prb, 'approval'),
+      entry(4, prb, 'requested'),
+      { id: '5-0', event: '{broken' },
+    ]);
+    expect(problems.map((p) => [p.kind, p.id])).toEqual([
+      ['unrequested', '1-0'],
+      ['unrequested', '3-0'],
+    ]);
+    expect(problems[0]!.message).toMatch(new RegExp(`${diag} has a succeeded entry but no requested entry`));
   });
 });
