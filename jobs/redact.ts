@@ -66,7 +66,7 @@ const RESP_ARG = String.raw`(?:[^"\\]|\\[^rn])+`;
 /** One word of an inline protocol command (`AUTH hunter2\r\n`): no blanks, quotes or CR/LF escapes. */
 const WORD = String.raw`(?:[^\s"\\]|\\[^rn\s])+`;
 /** SASL mechanism names: after `AUTH` they are a capability list or the start of an exchange, not a password. */
-const SASL_MECHS = String.raw`(?:PLAIN|LOGIN|XOAUTH2?|OAUTHBEARER|CRAM-MD5|DIGEST-MD5|GSSAPI|NTLM|EXTERNAL|ANONYMOUS|SCRAM-SHA-[0-9A-Z-]{1,12})(?![A-Za-z0-9+/=-])`;
+const SASL_MECHS = `(?:PLAIN|LOGIN|XOAUTH2?|OAUTHBEARER|CRAM-MD5|DIGEST-MD5|GSSAPI|NTLM|EXTERNAL|ANONYMOUS|SCRAM-SHA-[0-9A-Z-]{1,12})(?![A-Za-z0-9+/=-])`;
 
 type Replacement = string | ((m: (string | undefined)[]) => string);
 type Rule = [RegExp, Replacement];
@@ -170,7 +170,7 @@ const RULES: Rule[] = [
   // signed URLs as query parameters: Azure SAS sig=, S3 X-Amz-Signature=, GCS X-Goog-Signature=, CloudFront Signature=
   [/((?<=[?&;])(?:sig|signature|x-amz-signature|x-goog-signature)=)[A-Za-z0-9%+/=._~-]+/gi, '$1[redacted]'],
   // Azure storage and Service Bus connection strings: AccountKey=…;  SharedAccessKey=…;
-  [new RegExp(String.raw`(${B}(?:AccountKey|SharedAccessKey)=)[A-Za-z0-9+/]+={0,2}`, 'gi'), '$1[redacted]'],
+  [new RegExp(`(${B}(?:AccountKey|SharedAccessKey)=)[A-Za-z0-9+/]+={0,2}`, 'gi'), '$1[redacted]'],
   // credentials inside URLs: scheme://user:pass@host
   [/:\/\/([^/\s:@"\\]+):[^@\s/"\\]+@/g, '://$1:[redacted]@'],
   // well-known token shapes
