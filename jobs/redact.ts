@@ -77,18 +77,31 @@ const FLAG_SECRET = `(?:${SECRET_NAME}|passphrase|(?<=[-_.]|db)pass)`;
 /** Lookbehind: the name just matched ends a flag (`--db-pass`, `-Dx.password`) that starts a word or a string. */
 const ENDS_FLAG = String.raw`(?<=(?:^|[\s"])--?[A-Za-z0-9_.-]{1,60})`;
 
+const KEY_MARK = '[redacted private key]';
+
 /** Rules applied in order, each over the whole text (none matches a line break). */
 const RULES: Rule[] = [
   // HTTP credentials in headers: keep the scheme, hide the credential
   [
     new RegExp(
-      String.raw`${B}((?:proxy-)?authorization)([ \t]*[:=][ \t]*"?)(bearer|basic|token|digest|negotiate|aws4-hmac-sha256)[ \t]+[^\s"',;\\]+`,
+      String.raw`${B}((?:proxy-)?authorization)((?:\\?")?[ \t]*[:=][ \t]*(?:\\?")?)(bearer|basic|token|digest|negotiate|aws4-hmac-sha256)[ \t]+[^\s"',;\\]+`,
       'gi',
     ),
     '$1$2$3 [redacted]',
   ],
   [
-    new RegExp(String.raw`${B}((?:proxy-)?authorization)([ \t]*[:=][ \t]*"?)[A-Za-z0-9+/=._~-]{16,}`, 'gi'),
+    new RegExp(
+      String.raw`${B}((?:proxy-)?authorization)((?:\\?")?[ \t]*[:=][ \t]*(?:\\?")?)[A-Za-z0-9+/=._~-]{16,}`,
+      'gi',
+    ),
+    '$1$2[redacted]',
+  ],
+  // a header as a key of strace-escaped JSON: {\"cookie\":\"sid=…\"} (the value ends at its closing \")
+  [
+    new RegExp(
+      String.raw`${B}(cookie|set-cookie|x-api-key|x-auth-token|api-key)(\\"[ \t]*:[ \t]*\\")${ESCAPED_QUOTED_VALUE}`,
+      'gi',
+    ),
     '$1$2[redacted]',
   ],
   // (a header runs to the end of its line; not a command-line flag: `--api-key=K --port 1` keeps `--port 1`)
@@ -173,6 +186,15 @@ const RULES: Rule[] = [
   [new RegExp(`(${B}(?:AccountKey|SharedAccessKey)=)[A-Za-z0-9+/]+={0,2}`, 'gi'), '$1[redacted]'],
   // credentials inside URLs: scheme://user:pass@host
   [/:\/\/([^/\s:@"\\]+):[^@\s/"\\]+@/g, '://$1:[redacted]@'],
+  // a PEM private key in base64 (a Kubernetes Secret's `tls.key`, `ssh-privatekey`): `LS0tLS1CRUdJTi…` is
+  // `-----BEGIN `, then "PRIVATE KEY" in one of its three base64 alignments
+  [
+    new RegExp(
+      `${B}LS0tLS1CRUdJTi[A-Za-z0-9+/]{0,24}(?:UFJJVkFURSBLRVk|QUklWQVRFIEtFW|BSSVZBVEUgS0VZ)[A-Za-z0-9+/]*={0,2}`,
+      'g',
+    ),
+    KEY_MARK,
+  ],
   // well-known token shapes
   [new RegExp(`${B}xox[abposre]-[A-Za-z0-9-]{8,}`, 'g'), '[redacted slack token]'],
   [new RegExp(`${B}(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])`, 'g'), '[redacted aws key]'],
@@ -198,8 +220,6 @@ const PEM_REST =
 /** A line inside a multi-line PEM block: base64, or a header such as `Proc-Type: 4,ENCRYPTED`. */
 const PEM_BODY_LINE = /^[ \t]*(?:[A-Za-z0-9+/=]*|(?:Proc-Type|DEK-Info|Comment):[^\r\n]*)[ \t]*\r?$/;
 const PEM_END = /-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----/;
-
-const KEY_MARK = '[redacted private key]';
 
 /** Result of {@link redactText}. */
 export interface RedactedText {

@@ -42,6 +42,7 @@ function readCorpus(): { redacted: Case[]; unchanged: Case[] } {
 }
 
 const corpus = readCorpus();
+const markers = (s: string) => s.split('[redacted').length - 1;
 const title = (c: Case) => `${c.file}:${c.lineNo}`;
 
 describe('redaction corpus', () => {
@@ -56,6 +57,8 @@ describe('redaction corpus', () => {
   it.each(corpus.redacted.map((c) => [title(c), c] as const))('%s is redacted exactly', (_t, c) => {
     const out = redactText(c.input);
     expect(out.text).toBe(c.expected);
+    // each secret counted once: one `[redacted…` marker per redaction, none redacted twice
+    expect(out.redactions).toBe(markers(c.expected) - markers(c.input));
     expect(out.redactions).toBeGreaterThan(0);
   });
 

@@ -218,6 +218,10 @@ describe('redactText on probe output', () => {
       ['connection-string keys', fill('AccountKey=')],
       ['docker auth with an endless value', fill('A', '\\"auth\\":\\"')],
       ['requirepass over and over', fill('requirepass ')],
+      ['base64 PEM starts', fill('LS0tLS1CRUdJTi')],
+      ['base64 PEM with an endless body', fill('A', 'LS0tLS1CRUdJTiBQUklWQVRFIEtFW')],
+      ['escaped header keys', fill('\\"cookie\\":\\"', '', 'x')],
+      ['escaped authorization keys', fill('\\"authorization\\":\\"Basic ')],
     ];
     for (const [what, input] of inputs) {
       expect(input.length).toBeGreaterThanOrEqual(mib);
