@@ -177,7 +177,10 @@ const RULES: Rule[] = [
   // redis.conf and CONFIG SET: requirepass hunter2, masterauth hunter2
   [new RegExp(String.raw`(${B}(?:requirepass|masterauth)[ \t]+)(?![-\\])${VALUE}`, 'gi'), '$1[redacted]'],
   // openssl's literal password argument: -passin pass:hunter2 (env:VAR and file:PATH name where it lives)
-  [new RegExp(String.raw`((?:^|[\s"])pass:)${VALUE}`, 'gm'), '$1[redacted]'],
+  [
+    new RegExp(String.raw`((?<=-(?:passin|passout|pass|kpass)(?:", "|[ \t]+))pass:)${VALUE}`, 'g'),
+    '$1[redacted]',
+  ],
   // .netrc: machine HOST login USER password PASS
   [new RegExp(String.raw`(${B}login[ \t]+[^\s"\\]+[ \t]+password[ \t]+)${VALUE}`, 'gi'), '$1[redacted]'],
   // signed URLs as query parameters: Azure SAS sig=, S3 X-Amz-Signature=, GCS X-Goog-Signature=, CloudFront Signature=

@@ -212,7 +212,7 @@ describe('redactText on probe output', () => {
       ['argv flag pairs', fill('"--db-pass", ')],
       ['argv flag with an endless value', fill('a', '"--db-pass", "')],
       ['secret flag names', fill('--db-pass')],
-      ['openssl pass: over and over', fill(' pass:')],
+      ['openssl pass: over and over', fill('-passin pass:')],
       ['netrc logins', fill('login a ')],
       ['netrc with an endless user', fill('a', 'login ')],
       ['connection-string keys', fill('AccountKey=')],
