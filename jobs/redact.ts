@@ -47,10 +47,13 @@
  */
 import type { Finding } from './contracts/index.js';
 
-/** Start of a name or token: not preceded by a word character, or right after an escaped `\n`/`\r`/`\t`. */
-const B = String.raw`(?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))`;
-/** One character of a value inside possibly-escaped text: stops at whitespace, quotes, separators, `\n`/`\r`/`\t` escapes. */
-const VALUE = String.raw`(?:[^\s"',;&}\\]|\\[^nrt\s])+`;
+/** Start of a name or token: not preceded by a word character, or right after an escaped `\n`/`\r`/`\t`/`\0`. */
+const B = String.raw`(?:(?<![A-Za-z0-9_])|(?<=\\[nrt0]))`;
+/**
+ * One character of a value inside possibly-escaped text: stops at whitespace, quotes, separators, `\n`/`\r`/`\t`
+ * escapes and `\0` (the NUL between the strings of /proc/PID/cmdline and environ).
+ */
+const VALUE = String.raw`(?:[^\s"',;&}\\]|\\[^nrt0\s])+`;
 /** A header value up to the end of the line, an escaped CR/LF, or the closing quote of a strace string. */
 const HEADER_VALUE = String.raw`(?:[^\r\n\\"]|\\[^nr\r\n]|"(?!(?:\.\.\.)?(?:[,)\]]|[ \t]*$)))*`;
 
@@ -75,7 +78,7 @@ const SECRET_NAME = `(?:token|passw(?:or)?d|pwd|secret|api[_-]?key|access[_-]?ke
 /** What a command-line flag ends in when its value is a secret: the names above, `pass` as a word, `passphrase`. */
 const FLAG_SECRET = `(?:${SECRET_NAME}|passphrase|(?<=[-_.]|db)pass)`;
 /** Lookbehind: the name just matched ends a flag (`--db-pass`, `-Dx.password`) that starts a word or a string. */
-const ENDS_FLAG = String.raw`(?<=(?:^|[\s"])--?[A-Za-z0-9_.-]{1,60})`;
+const ENDS_FLAG = String.raw`(?<=(?:^|[\s"]|\\0)--?[A-Za-z0-9_.-]{1,60})`;
 
 const KEY_MARK = '[redacted private key]';
 
@@ -133,8 +136,12 @@ const RULES: Rule[] = [
   ],
   // Docker registry credentials (config.json, .dockerconfigjson): "auth": "base64(user:pass)", escaped or not
   [/(\\?"auth\\?"[ \t]*:[ \t]*\\?")[A-Za-z0-9+/]{4,}={0,2}/g, '$1[redacted]'],
-  // command-line flags: --db-password hunter2, --token abc, --db-pass hunter2
-  [new RegExp(String.raw`(${FLAG_SECRET})${ENDS_FLAG}([ \t]+)(?![-"\\])${VALUE}`, 'gim'), '$1$2[redacted]'],
+  // command-line flags: --db-password hunter2, --token abc, --db-pass hunter2, and NUL-separated as a read of
+  // /proc/PID/cmdline shows them: "app\0--db-pass\0hunter2\0"
+  [
+    new RegExp(String.raw`(${FLAG_SECRET})${ENDS_FLAG}([ \t]+|\\0)(?![-"\\])${VALUE}`, 'gim'),
+    '$1$2[redacted]',
+  ],
   // ... with `=`, for the names the generic rule above does not know: --db-pass=hunter2
   [new RegExp(String.raw`(${FLAG_SECRET})${ENDS_FLAG}=(?!\[redacted\])${VALUE}`, 'gim'), '$1=[redacted]'],
   // ... as execve prints argv: ["app", "--db-pass", "hunter2"] (a following `--flag` is a flag, not a value)
@@ -174,6 +181,8 @@ const RULES: Rule[] = [
     ),
     (m) => (m[4] === undefined ? `${m[1]}[redacted]` : `${m[1]}${m[2]}${m[3]}[redacted]`),
   ],
+  // environment variables named for a credential: REDISCLI_AUTH=…, BASIC_AUTH=user:pass (upper case: env style)
+  [new RegExp(String.raw`(${B}[A-Z][A-Z0-9_]{0,60}_AUTH=)${VALUE}`, 'g'), '$1[redacted]'],
   // redis.conf and CONFIG SET: requirepass hunter2, masterauth hunter2
   [new RegExp(String.raw`(${B}(?:requirepass|masterauth)[ \t]+)(?![-\\])${VALUE}`, 'gi'), '$1[redacted]'],
   // openssl's literal password argument: -passin pass:hunter2 (env:VAR and file:PATH name where it lives)
