@@ -182,7 +182,7 @@ const RULES: Rule[] = [
     (m) => (m[4] === undefined ? `${m[1]}[redacted]` : `${m[1]}${m[2]}${m[3]}[redacted]`),
   ],
   // environment variables named for a credential: REDISCLI_AUTH=…, BASIC_AUTH=user:pass (upper case: env style)
-  [new RegExp(String.raw`(${B}[A-Z][A-Z0-9_]{0,60}_AUTH=)${VALUE}`, 'g'), '$1[redacted]'],
+  [new RegExp(`(${B}[A-Z][A-Z0-9_]{0,60}_AUTH=)${VALUE}`, 'g'), '$1[redacted]'],
   // redis.conf and CONFIG SET: requirepass hunter2, masterauth hunter2
   [new RegExp(String.raw`(${B}(?:requirepass|masterauth)[ \t]+)(?![-\\])${VALUE}`, 'gi'), '$1[redacted]'],
   // openssl's literal password argument: -passin pass:hunter2 (env:VAR and file:PATH name where it lives)
