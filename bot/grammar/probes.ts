@@ -41,6 +41,7 @@ const PROBE_OPTIONS: Record<ProbeAction, OptionSpec> = {
     ...COMMON_OPTIONS,
     duration: { type: 'string' },
     full: { type: 'boolean' },
+    data: { type: 'boolean' },
     trace: { type: 'string' },
     'failed-only': { type: 'boolean' },
   },
@@ -76,7 +77,7 @@ const SECONDS = 'a bare number is seconds';
 
 /** The usage line every message about a probe ends with. */
 export const PROBE_USAGE: Record<ProbeAction, string> = {
-  strace: `Usage: \`/poddebug strace ${TARGET} [--duration 30s] [--full] [--trace ${TRACE_CLASSES.join('|')}] [--failed-only]\` (${SECONDS}; at most ${PROBE_LIMITS.maxDurationSec} s)`,
+  strace: `Usage: \`/poddebug strace ${TARGET} [--duration 30s] [--full] [--data] [--trace ${TRACE_CLASSES.join('|')}] [--failed-only]\` (${SECONDS}; at most ${PROBE_LIMITS.maxDurationSec} s)`,
   mem: `Usage: \`/poddebug mem ${TARGET} [--watch [60s]]\` (${SECONDS}; ${PROBE_LIMITS.minWatchSec} to ${PROBE_LIMITS.maxWatchSec} s)`,
   ps: `Usage: \`/poddebug ps ${TARGET}\``,
   fds: `Usage: \`/poddebug fds ${TARGET}\``,
@@ -297,6 +298,8 @@ function buildSpec(
         failedOnly: values['failed-only'] === true,
       };
       if (trace !== undefined) spec.trace = trace;
+      // only when asked: a spec without `data` is what every strace request was before the option existed
+      if (values.data === true) spec.data = true;
       return { ok: true, spec };
     }
     case 'mem': {
@@ -356,6 +359,7 @@ export function probeHelpText(action: ProbeAction): string {
     strace: [
       durationLine,
       '• `--full`: also upload the full trace as a file (bounded)',
+      `• \`--data\`: also print the first ${PROBE_LIMITS.straceStringLength} bytes of every data buffer (what the process reads, writes, sends and receives, and the arguments of programs it starts); without it the trace shows calls, file paths, addresses, sizes and errors but no data. Known secret shapes are redacted; the approval says that buffers are captured`,
       `• \`--trace CLASS\`: only ${TRACE_CLASSES.map((c) => `\`${c}\``).join(', ')} system calls`,
       '• `--failed-only`: only calls that failed',
     ],

@@ -11,6 +11,8 @@
  *
  * - strace: always bounded by `timeout -s INT` (strace prints its summary on
  *   SIGINT and detaches, leaving the target running); never `--kill-on-exit`.
+ *   Data buffers only with `--data` (`-s 128`); otherwise `-s 0`: calls,
+ *   file paths, addresses, sizes and errors, but no bytes read or written.
  * - tcpdump: in the pod's network namespace (`nsenter --net=/proc/PID/ns/net`)
  *   on `any` with `-p` (never promiscuous), snap length and packet count capped, `-U`
  *   so a cut capture is still readable; the user's filter tokens follow `--`
@@ -84,7 +86,7 @@ export function toolArgv(
         '-C',
         '-T',
         '-s',
-        String(PROBE_LIMITS.straceStringLength),
+        String(spec.data ? PROBE_LIMITS.straceStringLength : PROBE_LIMITS.straceStringLengthNoData),
         ...(spec.trace ? ['-e', `trace=%${spec.trace}`] : []),
         ...(spec.failedOnly ? ['-e', 'status=failed'] : []),
         '-p',

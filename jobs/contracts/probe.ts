@@ -29,8 +29,13 @@ export const PROBE_LIMITS = {
   defaultWatchSec: 60,
   maxWatchSec: 600,
   minWatchSec: 5,
-  /** strace -s */
+  /** strace -s with `--data`: bytes of each data buffer (read, write, send, recv, argv) printed. */
   straceStringLength: 128,
+  /**
+   * strace -s without `--data`: no buffer contents (`write(3, ""..., 27) = 27`). File paths and socket
+   * addresses are not strings to strace: it prints them whole whatever -s says, so the trace stays useful.
+   */
+  straceStringLengthNoData: 0,
   /** tcpdump -s */
   snapLength: 128,
   maxPackets: 10_000,
@@ -72,6 +77,12 @@ export const ProbeSpecSchema = z.discriminatedUnion('action', [
     full: z.boolean(),
     trace: z.enum(TRACE_CLASSES).optional(),
     failedOnly: z.boolean(),
+    /**
+     * Print data buffers (what is read, written, sent, received, and the arguments of programs started), cut at
+     * `straceStringLength` bytes. Absent (or false): strace prints none. Only set when asked (`--data`), so a
+     * spec without it hashes as before.
+     */
+    data: z.boolean().optional(),
   }),
   z.strictObject({
     action: z.literal('mem'),

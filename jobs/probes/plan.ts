@@ -13,6 +13,15 @@ import { probeDeadlineSec, probePrivileges } from './pod-spec.js';
 export const STRACE_OVERHEAD =
   'strace stops the target at every syscall: expect it to run many times slower while traced';
 
+/** Added to the overhead warning when the trace prints data buffers (`--data`). */
+export const STRACE_DATA_WARNING = `Data buffers are captured: up to ${PROBE_LIMITS.straceStringLength} bytes of everything the process reads, writes, sends and receives, and the arguments of programs it starts, go into the results posted to this channel. Known secret shapes are redacted; others (personal data, unknown tokens) are not.`;
+
+/** The overhead (and privacy) warning approvers see, for actions that have one. */
+export function probeOverhead(spec: ProbeSpec): string | undefined {
+  if (spec.action !== 'strace') return undefined;
+  return spec.data ? `${STRACE_OVERHEAD}. ${STRACE_DATA_WARNING}` : STRACE_OVERHEAD;
+}
+
 const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
 /** The parts of a plan read from the live pod. */
@@ -105,7 +114,12 @@ function caps(spec: ProbeSpec, deadlineSec: number): string[] {
   const dur = probeDurationSec(spec);
   switch (spec.action) {
     case 'strace':
-      out.push(`${dur} s`, `strings cut at ${128} bytes`);
+      out.push(
+        `${dur} s`,
+        spec.data
+          ? `data buffers cut at ${PROBE_LIMITS.straceStringLength} bytes`
+          : 'no data buffers (calls, paths, addresses and errors only)',
+      );
       if (spec.full) out.push(`full trace ≤ ${PROBE_LIMITS.maxArtefactBytes / 1048576} MiB`);
       break;
     case 'tcpdump':
@@ -140,6 +154,7 @@ export interface PlanOptions {
 export async function planProbe(pods: ProbePods, o: PlanOptions): Promise<ProbePlan> {
   const pod = await readTargetPod(pods, o.target, o.cluster);
   const r = pickProbeContainer(pod, o.target);
+  const overhead = probeOverhead(o.spec);
   const privileges = probePrivileges(
     { node: r.node, spec: o.spec },
     o.criSocket ? { criSocket: o.criSocket } : {},
@@ -158,6 +173,6 @@ export async function planProbe(pods: ProbePods, o: PlanOptions): Promise<ProbeP
     commandLine: commandLine(o.spec),
     privileges,
     caps: caps(o.spec, probeDeadlineSec({ spec: o.spec })),
-    ...(o.spec.action === 'strace' ? { overhead: STRACE_OVERHEAD } : {}),
+    ...(overhead ? { overhead } : {}),
   };
 }

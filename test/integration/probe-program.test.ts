@@ -56,6 +56,27 @@ suite('probe program on a fake container', () => {
     const bytes = Buffer.concat(run.chunks.get(meta!.name) ?? []);
     expect(meta!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(bytes.toString()).toContain(fc.missingFile);
+    // without --data no buffer is printed (`write(5, ""..., 8)`), while paths and addresses stay whole
+    expect(r.argv.join(' ')).toContain('strace -f -C -T -s 0 ');
+    expect(bytes.toString()).not.toMatch(/\b(?:read|write|pread64|pwrite64|sendto|recvfrom)\(\d+, "[^"]/);
+    expect(bytes.toString()).toContain(`sin_port=htons(${fc.refusedPort})`);
+  });
+
+  it('strace --data: the argv approvers saw prints 128 bytes of each buffer', async () => {
+    const spec: ProbeSpec = { action: 'strace', durationSec: 2, full: true, failedOnly: false, data: true };
+    const run = await probe(fc, spec);
+    const r = ok(run);
+    expect(r.argv).toEqual(toolArgv(spec, fc.pid));
+    expect(r.argv.join(' ')).toContain('strace -f -C -T -s 128 ');
+    const [meta] = r.artefacts;
+    const text = Buffer.concat(run.chunks.get(meta!.name) ?? []).toString();
+    expect(text).toContain(fc.missingFile);
+    // a buffer, when the workload read or wrote one while traced (libuv's eventfd: 8 bytes), shows its bytes
+    for (const line of text
+      .split('\n')
+      .filter((l) => /\b(?:read|write)\(\d+, "/.test(l) && / = 8 </.test(l))) {
+      expect(line).toMatch(/\((?:\d+), "[^"]/);
+    }
   });
 
   it('mem: RSS, the cgroup limit and samples', async () => {

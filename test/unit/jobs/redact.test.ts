@@ -187,6 +187,52 @@ describe('redactText on probe output', () => {
     }
   }, 120_000);
 
+  it('processes a 1 MiB hostile line for each strace-specific rule within a bound', () => {
+    const mib = 1024 * 1024;
+    const fill = (unit: string, prefix = '', suffix = '') =>
+      prefix + unit.repeat(Math.ceil((mib - prefix.length - suffix.length) / unit.length)) + suffix;
+    const inputs: [string, string][] = [
+      ['escaped JSON value of backslash pairs', fill('\\\\', 'write(3, "{\\"password\\":\\"', '"')],
+      ['escaped JSON keys with no value', fill('\\"password\\":')],
+      ['escaped JSON value of JSON escapes', fill('\\\\\\"', '\\"token\\": \\"')],
+      ['RESP AUTH with an endless argument', fill('a\\x', '*2\\r\\n$4\\r\\nAUTH\\r\\n$9\\r\\n')],
+      ['RESP AUTH headers only', fill('$4\\r\\nAUTH\\r\\n$1\\r\\n')],
+      ['inline AUTH with an endless word', fill('x', '"AUTH ')],
+      ['inline AUTH with endless words', fill('x ', '"AUTH ')],
+      ['inline AUTH over and over', fill('\\nAUTH a b c')],
+      ['SASL initial response with no end', fill('A', 'AUTH PLAIN ')],
+      ['SASL challenges and answers on one line', fill('"334 \\r\\n" "QUIT\\r\\n" "AAAA')],
+      ['signature parameters', fill('&sig=')],
+      ['a signature of percent signs', fill('%', '?sig=')],
+      ['argv flag pairs', fill('"--db-pass", ')],
+      ['argv flag with an endless value', fill('a', '"--db-pass", "')],
+      ['secret flag names', fill('--db-pass')],
+      ['openssl pass: over and over', fill('-passin pass:')],
+      ['netrc logins', fill('login a ')],
+      ['netrc with an endless user', fill('a', 'login ')],
+      ['connection-string keys', fill('AccountKey=')],
+      ['docker auth with an endless value', fill('A', '\\"auth\\":\\"')],
+      ['requirepass over and over', fill('requirepass ')],
+      ['base64 PEM starts', fill('LS0tLS1CRUdJTi')],
+      ['NUL-separated secret flags', fill('\\0--db-pass')],
+      ['credential env names', fill('\\0X_AUTH=')],
+      ['an endless env name', fill('A', '\\0', '_AUTH')],
+      ['base64 PEM with an endless body', fill('A', 'LS0tLS1CRUdJTiBQUklWQVRFIEtFW')],
+      ['escaped header keys', fill('\\"cookie\\":\\"', '', 'x')],
+      ['escaped authorization keys', fill('\\"authorization\\":\\"Basic ')],
+    ];
+    for (const [what, input] of inputs) {
+      expect(input.length).toBeGreaterThanOrEqual(mib);
+      const started = performance.now();
+      const out = redactText(input);
+      const ms = performance.now() - started;
+      // linear work takes tens of milliseconds; a rule that backtracks quadratically takes many seconds per
+      // 64 KiB block (and a 1 MiB line has 16)
+      expect({ what, withinBound: ms < 5_000 }).toEqual({ what, withinBound: true });
+      expect(out.text.includes('\n')).toBe(false);
+    }
+  }, 240_000);
+
   it('redacts a multi-megabyte trace without changing its line count', () => {
     const line =
       'sendto(7, "POST /login HTTP/1.1\\r\\nAuthorization: Bearer abcdefghijklmnop\\r\\n", 64, 0, NULL, 0) = 64';

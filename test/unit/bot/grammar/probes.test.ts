@@ -63,6 +63,13 @@ describe('probe commands: valid forms give the exact ProbeSpec', () => {
     ['strace web-0 -n shop --duration 10S', probe(strace({ durationSec: 10 }))],
     ['strace web-0 -n shop --full', probe(strace({ full: true }))],
     ['strace web-0 -n shop --failed-only', probe(strace({ failedOnly: true }))],
+    // data buffers only when asked, with or without the trace file; absent (not false) otherwise
+    ['strace web-0 -n shop --data', probe(strace({ data: true }))],
+    ['strace web-0 -n shop --full --data', probe(strace({ full: true, data: true }))],
+    [
+      'strace web-0 -n shop --data --trace network --full',
+      probe(strace({ full: true, data: true, trace: 'network' })),
+    ],
     ...(['file', 'network', 'process', 'desc'] as const).map((t): [string, Command] => [
       `strace web-0 -n shop --trace ${t}`,
       probe(strace({ trace: t })),
@@ -239,6 +246,12 @@ describe('probe commands: refused input names the problem and ends with the verb
       /`-duration` has one dash: long options take two, `--duration`/,
     ],
     ['strace', 'strace web-0 -n shop --full=yes', /`--full` takes no value/],
+    ['strace', 'strace web-0 -n shop --data=yes', /`--data` takes no value/],
+    ['strace', 'strace web-0 -n shop --data --data', /`--data` is given twice/],
+    ['strace', 'strace web-0 -n shop -data', /`-data` has one dash: long options take two, `--data`/],
+    ['strace', 'strace web-0 -n shop --datas', /Unknown option `--datas`: strace takes .*`--data`/],
+    ['mem', 'mem web-0 -n shop --data', /Unknown option `--data`: mem takes .*`--watch`/],
+    ['tcpdump', 'tcpdump web-0 -n shop --data', /Unknown option `--data`: tcpdump takes/],
     ['strace', 'strace web-0 -n shop --duration', /`--duration` needs a value, e.g. `--duration 30s`/],
     ['strace', 'strace web-0 -n shop --duration 0', /`--duration` is at least 1 s: `0` is too short/],
     [
@@ -523,7 +536,11 @@ describe('help for probes', () => {
   });
 
   it('explains each probe option', () => {
-    expect(helpText('strace')).toMatch(/--duration.*--full.*--trace.*--failed-only/s);
+    expect(helpText('strace')).toMatch(/--duration.*--full.*--data.*--trace.*--failed-only/s);
+    expect(helpText('strace')).toMatch(/--data`: also print the first 128 bytes of every data buffer/);
+    expect(helpText('strace')).toMatch(
+      /without it the trace shows calls, file paths, addresses, sizes and errors but no data/,
+    );
     expect(helpText('mem')).toMatch(/--watch/);
     expect(helpText('netcheck')).toMatch(/HOST\[:PORT\]/);
     expect(helpText('tcpdump')).toMatch(/--filter EXPR.*portrange/);

@@ -2,7 +2,7 @@ import { ProbePlanSchema, type ProbeSpec, planBinding } from '../../../../jobs/c
 import { KubeApiError } from '../../../../jobs/k8s/errors.js';
 import type { ProbePods } from '../../../../jobs/k8s/probe-pods.js';
 import type { Pod } from '../../../../jobs/k8s/types.js';
-import { planProbe, STRACE_OVERHEAD } from '../../../../jobs/probes/plan.js';
+import { planProbe, STRACE_DATA_WARNING, STRACE_OVERHEAD } from '../../../../jobs/probes/plan.js';
 
 const CID = `containerd://${'c'.repeat(64)}`;
 
@@ -82,7 +82,7 @@ describe('planProbe', () => {
       containerId: CID,
       node: 'node-a',
       image: 'registry.example/app:1.4.2',
-      commandLine: 'timeout -s INT -k 5 30 strace -f -C -T -s 128 -p <PID>',
+      commandLine: 'timeout -s INT -k 5 30 strace -f -C -T -s 0 -p <PID>',
       overhead: STRACE_OVERHEAD,
     });
     expect(plan.privileges).toEqual(
@@ -95,6 +95,33 @@ describe('planProbe', () => {
     );
     expect(plan.caps).toEqual(expect.arrayContaining(['30 s']));
     expect(planBinding(plan)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('prints no data buffers unless asked; with --data the plan says buffers are captured', async () => {
+    const plain = await planProbe(fakePods(pod()), {
+      cluster: 'prod',
+      target: { ...target, container: 'app' },
+      spec: strace,
+    });
+    expect(plain.caps).toContain('no data buffers (calls, paths, addresses and errors only)');
+    expect(plain.overhead).toBe(STRACE_OVERHEAD);
+    expect(plain.overhead).not.toMatch(/buffers/i);
+
+    const spec: ProbeSpec = { ...strace, full: true, data: true };
+    const withData = await planProbe(fakePods(pod()), {
+      cluster: 'prod',
+      target: { ...target, container: 'app' },
+      spec,
+    });
+    expect(ProbePlanSchema.parse(withData)).toEqual(withData);
+    expect(withData.commandLine).toBe('timeout -s INT -k 5 30 strace -f -C -T -s 128 -p <PID>');
+    expect(withData.caps).toContain('data buffers cut at 128 bytes');
+    expect(withData.overhead).toBe(`${STRACE_OVERHEAD}. ${STRACE_DATA_WARNING}`);
+    expect(withData.overhead).toMatch(
+      /Data buffers are captured: up to 128 bytes of everything the process reads, writes, sends and receives/,
+    );
+    // the approval is bound to the choice
+    expect(planBinding(withData)).not.toBe(planBinding({ ...withData, spec: { ...spec, data: false } }));
   });
 
   it('takes the only container, or the default-container annotation', async () => {

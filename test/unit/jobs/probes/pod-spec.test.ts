@@ -204,12 +204,16 @@ function withPid(argv: string[] | undefined, pid: number): string[] | undefined 
 }
 
 describe('argv agrees with the probe program', () => {
+  // no data buffers unless asked: `-s 0` (paths and addresses are printed whole whatever -s says)
   it.each([
-    { action: 'strace', durationSec: 30, full: false, failedOnly: false },
-    { action: 'strace', durationSec: 5, full: true, trace: 'network', failedOnly: true },
-  ] as const)('strace %j', (spec) => {
+    [{ action: 'strace', durationSec: 30, full: false, failedOnly: false }, '-s 0'],
+    [{ action: 'strace', durationSec: 5, full: true, trace: 'network', failedOnly: true }, '-s 0'],
+    [{ action: 'strace', durationSec: 5, full: true, failedOnly: false, data: false }, '-s 0'],
+    [{ action: 'strace', durationSec: 5, full: true, failedOnly: false, data: true }, '-s 128'],
+    [{ action: 'strace', durationSec: 5, full: false, failedOnly: false, data: true }, '-s 128'],
+  ] as const)('strace %j prints %s', (spec, strings) => {
     expect(toolArgv(spec, 4242)).toEqual(withPid(toolArgv(spec, PID_PLACEHOLDER), 4242));
-    expect(commandLine(spec)).toContain('strace -f -C -T -s 128');
+    expect(commandLine(spec)).toContain(`strace -f -C -T ${strings} `);
     expect(commandLine(spec)).toMatch(/-p <PID>$/);
   });
   it.each<Extract<ProbeSpec, { action: 'tcpdump' }>>([
