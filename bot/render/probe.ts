@@ -58,6 +58,7 @@ export function describeSpec(spec: ProbeSpec): string {
       if (spec.full) parts.push('--full');
       if (spec.trace) parts.push(`--trace ${spec.trace}`);
       if (spec.failedOnly) parts.push('--failed-only');
+      if (spec.data) parts.push('--data');
       break;
     case 'mem':
       if (spec.watchSec) parts.push(`--watch ${spec.watchSec}s`);

@@ -65,8 +65,11 @@ const SO_ERROR_RE = /SO_ERROR,\s+\[(E[A-Z0-9]+)\]/;
 
 /** The first quoted string argument: a path for file calls. */
 function firstQuoted(args: string): string | null {
-  const m = /"((?:[^"\\]|\\.)*)"/.exec(args);
-  return m ? m[1]! : null;
+  // Under `-s 0` buffers print as `""...`: an empty string names nothing; fall back to the fd.
+  const m = /"((?:[^"\\]|\\.)+)"/.exec(args);
+  if (m) return m[1]!;
+  const fd = /^(\d+),/.exec(args);
+  return fd ? `fd ${fd[1]}` : null;
 }
 
 /** A sockaddr as `ip:port`, `[ip6]:port` or a unix path. */

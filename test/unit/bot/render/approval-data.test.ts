@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { parseProbe } from '../../../../bot/grammar/probes.js';
 import { renderApproval } from '../../../../bot/render/probe.js';
 import type { ProbePlan, ProbeSpec } from '../../../../jobs/contracts/probe.js';
-import { commandLine } from '../../../../jobs/probes/argv.js';
+import { commandLine } from '../../../../jobs/contracts/probe-argv.js';
 import { probeOverhead } from '../../../../jobs/probes/plan.js';
 
 /** The spec the grammar makes of `strace ARGS…`. */

@@ -103,6 +103,18 @@ describe('TraceMiner', () => {
     expect(m.threadsSeen()).toBe(2);
   });
 
+  it('names the fd of a failed read or write whose buffer -s 0 left empty', () => {
+    const m = new TraceMiner();
+    m.line('812   write(7, ""..., 27) = -1 EPIPE (Broken pipe) <0.000011>');
+    m.line('812   read(9, ""..., 4096) = -1 EAGAIN (Resource temporarily unavailable) <0.000004>');
+    expect(
+      m
+        .errors()
+        .flatMap((e) => e.examples)
+        .sort(),
+    ).toEqual(['read fd 9', 'write fd 7']);
+  });
+
   it('lists slow calls longest first, resumed calls under their own name', () => {
     const m = new TraceMiner();
     for (const l of TRACE_FILE.split('\n')) m.line(l);
