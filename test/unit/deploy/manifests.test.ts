@@ -941,6 +941,8 @@ describe('deploy/slack-app-manifest.yaml', () => {
         'users:read',
         'users:read.email',
         'usergroups:read',
+        'channels:history',
+        'groups:history',
       ].sort(),
     );
   });
