@@ -129,6 +129,15 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
       timeout: 5000,
+      logger: boltLogger(logger),
+    }),
+    // New messages: never resent by the client after an answer that may have been lost (see thread.ts).
+    postClient: new WebClient(cfg.SLACK_BOT_TOKEN, {
+      ...(cfg.SLACK_API_URL ? { slackApiUrl: cfg.SLACK_API_URL } : {}),
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: 30_000,
+      logger: boltLogger(logger),
     }),
     auditLog: audit,
     auth,

@@ -136,7 +136,8 @@ export class RequestEngine {
               if (this.stopping) return;
               const r = await this.d.store.get(id);
               if (!r) await this.d.store.close(cluster, id);
-              else await this.settleNow(id, r);
+              // A locked request is being worked on by another replica (or this one): not worth waiting for.
+              else await this.settleNow(id, r, 0);
             }
           }
         } catch (err) {
@@ -155,7 +156,7 @@ export class RequestEngine {
     return this.track(this.settleNow(id));
   }
 
-  private async settleNow(id: string, first?: Req): Promise<void> {
+  private async settleNow(id: string, first?: Req, waitMs?: number): Promise<void> {
     const r = first ?? (await this.d.store.get(id));
     if (!r || !this.d.queues.clusters.includes(r.cluster)) return;
     const handler = this.kinds.get(r.kind);
@@ -168,10 +169,14 @@ export class RequestEngine {
       }
       return;
     }
-    await this.withLock(id, async (fresh) => {
-      await this.d.audit.flushDue(fresh, this.d.now(), this.lockMs);
-      await handler.settle(fresh);
-    });
+    await this.withLock(
+      id,
+      async (fresh) => {
+        await this.d.audit.flushDue(fresh, this.d.now(), this.lockMs);
+        await handler.settle(fresh);
+      },
+      { waitMs },
+    );
   }
 
   /** Posts a request's first message (once), then settles it: its job may be done already. */

@@ -28,6 +28,8 @@ export interface RequestsDeps {
   client: WebClient;
   /** A client that never retries (progress updates). */
   quickClient: WebClient;
+  /** A client that never retries and rejects 429s (new messages: the thread retries them itself). */
+  postClient: WebClient;
   auditLog: AuditLog;
   auth: Authorizer;
   logger: Logger;
@@ -66,6 +68,7 @@ export function createRequests(d: RequestsDeps): Requests {
   const threads = new RequestThreads({
     client: d.client,
     quickClient: d.quickClient,
+    postClient: d.postClient,
     store,
     logger: d.logger,
     now: d.now,

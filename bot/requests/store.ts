@@ -148,6 +148,11 @@ export class RequestStore {
     await this.run('mark', KEYS.request(id), what, ...Object.entries(recordFields(patch)).flat());
   }
 
+  /** Marks a claim as stale now: the post may have landed, so whoever tries next looks for it first. */
+  async staleClaim(id: string, what: string): Promise<void> {
+    await this.redis.hset(KEYS.request(id), `posting:${what}`, '0');
+  }
+
   /** Gives a claim back after a failed post, so the next settle tries again. */
   async release(id: string, what: string): Promise<void> {
     await this.redis.hdel(KEYS.request(id), `posting:${what}`);

@@ -1,4 +1,4 @@
-import type { WebClient } from '@slack/web-api';
+import { type ChatPostMessageArguments, ErrorCode, type WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
 import type { Req, RequestStore } from './store.js';
 
@@ -21,6 +21,12 @@ export class ChannelRefused extends Error {
   }
 }
 
+/** A Web API failure after which Slack surely did not take the message. */
+function notPosted(err: unknown): boolean {
+  const code = (err as { code?: string } | undefined)?.code;
+  return code === ErrorCode.PlatformError || code === ErrorCode.RateLimitedError;
+}
+
 /** The `error` of a Slack Web API failure (`not_in_channel`, `ratelimited`, …), if it is one. */
 export function slackErrorCode(err: unknown): string | undefined {
   return (err as { data?: { error?: string } } | undefined)?.data?.error;
@@ -36,6 +42,12 @@ export interface ThreadDeps {
   client: WebClient;
   /** Never retries: for progress updates, which must not outlive their lock or land after the final state. */
   quickClient: WebClient;
+  /**
+   * Never retries on its own (retries 0, 429s rejected): for new messages. The WebClient would resend a message
+   * after a 5xx or a reset that came after Slack took it; here a 429 is waited out and anything else is left
+   * to the claim (the next try looks for the message first).
+   */
+  postClient: WebClient;
   store: RequestStore;
   logger: Logger;
   now: () => number;
@@ -81,7 +93,7 @@ export class RequestThreads {
     }
     let ts: string | undefined;
     try {
-      const res = await this.d.client.chat.postMessage({
+      const res = await this.send({
         channel: r.channel,
         ...(o.threadTs ? { thread_ts: o.threadTs } : {}),
         text: msg.text,
@@ -92,11 +104,28 @@ export class RequestThreads {
       });
       ts = res.ts;
     } catch (err) {
-      await store.release(r.id, part).catch(() => undefined);
+      // Slack said no (ok:false, or a 429 it rejected): nothing was posted, the next try posts afresh. Any other
+      // failure (a timeout, a reset, a 5xx) may have come after Slack took the message: the next try looks first.
+      if (notPosted(err)) await store.release(r.id, part).catch(() => undefined);
+      else await store.staleClaim(r.id, part).catch(() => undefined);
       throw err;
     }
     await store.mark(r.id, part, ts ? (o.fields?.(ts) ?? {}) : {});
     return { ts };
+  }
+
+  /** chat.postMessage, waiting out 429s (Slack rejected those: nothing was posted), for up to 15 minutes. */
+  private async send(args: ChatPostMessageArguments): Promise<{ ts?: string }> {
+    const until = this.d.now() + 15 * 60_000;
+    for (;;) {
+      try {
+        return await this.d.postClient.chat.postMessage(args);
+      } catch (err) {
+        const e = err as { code?: string; retryAfter?: number };
+        if (e.code !== ErrorCode.RateLimitedError || this.d.now() > until) throw err;
+        await new Promise((r) => setTimeout(r, Math.max(1, e.retryAfter ?? 1) * 1000));
+      }
+    }
   }
 
   /** Replaces a message. `quick`: one attempt, no waiting out 429s (progress; losing one is harmless). */

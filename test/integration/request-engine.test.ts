@@ -143,6 +143,33 @@ describe('the request engine after a crash', () => {
   }, 40_000);
 });
 
+describe('the request engine when Slack answers badly', () => {
+  it('a message Slack took but whose answer was lost is found, not posted again', async () => {
+    const s = await openStack({ announceGraceMs: 500, sweepMs: 200, latencyMs: 300 });
+    s.slack.loseAnswer('chat.postMessage', 1, 502);
+    const { channel, id } = await command(s, `diagnose ${POD} -n ${NS}`);
+    const status = await s.slack.waitFor(
+      () => parts(s, channel, id, 'status').find((m) => /— done\b/.test(m.text ?? '')),
+      20_000,
+    );
+    expect(parts(s, channel, id, 'status')).toHaveLength(1);
+    expect(s.slack.thread(channel, status.ts)).toHaveLength(1);
+    expect(s.slack.calls('conversations.history').length).toBeGreaterThan(0);
+  }, 40_000);
+
+  it('a message Slack refused (ok: false) is posted again on the next try, once', async () => {
+    const s = await openStack({ announceGraceMs: 500, sweepMs: 200 });
+    s.slack.failWith('chat.postMessage', 'fatal_error', 1);
+    const { channel, id } = await command(s, `diagnose ${POD} -n ${NS}`);
+    const status = await s.slack.waitFor(
+      () => parts(s, channel, id, 'status').find((m) => /— done\b/.test(m.text ?? '')),
+      20_000,
+    );
+    expect(parts(s, channel, id, 'status')).toHaveLength(1);
+    expect(s.slack.thread(channel, status.ts)).toHaveLength(1);
+  }, 40_000);
+});
+
 describe('the request engine under rate limits', () => {
   it('a rate-limited progress update never lands after the final status', async () => {
     const s = await openStack({ latencyMs: 50 });

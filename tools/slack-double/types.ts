@@ -100,6 +100,8 @@ export interface SlackDouble {
   responseUrl(ctx?: ResponseUrlContext): string;
   /** Next `times` calls of `method` answer HTTP 429 with Retry-After: retryAfterSec (default 1). */
   rateLimit(method: string, times: number, retryAfterSec?: number): void;
+  /** Next `times` (default 1) calls of `method` take effect but answer HTTP `status` (default 502): the answer is lost. */
+  loseAnswer(method: string, times?: number, status?: number): void;
   /** Next `times` (default 1) calls of `method` answer {ok:false, error}. */
   failWith(method: string, error: string, times?: number): void;
   /** Resolves with the predicate's first truthy value; rejects after timeoutMs (default 5000) with a state dump. */

@@ -18,7 +18,10 @@ import type { PostedMessage, ResponseUrlContext, SlackDouble, SlackDoubleOptions
 
 export type * from './types.js';
 
-type Scheduled = { kind: 'ratelimit'; retryAfterSec: number } | { kind: 'error'; error: string };
+type Scheduled =
+  | { kind: 'ratelimit'; retryAfterSec: number }
+  | { kind: 'error'; error: string }
+  | { kind: 'lost'; status: number };
 
 function send(
   res: ServerResponse,
@@ -137,7 +140,11 @@ class Double implements SlackDouble {
       };
     if (scheduled?.kind === 'error') return error(scheduled.error);
     const { token: _t, ...clean } = args;
-    return { status: 200, result: handler(this.store, clean) };
+    const result = handler(this.store, clean);
+    // The call took effect, but its answer never reaches the caller (a gateway error on the way back).
+    if (scheduled?.kind === 'lost')
+      return { status: scheduled.status, result: { ok: false, error: 'internal_error' } };
+    return { status: 200, result };
   }
 
   private responseUrlPost(
@@ -223,6 +230,10 @@ class Double implements SlackDouble {
 
   rateLimit(method: string, times: number, retryAfterSec = 1): void {
     this.schedule(method, times, { kind: 'ratelimit', retryAfterSec });
+  }
+
+  loseAnswer(method: string, times = 1, status = 502): void {
+    this.schedule(method, times, { kind: 'lost', status });
   }
 
   failWith(method: string, error: string, times = 1): void {
