@@ -14,6 +14,14 @@ function blocksOf(args: Args): unknown[] | undefined {
   return Array.isArray(args.blocks) ? args.blocks : undefined;
 }
 
+/** Message metadata as sent (a JSON object); anything else is ignored, as Slack drops malformed metadata. */
+function metadataOf(args: Args): PostedMessage['metadata'] {
+  const m = args.metadata;
+  return typeof m === 'object' && m !== null && !Array.isArray(m)
+    ? (m as PostedMessage['metadata'])
+    : undefined;
+}
+
 /** A reply's ts used as thread_ts is re-pointed at its parent, as Slack does. */
 function threadParent(store: SlackStore, channel: string, threadTs: string | undefined): string | undefined {
   if (!threadTs) return undefined;
@@ -38,6 +46,8 @@ const postMessage: MethodHandler = (store, args) => {
   if (typeof args.text === 'string') m.text = args.text;
   const blocks = blocksOf(args);
   if (blocks) m.blocks = blocks;
+  const metadata = metadataOf(args);
+  if (metadata) m.metadata = metadata;
   if (threadTs && truthy(args.reply_broadcast)) m.reply_broadcast = true;
   store.addMessage(m);
   return { ok: true, channel, ts: m.ts, message: store.apiMessage(m) };
@@ -57,6 +67,8 @@ const update: MethodHandler = (store, args) => {
   if (typeof args.text === 'string') m.text = args.text;
   const blocks = blocksOf(args);
   if (blocks) m.blocks = blocks;
+  const metadata = metadataOf(args);
+  if (metadata) m.metadata = metadata;
   m.edits += 1;
   m.updatedAt = store.cfg.now();
   store.noteFallback(m);
