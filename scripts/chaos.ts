@@ -460,10 +460,18 @@ async function main(): Promise<number> {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`chaos: ${why}; stopping everything it started\n`);
-    void stack.close().finally(() => process.exit(code));
+    stack.close().then(
+      () => process.exit(code),
+      (e: unknown) => {
+        process.stderr.write(`chaos: while stopping: ${(e as Error).message}\n`);
+        process.exit(code);
+      },
+    );
   };
-  process.once('SIGINT', () => abort('interrupted', 130));
-  process.once('SIGTERM', () => abort('terminated', 143));
+  // `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and relayed by tsx), and a second
+  // signal without a handler would kill it before it has stopped what it started.
+  process.on('SIGINT', () => abort('interrupted', 130));
+  process.on('SIGTERM', () => abort('terminated', 143));
   const watchdog = setTimeout(
     () => abort(`over its time limit (${P.maxMinutes} min)`, 1),
     P.maxMinutes * 60_000,

@@ -351,12 +351,14 @@ export class ChaosStack {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.client?.disconnect();
-    await Promise.all([...this.bots, ...this.workers].map((p) => p.stop('SIGKILL', 5000)));
-    await this.redis?.stop('SIGKILL', 5000);
-    await this.gate?.refuse().catch(() => undefined);
-    await this.sim?.close().catch(() => undefined);
-    await this.slack?.close().catch(() => undefined);
-    if (!this.o.keep) rmSync(this.dir, { recursive: true, force: true });
+    try {
+      this.client?.disconnect();
+      await Promise.all([...this.bots, ...this.workers, this.redis].map((p) => p?.stop('SIGKILL', 5000)));
+      await this.gate?.refuse().catch(() => undefined);
+      await this.sim?.close().catch(() => undefined);
+      await this.slack?.close().catch(() => undefined);
+    } finally {
+      if (!this.o.keep) rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 }
