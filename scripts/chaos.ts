@@ -327,10 +327,10 @@ async function runScenario(c: Ctx, s: Scenario, k: number): Promise<Row> {
   const leftoverPods = await c.stack.leftoverPods();
   const counts = countRow(v);
   const failures: string[] = [];
-  for (const x of v.filter((y) => y.problems.length > 0 && (y.acked || !isSettled(y))).slice(0, 8))
+  const bad = v.filter((y) => !isSettled(y));
+  for (const x of bad.slice(0, 8))
     failures.push(`${x.requestId} (${x.channel}${x.acked ? '' : ', not acked'}): ${x.problems.join('; ')}`);
-  const bad = v.filter((y) => y.problems.length > 0 && (y.acked || !isSettled(y))).length;
-  if (bad > 8) failures.push(`… and ${bad - 8} more requests`);
+  if (bad.length > 8) failures.push(`… and ${bad.length - 8} more requests`);
   const refusals = new Map<string, number>();
   for (const x of sent.filter((y) => !y.acked)) {
     const key = (x.refusal ?? '').split('\n')[0]!.slice(0, 80);
@@ -360,8 +360,7 @@ async function runScenario(c: Ctx, s: Scenario, k: number): Promise<Row> {
     counts.stuck === 0 &&
     counts.missingAudit === 0 &&
     leftoverPods === 0 &&
-    !rssGrew &&
-    Date.now() <= deadline + 5000;
+    !rssGrew;
   if (Date.now() > deadline && !ok) notes.push(`judged at the settle limit (${P.settleMaxMs / 1000} s)`);
   return {
     scenario: s.name,

@@ -170,7 +170,9 @@ export function checkRequest(
 
 /** True when nothing more is expected for this request (used to end a scenario's settle time early). */
 export function isSettled(v: RequestVerdict): boolean {
-  if (!v.acked) return !v.stuck && v.duplicateResults === 0 && v.missingAudit.length === 0;
+  // An unacked command may have no result; whatever it did leave must be whole (no stuck or second message).
+  if (!v.acked)
+    return !v.stuck && v.duplicateResults === 0 && v.duplicateStatuses === 0 && v.missingAudit.length === 0;
   return v.problems.length === 0;
 }
 
