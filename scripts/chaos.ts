@@ -54,7 +54,7 @@ const P = SHORT
       stormMs: 35_000,
       stormRetryAfterSec: 5,
       slackOutageMs: 8000,
-      settleMaxMs: 80_000,
+      settleMaxMs: 70_000,
       maxMinutes: 15,
     }
   : {
