@@ -14,7 +14,7 @@
  * Privileged requests (reason modal, approvals, probe pods) are not driven yet: the table says so.
  */
 import { parseArgs } from 'node:util';
-import { requestIdFor } from '../jobs/contracts/requests.js';
+import { requestIdFor } from '../jobs/contracts/index.js';
 import { SLACK_TEST_DEFAULTS, signSlackRequest, slashCommandBody } from '../test/support/slack/index.js';
 import { newTriggerId } from '../test/support/slack/payloads.js';
 import {
@@ -145,10 +145,11 @@ const SCENARIOS: Scenario[] = [
     name: 'worker-kill9',
     what: 'kill -9 a worker mid-burst, restarted 3 s later',
     fault: async (c) => {
+      const active = await c.stack.activeJobs().catch(() => undefined);
       await c.stack.workers[0]!.stop('SIGKILL');
       await sleep(3000);
       c.stack.workers[0]!.start();
-      return {};
+      return { note: `${active ?? '?'} jobs active (both workers) when worker0 was killed` };
     },
   },
   { name: 'bot-sigkill', what: 'SIGKILL a bot replica inside a burst', fault: (c) => killBot(c, 'SIGKILL') },

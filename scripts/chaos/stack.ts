@@ -10,6 +10,7 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
 import { type KubeSim, startKubeSim } from '../../test/support/kube-sim/index.js';
 import { type SlackDouble, startSlackDouble } from '../../test/support/slack/index.js';
 
@@ -339,6 +340,11 @@ export class ChaosStack {
       if (page.length < 2000) return out;
       start = `(${page[page.length - 1]![0]}`;
     }
+  }
+
+  /** Jobs a worker is running right now (BullMQ's active list): shows that a kill hit work in progress. */
+  activeJobs(): Promise<number> {
+    return this.redisClient().llen(`${QUEUE_PREFIX}:${queueName(this.cluster)}:active`);
   }
 
   /** Probe pods still in the simulator (they must all be gone once requests are final). */
