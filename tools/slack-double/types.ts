@@ -104,6 +104,13 @@ export interface SlackDouble {
   loseAnswer(method: string, times?: number, status?: number): void;
   /** Next `times` (default 1) calls of `method` answer {ok:false, error}. */
   failWith(method: string, error: string, times?: number): void;
+  /**
+   * Until `untilMs` (epoch ms, the double's clock), every Web API call (or only those in `methods`) answers
+   * HTTP 429 `ratelimited` with Retry-After: retryAfterSec. Time-based, unlike rateLimit(); reset() ends it.
+   */
+  storm(o: { methods?: string[]; untilMs: number; retryAfterSec: number }): void;
+  /** Until `untilMs`, every Web API call (or those in `methods`) answers HTTP `status` (e.g. 500, 503). */
+  outage(o: { methods?: string[]; untilMs: number; status: number }): void;
   /** Resolves with the predicate's first truthy value; rejects after timeoutMs (default 5000) with a state dump. */
   waitFor<T>(predicate: () => T | undefined | false | null, timeoutMs?: number): Promise<T>;
   addUser(u: { id: string; name: string; email?: string; tz?: string }): void;

@@ -23,6 +23,12 @@ type Scheduled =
   | { kind: 'error'; error: string }
   | { kind: 'lost'; status: number };
 
+/** A time-based fault: every matching call until `untilMs` answers 429 (storm) or `status` (outage). */
+type Window = { methods?: string[]; untilMs: number } & (
+  | { kind: 'storm'; retryAfterSec: number }
+  | { kind: 'outage'; status: number }
+);
+
 function send(
   res: ServerResponse,
   status: number,
@@ -43,6 +49,7 @@ class Double implements SlackDouble {
   apiUrl = '';
   readonly store: SlackStore;
   private readonly scheduled = new Map<string, Scheduled[]>();
+  private windows: Window[] = [];
   private readonly server = createServer((req, res) => {
     this.route(req, res).catch((err: unknown) =>
       send(res, 500, { ok: false, error: 'internal_error', detail: String(err) }),
@@ -131,6 +138,17 @@ class Double implements SlackDouble {
     if (token !== this.store.cfg.botToken) return error('invalid_auth');
     const handler = METHODS[method];
     if (!handler) return error('unknown_method');
+    const now = this.store.cfg.now();
+    this.windows = this.windows.filter((w) => w.untilMs > now);
+    const w = this.windows.find((x) => !x.methods || x.methods.includes(method));
+    if (w?.kind === 'storm')
+      return {
+        status: 429,
+        result: { ok: false, error: 'ratelimited' },
+        headers: { 'retry-after': String(w.retryAfterSec) },
+      };
+    if (w?.kind === 'outage')
+      return { status: w.status, result: { ok: false, error: 'service_unavailable' } };
     const scheduled = this.takeScheduled(method);
     if (scheduled?.kind === 'ratelimit')
       return {
@@ -240,6 +258,14 @@ class Double implements SlackDouble {
     this.schedule(method, times, { kind: 'error', error });
   }
 
+  storm(o: { methods?: string[]; untilMs: number; retryAfterSec: number }): void {
+    this.windows.push({ kind: 'storm', ...o });
+  }
+
+  outage(o: { methods?: string[]; untilMs: number; status: number }): void {
+    this.windows.push({ kind: 'outage', ...o });
+  }
+
   async waitFor<T>(predicate: () => T | undefined | false | null, timeoutMs = 5000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let lastError: unknown;
@@ -292,6 +318,7 @@ class Double implements SlackDouble {
   reset(): void {
     this.store.reset();
     this.scheduled.clear();
+    this.windows = [];
   }
 
   close(): Promise<void> {

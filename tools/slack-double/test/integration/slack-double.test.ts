@@ -134,6 +134,40 @@ describe('Slack Web API double with the real WebClient', () => {
     expect(slack.messages(CHANNEL).map((m) => m.text)).toEqual(['after the rate limit']);
   });
 
+  it('storm(): answers 429 with Retry-After to the methods named until the deadline, then recovers', async () => {
+    slack.storm({ methods: ['chat.postMessage'], untilMs: Date.now() + 400, retryAfterSec: 7 });
+    const impatient = slackClient(slack, { rejectRateLimitedCalls: true });
+    const err = await rejection(impatient.chat.postMessage({ channel: CHANNEL, text: 'in the storm' }));
+    expect((err as { code?: unknown; retryAfter?: unknown }).code).toBe(ErrorCode.RateLimitedError);
+    expect((err as { retryAfter?: unknown }).retryAfter).toBe(7);
+    const other = await client.chat.update({ channel: CHANNEL, ts: '1.000001', text: 'x' }).catch((e) => e);
+    expect(errorCode(other)).toBe('message_not_found'); // not in `methods`: answered normally
+    await new Promise((r) => setTimeout(r, 450));
+    expect((await impatient.chat.postMessage({ channel: CHANNEL, text: 'after' })).ok).toBe(true);
+    expect(slack.calls('chat.postMessage').map((c) => c.status)).toEqual([429, 200]);
+    expect(slack.messages(CHANNEL).map((m) => m.text)).toEqual(['after']);
+  });
+
+  it('outage(): answers the given HTTP status to every method until the deadline', async () => {
+    slack.outage({ untilMs: Date.now() + 300, status: 503 });
+    const call = () =>
+      fetch(`${slack.apiUrl}auth.test`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect((await call()).status).toBe(503);
+    await new Promise((r) => setTimeout(r, 350));
+    const after = await call();
+    expect(after.status).toBe(200);
+    expect(((await after.json()) as { ok: boolean }).ok).toBe(true);
+  });
+
+  it('keeps message metadata from postMessage and update', async () => {
+    const metadata = { event_type: 'poddebug_request', event_payload: { request_id: 'diag-1' } };
+    const res = await client.chat.postMessage({ channel: CHANNEL, text: 'status', metadata });
+    expect(slack.messages(CHANNEL)[0]?.metadata).toEqual(metadata);
+    const moved = { event_type: 'poddebug_request', event_payload: { request_id: 'diag-2' } };
+    await client.chat.update({ channel: CHANNEL, ts: res.ts!, text: 'status 2', metadata: moved });
+    expect(slack.messages(CHANNEL)[0]?.metadata).toEqual(moved);
+  });
+
   it('refuses 51 blocks and a 3001-character section with invalid_blocks', async () => {
     const divider = { type: 'divider' };
     const tooMany = await rejection(
