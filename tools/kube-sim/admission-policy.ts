@@ -51,7 +51,12 @@ export interface PolicyWorld {
   /** The request's Namespace object, when namespaced. */
   namespace?: KubeObject;
   /** A parameter object by apiVersion/kind, namespace and name. */
-  param(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject | undefined;
+  param(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+  ): KubeObject | undefined;
 }
 
 interface LabelSelector {
@@ -88,11 +93,21 @@ interface PolicySpec {
 interface BindingSpec {
   policyName?: string;
   validationActions?: string[];
-  paramRef?: { name?: string; namespace?: string; selector?: LabelSelector; parameterNotFoundAction?: string };
+  paramRef?: {
+    name?: string;
+    namespace?: string;
+    selector?: LabelSelector;
+    parameterNotFoundAction?: string;
+  };
   matchResources?: MatchResources;
 }
 
-const CODES: Record<string, number> = { Unauthorized: 401, Forbidden: 403, Invalid: 422, RequestEntityTooLarge: 413 };
+const CODES: Record<string, number> = {
+  Unauthorized: 401,
+  Forbidden: 403,
+  Invalid: 422,
+  RequestEntityTooLarge: 413,
+};
 
 function selectorRequirements(sel: LabelSelector): LabelRequirement[] {
   const reqs: LabelRequirement[] = Object.entries(sel.matchLabels ?? {}).map(([key, value]) => ({
@@ -121,7 +136,9 @@ function ruleMatches(rule: Rule, req: AdmissionRequest): boolean {
     anyOf(rule.apiVersions, req.version) &&
     anyOf(rule.operations, req.operation) &&
     anyOf(rule.resources, req.resource) &&
-    (rule.resourceNames === undefined || rule.resourceNames.length === 0 || rule.resourceNames.includes(req.name))
+    (rule.resourceNames === undefined ||
+      rule.resourceNames.length === 0 ||
+      rule.resourceNames.includes(req.name))
   );
 }
 
@@ -130,9 +147,15 @@ function namespaceLabels(world: PolicyWorld, req: AdmissionRequest): Record<stri
   return { ...(world.namespace?.metadata.labels ?? {}), 'kubernetes.io/metadata.name': req.namespace };
 }
 
-function matches(m: MatchResources | undefined, req: AdmissionRequest, world: PolicyWorld, rulesRequired: boolean): boolean {
+function matches(
+  m: MatchResources | undefined,
+  req: AdmissionRequest,
+  world: PolicyWorld,
+  rulesRequired: boolean,
+): boolean {
   if (m === undefined) return !rulesRequired;
-  if (m.resourceRules !== undefined ? !m.resourceRules.some((r) => ruleMatches(r, req)) : rulesRequired) return false;
+  if (m.resourceRules !== undefined ? !m.resourceRules.some((r) => ruleMatches(r, req)) : rulesRequired)
+    return false;
   if (m.excludeResourceRules?.some((r) => ruleMatches(r, req))) return false;
   // A namespace selector matches cluster-scoped objects only when it is empty (as the real plugin).
   if (m.namespaceSelector !== undefined) {
@@ -155,7 +178,10 @@ function program(expression: string): CelProgram {
 }
 
 /** The variables `variables.<name>`, each evaluated on first use (an error is thrown on each use). */
-function lazyVariables(defs: PolicySpec['variables'], base: Record<string, unknown>): Record<string, unknown> {
+function lazyVariables(
+  defs: PolicySpec['variables'],
+  base: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const all = { ...base, variables: out };
   for (const d of defs ?? []) {
@@ -180,7 +206,13 @@ function lazyVariables(defs: PolicySpec['variables'], base: Record<string, unkno
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-function denial(req: AdmissionRequest, policy: string, binding: string, message: string, reason = 'Invalid'): StatusBody {
+function denial(
+  req: AdmissionRequest,
+  policy: string,
+  binding: string,
+  message: string,
+  reason = 'Invalid',
+): StatusBody {
   const text = `ValidatingAdmissionPolicy '${policy}' with binding '${binding}' denied request: ${message}`;
   const qualified = req.group ? `${req.resource}.${req.group}` : req.resource;
   return failure(CODES[reason] ?? 422, `${qualified} "${req.name}" is forbidden: ${text}`, reason, {
@@ -210,7 +242,8 @@ function evaluateBinding(
     if (!found) {
       if (ref?.parameterNotFoundAction === 'Allow') return undefined;
       return {
-        message: 'failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction',
+        message:
+          'failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction',
       };
     }
     params = found;

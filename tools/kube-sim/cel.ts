@@ -48,8 +48,42 @@ type Tok =
   | { k: 'op'; v: string; at: number }
   | { k: 'end'; at: number };
 
-const OPS = ['&&', '||', '==', '!=', '<=', '>=', '<', '>', '!', '+', '-', '*', '/', '%', '?', ':', '.', ',', '(', ')', '[', ']', '{', '}'];
-const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '\\': '\\', "'": "'", '"': '"', '`': '`', '?': '?' };
+const OPS = [
+  '&&',
+  '||',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '<',
+  '>',
+  '!',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '?',
+  ':',
+  '.',
+  ',',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+];
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '`': '`',
+  '?': '?',
+};
 
 function tokenize(src: string): Tok[] {
   const out: Tok[] = [];
@@ -73,7 +107,8 @@ function tokenize(src: string): Tok[] {
       continue;
     }
     if (ch === "'" || ch === '"') {
-      if (src.startsWith(ch.repeat(3), i)) throw new CelError(`triple-quoted strings are not supported (at ${i})`);
+      if (src.startsWith(ch.repeat(3), i))
+        throw new CelError(`triple-quoted strings are not supported (at ${i})`);
       let s = '';
       let j = i + 1;
       for (;;) {
@@ -122,7 +157,9 @@ class Parser {
   private expect(v: string): void {
     if (!this.eat(v)) {
       const t = this.peek();
-      throw new CelError(`expected '${v}' at ${t.at}, found ${t.k === 'end' ? 'the end' : `'${'v' in t ? t.v : ''}'`}`);
+      throw new CelError(
+        `expected '${v}' at ${t.at}, found ${t.k === 'end' ? 'the end' : `'${'v' in t ? t.v : ''}'`}`,
+      );
     }
   }
 
@@ -208,7 +245,9 @@ class Parser {
     for (;;) {
       if (this.eat('.')) {
         const name = this.ident();
-        e = this.eat('(') ? { t: 'call', fn: name, target: e, args: this.args() } : { t: 'sel', obj: e, field: name };
+        e = this.eat('(')
+          ? { t: 'call', fn: name, target: e, args: this.args() }
+          : { t: 'sel', obj: e, field: name };
       } else if (this.eat('[')) {
         const index = this.expr();
         this.expect(']');
@@ -254,7 +293,9 @@ class Parser {
       this.expect('}');
       return { t: 'map', entries };
     }
-    throw new CelError(`unexpected ${t.k === 'end' ? 'end of expression' : `'${'v' in t ? t.v : ''}'`} at ${t.at}`);
+    throw new CelError(
+      `unexpected ${t.k === 'end' ? 'end of expression' : `'${'v' in t ? t.v : ''}'`} at ${t.at}`,
+    );
   }
 }
 
@@ -392,14 +433,16 @@ function binary(op: string, ln: Node, rn: Node, s: Scope): unknown {
     case '/':
     case '%': {
       if (typeof l !== 'number' || typeof r !== 'number') throw noOverload(`_${op}_`, l, r);
-      if ((op === '/' || op === '%') && r === 0) throw new CelError(op === '/' ? 'division by zero' : 'modulus by zero');
+      if ((op === '/' || op === '%') && r === 0)
+        throw new CelError(op === '/' ? 'division by zero' : 'modulus by zero');
       if (op === '-') return l - r;
       if (op === '*') return l * r;
       if (op === '/') return Number.isInteger(l) && Number.isInteger(r) ? Math.trunc(l / r) : l / r;
       return l % r;
     }
     default: {
-      const both = (typeof l === 'number' && typeof r === 'number') || (typeof l === 'string' && typeof r === 'string');
+      const both =
+        (typeof l === 'number' && typeof r === 'number') || (typeof l === 'string' && typeof r === 'string');
       if (!both) throw noOverload(`_${op}_`, l, r);
       const a = l as number | string;
       const b = r as number | string;
@@ -458,7 +501,8 @@ function size(v: unknown): number {
 function call(n: Extract<Node, { t: 'call' }>, s: Scope): unknown {
   if (n.target === undefined && n.fn === 'has') {
     const a = n.args[0];
-    if (n.args.length !== 1 || a?.t !== 'sel') throw new CelError('has() takes one field selection, e.g. has(a.b)');
+    if (n.args.length !== 1 || a?.t !== 'sel')
+      throw new CelError('has() takes one field selection, e.g. has(a.b)');
     const o = evaluate(a.obj, s);
     if (!isMap(o)) throw new CelError(`has(): no such key: ${a.field} (on ${typeName(o)})`);
     return Object.hasOwn(o, a.field) && o[a.field] !== undefined && o[a.field] !== null;

@@ -4,12 +4,12 @@
  */
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { admissionPolicyDenial, type PolicyWorld, VAP_API_VERSION } from './admission-policy.js';
 import { accessReviewReply } from './authz.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { FaultList, FaultRule } from './faults.js';
 import { decideLog } from './log-access.js';
 import { sliceLog } from './log-text.js';
-import { admissionPolicyDenial, type PolicyWorld, VAP_API_VERSION } from './admission-policy.js';
 import { podSecurityDenial } from './pod-security.js';
 import { joinApiVersion, type ResourceInfo } from './resources.js';
 import { type ApiPath, parseApiPath, routeTemplate } from './router.js';
@@ -529,7 +529,10 @@ function create(
 }
 
 /** The user admission sees: Impersonate-User (and -Group) when sent, else the simulator's own. */
-function requestUser(ctx: SimContext, headers: IncomingMessage['headers']): { username: string; groups: string[] } {
+function requestUser(
+  ctx: SimContext,
+  headers: IncomingMessage['headers'],
+): { username: string; groups: string[] } {
   const as = headers['impersonate-user'];
   const user = typeof as === 'string' && as !== '' ? as : ctx.user;
   const g = headers['impersonate-group'];

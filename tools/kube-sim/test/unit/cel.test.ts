@@ -6,12 +6,18 @@ const pod = {
   spec: {
     hostPID: true,
     containers: [
-      { name: 'a', image: 'img@sha256:ab', command: ['node', 'x'], securityContext: { capabilities: { add: ['SYS_PTRACE'] } } },
+      {
+        name: 'a',
+        image: 'img@sha256:ab',
+        command: ['node', 'x'],
+        securityContext: { capabilities: { add: ['SYS_PTRACE'] } },
+      },
       { name: 'b', image: 'other:1' },
     ],
   },
 };
-const run = (expr: string, vars: Record<string, unknown> = { object: pod }) => compileCel(expr).evaluate(vars);
+const run = (expr: string, vars: Record<string, unknown> = { object: pod }) =>
+  compileCel(expr).evaluate(vars);
 
 describe('compileCel', () => {
   it.each([
