@@ -136,6 +136,21 @@ function mapCreateError(e: unknown, namespace: string, node: string, cluster: st
         ],
         { cause: e },
       );
+    // The cluster-side guard (deploy/components/probes/admission-policy.yaml): `pods "x" is forbidden:
+    // ValidatingAdmissionPolicy 'p' with binding 'b' denied request: <the rule's message>` (422 Invalid by default).
+    const vap = /ValidatingAdmissionPolicy '([^']+)'(?: with binding '([^']+)')? denied request: (.*)$/s.exec(
+      e.message,
+    );
+    if (vap)
+      return probeError(
+        'probe_forbidden',
+        `The cluster's admission policy \`${vap[1]}\` refused the probe pod in \`${namespace}\`: ${vap[3]}`,
+        [
+          `The worker's probe pod must match the guard of deploy/components/probes (admission-policy.yaml): check that its parameters (ConfigMap poddebug-probe-guard in \`${namespace}\`) name this worker's image, pinned by digest, and its ServiceAccount, and criSocket when CRI_SOCKET is set.`,
+          `The API said: ${e.message}`,
+        ],
+        { cause: e },
+      );
     if (e.status === 403 && /exceeded quota|quota/i.test(e.message))
       return probeError(
         'probe_forbidden',

@@ -19,11 +19,20 @@ import { reapProbePods } from '../../jobs/probes/reaper.js';
 import { type RunProbePodOptions, runProbePod } from '../../jobs/probes/runner.js';
 import { createProbeSlots, type ProbeSlots, slotKeys } from '../../jobs/probes/slots.js';
 import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
+import { KUBECTL, one, renderOverlayWith } from '../support/deploy.js';
 import { testRedisUrl } from '../support/redis-server.js';
 
 const REDIS_URL = testRedisUrl();
 const PROBE_NS = 'poddebug-probes';
 const logger = pino({ level: 'silent' });
+/** The worker's identity, which the probe namespace's admission policy admits (deploy/components/probes). */
+const WORKER = 'system:serviceaccount:poddebug:poddebug-worker';
+const DIGEST = `sha256:${'5e'.repeat(32)}`;
+/** The worker's image, pinned by digest: what the guard's parameters name when the overlay pins it. */
+const IMAGE = `ghcr.io/example/poddebug@${DIGEST}`;
+const POLICY = 'poddebug-probe-pods';
+/** The guard needs kubectl to render the component; without it those tests are skipped. */
+const itWithGuard = KUBECTL ? it : it.skip;
 
 /** The fake probe program: argv = [mode, base64url ProbeInput]. */
 const FAKE = String.raw`
@@ -88,6 +97,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'probe-runner-'));
   sim = await startKubeSim({
     fixtures: dir,
+    user: WORKER,
     nodeExecutor: {
       // /app/dist/jobs/probes/program/main.js --input X  →  node -e FAKE <mode> X
       rewriteArgv: (argv, pod) => {
@@ -118,6 +128,18 @@ beforeAll(async () => {
     metadata: { name: 'locked', labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
   });
   sim.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } });
+  if (KUBECTL) {
+    // The cluster-side guard as deploy/ renders it, with the worker's image pinned by digest.
+    const rendered = renderOverlayWith('single-cluster', {
+      images: ['  - name: ghcr.io/example/poddebug', `    digest: ${DIGEST}`],
+    });
+    for (const [kind, name] of [
+      ['ValidatingAdmissionPolicy', POLICY],
+      ['ValidatingAdmissionPolicyBinding', POLICY],
+      ['ConfigMap', 'poddebug-probe-guard'],
+    ] as const)
+      sim.put(one(rendered, kind, name));
+  }
   sim.put(running('checkout', 'node-a', ['app']));
   sim.put(running('trio', 'node-a', ['a', 'b', 'c']));
   sim.put(running('stray', 'node-gone', ['app']));
@@ -164,7 +186,7 @@ function opts(
     approvers: ['U0APPROVER'],
     threadTs: '1732096800.000100',
     channel: 'C0INCIDENT',
-    image: 'poddebug:test',
+    image: IMAGE,
     pollIntervalMs: 30,
     maxPollIntervalMs: 150,
     startTimeoutMs: 5000,
@@ -278,6 +300,50 @@ describe('runProbePod', () => {
     expect(await lockedPods.list('poddebug.io/probe=true')).toEqual([]);
     const keys = slotKeys(prefix, 'test', 'node-a', p.containerId);
     expect(await redis.exists(keys.container)).toBe(0);
+  });
+
+  describe("the probe namespace's admission policy (deploy/components/probes)", () => {
+    const SPECS: ProbeSpec[] = [
+      { action: 'strace', durationSec: 5, full: false, failedOnly: false },
+      { action: 'mem' },
+      { action: 'ps' },
+      { action: 'fds' },
+      { action: 'netcheck', targets: [{ host: 'db.shop.svc', port: 5432 }] },
+      { action: 'tcpdump', durationSec: 5, filter: ['tcp', 'port', '443'] },
+    ];
+    itWithGuard.each(SPECS.map((s) => [s.action, s] as const))(
+      'admits the pod the runner builds for %s',
+      async (_action, spec) => {
+        // The fake program refuses (any action): what matters is that the pod was admitted and ran.
+        const r = await runProbePod(
+          pods,
+          slots,
+          opts(await plan('checkout', undefined, spec), job(), 'refuse'),
+        );
+        expect(r.line).toMatchObject({ type: 'result', ok: false, code: 'container_changed' });
+        expect(await probePods()).toEqual([]);
+      },
+    );
+
+    itWithGuard(
+      'refuses a pod that strays from it (another image): clear message, nothing left',
+      async () => {
+        const p = await plan('checkout');
+        const err = await runProbePod(pods, slots, opts(p, job(), 'ok', { image: 'poddebug:test' })).catch(
+          (e: unknown) => e,
+        );
+        expect(err).toMatchObject({ code: 'probe_forbidden' });
+        expect((err as Error).message).toBe(
+          `The cluster's admission policy \`${POLICY}\` refused the probe pod in \`${PROBE_NS}\`: a probe pod runs only the image ${IMAGE} (pinned by digest), not poddebug:test`,
+        );
+        expect((err as { next: string[] }).next.join('\n')).toMatch(
+          /ConfigMap poddebug-probe-guard in `poddebug-probes`.*\n.*The API said: pods "poddebug-ps-\w+" is forbidden: ValidatingAdmissionPolicy 'poddebug-probe-pods' with binding 'poddebug-probe-pods' denied request:/,
+        );
+        expect(await probePods()).toEqual([]);
+        const keys = slotKeys(prefix, 'test', 'node-a', p.containerId);
+        expect(await redis.exists(keys.container)).toBe(0);
+      },
+    );
   });
 
   it('abort mid-run: the pod is gone and its process killed', async () => {

@@ -37,7 +37,10 @@ export interface KubeSimOptions {
   latencyMs?: number;
   /** Where to write the kubeconfig; a temporary file (removed on close) when absent. */
   kubeconfigOut?: string;
-  /** Identity named in 403 messages; default "system:serviceaccount:poddebug:worker". */
+  /**
+   * Identity named in 403 messages and seen by admission policies as request.userInfo.username (unless a
+   * request sends Impersonate-User); default "system:serviceaccount:poddebug:worker".
+   */
   user?: string;
   /**
    * A simulated kubelet for probe pods (label poddebug.io/probe=true, spec.nodeName of an existing

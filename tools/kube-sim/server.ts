@@ -4,6 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { admissionPolicyDenial, type PolicyWorld, VAP_API_VERSION } from './admission-policy.js';
 import { accessReviewReply } from './authz.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { FaultList, FaultRule } from './faults.js';
@@ -260,7 +261,7 @@ function resource(
   }
   if (p.name === undefined) {
     if (method === 'GET') return list(ctx, r, p, query, headers);
-    if (method === 'POST' && r.verbs.includes('create')) return create(ctx, r, p, query, body);
+    if (method === 'POST' && r.verbs.includes('create')) return create(ctx, r, p, query, body, headers);
     return status(methodNotAllowed());
   }
   switch (method) {
@@ -448,6 +449,7 @@ function create(
   p: ResourcePath,
   query: URLSearchParams,
   body: string,
+  headers: IncomingMessage['headers'],
 ): Reply {
   const parsed = parseObjectBody(body);
   if (!parsed.ok) return status(parsed.error);
@@ -505,10 +507,55 @@ function create(
     if (denied) return status(denied);
     applyPodDefaults(obj);
   }
+  // ValidatingAdmissionPolicies (after Pod Security, as in the API server's plugin order).
+  const vap = admissionPolicyDenial(
+    {
+      operation: 'CREATE',
+      group: r.group,
+      version: r.version,
+      resource: r.plural,
+      ...(r.namespaced ? { namespace: p.namespace! } : {}),
+      name,
+      object: obj,
+      userInfo: requestUser(ctx, headers),
+    },
+    policyWorld(ctx.store, r.namespaced ? p.namespace : undefined),
+  );
+  if (vap) return status(vap);
   if (query.get('dryRun') === 'All') return json(201, { ...obj, metadata: { ...obj.metadata, uid: '' } });
   const stored = ctx.store.put(obj);
   if (r.group === '' && r.plural === 'pods') ctx.podHooks?.created(stored);
   return json(201, stored);
+}
+
+/** The user admission sees: Impersonate-User (and -Group) when sent, else the simulator's own. */
+function requestUser(
+  ctx: SimContext,
+  headers: IncomingMessage['headers'],
+): { username: string; groups: string[] } {
+  const as = headers['impersonate-user'];
+  const user = typeof as === 'string' && as !== '' ? as : ctx.user;
+  const g = headers['impersonate-group'];
+  const groups = (Array.isArray(g) ? g : typeof g === 'string' ? g.split(',') : []).map((x) => x.trim());
+  return { username: user, groups: groups.filter((x) => x !== '') };
+}
+
+/** The stored policies, bindings, the namespace and the parameter lookup, for admission-policy.ts. */
+function policyWorld(store: ObjectStore, namespace: string | undefined): PolicyWorld {
+  const all = (kind: string) => {
+    const r = store.resourceForKind(VAP_API_VERSION, kind);
+    return r ? store.list(r) : [];
+  };
+  const nsRes = store.lookup('', 'v1', 'namespaces')!;
+  return {
+    policies: all('ValidatingAdmissionPolicy'),
+    bindings: all('ValidatingAdmissionPolicyBinding'),
+    ...(namespace !== undefined ? { namespace: store.get(nsRes, undefined, namespace) } : {}),
+    param: (apiVersion, kind, ns, name) => {
+      const r = store.resourceForKind(apiVersion, kind);
+      return r ? store.get(r, ns, name) : undefined;
+    },
+  };
 }
 
 function update(ctx: SimContext, r: ResourceInfo, p: ResourcePath, body: string, t: Target): Reply {

@@ -548,12 +548,15 @@ describe('raw manifests (checked without kustomize)', () => {
 
 /** What components/probes adds to an overlay. */
 const PROBE_OBJECTS = [
+  'ConfigMap/poddebug-probes/poddebug-probe-guard',
   'LimitRange/poddebug-probes/poddebug-probes',
   'Namespace/poddebug-probes',
   'NetworkPolicy/poddebug-probes/poddebug-probes-default-deny',
   'ResourceQuota/poddebug-probes/poddebug-probes',
   'Role/poddebug-probes/poddebug-worker-probes',
   'RoleBinding/poddebug-probes/poddebug-worker-probes',
+  'ValidatingAdmissionPolicy/poddebug-probe-pods',
+  'ValidatingAdmissionPolicyBinding/poddebug-probe-pods',
 ];
 
 const OVERLAY_INVENTORY: Record<string, string[]> = {

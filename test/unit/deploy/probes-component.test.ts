@@ -202,17 +202,23 @@ const PROBE_ROLE_RULES: Rule[] = [
 ];
 
 const PROBE_OBJECTS = [
+  'ConfigMap/poddebug-probes/poddebug-probe-guard',
   'LimitRange/poddebug-probes/poddebug-probes',
   'Namespace//poddebug-probes',
   'NetworkPolicy/poddebug-probes/poddebug-probes-default-deny',
   'ResourceQuota/poddebug-probes/poddebug-probes',
   'Role/poddebug-probes/poddebug-worker-probes',
   'RoleBinding/poddebug-probes/poddebug-worker-probes',
+  'ValidatingAdmissionPolicy//poddebug-probe-pods',
+  'ValidatingAdmissionPolicyBinding//poddebug-probe-pods',
 ];
 const probeObjects = (objs: KubeObject[]) =>
   objs
     .filter(
-      (o) => o.metadata.namespace === PROBE_NS || (o.kind === 'Namespace' && o.metadata.name === PROBE_NS),
+      (o) =>
+        o.metadata.namespace === PROBE_NS ||
+        (o.kind === 'Namespace' && o.metadata.name === PROBE_NS) ||
+        o.apiVersion === 'admissionregistration.k8s.io/v1',
     )
     .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`)
     .sort();
