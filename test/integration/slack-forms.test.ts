@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { AuditStream } from '../../bot/audit/index.js';
 import type { RecordedView } from '../../tools/slack-double/index.js';
 import {
   approvalMessage,
@@ -257,6 +258,30 @@ describe('refused clicks are audited with the clicker as actor, and read right',
       (a) => a.requestId === requestId && a.type === 'refused' && a.actor === APPROVER,
     );
     expect(line.decision).toBe('approval refused');
+  }, 30_000);
+
+  it('clicks on no request (an unknown id, a forged value) are refused and audited as clicks, not requests', async () => {
+    const { root } = await requestAwaitingApproval(stack, { userId: REQUESTER }, 'ps web-7 -n shop');
+    const ghost = `prb-${'0'.repeat(24)}`;
+    await click(stack, root, 'poddebug_approve', OUTSIDER, ghost);
+    await click(stack, root, 'poddebug_deny', OUTSIDER, ghost);
+    await click(stack, root, 'poddebug_cancel', OUTSIDER, '{"approved":true}');
+    const lines = await stack.slack.waitFor(() => {
+      const mine = auditLines().filter((a) => a.actor === OUTSIDER && a.requestId.startsWith('click-'));
+      return mine.length >= 3 ? mine : undefined;
+    });
+    expect(lines.map((a) => [a.requestId, a.decision])).toEqual(
+      expect.arrayContaining([
+        [`click-${ghost}`, 'approval refused'],
+        [`click-${ghost}`, 'denial refused'],
+        ['click-invalid:__approved__true_', 'cancellation refused'],
+      ]),
+    );
+    expect(ephemeralTexts(stack, OUTSIDER)).toEqual(
+      expect.arrayContaining(['That button is not valid. Nothing changed.']),
+    );
+    // The trail still verifies: no entry pretends to be a request that was never requested.
+    expect(await new AuditStream(stack.redis, { key: stack.auditKey }).verify()).toMatchObject({ ok: true });
   }, 30_000);
 
   it('a click on a request that failed without running says so, not "already run"', async () => {
