@@ -152,11 +152,8 @@ export function register(app: App, d: CommandDeps): void {
         });
         // One form, one request: only a submission of this view may consume the draft.
         const viewId = opened.view?.id ?? '';
-        const bound = await d.requests.drafts.bind(draftId, viewId).catch((err: unknown) => {
-          log.warn({ err }, 'reason form not bound to its view');
-          return false;
-        });
-        if (!bound) log.warn({ viewId }, 'reason form not bound to its view (the first submission binds it)');
+        const bound = await d.requests.drafts.bind(draftId, viewId).catch(() => false);
+        if (!bound) log.warn({ viewId }, 'reason form not bound to its view (its first submission binds it)');
       } catch (e) {
         log.warn({ err: e }, 'reason modal did not open');
         await respond({
