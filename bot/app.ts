@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, type CustomRoute } from '@slack/bolt';
+import { App, type CustomRoute, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { AuditLog, AuditStream, createAuditLogger } from './audit/index.js';
 import { Authorizer, type KubeAccessCheck } from './auth.js';
 import type { BotConfig } from './config.js';
+import { guardReceiver } from './http-edge.js';
 import { register as registerApproval } from './listeners/actions/approval.js';
 import { register as registerRerun } from './listeners/actions/rerun.js';
 import { type CommandDeps, register as registerCommand } from './listeners/commands/poddebug.js';
@@ -78,11 +79,10 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     },
   ];
   const socketMode = Boolean(cfg.SLACK_APP_TOKEN);
+  const receiver = socketMode ? undefined : edgeReceiver(cfg.SLACK_SIGNING_SECRET ?? '', health, logger);
   const app = new App({
     token: cfg.SLACK_BOT_TOKEN,
-    ...(socketMode
-      ? { socketMode: true, appToken: cfg.SLACK_APP_TOKEN }
-      : { signingSecret: cfg.SLACK_SIGNING_SECRET, customRoutes: health }),
+    ...(socketMode ? { socketMode: true, appToken: cfg.SLACK_APP_TOKEN } : { receiver }),
     logger: boltLogger(logger),
     clientOptions: {
       ...(cfg.SLACK_API_URL ? { slackApiUrl: cfg.SLACK_API_URL } : {}),
@@ -230,4 +230,12 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
       redis.disconnect();
     },
   };
+}
+
+/** Bolt's HTTP receiver behind the edge checks (timestamp both ways, body shape: bot/http-edge.ts). */
+function edgeReceiver(signingSecret: string, customRoutes: CustomRoute[], logger: Logger): HTTPReceiver {
+  const endpoints = ['/slack/events'];
+  const receiver = new HTTPReceiver({ signingSecret, endpoints, customRoutes, logger: boltLogger(logger) });
+  guardReceiver(receiver, { signingSecret, endpoints, logger });
+  return receiver;
 }

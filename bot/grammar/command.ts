@@ -385,14 +385,16 @@ function lookAlike(cp: number): string | undefined {
 
 /**
  * The first control, invisible or non-ASCII character, described with its
- * code point (never echoed raw); undefined if there is none. A probe command
- * must also be one line.
+ * code point (never echoed raw); undefined if there is none. Line breaks (CR,
+ * LF: a paste of several lines) are control characters too and refused, naming
+ * the character; tabs separate words like spaces.
  */
 function findInvisibleCharacter(text: string, usage: string, oneLine: boolean): string | undefined {
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;
-    if (oneLine && (ch === '\n' || ch === '\r')) {
-      return `A probe command is one line, but this one has a line break: retype it on one line. ${usage}`;
+    if (ch === '\n' || ch === '\r') {
+      const what = oneLine ? 'A probe command is one line' : 'A command is one line';
+      return `${what}, but this one has a line break (\`${escapeCodePoint(cp)}\`): retype it on one line. ${usage}`;
     }
     if (/\p{Cc}/u.test(ch) && !/[\t\n\r]/.test(ch)) {
       return `The command contains a control character (\`${escapeCodePoint(cp)}\`): retype it as plain text. ${usage}`;

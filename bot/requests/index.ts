@@ -16,7 +16,7 @@ import { uploadArtefacts } from './uploads.js';
 
 export { RequestAudit } from './audit.js';
 export type { DiagnoseAsk, DiagnoseRequests } from './diagnose.js';
-export type { Drafts } from './drafts.js';
+export type { Consumed, Draft, Drafts } from './drafts.js';
 export type { RequestEngine } from './engine.js';
 export type { PrivilegedRequests, ProbeAsk } from './privileged.js';
 export type { PrivilegedClicks } from './privileged-clicks.js';

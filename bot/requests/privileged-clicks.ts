@@ -20,17 +20,54 @@ export class PrivilegedClicks {
     return this.p.d;
   }
 
-  /** Answers the clicker and records the refusal (when there is a request to record it against). */
+  /**
+   * Answers the clicker and records the refusal: against the request, or, when there is none (an unknown id,
+   * a forged value), as a click of its own (`click-…`: not a request id, so the trail's check that every
+   * request starts with its `requested` entry is not fooled).
+   */
   private async refuse(
     r: PrivilegedReq | undefined,
     userId: string,
     what: string,
     text: string,
     reply: Reply,
+    clicked?: string,
   ) {
     await reply(text);
-    if (!r) return;
-    await this.d.audit.record('refused', r, { actor: userId, decision: `${what} refused`, reason: text });
+    if (r) {
+      await this.d.audit.record('refused', r, { actor: userId, decision: `${what} refused`, reason: text });
+      return;
+    }
+    await this.d.audit.event({
+      type: 'refused',
+      requestId: `click-${(clicked ?? '').slice(0, 40) || 'none'}`,
+      cluster: 'unknown',
+      action: 'probe',
+      target: { name: 'unknown' },
+      actor: userId,
+      requester: userId,
+      channel: 'unknown',
+      decision: `${what} refused`,
+      reason: text,
+    });
+  }
+
+  /** A click whose button value is not a request id (forged or edited): answered and audited. */
+  refuseInvalid(
+    value: string,
+    userId: string,
+    kind: 'approve' | 'deny' | 'cancel',
+    reply: Reply,
+  ): Promise<void> {
+    const what = kind === 'approve' ? 'approval' : kind === 'deny' ? 'denial' : 'cancellation';
+    return this.refuse(
+      undefined,
+      userId,
+      what,
+      'That button is not valid. Nothing changed.',
+      reply,
+      `invalid:${value.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+    );
   }
 
   /** An Approve click. Re-authorizes the clicker against the policy and the stored request. */
@@ -40,7 +77,10 @@ export class PrivilegedClicks {
 
   private async approveNow(id: string, userId: string, reply: Reply): Promise<void> {
     const r = await this.p.get(id);
-    if (!r) return reply('That request no longer exists (it may have expired long ago). Nothing changed.');
+    if (!r) {
+      const text = 'That request no longer exists (it may have expired long ago). Nothing changed.';
+      return this.refuse(undefined, userId, 'approval', text, reply, id);
+    }
     if (r.state !== 'pending') return this.refuse(r, userId, 'approval', stateRefusal(r), reply);
     const may = await this.d.auth.mayApprove(userId, {
       requester: r.requester,
@@ -59,7 +99,14 @@ export class PrivilegedClicks {
     );
     switch (out.status) {
       case 'missing':
-        return reply('That request no longer exists. Nothing changed.');
+        return this.refuse(
+          undefined,
+          userId,
+          'approval',
+          'That request no longer exists. Nothing changed.',
+          reply,
+          id,
+        );
       case 'self':
         return this.refuse(
           r,
@@ -82,7 +129,7 @@ export class PrivilegedClicks {
       case 'not_pending': {
         const fresh = await this.p.get(id);
         const text = fresh ? stateRefusal(fresh) : 'That request is no longer waiting for approval.';
-        return this.refuse(fresh, userId, 'approval', text, reply);
+        return this.refuse(fresh, userId, 'approval', text, reply, id);
       }
       default:
         break;
@@ -137,7 +184,7 @@ export class PrivilegedClicks {
 
   /** A Deny click that did not open the form: answered and audited. */
   async refuseDeny(id: string, userId: string, text: string, reply: Reply): Promise<void> {
-    await this.refuse(await this.p.get(id), userId, 'denial', text, reply);
+    await this.refuse(await this.p.get(id), userId, 'denial', text, reply, id);
   }
 
   /** A denial with its reason (from the deny modal). */
@@ -157,6 +204,7 @@ export class PrivilegedClicks {
         'denial',
         r ? stateRefusal(r) : 'That request no longer exists. Nothing changed.',
         reply,
+        id,
       );
     }
     const r = (await this.p.get(id))!;
@@ -178,7 +226,16 @@ export class PrivilegedClicks {
       'cancelled by the requester',
       this.d.now(),
     );
-    if (out.status === 'missing') return reply('That request no longer exists. Nothing changed.');
+    if (out.status === 'missing') {
+      return this.refuse(
+        undefined,
+        userId,
+        'cancellation',
+        'That request no longer exists. Nothing changed.',
+        reply,
+        id,
+      );
+    }
     if (out.status !== 'ok') {
       const r = await this.p.get(id);
       const text =
@@ -187,7 +244,7 @@ export class PrivilegedClicks {
           : r
             ? stateRefusal(r)
             : 'That request is no longer waiting.';
-      return this.refuse(r, userId, 'cancellation', text, reply);
+      return this.refuse(r, userId, 'cancellation', text, reply, id);
     }
     const r = (await this.p.get(id))!;
     await this.d.audit.record('cancelled', r, { actor: userId, decision: 'cancelled' }, true);

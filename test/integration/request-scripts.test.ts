@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { AuditLog, AuditStream } from '../../bot/audit/index.js';
 import { RequestAudit } from '../../bot/requests/audit.js';
+import { Drafts } from '../../bot/requests/drafts.js';
 import { RequestEngine } from '../../bot/requests/engine.js';
 import { type NewRequest, RequestStore } from '../../bot/requests/store.js';
 import { KEYS, requestIdFor } from '../../jobs/contracts/index.js';
@@ -207,5 +208,71 @@ describe('append.lua: due audit entries', () => {
     await store.create(r, ['requested']);
     await audit.flushDue((await store.get(r.id))!, Date.now(), 60_000);
     expect(Object.keys((await store.get(r.id))!.due)).toEqual(['requested']);
+  });
+});
+
+describe('draft-bind.lua and draft-consume.lua: one reason form, one request', () => {
+  const draft = {
+    cluster,
+    target: { namespace: 'shop', pod: 'web-1' },
+    spec: { action: 'ps' as const },
+    userId: 'U0REQ',
+    channelId: 'C1',
+    channelName: 'inc-1',
+  };
+  const drafts = () => new Drafts(redis);
+  const cleanup: string[] = [];
+  afterAll(async () => {
+    for (const id of cleanup) await redis.del(`poddebug:draft:${id}`);
+  });
+
+  it('the bound view consumes the draft once however many replicas race; its redelivery gets it again', async () => {
+    const d = drafts();
+    const id = await d.save(draft);
+    cleanup.push(id);
+    expect(await redis.ttl(`poddebug:draft:${id}`)).toBeGreaterThan(14 * 60);
+    expect(await d.bind(id, 'V0OPENED')).toBe(true);
+    expect(await d.bind(id, 'V0OPENED')).toBe(true);
+    expect(await d.bind(id, 'V0OTHER')).toBe(false);
+    // Five replicas with their own connections race the same submission and a forged view.
+    const replicas = Array.from({ length: 5 }, () => new Redis(REDIS_URL));
+    try {
+      const out = await Promise.all(
+        replicas.flatMap((r) => [
+          new Drafts(r).consume(id, 'V0OPENED', 'U0REQ'),
+          new Drafts(r).consume(id, 'V0OTHER', 'U0REQ'),
+        ]),
+      );
+      const statuses = out.map((o) => o.status);
+      expect(statuses.filter((s) => s === 'ok')).toHaveLength(1);
+      expect(statuses.filter((s) => s === 'again')).toHaveLength(4);
+      // The forged view is refused whichever came first: before (another view) or after the consumption.
+      const forged = statuses.filter((_s, i) => i % 2 === 1);
+      expect(forged.every((s) => s === 'other_view' || s === 'used')).toBe(true);
+      expect(out.find((o) => o.status === 'ok')?.draft).toEqual(draft);
+    } finally {
+      for (const r of replicas) r.disconnect();
+    }
+    expect((await d.consume(id, 'V0OTHER', 'U0REQ')).status).toBe('used');
+    expect((await d.consume(id, 'V0OPENED', 'U0SOMEONE')).status).toBe('not_yours');
+  });
+
+  it('unbound (views.open not answered yet): the first submission binds and consumes; later views are refused', async () => {
+    const d = drafts();
+    const id = await d.save(draft);
+    cleanup.push(id);
+    expect((await d.consume(id, 'V0FIRST', 'U0SOMEONE')).status).toBe('not_yours');
+    expect((await d.consume(id, 'V0FIRST', 'U0REQ')).status).toBe('ok');
+    expect((await d.consume(id, 'V0SECOND', 'U0REQ')).status).toBe('used');
+    expect(await d.bind(id, 'V0LATE')).toBe(false);
+  });
+
+  it('unknown, expired and malformed ids are unknown; binding never creates a draft', async () => {
+    const d = drafts();
+    expect((await d.consume('0'.repeat(24), 'V0ANY', 'U0REQ')).status).toBe('unknown');
+    expect((await d.consume('../../etc', 'V0ANY', 'U0REQ')).status).toBe('unknown');
+    expect((await d.consume('a'.repeat(24), 'not a view', 'U0REQ')).status).toBe('unknown');
+    expect(await d.bind('1'.repeat(24), 'V0ANY')).toBe(false);
+    expect(await redis.exists(`poddebug:draft:${'1'.repeat(24)}`)).toBe(0);
   });
 });

@@ -24,6 +24,8 @@ export interface SendOptions {
   badSignature?: boolean;
   /** Mark as Slack's n-th retry (X-Slack-Retry-Num, X-Slack-Retry-Reason: http_timeout). */
   retryNum?: number;
+  /** Content-Type header; default form-encoded, as Slack sends commands and interactivity. */
+  contentType?: string;
 }
 
 /** What the receiver answered. `json` is set when the body parses as JSON. */
@@ -34,10 +36,16 @@ export interface SendResult {
   elapsedMs: number;
 }
 
-async function post(url: string, secret: string, body: string, opts: SendOptions = {}): Promise<SendResult> {
+/** Sends any body, signed as Slack would sign it (for malformed and hostile requests). */
+export async function sendSignedBody(
+  url: string,
+  secret: string,
+  body: string,
+  opts: SendOptions = {},
+): Promise<SendResult> {
   const signed = signSlackRequest(opts.badSignature ? `${secret}-wrong` : secret, body, opts.timestampSec);
   const headers: Record<string, string> = {
-    'content-type': 'application/x-www-form-urlencoded',
+    'content-type': opts.contentType ?? 'application/x-www-form-urlencoded',
     accept: 'application/json,*/*',
     'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
     ...signed,
@@ -68,7 +76,7 @@ export function sendSlashCommand(
   input: SlashCommandInput,
   opts?: SendOptions,
 ): Promise<SendResult> {
-  return post(receiverUrl, secret, slashCommandBody(input), opts);
+  return sendSignedBody(receiverUrl, secret, slashCommandBody(input), opts);
 }
 
 function payloadBody(payload: Record<string, unknown>): string {
@@ -82,7 +90,7 @@ export function sendBlockAction(
   action: BlockActionInput,
   opts?: SendOptions,
 ): Promise<SendResult> {
-  return post(receiverUrl, secret, payloadBody(blockActionPayload(action)), opts);
+  return sendSignedBody(receiverUrl, secret, payloadBody(blockActionPayload(action)), opts);
 }
 
 /** Sends a view_submission interaction (a modal's submit). `json` holds a response_action reply if any. */
@@ -92,5 +100,5 @@ export function sendViewSubmission(
   input: ViewSubmissionInput,
   opts?: SendOptions,
 ): Promise<SendResult> {
-  return post(receiverUrl, secret, payloadBody(viewSubmissionPayload(input)), opts);
+  return sendSignedBody(receiverUrl, secret, payloadBody(viewSubmissionPayload(input)), opts);
 }

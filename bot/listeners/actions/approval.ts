@@ -32,11 +32,11 @@ export function register(app: App, d: { requests: Requests; logger: Logger }): v
         await respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined);
       };
       const id = action.value ?? '';
+      const user = body.user.id;
       if (!isRequestId(id, 'privileged')) {
-        await reply('That button is not valid. Nothing changed.');
+        await clicks.refuseInvalid(id.slice(0, 40), user, kind, reply);
         return;
       }
-      const user = body.user.id;
       d.logger.info({ id, user, kind }, 'approval button');
       try {
         if (kind === 'approve') await clicks.approve(id, user, reply);

@@ -54,6 +54,14 @@ export async function auditCommand(
 export function register(app: App, d: CommandDeps): void {
   app.command('/poddebug', async ({ command, ack, respond }) => {
     const log = d.logger.child({ user: command.user_id, channel: command.channel_id });
+    // The HTTP edge (bot/http-edge.ts) refuses repeated fields; whatever else sends one is answered, not thrown.
+    if (command.text !== undefined && typeof command.text !== 'string') {
+      await ack({
+        response_type: 'ephemeral',
+        text: 'poddebug refused this request: its text is malformed.',
+      });
+      return;
+    }
     const parsed = parseCommand(command.text ?? '', d.grammar);
     if (!parsed.ok) {
       log.info({ error: parsed.error }, 'command refused');
@@ -138,10 +146,14 @@ export function register(app: App, d: CommandDeps): void {
       }
       await ack();
       try {
-        await d.client.views.open({
+        const opened = await d.client.views.open({
           trigger_id: command.trigger_id,
           view: reasonModal(cmd.spec, cmd.target, cmd.cluster, draftId),
         });
+        // One form, one request: only a submission of this view may consume the draft.
+        const viewId = opened.view?.id ?? '';
+        const bound = await d.requests.drafts.bind(draftId, viewId).catch(() => false);
+        if (!bound) log.warn({ viewId }, 'reason form not bound to its view (its first submission binds it)');
       } catch (e) {
         log.warn({ err: e }, 'reason modal did not open');
         await respond({

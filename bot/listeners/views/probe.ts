@@ -2,8 +2,40 @@ import type { App } from '@slack/bolt';
 import { asCodedError, isRequestId } from '../../../jobs/contracts/index.js';
 import type { Authorizer } from '../../auth.js';
 import type { Logger } from '../../log.js';
+import { queueUnavailable } from '../../queues.js';
 import { DENY_VIEW_ID, REASON_VIEW_ID } from '../../render/probe.js';
-import type { Requests } from '../../requests/index.js';
+import type { Consumed, Draft, RequestAudit, Requests } from '../../requests/index.js';
+
+/** What the submitter reads when the reason form is refused (at most 150 characters: Slack's limit). */
+export const FORM_REFUSALS = {
+  unknown: 'This form expired or is unknown. Close it and run the command again.',
+  not_yours: 'This form is not yours: only the person who typed the command can submit it.',
+  other_view: 'This form does not belong to this request. Close it and run the command again.',
+  used: 'This form already made its request (see the channel). Run the command again for another one.',
+} as const;
+
+/** A refused reason form in the audit trail: the submitter as actor, the reason, the draft's command if known. */
+export async function auditFormRefusal(
+  audit: RequestAudit,
+  e: { submitter: string; viewId: string; draftId: string; why: string; text: string; draft?: Draft },
+): Promise<void> {
+  const d = e.draft;
+  await audit.event({
+    type: 'refused',
+    requestId: `form-${e.viewId.slice(0, 40)}`,
+    cluster: d?.cluster ?? 'unknown',
+    action: d?.spec.action ?? 'probe',
+    target: d
+      ? { namespace: d.target.namespace, name: d.target.pod, kind: 'Pod', container: d.target.container }
+      : { name: 'unknown' },
+    actor: e.submitter,
+    requester: d?.userId ?? e.submitter,
+    channel: d?.channelId ?? 'unknown',
+    decision: `reason form refused: ${e.why}`,
+    reason: e.text,
+    details: { viewId: e.viewId.slice(0, 64), draftId: e.draftId.slice(0, 64) },
+  });
+}
 
 export interface ProbeViewDeps {
   auth: Authorizer;
@@ -27,6 +59,7 @@ export function register(app: App, d: ProbeViewDeps): void {
   const { drafts, privileged, clicks, engine } = d.requests;
   app.view(REASON_VIEW_ID, async ({ ack, body, view, client }) => {
     const reason = reasonOf(view);
+    // Input validation, not a refusal: the form stays open to be corrected, nothing is consumed or audited.
     if (reason.length < 10) {
       await ack({
         response_action: 'errors',
@@ -34,14 +67,42 @@ export function register(app: App, d: ProbeViewDeps): void {
       });
       return;
     }
-    const draft = await drafts.get(view.private_metadata).catch(() => undefined);
-    if (!draft || draft.userId !== body.user.id) {
-      await ack({
-        response_action: 'errors',
-        errors: { reason: 'This form expired or is not yours. Close it and run the command again.' },
+    const submitter = body.user.id;
+    /** Answers the form with `text` and audits the refusal with the submitter as actor. */
+    const refuse = async (text: string, why: string, draft?: Draft) => {
+      await ack({ response_action: 'errors', errors: { reason: text.slice(0, 150) } });
+      d.logger.info({ user: submitter, view: view.id, why }, 'reason form refused');
+      await auditFormRefusal(d.requests.audit, {
+        submitter,
+        viewId: view.id,
+        draftId: view.private_metadata,
+        why,
+        text,
+        draft,
       });
+    };
+    let consumed: Consumed;
+    try {
+      consumed = await drafts.consume(view.private_metadata, view.id, submitter);
+    } catch (e) {
+      const err = queueUnavailable(e);
+      await ack({ response_action: 'errors', errors: { reason: err.message.slice(0, 150) } });
       return;
     }
+    const draft = consumed.draft;
+    switch (consumed.status) {
+      case 'unknown':
+        return refuse(FORM_REFUSALS.unknown, 'expired or unknown draft');
+      case 'not_yours':
+        return refuse(FORM_REFUSALS.not_yours, 'not yours', draft);
+      case 'other_view':
+        return refuse(FORM_REFUSALS.other_view, 'submitted under another view than the one opened', draft);
+      case 'used':
+        return refuse(FORM_REFUSALS.used, 'second submission: the form already made its request', draft);
+      default:
+        break;
+    }
+    if (!draft) return refuse(FORM_REFUSALS.unknown, 'expired or unknown draft');
     // The policy may have changed since the command: check again (without counting twice).
     const auth = await d.auth.authorize({
       userId: draft.userId,
@@ -54,10 +115,7 @@ export function register(app: App, d: ProbeViewDeps): void {
       privileged: true,
       count: false,
     });
-    if (!auth.allow) {
-      await ack({ response_action: 'errors', errors: { reason: auth.message.slice(0, 150) } });
-      return;
-    }
+    if (!auth.allow) return refuse(auth.message, 'policy refusal at submission', draft);
     let id: string;
     try {
       const r = await privileged.submit(

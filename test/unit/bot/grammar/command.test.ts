@@ -157,6 +157,11 @@ describe('parseCommand: refused input names the problem', () => {
     ['NUL', 'diagnose web\u00000', /control character \(`\\u0000`\)/],
     ['ESC', 'diagnose web-0\u001b[2J', /control character \(`\\u001b`\)/],
     ['DEL', 'diagnose web\u007f', /control character \(`\\u007f`\)/],
+    // A paste of several lines: refused like every control character, naming it (never read as spaces).
+    ['LF', 'diagnose web-0\n-n shop', /one line, but this one has a line break \(`\\u000a`\)/],
+    ['CR', 'diagnose web-0\r-n shop', /one line, but this one has a line break \(`\\u000d`\)/],
+    ['CRLF', 'diagnose web-0 -n shop\r\nreboot', /line break \(`\\u000d`\)/],
+    ['LF after the verb', 'diagnose\ndeploy/checkout -n shop', /line break \(`\\u000a`\)/],
     ['zero-width space', 'diagnose web\u200b-0', /invisible formatting character \(`\\u200b`/],
     ['bidi override', 'diagnose web-0\u202e', /invisible formatting character \(`\\u202e`/],
     ['Cyrillic look-alike', 'diagnose ch\u0435ckout', /non-ASCII character \(`\\u0435`\).*look-alike/],
