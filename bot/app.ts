@@ -4,6 +4,7 @@ import { App, type CustomRoute } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { loadApprovalSigner } from './approval-signer.js';
 import { AuditLog, AuditStream, createAuditLogger } from './audit/index.js';
 import { Authorizer, type KubeAccessCheck } from './auth.js';
 import type { BotConfig } from './config.js';
@@ -40,6 +41,11 @@ export interface BotOptions {
 
 /** The composition root: the only place that wires Slack, Redis and the listeners together. */
 export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {}): Bot {
+  // A key that cannot be read stops start-up here, naming the variable.
+  const signer = cfg.APPROVAL_SIGNING_KEY_FILE
+    ? loadApprovalSigner(cfg.APPROVAL_SIGNING_KEY_FILE)
+    : undefined;
+  if (!signer) logger.warn('APPROVAL_SIGNING_KEY_FILE is not set: approved probes will fail, unsigned');
   // Fail fast while Redis is down: commands get a clear answer inside Slack's 3 s, and
   // ioredis reconnects on its own when Redis is back.
   // Reconnect within about a second once Redis is back (ioredis's default backs off to 2 s and more).
@@ -142,6 +148,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
       return c;
     },
     enqueueTimeoutMs: cfg.ENQUEUE_TIMEOUT_MS,
+    ...(signer ? { signer } : {}),
     sweepMs: opts.sweepMs,
     announceGraceMs: opts.announceGraceMs,
     lockMs: opts.lockMs,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +8,11 @@ import { type Bot, createBot } from '../../bot/app.js';
 import type { KubeAccessCheck } from '../../bot/auth.js';
 import { loadBotConfig } from '../../bot/config.js';
 import { createLogger as botLogger } from '../../bot/log.js';
-import { QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
+import { keyIdOf, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
 import { createKubeReader, loadKubeConfig } from '../../jobs/k8s/client.js';
 import { createProbePods } from '../../jobs/k8s/probe-pods.js';
 import { createLogger as workerLogger } from '../../jobs/log.js';
+import { loadApprovalPublicKeys } from '../../jobs/probes/approval-keys.js';
 import { createProbeSlots } from '../../jobs/probes/slots.js';
 import { startWorker } from '../../jobs/worker.js';
 import { type KubeSim, type NodeExecutorOptions, startKubeSim } from '../../tools/kube-sim/index.js';
@@ -120,7 +121,15 @@ export interface Stack {
   /** The pino audit log the bot wrote (one JSON line per event). */
   auditLogPath: string;
   auditKey: string;
+  /** This stack's approval key pair (the bot signs with it; the worker trusts only its public key). */
+  approvalKey: { privateKey: KeyObject; publicKey: KeyObject; kid: string; publicKeysPath: string };
   close(): Promise<void>;
+}
+
+/** A fresh Ed25519 key pair as PEM, with its key id. */
+export function approvalKeyPair(): { privateKey: KeyObject; publicKey: KeyObject; kid: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { privateKey, publicKey, kid: keyIdOf(publicKey) };
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
@@ -153,6 +162,12 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   writeFileSync(policyPath, o.policy ?? openTestPolicy());
   const auditLogPath = join(dir, 'audit.log');
   const auditKey = `poddebug:audit:${cluster}`;
+  // A key pair per stack: the bot signs approvals with the private key, the worker trusts only the public one.
+  const keys = approvalKeyPair();
+  const signingKeyPath = join(dir, 'approval-signing-key.pem');
+  writeFileSync(signingKeyPath, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const publicKeysPath = join(dir, 'approval-public-keys.pem');
+  writeFileSync(publicKeysPath, keys.publicKey.export({ type: 'spki', format: 'pem' }));
   const cfg = loadBotConfig({
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -165,6 +180,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     POLICY_RELOAD_MS: '200',
     AUDIT_LOG_FILE: auditLogPath,
     AUDIT_STREAM_KEY: auditKey,
+    APPROVAL_SIGNING_KEY_FILE: signingKeyPath,
   });
   const makeBot = () =>
     createBot(cfg, botLogger(level), {
@@ -187,6 +203,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         slots: createProbeSlots(redis, { prefix: `poddebug:${cluster}:`, maxPerNode: o.probes.maxPerNode }),
         redis,
         image: PROBE_IMAGE,
+        approvalKeys: loadApprovalPublicKeys(publicKeysPath),
         startTimeoutMs: o.probes.startTimeoutMs ?? 10_000,
         reapEveryMs: 1000,
       }
@@ -236,6 +253,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     writePolicy: (yaml: string) => writeFileSync(policyPath, yaml),
     auditLogPath,
     auditKey,
+    approvalKey: { ...keys, publicKeysPath },
     async close() {
       await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
       await bot.stop();
