@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { loadApprovalSigner } from './approval-signer.js';
 import { AuditLog, AuditStream, createAuditLogger } from './audit/index.js';
+import { loadAuditKeys } from './audit/keys.js';
 import { Authorizer, type KubeAccessCheck } from './auth.js';
 import type { BotConfig } from './config.js';
 import { register as registerApproval } from './listeners/actions/approval.js';
@@ -46,6 +47,9 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     ? loadApprovalSigner(cfg.APPROVAL_SIGNING_KEY_FILE)
     : undefined;
   if (!signer) logger.warn('APPROVAL_SIGNING_KEY_FILE is not set: approved probes will fail, unsigned');
+  const auditKeys = cfg.AUDIT_HMAC_KEYS_FILE ? loadAuditKeys(cfg.AUDIT_HMAC_KEYS_FILE) : undefined;
+  if (!auditKeys)
+    logger.warn('AUDIT_HMAC_KEYS_FILE is not set: the audit chain is unkeyed (rewritable whole)');
   // Fail fast while Redis is down: commands get a clear answer inside Slack's 3 s, and
   // ioredis reconnects on its own when Redis is back.
   // Reconnect within about a second once Redis is back (ioredis's default backs off to 2 s and more).
@@ -124,7 +128,11 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
   const auditLogger = createAuditLogger(
     cfg.AUDIT_LOG_FILE ? pino.destination({ dest: cfg.AUDIT_LOG_FILE, sync: true }) : undefined,
   );
-  const audit = new AuditLog(new AuditStream(redis, { key: cfg.AUDIT_STREAM_KEY, logger }), auditLogger);
+  const audit = new AuditLog(
+    new AuditStream(redis, { key: cfg.AUDIT_STREAM_KEY, logger, ...(auditKeys ? { keys: auditKeys } : {}) }),
+    auditLogger,
+  );
+  let checkpointTimer: NodeJS.Timeout | undefined;
   const requests = createRequests({
     redis,
     queues,
@@ -193,6 +201,12 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
       await calibrateClock();
       clockTimer = setInterval(() => void calibrateClock(), 60_000);
       clockTimer.unref();
+      // Keyed checkpoints, so that a truncated tail of the audit chain shows (docs/audit.md).
+      if (auditKeys) {
+        void audit.checkpoint();
+        checkpointTimer = setInterval(() => void audit.checkpoint(), cfg.AUDIT_CHECKPOINT_MS);
+        checkpointTimer.unref();
+      }
       let port: number;
       if (socketMode) {
         await app.start();
@@ -219,6 +233,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     async stop() {
       watcher?.stop();
       clearInterval(clockTimer);
+      clearInterval(checkpointTimer);
       await app.stop().catch(() => undefined);
       await requests.engine.stop().catch(() => undefined);
       await new Promise<void>((r) => (healthServer ? healthServer.close(() => r()) : r()));

@@ -51,6 +51,13 @@ const BotEnvSchema = z
      * the bot reads. Unset: approved probes fail (workers run only signed approvals).
      */
     APPROVAL_SIGNING_KEY_FILE: z.string().min(1).optional(),
+    /**
+     * The audit chain's HMAC keys: a file of `<kid>:<base64 secret>` lines (the first writes; all verify).
+     * Unset: an unkeyed sha256 chain, which anyone who can write to Redis can rewrite whole.
+     */
+    AUDIT_HMAC_KEYS_FILE: z.string().min(1).optional(),
+    /** How often a keyed checkpoint is appended to the audit stream (ms). Default 300000. */
+    AUDIT_CHECKPOINT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
     /** Slack user groups are cached this long (ms). Default 300000. */
     GROUP_CACHE_MS: z.coerce.number().int().min(0).default(300_000),
     /** pino level. Default info. */
