@@ -79,7 +79,7 @@ function auditLines(): { type: string; requestId: string; details?: Record<strin
   return readFileSync(stack.auditLogPath, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { audit: { type: string; requestId: string } }).audit);
+    .flatMap((l) => (JSON.parse(l) as { audit?: { type: string; requestId: string } }).audit ?? []);
 }
 
 async function waitFor<T>(f: () => Promise<T | undefined>, ms = 10_000): Promise<T> {

@@ -1,10 +1,11 @@
-import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type Bot, createBot } from '../../bot/app.js';
+import { type AuditKey, parseAuditKeys } from '../../bot/audit/index.js';
 import type { KubeAccessCheck } from '../../bot/auth.js';
 import { loadBotConfig } from '../../bot/config.js';
 import { createLogger as botLogger } from '../../bot/log.js';
@@ -121,6 +122,9 @@ export interface Stack {
   /** The pino audit log the bot wrote (one JSON line per event). */
   auditLogPath: string;
   auditKey: string;
+  /** The audit chain's HMAC key(s) the bot writes with, and their file (AUDIT_HMAC_KEYS_FILE). */
+  auditKeys: AuditKey[];
+  auditKeysPath: string;
   /** This stack's approval key pair (the bot signs with it; the worker trusts only its public key). */
   approvalKey: { privateKey: KeyObject; publicKey: KeyObject; kid: string; publicKeysPath: string };
   close(): Promise<void>;
@@ -166,6 +170,9 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const keys = approvalKeyPair();
   const signingKeyPath = join(dir, 'approval-signing-key.pem');
   writeFileSync(signingKeyPath, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const auditKeysPath = join(dir, 'audit-keys');
+  writeFileSync(auditKeysPath, `t1:${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  const auditKeys = parseAuditKeys(readFileSync(auditKeysPath, 'utf8'));
   const publicKeysPath = join(dir, 'approval-public-keys.pem');
   writeFileSync(publicKeysPath, keys.publicKey.export({ type: 'spki', format: 'pem' }));
   const cfg = loadBotConfig({
@@ -181,6 +188,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     AUDIT_LOG_FILE: auditLogPath,
     AUDIT_STREAM_KEY: auditKey,
     APPROVAL_SIGNING_KEY_FILE: signingKeyPath,
+    AUDIT_HMAC_KEYS_FILE: auditKeysPath,
   });
   const makeBot = () =>
     createBot(cfg, botLogger(level), {
@@ -253,6 +261,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     writePolicy: (yaml: string) => writeFileSync(policyPath, yaml),
     auditLogPath,
     auditKey,
+    auditKeys,
+    auditKeysPath,
     approvalKey: { ...keys, publicKeysPath },
     async close() {
       await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));

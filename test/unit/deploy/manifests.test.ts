@@ -278,6 +278,7 @@ function checkBotHasNoClusterCredentials(objs: KObject[]): void {
   // Secrets: Slack's, Redis's and the approval signing key only.
   expect(secretNamesReferenced(pod)).toEqual([
     'poddebug-approval-signing-key',
+    'poddebug-audit-keys',
     'poddebug-redis',
     'poddebug-slack',
   ]);
@@ -323,7 +324,22 @@ function checkSigningKeyOnlyInBot(objs: KObject[]): void {
     `${mount?.mountPath}/private.pem`,
   );
   const others = ofKind<Deployment>(objs, 'Deployment').filter((d) => d.metadata.name !== 'poddebug-bot');
-  for (const d of others) expect(JSON.stringify(d).match(/approval-signing-key|APPROVAL_SIGNING/)).toBeNull();
+  for (const d of others) {
+    expect(JSON.stringify(d).match(/approval-signing-key|APPROVAL_SIGNING|audit-keys|AUDIT_HMAC/)).toBeNull();
+  }
+  // The audit chain's HMAC keys: the same way, from poddebug-audit-keys.
+  const audit = (pod.volumes ?? []).find((v) => v.secret?.secretName === 'poddebug-audit-keys');
+  expect(audit?.secret).toMatchObject({
+    defaultMode: 0o440,
+    items: [{ key: 'audit-keys', path: 'audit-keys' }],
+  });
+  const auditMount = (
+    c as { volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] }
+  ).volumeMounts?.find((m) => m.name === audit?.name);
+  expect(auditMount?.readOnly).toBe(true);
+  expect(c.env?.find((e) => e.name === 'AUDIT_HMAC_KEYS_FILE')?.value).toBe(
+    `${auditMount?.mountPath}/audit-keys`,
+  );
 }
 
 /** The worker's roles, but for the probe namespace's (see PROBE_NAMESPACE). */
@@ -692,7 +708,12 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
 
     it('every ConfigMap/Secret key a container needs exists (or is external and documented)', () => {
       const objs = renderOverlay(overlay);
-      const external = ['poddebug-slack', 'poddebug-redis', 'poddebug-approval-signing-key'];
+      const external = [
+        'poddebug-slack',
+        'poddebug-redis',
+        'poddebug-approval-signing-key',
+        'poddebug-audit-keys',
+      ];
       for (const d of ofKind<Deployment>(objs, 'Deployment')) {
         for (const c of allContainers(d.spec.template.spec)) {
           for (const e of c.env ?? []) {
