@@ -40,6 +40,10 @@ export interface StackOptions {
   lockMs?: number;
   /** Redis to use (default: the run's, REDIS_URL): fault tests pass a private one they can stop. */
   redisUrl?: string;
+  /** The cluster's name (default: a random one, so the queue and keys are this test's alone). */
+  cluster?: string;
+  /** The worker's Redis URL when it differs from the bot's (a Redis ACL user of its own). */
+  workerRedisUrl?: string;
   /** The policy file's YAML; default: {@link openTestPolicy} (viewer for the test users, any channel). */
   policy?: string;
   /** The bot's clock for approvals and expiry. */
@@ -137,7 +141,7 @@ export function approvalKeyPair(): { privateKey: KeyObject; publicKey: KeyObject
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
-  const cluster = `t${randomUUID().slice(0, 8)}`;
+  const cluster = o.cluster ?? `t${randomUUID().slice(0, 8)}`;
   const sim = await startKubeSim({
     fixtures: o.fixtures ?? 'test/fixtures/scenarios',
     rebaseTime: o.rebaseTime ?? '2026-11-20T10:00:00Z',
@@ -202,14 +206,21 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   let port = await bot.start();
   const kc = loadKubeConfig(sim.kubeconfigPath);
   const workers: Worker[] = [];
+  const workerRedisUrl = o.workerRedisUrl ?? redisUrl;
+  const workerRedis = o.workerRedisUrl ? new Redis(o.workerRedisUrl, { maxRetriesPerRequest: null }) : redis;
+  workerRedis.on('error', () => undefined);
   const probeDeps = o.probes
     ? {
         pods: createProbePods(kc, {
           namespace: o.probes.namespace ?? 'poddebug-probes',
           timeoutMs: o.apiTimeoutMs ?? 5000,
         }),
-        slots: createProbeSlots(redis, { prefix: `poddebug:${cluster}:`, maxPerNode: o.probes.maxPerNode }),
-        redis,
+        // (With an ACL user of its own the worker's slots live where its user may write them: the real prefix.)
+        slots: createProbeSlots(workerRedis, {
+          prefix: o.workerRedisUrl ? 'poddebug:' : `poddebug:${cluster}:`,
+          maxPerNode: o.probes.maxPerNode,
+        }),
+        redis: workerRedis,
         image: PROBE_IMAGE,
         approvalKeys: loadApprovalPublicKeys(publicKeysPath),
         startTimeoutMs: o.probes.startTimeoutMs ?? 10_000,
@@ -219,7 +230,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const start = () => {
     const w = startWorker({
       cluster,
-      redisUrl,
+      redisUrl: workerRedisUrl,
       reader: () => createKubeReader(kc, { timeoutMs: o.apiTimeoutMs ?? 5000 }),
       logger: workerLogger(level),
       concurrency: 4,
@@ -276,6 +287,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       rmSync(dir, { recursive: true, force: true });
       await sim.close();
       await slack.close();
+      if (workerRedis !== redis) workerRedis.disconnect();
       redis.disconnect();
     },
   };
