@@ -70,8 +70,9 @@ export async function runPlanJob(job: Job, d: ProbeJobDeps): Promise<ProbePlanRe
 }
 
 /**
- * Runs an approved probe once. Refuses (without retry) a payload whose plan
- * does not hash to the approved binding, an approval past its start-by time,
+ * Runs an approved probe once. Refuses (without retry, nothing run) a payload whose plan does not hash to the
+ * approved binding, an approval not signed by a trusted bot key or saying other than the job
+ * (verifyApproval), a bot record that does not match, an approval past its start-by time (Redis's clock),
  * and an approval already used.
  */
 export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal): Promise<ProbeResult> {
