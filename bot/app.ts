@@ -4,7 +4,9 @@ import { App, type CustomRoute, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { loadApprovalSigner } from './approval-signer.js';
 import { AuditLog, AuditStream, createAuditLogger } from './audit/index.js';
+import { loadAuditKeys } from './audit/keys.js';
 import { Authorizer, type KubeAccessCheck } from './auth.js';
 import type { BotConfig } from './config.js';
 import { guardReceiver } from './http-edge.js';
@@ -41,6 +43,14 @@ export interface BotOptions {
 
 /** The composition root: the only place that wires Slack, Redis and the listeners together. */
 export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {}): Bot {
+  // A key that cannot be read stops start-up here, naming the variable.
+  const signer = cfg.APPROVAL_SIGNING_KEY_FILE
+    ? loadApprovalSigner(cfg.APPROVAL_SIGNING_KEY_FILE)
+    : undefined;
+  if (!signer) logger.warn('APPROVAL_SIGNING_KEY_FILE is not set: approved probes will fail, unsigned');
+  const auditKeys = cfg.AUDIT_HMAC_KEYS_FILE ? loadAuditKeys(cfg.AUDIT_HMAC_KEYS_FILE) : undefined;
+  if (!auditKeys)
+    logger.warn('AUDIT_HMAC_KEYS_FILE is not set: the audit chain is unkeyed (rewritable whole)');
   // Fail fast while Redis is down: commands get a clear answer inside Slack's 3 s, and
   // ioredis reconnects on its own when Redis is back.
   // Reconnect within about a second once Redis is back (ioredis's default backs off to 2 s and more).
@@ -118,7 +128,11 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
   const auditLogger = createAuditLogger(
     cfg.AUDIT_LOG_FILE ? pino.destination({ dest: cfg.AUDIT_LOG_FILE, sync: true }) : undefined,
   );
-  const audit = new AuditLog(new AuditStream(redis, { key: cfg.AUDIT_STREAM_KEY, logger }), auditLogger);
+  const audit = new AuditLog(
+    new AuditStream(redis, { key: cfg.AUDIT_STREAM_KEY, logger, ...(auditKeys ? { keys: auditKeys } : {}) }),
+    auditLogger,
+  );
+  let checkpointTimer: NodeJS.Timeout | undefined;
   const requests = createRequests({
     redis,
     queues,
@@ -151,6 +165,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
       return c;
     },
     enqueueTimeoutMs: cfg.ENQUEUE_TIMEOUT_MS,
+    ...(signer ? { signer } : {}),
     sweepMs: opts.sweepMs,
     announceGraceMs: opts.announceGraceMs,
     lockMs: opts.lockMs,
@@ -195,6 +210,12 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
       await calibrateClock();
       clockTimer = setInterval(() => void calibrateClock(), 60_000);
       clockTimer.unref();
+      // Keyed checkpoints, so that a truncated tail of the audit chain shows (docs/audit.md).
+      if (auditKeys) {
+        void audit.checkpoint();
+        checkpointTimer = setInterval(() => void audit.checkpoint(), cfg.AUDIT_CHECKPOINT_MS);
+        checkpointTimer.unref();
+      }
       let port: number;
       if (socketMode) {
         await app.start();
@@ -221,6 +242,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     async stop() {
       watcher?.stop();
       clearInterval(clockTimer);
+      clearInterval(checkpointTimer);
       await app.stop().catch(() => undefined);
       await requests.engine.stop().catch(() => undefined);
       await new Promise<void>((r) => (healthServer ? healthServer.close(() => r()) : r()));

@@ -46,6 +46,18 @@ const BotEnvSchema = z
     AUDIT_LOG_FILE: z.string().optional(),
     /** Redis stream of the hash-chained audit trail. Default poddebug:audit. */
     AUDIT_STREAM_KEY: z.string().min(1).default('poddebug:audit'),
+    /**
+     * The bot's Ed25519 private key (PEM, PKCS#8) that signs approved probe runs; mount it from a Secret only
+     * the bot reads. Unset: approved probes fail (workers run only signed approvals).
+     */
+    APPROVAL_SIGNING_KEY_FILE: z.string().min(1).optional(),
+    /**
+     * The audit chain's HMAC keys: a file of `<kid>:<base64 secret>` lines (the first writes; all verify).
+     * Unset: an unkeyed sha256 chain, which anyone who can write to Redis can rewrite whole.
+     */
+    AUDIT_HMAC_KEYS_FILE: z.string().min(1).optional(),
+    /** How often a keyed checkpoint is appended to the audit stream (ms). Default 300000. */
+    AUDIT_CHECKPOINT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(300_000),
     /** Slack user groups are cached this long (ms). Default 300000. */
     GROUP_CACHE_MS: z.coerce.number().int().min(0).default(300_000),
     /** pino level. Default info. */

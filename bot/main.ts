@@ -51,7 +51,14 @@ async function main(): Promise<void> {
       logger.info({ mode: identity.mode }, 'Kubernetes RBAC check (SubjectAccessReview) on');
     }
   }
-  const bot = createBot(cfg, logger, { kubeAccess });
+  let bot: ReturnType<typeof createBot>;
+  try {
+    bot = createBot(cfg, logger, { kubeAccess });
+  } catch (e) {
+    // An unreadable or wrong approval signing key: say which and stop.
+    process.stderr.write(`poddebug: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
   try {
     await bot.start();
   } catch (e) {

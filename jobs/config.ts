@@ -5,43 +5,55 @@ import { isClusterName, parseEnv } from './contracts/index.js';
  * Worker configuration, parsed once from the environment. Each option is
  * documented with its default (after bullmq's worker-options).
  */
-const WorkerEnvSchema = z.object({
-  /** Name of the cluster this worker serves; its queue is `poddebug-<CLUSTER>`. Required. */
-  CLUSTER: z.string().refine(isClusterName, 'must be a DNS-1123 label, e.g. prod-eu'),
-  /** Redis that bot and workers share. Default redis://127.0.0.1:6379. */
-  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
-  /** Path to a kubeconfig; unset: in-cluster config, then ~/.kube/config. */
-  KUBECONFIG: z.string().optional(),
-  /** Jobs this worker runs at once. Default 4, 1–64. */
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  /** Hard limit for one job, in ms. Default 60000. */
-  JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
-  /** Lock on a running job (ms); a killed worker's job is taken over after about this long. Default 30000. */
-  WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-  /** Timeout of one API request, in ms. Default 10000. */
-  API_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  /** Log lines fetched per container (tailLines). Default 200. */
-  LOG_TAIL_LINES: z.coerce.number().int().min(1).max(5000).default(200),
-  /** Bytes fetched per container log at most (limitBytes). Default 65536. */
-  LOG_LIMIT_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(10 * 1024 * 1024)
-    .default(65_536),
-  /** The poddebug image probe pods run (it holds the probe program, strace, tcpdump, nsenter). Unset: probes are refused. */
-  PROBE_IMAGE: z.string().min(1).optional(),
-  /** Namespace of probe pods, labelled pod-security.kubernetes.io/enforce=privileged. Default poddebug-probes. */
-  PROBE_NAMESPACE: z.string().default('poddebug-probes'),
-  /** Probes at once on one node, across all workers. Default 2. */
-  PROBE_MAX_PER_NODE: z.coerce.number().int().min(1).max(20).default(2),
-  /** How long a probe pod may stay Pending before the probe is abandoned (ms). Default 30000. */
-  PROBE_START_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-  /** Host path of the CRI socket to cross-check the container's PID (e.g. /run/containerd/containerd.sock). */
-  CRI_SOCKET: z.string().optional(),
-  /** pino level. Default info. */
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+const WorkerEnvSchema = z
+  .object({
+    /** Name of the cluster this worker serves; its queue is `poddebug-<CLUSTER>`. Required. */
+    CLUSTER: z.string().refine(isClusterName, 'must be a DNS-1123 label, e.g. prod-eu'),
+    /** Redis that bot and workers share. Default redis://127.0.0.1:6379. */
+    REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+    /** Path to a kubeconfig; unset: in-cluster config, then ~/.kube/config. */
+    KUBECONFIG: z.string().optional(),
+    /** Jobs this worker runs at once. Default 4, 1–64. */
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    /** Hard limit for one job, in ms. Default 60000. */
+    JOB_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
+    /** Lock on a running job (ms); a killed worker's job is taken over after about this long. Default 30000. */
+    WORKER_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    /** Timeout of one API request, in ms. Default 10000. */
+    API_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** Log lines fetched per container (tailLines). Default 200. */
+    LOG_TAIL_LINES: z.coerce.number().int().min(1).max(5000).default(200),
+    /** Bytes fetched per container log at most (limitBytes). Default 65536. */
+    LOG_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(65_536),
+    /** The poddebug image probe pods run (it holds the probe program, strace, tcpdump, nsenter). Unset: probes are refused. */
+    PROBE_IMAGE: z.string().min(1).optional(),
+    /** Namespace of probe pods, labelled pod-security.kubernetes.io/enforce=privileged. Default poddebug-probes. */
+    PROBE_NAMESPACE: z.string().default('poddebug-probes'),
+    /** Probes at once on one node, across all workers. Default 2. */
+    PROBE_MAX_PER_NODE: z.coerce.number().int().min(1).max(20).default(2),
+    /** How long a probe pod may stay Pending before the probe is abandoned (ms). Default 30000. */
+    PROBE_START_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    /** Host path of the CRI socket to cross-check the container's PID (e.g. /run/containerd/containerd.sock). */
+    CRI_SOCKET: z.string().optional(),
+    /**
+     * The bot's approval public key(s): a PEM file (one or more Ed25519 `BEGIN PUBLIC KEY` blocks) or a
+     * directory of `*.pem` files. Probe runs whose approval is not signed by one of them are refused. Required
+     * with PROBE_IMAGE.
+     */
+    APPROVAL_PUBLIC_KEYS_FILE: z.string().min(1).optional(),
+    /** pino level. Default info. */
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((e) => !e.PROBE_IMAGE || e.APPROVAL_PUBLIC_KEYS_FILE, {
+    message:
+      "required with PROBE_IMAGE: the bot's approval public key(s), or the worker would have no way to tell an approved probe from a forged one",
+    path: ['APPROVAL_PUBLIC_KEYS_FILE'],
+  });
 
 export type WorkerConfig = z.infer<typeof WorkerEnvSchema>;
 

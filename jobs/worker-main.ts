@@ -3,6 +3,7 @@ import { loadWorkerConfig } from './config.js';
 import { createKubeReader, loadKubeConfig } from './k8s/client.js';
 import { createProbePods } from './k8s/probe-pods.js';
 import { createLogger } from './log.js';
+import { loadApprovalPublicKeys } from './probes/approval-keys.js';
 import { createProbeSlots } from './probes/slots.js';
 import { startWorker } from './worker.js';
 
@@ -17,6 +18,16 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(cfg.LOG_LEVEL);
   const kc = loadKubeConfig(cfg.KUBECONFIG);
+  let approvalKeys: ReturnType<typeof loadApprovalPublicKeys> | undefined;
+  if (cfg.APPROVAL_PUBLIC_KEYS_FILE) {
+    try {
+      approvalKeys = loadApprovalPublicKeys(cfg.APPROVAL_PUBLIC_KEYS_FILE);
+    } catch (e) {
+      process.stderr.write(`invalid worker configuration:\n  ${(e as Error).message}\n`);
+      process.exit(2);
+    }
+    logger.info({ kids: [...approvalKeys.keys()] }, 'approval public keys loaded');
+  }
   let probeRedis: Redis | undefined;
   if (cfg.PROBE_IMAGE) {
     probeRedis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 3 });
@@ -32,13 +43,14 @@ async function main(): Promise<void> {
     logTailLines: cfg.LOG_TAIL_LINES,
     logLimitBytes: cfg.LOG_LIMIT_BYTES,
     lockMs: cfg.WORKER_LOCK_MS,
-    ...(cfg.PROBE_IMAGE && probeRedis
+    ...(cfg.PROBE_IMAGE && probeRedis && approvalKeys
       ? {
           probes: {
             pods: createProbePods(kc, { namespace: cfg.PROBE_NAMESPACE, timeoutMs: cfg.API_TIMEOUT_MS }),
             slots: createProbeSlots(probeRedis, { maxPerNode: cfg.PROBE_MAX_PER_NODE }),
             redis: probeRedis,
             image: cfg.PROBE_IMAGE,
+            approvalKeys,
             startTimeoutMs: cfg.PROBE_START_TIMEOUT_MS,
             ...(cfg.CRI_SOCKET ? { criSocket: cfg.CRI_SOCKET } : {}),
           },

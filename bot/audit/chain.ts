@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { parseRequestId } from '../../jobs/contracts/requests.js';
 
 /**
@@ -11,6 +11,13 @@ import { parseRequestId } from '../../jobs/contracts/requests.js';
  * the last entry. The sequence number turns "the chain is broken here" into
  * "N entries are missing here", and lets the head say how many entries there
  * should be.
+ *
+ * Keyed (the bot has AUDIT_HMAC_KEYS_FILE): each entry also stores `kid`, the id of the key it was written
+ * with, and `hash` = HMAC-SHA256(key, "poddebug-audit-v2\n" + kid + "\n" + prev + "\n" + seq + "\n" + event).
+ * Without the key nobody can write an entry that verifies, so a chain rewritten whole no longer does. The
+ * bot appends a `checkpoint` entry at a fixed interval: the verifier, given the current time, reports when
+ * the newest one is older than the interval allows, which is how a truncated tail (the newest entries deleted
+ * and the head reset to the entry before them) is found.
  */
 
 export const GENESIS = '0'.repeat(64);
@@ -24,6 +31,57 @@ export interface RawEntry {
   hash?: string;
   /** The event's JSON, exactly as stored. */
   event?: string;
+  /** The id of the HMAC key the entry was written with (keyed chains). */
+  kid?: string;
+}
+
+/** One HMAC key of the audit chain. */
+export interface AuditKey {
+  kid: string;
+  secret: Buffer;
+}
+
+/** The event of a checkpoint entry: nothing but the time it was written (Redis's clock). */
+export const CHECKPOINT_TYPE = 'checkpoint';
+
+/** HMAC-SHA256 of an entry with `key` (see the file comment). */
+export function entryMac(key: AuditKey, prevHash: string, seq: number, eventJson: string): string {
+  return createHmac('sha256', key.secret)
+    .update(`poddebug-audit-v2\n${key.kid}\n${prevHash}\n${seq}\n${eventJson}`)
+    .digest('hex');
+}
+
+export const AUDIT_KID_RE = /^[a-z0-9][a-z0-9._-]{0,31}$/;
+
+/**
+ * Parses an audit key file: one key a line, `<kid>:<secret in base64>` (32 bytes or more), `#` comments.
+ * The first key writes; all of them verify (rotation: put the new key first, keep the old ones).
+ */
+export function parseAuditKeys(text: string): AuditKey[] {
+  const keys: AuditKey[] = [];
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([^:\s]+):([A-Za-z0-9+/=_-]+)$/.exec(line);
+    if (!m) throw new Error(`line ${i + 1}: expected <kid>:<base64 secret>`);
+    if (!AUDIT_KID_RE.test(m[1]!))
+      throw new Error(`line ${i + 1}: the key id must be [a-z0-9._-], 1–32 characters`);
+    const secret = Buffer.from(m[2]!, 'base64');
+    if (secret.length < 32) throw new Error(`line ${i + 1}: the secret must be at least 32 bytes (base64)`);
+    if (keys.some((k) => k.kid === m[1])) throw new Error(`line ${i + 1}: key id ${m[1]} is given twice`);
+    keys.push({ kid: m[1]!, secret });
+  }
+  if (keys.length === 0) throw new Error('holds no key (<kid>:<base64 secret> lines)');
+  return keys;
+}
+
+/** How verifyChain checks a keyed chain: the keys, and the checkpoint rule. */
+export interface KeyedVerify {
+  keys: readonly AuditKey[];
+  /** Now, by Redis's clock. */
+  now: Date;
+  /** The newest checkpoint may be this old at most (ms). */
+  maxCheckpointAgeMs: number;
 }
 
 /** What the head key records: the sequence number and hash of the last entry. */
@@ -32,7 +90,15 @@ export interface ChainHead {
   hash: string;
 }
 
-export type ProblemKind = 'edited' | 'inserted' | 'deleted' | 'deleted-at-end' | 'malformed' | 'unrequested';
+export type ProblemKind =
+  | 'edited'
+  | 'inserted'
+  | 'deleted'
+  | 'deleted-at-end'
+  | 'malformed'
+  | 'unrequested'
+  | 'unkeyed'
+  | 'checkpoint';
 
 export interface ChainProblem {
   /** The stream entry id the problem is at (or next to); `head` for a problem with the head key itself. */
@@ -94,7 +160,7 @@ interface Good {
   selfOk: boolean;
 }
 
-function checkFields(e: RawEntry): Good | string {
+function checkFields(e: RawEntry, keyed?: KeyedVerify): Good | { kind: ProblemKind; text: string } | string {
   const missing = (['seq', 'prev', 'hash', 'event'] as const).filter((f) => e[f] === undefined);
   if (missing.length) return `field ${missing.join(', ')} missing`;
   if (!SEQ.test(e.seq!)) return `its sequence number ${JSON.stringify(e.seq!.slice(0, 20))} is not a number`;
@@ -110,14 +176,32 @@ function checkFields(e: RawEntry): Good | string {
     return 'its event is not a JSON object';
   }
   const seq = Number(e.seq);
-  return {
-    index: -1,
-    id: e.id,
-    seq,
-    prev: e.prev!,
-    hash: e.hash!,
-    selfOk: entryHash(e.prev!, seq, e.event!) === e.hash,
-  };
+  let selfOk: boolean;
+  if (keyed) {
+    if (e.kid === undefined) {
+      return {
+        kind: 'unkeyed',
+        text: 'it carries no key id: it was not written with the audit key (the chain was rewritten without it, or written by a bot without AUDIT_HMAC_KEYS_FILE)',
+      };
+    }
+    const key = keyed.keys.find((k) => k.kid === e.kid);
+    if (!key) {
+      return {
+        kind: 'unkeyed',
+        text: `it was written with key ${JSON.stringify(e.kid.slice(0, 40))}, which is not among the keys given`,
+      };
+    }
+    selfOk = entryMac(key, e.prev!, seq, e.event!) === e.hash;
+  } else {
+    if (e.kid !== undefined) {
+      return {
+        kind: 'unkeyed',
+        text: `it was written with audit key ${JSON.stringify(e.kid.slice(0, 40))}: verify with the keys`,
+      };
+    }
+    selfOk = entryHash(e.prev!, seq, e.event!) === e.hash;
+  }
+  return { index: -1, id: e.id, seq, prev: e.prev!, hash: e.hash!, selfOk };
 }
 
 const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -139,13 +223,18 @@ interface Link {
  * entry or the head), inserted (anywhere, including after the head), deleted
  * (first, middle, or at the end, with how many), and malformed entries.
  */
-export function verifyChain(entries: readonly RawEntry[], headRaw: string | null | undefined): VerifyResult {
+export function verifyChain(
+  entries: readonly RawEntry[],
+  headRaw: string | null | undefined,
+  keyed?: KeyedVerify,
+): VerifyResult {
   const found: { p: ChainProblem; by: number }[] = [];
   const at = (i: number) => `entry ${entries[i]!.id} (#${i + 1})`;
   const report = (index: number, kind: ProblemKind, message: string, by = index) =>
     found.push({ p: { id: entries[index]?.id ?? 'head', index, kind, message }, by });
 
   const chain: Link[] = [{ index: -1, seq: 0, hash: GENESIS, trusted: true }];
+  let lastCheckpoint: { at: number; index: number } | undefined;
   const linkByHash = new Map<string, number>([[GENESIS, 0]]); // hash → position in `chain`
   let malformedSince = 0; // malformed entries since the last accepted one; each takes a sequence slot
   const accept = (g: Good, seq: number, trusted: boolean) => {
@@ -155,7 +244,7 @@ export function verifyChain(entries: readonly RawEntry[], headRaw: string | null
   };
 
   entries.forEach((raw, i) => {
-    const checked = checkFields(raw);
+    const checked = checkFields(raw, keyed);
     if (typeof checked === 'string') {
       report(
         i,
@@ -165,6 +254,12 @@ export function verifyChain(entries: readonly RawEntry[], headRaw: string | null
       malformedSince++;
       return;
     }
+    if ('kind' in checked) {
+      report(i, checked.kind, `${at(i)}: ${checked.text}`);
+      malformedSince++;
+      return;
+    }
+    if (checked.selfOk && keyed) lastCheckpoint = checkpointAt(raw.event!, i) ?? lastCheckpoint;
     const g: Good = { ...checked, index: i };
     const last = chain[chain.length - 1]!;
     const expected = last.seq + 1 + malformedSince;
@@ -334,9 +429,54 @@ export function verifyChain(entries: readonly RawEntry[], headRaw: string | null
     }
   }
 
+  // 5. Keyed: the newest checkpoint (an entry only the key holder can write) must be recent. Deleting the
+  // newest entries and resetting the head leaves a consistent chain that ends too early: it ends before the
+  // checkpoints the bot kept writing.
+  if (keyed) {
+    const age = lastCheckpoint ? keyed.now.getTime() - lastCheckpoint.at : undefined;
+    if (n > 0 && !lastCheckpoint) {
+      found.push({
+        p: {
+          id: 'head',
+          index: n,
+          kind: 'checkpoint',
+          message: `no checkpoint signed with the key in ${plural(n, 'entry', 'entries')}: the bot writes one at start-up and every interval, so entries were deleted (or the stream was never written by a bot with the key)`,
+        },
+        by: n,
+      });
+    } else if (lastCheckpoint && age !== undefined && age > keyed.maxCheckpointAgeMs) {
+      found.push({
+        p: {
+          id: entries[lastCheckpoint.index]!.id,
+          index: n,
+          kind: 'checkpoint',
+          message: `the newest checkpoint, ${at(lastCheckpoint.index)} at ${new Date(lastCheckpoint.at).toISOString()}, is ${Math.round(age / 1000)} s old, more than the ${Math.round(keyed.maxCheckpointAgeMs / 1000)} s allowed: the newest entries were deleted and the head reset (a truncated tail), or no bot has run since`,
+        },
+        by: n,
+      });
+    }
+  }
+
   if (found.length === 0) return { ok: true, count: n };
   const problems = found.map((f) => f.p).sort((a, b) => a.index - b.index);
   return { ok: false, count: n, problems };
+}
+
+/** The time of a checkpoint event (ms), or undefined when the event is not one. */
+function checkpointAt(eventJson: string, index: number): { at: number; index: number } | undefined {
+  try {
+    const ev = JSON.parse(eventJson) as { type?: unknown; at?: unknown };
+    if (ev.type !== CHECKPOINT_TYPE || typeof ev.at !== 'string') return undefined;
+    const at = Date.parse(ev.at);
+    return Number.isNaN(at) ? undefined : { at, index };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The event JSON of a checkpoint written at `at`. */
+export function checkpointEvent(at: Date): string {
+  return canonicalJson({ v: 1, type: CHECKPOINT_TYPE, at: at.toISOString() });
 }
 
 /**

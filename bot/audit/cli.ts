@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { Redis } from 'ioredis';
-import { AuditStream, DEFAULT_AUDIT_KEY, exportLine } from './stream.js';
+import type { AuditKey } from './chain.js';
+import { loadAuditKeys } from './keys.js';
+import { AuditStream, DEFAULT_AUDIT_KEY, DEFAULT_CHECKPOINT_MS, exportLine } from './stream.js';
 
 /**
  * `poddebug audit verify` and `poddebug audit export`: check the audit
@@ -63,6 +65,13 @@ function streamKey(v: string): string {
 interface Common {
   redis: string;
   key: string;
+  keys?: AuditKey[];
+}
+
+function duration(v: string): number {
+  const d = DURATION.exec(v);
+  if (!d || Number(d[1]) === 0) throw new InvalidArgumentError('expects a duration such as 5m, 1h');
+  return Number(d[1]) * UNIT_MS[d[2] as keyof typeof UNIT_MS];
 }
 
 /** Runs `poddebug audit …` (argv as process.argv: node, script, 'audit', …); resolves to the exit status. */
@@ -96,7 +105,7 @@ export async function auditMain(argv: string[], io: AuditCliIo = {}): Promise<nu
       return 1;
     }
     try {
-      return await fn(new AuditStream(redis, { key: opts.key }));
+      return await fn(new AuditStream(redis, { key: opts.key, ...(opts.keys ? { keys: opts.keys } : {}) }));
     } catch (e) {
       err(`poddebug: audit stream ${opts.key}: ${(e as Error).message}\n`);
       return 1;
@@ -132,9 +141,61 @@ export async function auditMain(argv: string[], io: AuditCliIo = {}): Promise<nu
       .description(
         'check the hash chain (edited, inserted or deleted entries) and that every request has its requested entry',
       ),
-  ).action(async (o: { redis?: string; key: string }) => {
-    status = await withStream({ redis: resolveRedis(o), key: o.key }, async (s) => {
-      const r = await s.verify();
+  )
+    .option(
+      '--key-file <path>',
+      'the audit HMAC keys, <kid>:<base64 secret> a line (default: $AUDIT_HMAC_KEYS_FILE, the file the bot reads)',
+    )
+    .option('--unkeyed', 'check a chain written without a key (proves nothing against a Redis writer)')
+    .option(
+      '--checkpoint-every <duration>',
+      "the bot's AUDIT_CHECKPOINT_MS as a duration (5m); the newest checkpoint may be twice that old",
+      duration,
+      DEFAULT_CHECKPOINT_MS,
+    )
+    .action(
+      async (o: {
+        redis?: string;
+        key: string;
+        keyFile?: string;
+        unkeyed?: boolean;
+        checkpointEvery: number;
+      }) => {
+        const keyFile = o.keyFile ?? process.env.AUDIT_HMAC_KEYS_FILE;
+        let keys: AuditKey[] | undefined;
+        if (keyFile && o.unkeyed) {
+          err('poddebug: give either a key file or --unkeyed, not both\n');
+          status = 2;
+          return;
+        }
+        if (!keyFile && !o.unkeyed) {
+          err(
+            'poddebug: audit verify needs the audit HMAC key(s): give --key-file FILE or set AUDIT_HMAC_KEYS_FILE\n' +
+              '  (the file the bot reads). Without the key a chain rewritten whole would look intact;\n' +
+              '  --unkeyed checks a chain the bot wrote without a key.\n',
+          );
+          status = 2;
+          return;
+        }
+        if (keyFile) {
+          try {
+            keys = loadAuditKeys(keyFile, o.keyFile ? '--key-file' : 'AUDIT_HMAC_KEYS_FILE');
+          } catch (e) {
+            err(`poddebug: ${(e as Error).message}\n`);
+            status = 2;
+            return;
+          }
+        }
+        status = await verifyWith(
+          { redis: resolveRedis(o), key: o.key, ...(keys ? { keys } : {}) },
+          o.checkpointEvery,
+        );
+      },
+    );
+
+  const verifyWith = (c: Common, checkpointEveryMs: number) =>
+    withStream(c, async (s) => {
+      const r = await s.verify({ maxCheckpointAgeMs: 2 * checkpointEveryMs });
       const count = `${r.count} ${r.count === 1 ? 'entry' : 'entries'}`;
       if (r.ok) {
         out(`audit stream ${s.key}: ${count}, intact\n`);
@@ -145,7 +206,6 @@ export async function auditMain(argv: string[], io: AuditCliIo = {}): Promise<nu
       for (const p of r.problems) out(`  ${p.kind}: ${p.message}\n`);
       return 1;
     });
-  });
 
   common(
     audit

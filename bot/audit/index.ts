@@ -12,6 +12,7 @@ export {
   AuditStream,
   type AuditStreamOptions,
   DEFAULT_AUDIT_KEY,
+  DEFAULT_CHECKPOINT_MS,
   exportLine,
 } from './stream.js';
 

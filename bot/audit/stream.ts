@@ -2,9 +2,12 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { luaScript } from '../../jobs/contracts/lua.js';
 import {
+  type AuditKey,
   type ChainHead,
   canonicalJson,
+  checkpointEvent,
   entryHash,
+  entryMac,
   formatHead,
   GENESIS,
   parseHead,
@@ -38,7 +41,15 @@ export interface AuditStreamOptions {
   logger?: Logger;
   /** How many times an append retries after another appender moved the head first. Default 50. */
   maxAttempts?: number;
+  /**
+   * HMAC keys (AUDIT_HMAC_KEYS_FILE): the first writes, all verify. Absent: an unkeyed sha256 chain, which
+   * anyone who can write to Redis can rewrite whole.
+   */
+  keys?: readonly AuditKey[];
 }
+
+/** Checkpoints are written this often by default (ms); `verify` allows twice that. */
+export const DEFAULT_CHECKPOINT_MS = 5 * 60_000;
 
 export class AuditAppendConflictError extends Error {
   constructor(key: string, attempts: number) {
@@ -65,7 +76,7 @@ function toEntry(id: string, flat: string[]): AuditEntry {
   const e: AuditEntry = { id };
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const f = flat[i]!;
-    if (f === 'seq' || f === 'prev' || f === 'hash' || f === 'event') e[f] = flat[i + 1]!;
+    if (f === 'seq' || f === 'prev' || f === 'hash' || f === 'event' || f === 'kid') e[f] = flat[i + 1]!;
   }
   return e;
 }
@@ -80,6 +91,7 @@ export class AuditStream {
   readonly headKey: string;
   private readonly logger?: Logger;
   private readonly maxAttempts: number;
+  readonly keys?: readonly AuditKey[];
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -90,6 +102,21 @@ export class AuditStream {
     this.headKey = `${this.key}:head`;
     this.logger = opts.logger;
     this.maxAttempts = opts.maxAttempts ?? 50;
+    if (opts.keys && opts.keys.length > 0) this.keys = opts.keys;
+  }
+
+  /**
+   * Appends a checkpoint: an entry holding only Redis's time, keyed like every entry. The bot writes one at
+   * start-up and every interval; `verify` reports a newest checkpoint older than allowed (a truncated tail).
+   */
+  async checkpoint(): Promise<Appended & { at: string }> {
+    const [sec, usec] = await this.redis.time();
+    const at = new Date(Number(sec) * 1000 + Math.floor(Number(usec) / 1000));
+    const event = checkpointEvent(at);
+    const run = this.tail.then(() => this.appendNow(event));
+    this.tail = run.catch(() => undefined);
+    const done = (await run)!;
+    return { ...done, at: at.toISOString() };
   }
 
   /**
@@ -112,7 +139,8 @@ export class AuditStream {
       const head = this.headOf(raw);
       const seq = (head?.seq ?? 0) + 1;
       const prev = head?.hash ?? GENESIS;
-      const hash = entryHash(prev, seq, event);
+      const key = this.keys?.[0];
+      const hash = key ? entryMac(key, prev, seq, event) : entryHash(prev, seq, event);
       const res = (await this.redis.eval(
         APPEND_LUA,
         once ? 3 : 2,
@@ -125,7 +153,8 @@ export class AuditStream {
         hash,
         event,
         formatHead({ seq, hash }),
-        ...(once ? [once.item] : []),
+        once?.item ?? '',
+        key?.kid ?? '',
       )) as [number, string];
       if (res[0] === 1) return { id: res[1], hash, seq };
       if (res[0] === 2) return undefined;
@@ -169,7 +198,7 @@ export class AuditStream {
    * happen while it reads are picked up: it re-reads the tail until the head
    * did not move during a pass.
    */
-  async verify(): Promise<VerifyResult> {
+  async verify(opts: { maxCheckpointAgeMs?: number } = {}): Promise<VerifyResult> {
     const entries: AuditEntry[] = [];
     let head: string | null = null;
     for (let pass = 0; pass < 10; pass++) {
@@ -178,7 +207,16 @@ export class AuditStream {
       for await (const e of this.read(after ? { after } : {})) entries.push(e);
       if ((await this.head()) === head) break;
     }
-    const chain = verifyChain(entries, head);
+    let keyed: Parameters<typeof verifyChain>[2];
+    if (this.keys) {
+      const [sec, usec] = await this.redis.time();
+      keyed = {
+        keys: this.keys,
+        now: new Date(Number(sec) * 1000 + Math.floor(Number(usec) / 1000)),
+        maxCheckpointAgeMs: opts.maxCheckpointAgeMs ?? 2 * DEFAULT_CHECKPOINT_MS,
+      };
+    }
+    const chain = verifyChain(entries, head, keyed);
     const unrequested = unrequestedProblems(entries);
     if (unrequested.length === 0) return chain;
     return { ok: false, count: chain.count, problems: [...(chain.ok ? [] : chain.problems), ...unrequested] };
@@ -202,6 +240,7 @@ export function exportLine(e: AuditEntry): string {
     seq: e.seq === undefined ? null : Number(e.seq),
     prev: e.prev ?? null,
     hash: e.hash ?? null,
+    ...(e.kid !== undefined ? { kid: e.kid } : {}),
     ...event,
   });
 }
@@ -235,5 +274,24 @@ export class AuditLog {
     }
     this.logger.info({ audit: e, auditId: appended.id, hash: appended.hash }, `audit ${e.type}`);
     return appended;
+  }
+
+  /**
+   * Writes a checkpoint into the stream and into this log (a copy outside Redis: the stream's newest
+   * checkpoint must be at least as new as the log's). Failures are logged, not thrown (a timer calls it).
+   */
+  async checkpoint(): Promise<void> {
+    try {
+      const c = await this.stream.checkpoint();
+      this.logger.info(
+        {
+          checkpoint: { at: c.at, seq: c.seq, hash: c.hash, kid: this.stream.keys?.[0]?.kid ?? null },
+          auditId: c.id,
+        },
+        'audit checkpoint',
+      );
+    } catch (err) {
+      this.logger.error({ err, auditKey: this.stream.key }, 'audit checkpoint not written');
+    }
   }
 }

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
+import type { ApprovalSigner } from '../approval-signer.js';
 import type { AuditLog } from '../audit/index.js';
 import type { Authorizer } from '../auth.js';
 import type { Logger } from '../log.js';
@@ -36,6 +37,8 @@ export interface RequestsDeps {
   now: () => number;
   eventsConnection: () => Redis;
   enqueueTimeoutMs: number;
+  /** Signs approved runs (APPROVAL_SIGNING_KEY_FILE). */
+  signer?: ApprovalSigner;
   sweepMs?: number;
   announceGraceMs?: number;
   lockMs?: number;
@@ -80,6 +83,7 @@ export function createRequests(d: RequestsDeps): Requests {
     ...common,
     auth: d.auth,
     enqueueTimeoutMs: d.enqueueTimeoutMs,
+    ...(d.signer ? { signer: d.signer } : {}),
     uploads: (input) => uploadArtefacts(d.client, d.redis, input),
   });
   engine.register('diagnose', diagnose);

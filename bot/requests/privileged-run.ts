@@ -32,9 +32,31 @@ export class PrivilegedRun {
     private readonly thread: PrivilegedThread,
   ) {}
 
-  /** Queues the run of an approved request (idempotent: one job id per request). */
+  /**
+   * Queues the run of an approved request (idempotent: one job id per request), with the bot's signature
+   * over what was approved: the worker runs nothing else. A bot without a signing key fails the request.
+   */
   async enqueue(r: PrivilegedReq): Promise<void> {
     if (!r.plan || !r.binding || r.approvedAt === undefined || r.startBy === undefined) return;
+    if (!this.d.signer) {
+      await this.thread.fail(r, ['approved'], {
+        code: 'internal',
+        message:
+          'This bot has no approval signing key, so no worker would run the approved probe; nothing ran.',
+        next: ['Ask the operators to set APPROVAL_SIGNING_KEY_FILE (see docs/configuration.md).'],
+      });
+      return this.thread.finish(r.id);
+    }
+    const approvedAt = new Date(r.approvedAt).toISOString();
+    const startBy = new Date(r.startBy).toISOString();
+    const signed = this.d.signer.sign({
+      requestId: r.id,
+      plan: r.plan,
+      requester: r.requester,
+      approvers: r.approvers,
+      approvedAt,
+      startBy,
+    });
     await this.d.queues.addProbeRun(jobIdOf(r.id, 'run'), {
       version: 1,
       action: 'probe-run',
@@ -44,10 +66,11 @@ export class PrivilegedRun {
       approval: {
         requestId: r.id,
         approvers: r.approvers,
-        approvedAt: new Date(r.approvedAt).toISOString(),
-        startBy: new Date(r.startBy).toISOString(),
+        approvedAt,
+        startBy,
         binding: r.binding,
         reason: r.reason,
+        signed,
       },
       requester: { userId: r.requester, channelId: r.channel, ...(r.teamId ? { teamId: r.teamId } : {}) },
       threadTs: r.threadTs,

@@ -9,6 +9,7 @@ import {
   type UserFacingError,
   withDeadline,
 } from '../../jobs/contracts/index.js';
+import type { ApprovalSigner } from '../approval-signer.js';
 import type { Authorizer } from '../auth.js';
 import type { Logger } from '../log.js';
 import { type Queues, queueUnavailable } from '../queues.js';
@@ -35,6 +36,8 @@ export interface PrivilegedDeps {
   /** Redis's clock (calibrated): expiry and start-by agree across replicas and workers. */
   now: () => number;
   enqueueTimeoutMs: number;
+  /** Signs approved runs; absent: approved requests fail saying the bot has no signing key. */
+  signer?: ApprovalSigner;
 }
 
 /** What the requester asked for, validated by the grammar and the gate. */

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { asCodedError, isDns1123Label, parseTargetSpec, type TargetRef } from '../contracts/index.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { createKubeReader, loadKubeConfig } from '../k8s/client.js';
+import { redisAclLines } from './redis-acl.js';
 import { renderText } from './render-text.js';
 
 /**
@@ -111,6 +112,34 @@ export function buildProgram(): Command {
         ...opts,
         color: opts.color && Boolean(process.stdout.isTTY),
       });
+    });
+  program
+    .command('redis-acl')
+    .description(
+      'print ACL SETUSER lines: a bot user, and per cluster a worker user limited to its own queue and probe keys',
+    )
+    .requiredOption('--clusters <names>', "comma-separated cluster names, as the bot's CLUSTERS")
+    .option('--bot-user <name>', "the bot's user", 'poddebug-bot')
+    .option('--worker-prefix <prefix>', 'worker users are <prefix><cluster>', 'poddebug-worker-')
+    .option('--keep-default-user', 'do not print ACL SETUSER default off')
+    .action((o: { clusters: string; botUser: string; workerPrefix: string; keepDefaultUser?: boolean }) => {
+      const clusters = o.clusters
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
+      try {
+        const lines = redisAclLines({
+          clusters,
+          botUser: o.botUser,
+          workerPrefix: o.workerPrefix,
+          disableDefault: !o.keepDefaultUser,
+        });
+        process.stdout.write(`${lines.join('\n')}\n`);
+        process.exitCode = 0;
+      } catch (e) {
+        process.stderr.write(`poddebug: ${(e as Error).message}\n`);
+        process.exitCode = 2;
+      }
     });
   return program;
 }

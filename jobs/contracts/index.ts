@@ -1,3 +1,4 @@
+export * from './approval-signature.js';
 export * from './deadline.js';
 export * from './diagnose.js';
 export * from './env.js';

@@ -195,6 +195,11 @@ export const ApprovalSchema = z.strictObject({
   /** planBinding(plan) at approval time; the worker recomputes and compares. */
   binding: z.string().regex(/^[0-9a-f]{64}$/),
   reason: z.string().max(3000),
+  /**
+   * The bot's Ed25519 signature over what was approved (a SignedApproval, approval-signature.ts): what
+   * authorizes the run. Parsed by verifyApproval, so a missing or malformed one is refused saying so.
+   */
+  signed: z.unknown().optional(),
 });
 export type Approval = z.infer<typeof ApprovalSchema>;
 

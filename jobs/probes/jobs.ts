@@ -4,6 +4,7 @@
  * binding and validity, run the probe pod, turn its output into findings and
  * artefacts). Artefacts go to Redis with a TTL; the bot uploads them.
  */
+import type { KeyObject } from 'node:crypto';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -18,6 +19,7 @@ import {
   ProbeRunPayloadSchema,
   parseRequestRecord,
   planBinding,
+  verifyApproval,
 } from '../contracts/index.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
 import { redactText } from '../redact.js';
@@ -35,6 +37,11 @@ export interface ProbeJobDeps {
   slots: ProbeSlots;
   redis: Redis;
   logger: Logger;
+  /**
+   * The bot's approval public keys by key id (several while keys rotate): a run job runs only when its
+   * approval is signed by one of them and says what the job says.
+   */
+  approvalKeys: ReadonlyMap<string, KeyObject>;
   /** The poddebug image the probe pod runs. */
   image: string;
   criSocket?: string;
@@ -63,8 +70,9 @@ export async function runPlanJob(job: Job, d: ProbeJobDeps): Promise<ProbePlanRe
 }
 
 /**
- * Runs an approved probe once. Refuses (without retry) a payload whose plan
- * does not hash to the approved binding, an approval past its start-by time,
+ * Runs an approved probe once. Refuses (without retry, nothing run) a payload whose plan does not hash to the
+ * approved binding, an approval not signed by a trusted bot key or saying other than the job
+ * (verifyApproval), a bot record that does not match, an approval past its start-by time (Redis's clock),
  * and an approval already used.
  */
 export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal): Promise<ProbeResult> {
@@ -92,7 +100,46 @@ export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal):
       ['Request the probe again if it is still needed.'],
     );
   }
-  await checkApprovalRecord(d.redis, p, now);
+  // The signature is what authorizes; the bot's record in Redis is checked too (defence in depth), and a
+  // refusal names every problem found.
+  const sig = verifyApproval(
+    p.approval.signed,
+    {
+      requestId: p.requestId,
+      plan: p.plan,
+      requester: p.requester.userId,
+      approvers: p.approval.approvers,
+      approvedAt: p.approval.approvedAt,
+      startBy: p.approval.startBy,
+    },
+    d.approvalKeys,
+    now.getTime(),
+  );
+  const recordProblems = await checkApprovalRecord(d.redis, p, now);
+  if (!sig.ok || recordProblems.length > 0) {
+    const parts = [
+      ...(sig.ok ? [] : [`signature refused (${sig.why}): ${sig.detail}`]),
+      ...(recordProblems.length > 0 ? [`the bot's record: ${recordProblems.join('; ')}`] : []),
+    ];
+    d.logger.warn(
+      { jobId: job.id, requestId: p.requestId, signature: sig.ok ? 'ok' : sig.why, recordProblems },
+      'probe run refused',
+    );
+    if (!sig.ok && sig.why === 'time' && recordProblems.length === 0) {
+      throw probeError(
+        'approval_void',
+        `The approval expired before the probe could start (${sig.detail}); nothing ran.`,
+        ['Request the probe again if it is still needed.'],
+      );
+    }
+    throw probeError(
+      'approval_mismatch',
+      `This probe job is not an approval this worker can trust (${parts.join('; ')}); nothing ran.`,
+      [
+        'Request the probe again from Slack; approvals are signed by the bot and bound to the exact command and container.',
+      ],
+    );
+  }
   const first = await d.redis.set(KEYS.approvalUsed(p.requestId), job.id ?? '?', 'EX', 30 * 24 * 3600, 'NX');
   if (first !== 'OK') {
     throw probeError(
@@ -195,18 +242,18 @@ export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal):
   };
 }
 
-/**
- * The job is not proof of approval on its own (anything that can write to the queue could add one): the
- * bot's record of the request must say approved, for this very plan, by enough people other than the
- * requester, and not past its start-by time.
- */
 /** The Redis server's time: one clock for every bot replica and worker. */
 export async function redisNow(redis: Redis): Promise<Date> {
   const [sec, usec] = await redis.time();
   return new Date(Number(sec) * 1000 + Math.floor(Number(usec) / 1000));
 }
 
-async function checkApprovalRecord(redis: Redis, p: ProbeRunPayload, now: Date): Promise<void> {
+/**
+ * Defence in depth besides the signature: the bot's record of the request must say approved, for this very
+ * plan, by the approvers the job names (enough of them other than the requester), and not past its start-by
+ * time. Returns what is wrong (nothing: it matches).
+ */
+async function checkApprovalRecord(redis: Redis, p: ProbeRunPayload, now: Date): Promise<string[]> {
   const [h, approvers] = await Promise.all([
     redis.hgetall(KEYS.request(p.requestId)),
     redis.lrange(KEYS.approvers(p.requestId), 0, -1),
@@ -224,16 +271,11 @@ async function checkApprovalRecord(redis: Redis, p: ProbeRunPayload, now: Date):
     if (rec.requester !== p.requester.userId) problems.push('the requester differs');
     const others = approvers.filter((a) => a !== rec.requester);
     if (!(others.length >= rec.needed)) problems.push(`it has ${others.length} of ${rec.needed} approvals`);
+    if (approvers.join(',') !== p.approval.approvers.join(',')) problems.push('the approvers differ');
     if (rec.startBy !== undefined && now.getTime() > rec.startBy)
       problems.push('its start-by time has passed');
   }
-  if (problems.length > 0) {
-    throw probeError(
-      'approval_mismatch',
-      `This probe job does not match an approved request (${problems.join('; ')}); nothing ran.`,
-      ['Request the probe again from Slack.'],
-    );
-  }
+  return problems;
 }
 
 function checkCluster(jobCluster: string, mine: string): void {

@@ -375,7 +375,7 @@ describe('approvals', () => {
               audit: { type: string; requestId: string; actor: string; approvers: string[] };
             },
         );
-      const mine = lines.filter((l) => l.audit.requestId === requestId).map((l) => l.audit);
+      const mine = lines.filter((l) => l.audit?.requestId === requestId).map((l) => l.audit);
       return mine.some((e) => e.type === 'succeeded') ? mine : undefined;
     }, 10_000);
     expect(events.map((e) => e.type)).toEqual(['requested', 'approval', 'approved', 'started', 'succeeded']);
@@ -383,7 +383,7 @@ describe('approvals', () => {
     expect(events[1]!.actor).toBe(APPROVER_B);
     expect(events.at(-1)!.approvers).toEqual([APPROVER_B]);
 
-    const audit = new AuditStream(stack.redis, { key: stack.auditKey });
+    const audit = new AuditStream(stack.redis, { key: stack.auditKey, keys: stack.auditKeys });
     expect(await audit.verify()).toMatchObject({ ok: true });
     // Tamper: delete one entry from the middle of the stream.
     const entries = await stack.redis.xrange(stack.auditKey, '-', '+');

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
@@ -12,6 +14,10 @@ import {
   AuditLog,
   AuditStream,
   auditEvent,
+  entryHash,
+  formatHead,
+  GENESIS,
+  parseAuditKeys,
 } from '../../bot/audit/index.js';
 import { testRedisUrl } from '../support/redis-server.js';
 
@@ -288,14 +294,14 @@ describe('AuditLog', () => {
 describe('poddebug audit (CLI)', () => {
   it('verify: says the stream is intact, with its size', async () => {
     await fill(new AuditStream(redis, { key: newKey() }), 4);
-    const r = await cli(['verify', '--key', key, '--redis', REDIS_URL]);
+    const r = await cli(['verify', '--unkeyed', '--key', key, '--redis', REDIS_URL]);
     expect(r).toEqual({ code: 0, stdout: `audit stream ${key}: 4 entries, intact\n`, stderr: '' });
   });
 
   it('verify: lists the problems and exits 1', async () => {
     const a = await fill(new AuditStream(redis, { key: newKey() }), 5);
     await redis.xdel(key, a[2]!.id);
-    const r = await cli(['verify', '--key', key]);
+    const r = await cli(['verify', '--unkeyed', '--key', key]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(
       `audit stream ${key}: 4 entries, 1 problem:\n  deleted: before entry ${a[3]!.id} (#3): 1 entry is missing (sequence number 3): deleted\n`,
@@ -350,7 +356,7 @@ describe('poddebug audit (CLI)', () => {
   });
 
   it('says when Redis cannot be reached, without showing its password, and exits 1', async () => {
-    const r = await cli(['verify', '--redis', 'redis://:hunter2@127.0.0.1:1']);
+    const r = await cli(['verify', '--unkeyed', '--redis', 'redis://:hunter2@127.0.0.1:1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^poddebug: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1: /);
     expect(r.stderr).toMatch(/ECONNREFUSED/);
@@ -364,7 +370,7 @@ describe('poddebug audit (CLI)', () => {
     async () => {
       await fill(new AuditStream(redis, { key: newKey() }), 2);
       const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const p = spawn(process.execPath, ['bin/poddebug.js', 'audit', 'verify', '--key', key], {
+        const p = spawn(process.execPath, ['bin/poddebug.js', 'audit', 'verify', '--unkeyed', '--key', key], {
           env: { ...process.env, REDIS_URL },
         });
         let stdout = '';
@@ -377,3 +383,147 @@ describe('poddebug audit (CLI)', () => {
     },
   );
 });
+
+describe('keyed audit stream (HMAC, key id, checkpoints)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'poddebug-audit-keys-'));
+  const keyFile = join(dir, 'audit-keys');
+  writeFileSync(keyFile, `k1:${randomBytes(32).toString('base64')}\n`);
+  const keys = parseAuditKeys(`k1:${randomBytes(32).toString('base64')}`);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const fileKeys = () => parseAuditKeys(readText(keyFile));
+
+  /** A keyed stream as the bot writes it: a checkpoint, `n` events, a checkpoint, `n` more events. */
+  async function keyedFill(s: AuditStream, n: number, pauseMs = 0) {
+    await s.checkpoint();
+    await fill(s, n);
+    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    const second = await s.checkpoint();
+    const rest = [];
+    for (let i = n; i < 2 * n; i++) rest.push(await s.append(event(i)));
+    return { second, rest };
+  }
+
+  it('verify needs the key and says so clearly without one (exit 2, nothing read)', async () => {
+    await keyedFill(new AuditStream(redis, { key: newKey(), keys }), 2);
+    const r = await cli(['verify', '--key', key]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /audit verify needs the audit HMAC key\(s\): give --key-file FILE or set AUDIT_HMAC_KEYS_FILE/,
+    );
+    const bad = await cli(['verify', '--key', key, '--key-file', join(dir, 'missing')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--key-file: cannot read .*missing \(ENOENT\)/);
+  });
+
+  it('an intact keyed stream verifies with the key file; each entry stores its key id', async () => {
+    await keyedFill(new AuditStream(redis, { key: newKey(), keys: fileKeys() }), 3);
+    const r = await cli(['verify', '--key', key, '--key-file', keyFile]);
+    expect(r).toEqual({ code: 0, stdout: `audit stream ${key}: 8 entries, intact\n`, stderr: '' });
+    const raw = (await redis.xrange(key, '-', '+')) as Raw[];
+    expect(raw.every(([, f]) => field(f, 'kid') === 'k1')).toBe(true);
+    // The wrong key finds every entry edited.
+    const other = join(dir, 'other');
+    writeFileSync(other, `k1:${randomBytes(32).toString('base64')}\n`);
+    const w = await cli(['verify', '--key', key, '--key-file', other]);
+    expect(w.code).toBe(1);
+    expect(w.stdout).toMatch(/edited/);
+  });
+
+  it('finds an entry edited in place, one inserted and one deleted', async () => {
+    const s = new AuditStream(redis, { key: newKey(), keys });
+    await keyedFill(s, 3);
+    await rewrite((es) =>
+      es.map(
+        ([id, f]) => [id, id === es[2]![0] ? f.map((x) => x.replace('U0ALICE', 'U0MALLORY')) : f] as Raw,
+      ),
+    );
+    expect(await s.verify()).toMatchObject({ ok: false, problems: [{ kind: 'edited', index: 2 }] });
+
+    const s2 = new AuditStream(redis, { key: newKey(), keys });
+    await keyedFill(s2, 3);
+    await rewrite((es) => es.filter((_, i) => i !== 4));
+    expect(await s2.verify()).toMatchObject({ ok: false, problems: [{ kind: 'deleted', index: 4 }] });
+
+    const s3 = new AuditStream(redis, { key: newKey(), keys });
+    await keyedFill(s3, 3);
+    await rewrite((es) => {
+      const copy = es[3]![1].map((x) => x.replace('req-2', 'req-forged'));
+      const list: Raw[] = [...es.slice(0, 4), ['', copy], ...es.slice(4)];
+      return list.map(([, f], i) => [`${i + 1}-0`, f] as Raw);
+    });
+    const r = await s3.verify();
+    expect(r).toMatchObject({ ok: false, problems: [{ kind: 'inserted', index: 4 }] });
+  });
+
+  it('finds a truncated tail: the newest entries and checkpoint deleted, the head reset to what is left', async () => {
+    const s = new AuditStream(redis, { key: newKey(), keys });
+    const { second } = await keyedFill(s, 3, 400);
+    // Intact, and the newest checkpoint is recent.
+    expect(await s.verify({ maxCheckpointAgeMs: 300 })).toEqual({ ok: true, count: 8 });
+    // Delete the second checkpoint and everything after it, and reset the head: a consistent, shorter chain.
+    const entries = (await redis.xrange(key, '-', '+')) as Raw[];
+    const cut = entries.findIndex(([id]) => id === second.id);
+    for (const [id] of entries.slice(cut)) await redis.xdel(key, id);
+    const last = entries[cut - 1]!;
+    await redis.set(`${key}:head`, formatHead({ seq: cut, hash: field(last[1], 'hash') }));
+    const r = await s.verify({ maxCheckpointAgeMs: 300 });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.map((p) => p.kind)).toEqual(['checkpoint']);
+    expect(r.problems[0]!.message).toMatch(
+      /the newest checkpoint, .* is \d+ s old, more than the 0 s allowed: the newest entries were deleted and the head reset/,
+    );
+  });
+
+  it('finds a chain rewritten whole without the key (bare sha256, head reset): unkeyed it looks intact', async () => {
+    const s = new AuditStream(redis, { key: newKey(), keys });
+    await keyedFill(s, 3);
+    let prev = GENESIS;
+    let seq = 0;
+    await rewrite((es) =>
+      es.map(([id, f]) => {
+        const ev = field(f, 'event').replace('U0ALICE', 'U0MALLORY');
+        seq += 1;
+        const hash = entryHash(prev, seq, ev);
+        const out: Raw = [id, ['seq', String(seq), 'prev', prev, 'hash', hash, 'event', ev]];
+        prev = hash;
+        return out;
+      }),
+    );
+    await redis.set(`${key}:head`, formatHead({ seq, hash: prev }));
+    expect(await new AuditStream(redis, { key }).verify()).toEqual({ ok: true, count: 8 });
+    const r = await s.verify();
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.filter((p) => p.kind === 'unkeyed')).toHaveLength(8);
+    expect(r.problems.at(-1)!.kind).toBe('checkpoint');
+  });
+
+  it('writes each checkpoint into the audit log too', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { name: 'poddebug-audit' },
+      new Writable({
+        write(chunk, _enc, cb) {
+          for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+          cb();
+        },
+      }),
+    );
+    const stream = new AuditStream(redis, { key: newKey(), keys });
+    await new AuditLog(stream, logger).checkpoint();
+    const [id, f] = ((await redis.xrange(key, '-', '+')) as Raw[])[0]!;
+    expect(lines).toEqual([
+      expect.objectContaining({
+        msg: 'audit checkpoint',
+        auditId: id,
+        checkpoint: expect.objectContaining({ seq: 1, hash: field(f, 'hash'), kid: 'k1' }),
+      }),
+    ]);
+  });
+});
+
+function readText(p: string): string {
+  return readFileSync(p, 'utf8');
+}

@@ -59,12 +59,16 @@ function parts(s: Stack, channel: string, id: string, part: string) {
 }
 
 function auditTypes(s: Stack, id: string): string[] {
-  return readFileSync(s.auditLogPath, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { audit: { type: string; requestId: string } }).audit)
-    .filter((a) => a.requestId === id)
-    .map((a) => a.type);
+  return (
+    readFileSync(s.auditLogPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { audit?: { type: string; requestId: string } }).audit)
+      // (checkpoint lines carry no event)
+      .filter((a) => a?.requestId === id)
+      .map((a) => a!)
+      .map((a) => a.type)
+  );
 }
 
 describe('the request engine after a crash', () => {

@@ -1,17 +1,19 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type Bot, createBot } from '../../bot/app.js';
+import { type AuditKey, parseAuditKeys } from '../../bot/audit/index.js';
 import type { KubeAccessCheck } from '../../bot/auth.js';
 import { loadBotConfig } from '../../bot/config.js';
 import { createLogger as botLogger } from '../../bot/log.js';
-import { QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
+import { keyIdOf, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
 import { createKubeReader, loadKubeConfig } from '../../jobs/k8s/client.js';
 import { createProbePods } from '../../jobs/k8s/probe-pods.js';
 import { createLogger as workerLogger } from '../../jobs/log.js';
+import { loadApprovalPublicKeys } from '../../jobs/probes/approval-keys.js';
 import { createProbeSlots } from '../../jobs/probes/slots.js';
 import { startWorker } from '../../jobs/worker.js';
 import { type KubeSim, type NodeExecutorOptions, startKubeSim } from '../../tools/kube-sim/index.js';
@@ -38,6 +40,10 @@ export interface StackOptions {
   lockMs?: number;
   /** Redis to use (default: the run's, REDIS_URL): fault tests pass a private one they can stop. */
   redisUrl?: string;
+  /** The cluster's name (default: a random one, so the queue and keys are this test's alone). */
+  cluster?: string;
+  /** The worker's Redis URL when it differs from the bot's (a Redis ACL user of its own). */
+  workerRedisUrl?: string;
   /** The policy file's YAML; default: {@link openTestPolicy} (viewer for the test users, any channel). */
   policy?: string;
   /** The bot's clock for approvals and expiry. */
@@ -120,11 +126,22 @@ export interface Stack {
   /** The pino audit log the bot wrote (one JSON line per event). */
   auditLogPath: string;
   auditKey: string;
+  /** The audit chain's HMAC key(s) the bot writes with, and their file (AUDIT_HMAC_KEYS_FILE). */
+  auditKeys: AuditKey[];
+  auditKeysPath: string;
+  /** This stack's approval key pair (the bot signs with it; the worker trusts only its public key). */
+  approvalKey: { privateKey: KeyObject; publicKey: KeyObject; kid: string; publicKeysPath: string };
   close(): Promise<void>;
 }
 
+/** A fresh Ed25519 key pair as PEM, with its key id. */
+export function approvalKeyPair(): { privateKey: KeyObject; publicKey: KeyObject; kid: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { privateKey, publicKey, kid: keyIdOf(publicKey) };
+}
+
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
-  const cluster = `t${randomUUID().slice(0, 8)}`;
+  const cluster = o.cluster ?? `t${randomUUID().slice(0, 8)}`;
   const sim = await startKubeSim({
     fixtures: o.fixtures ?? 'test/fixtures/scenarios',
     rebaseTime: o.rebaseTime ?? '2026-11-20T10:00:00Z',
@@ -153,6 +170,15 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   writeFileSync(policyPath, o.policy ?? openTestPolicy());
   const auditLogPath = join(dir, 'audit.log');
   const auditKey = `poddebug:audit:${cluster}`;
+  // A key pair per stack: the bot signs approvals with the private key, the worker trusts only the public one.
+  const keys = approvalKeyPair();
+  const signingKeyPath = join(dir, 'approval-signing-key.pem');
+  writeFileSync(signingKeyPath, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const auditKeysPath = join(dir, 'audit-keys');
+  writeFileSync(auditKeysPath, `t1:${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  const auditKeys = parseAuditKeys(readFileSync(auditKeysPath, 'utf8'));
+  const publicKeysPath = join(dir, 'approval-public-keys.pem');
+  writeFileSync(publicKeysPath, keys.publicKey.export({ type: 'spki', format: 'pem' }));
   const cfg = loadBotConfig({
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -165,6 +191,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     POLICY_RELOAD_MS: '200',
     AUDIT_LOG_FILE: auditLogPath,
     AUDIT_STREAM_KEY: auditKey,
+    APPROVAL_SIGNING_KEY_FILE: signingKeyPath,
+    AUDIT_HMAC_KEYS_FILE: auditKeysPath,
   });
   const makeBot = () =>
     createBot(cfg, botLogger(level), {
@@ -178,15 +206,23 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   let port = await bot.start();
   const kc = loadKubeConfig(sim.kubeconfigPath);
   const workers: Worker[] = [];
+  const workerRedisUrl = o.workerRedisUrl ?? redisUrl;
+  const workerRedis = o.workerRedisUrl ? new Redis(o.workerRedisUrl, { maxRetriesPerRequest: null }) : redis;
+  workerRedis.on('error', () => undefined);
   const probeDeps = o.probes
     ? {
         pods: createProbePods(kc, {
           namespace: o.probes.namespace ?? 'poddebug-probes',
           timeoutMs: o.apiTimeoutMs ?? 5000,
         }),
-        slots: createProbeSlots(redis, { prefix: `poddebug:${cluster}:`, maxPerNode: o.probes.maxPerNode }),
-        redis,
+        // (With an ACL user of its own the worker's slots live where its user may write them: the real prefix.)
+        slots: createProbeSlots(workerRedis, {
+          prefix: o.workerRedisUrl ? 'poddebug:' : `poddebug:${cluster}:`,
+          maxPerNode: o.probes.maxPerNode,
+        }),
+        redis: workerRedis,
         image: PROBE_IMAGE,
+        approvalKeys: loadApprovalPublicKeys(publicKeysPath),
         startTimeoutMs: o.probes.startTimeoutMs ?? 10_000,
         reapEveryMs: 1000,
       }
@@ -194,7 +230,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const start = () => {
     const w = startWorker({
       cluster,
-      redisUrl,
+      redisUrl: workerRedisUrl,
       reader: () => createKubeReader(kc, { timeoutMs: o.apiTimeoutMs ?? 5000 }),
       logger: workerLogger(level),
       concurrency: 4,
@@ -236,6 +272,9 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     writePolicy: (yaml: string) => writeFileSync(policyPath, yaml),
     auditLogPath,
     auditKey,
+    auditKeys,
+    auditKeysPath,
+    approvalKey: { ...keys, publicKeysPath },
     async close() {
       await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
       await bot.stop();
@@ -248,6 +287,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       rmSync(dir, { recursive: true, force: true });
       await sim.close();
       await slack.close();
+      if (workerRedis !== redis) workerRedis.disconnect();
       redis.disconnect();
     },
   };

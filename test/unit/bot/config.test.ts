@@ -55,4 +55,16 @@ describe('worker configuration', () => {
     );
     expect(loadWorkerConfig({ CLUSTER: 'prod' }).WORKER_CONCURRENCY).toBe(4);
   });
+  it('refuses to start with probes on and no approval public key, saying why', () => {
+    expect(() => loadWorkerConfig({ CLUSTER: 'prod', PROBE_IMAGE: 'ghcr.io/x/poddebug:1' })).toThrow(
+      /APPROVAL_PUBLIC_KEYS_FILE: required with PROBE_IMAGE/,
+    );
+    expect(
+      loadWorkerConfig({
+        CLUSTER: 'prod',
+        PROBE_IMAGE: 'ghcr.io/x/poddebug:1',
+        APPROVAL_PUBLIC_KEYS_FILE: '/k',
+      }).APPROVAL_PUBLIC_KEYS_FILE,
+    ).toBe('/k');
+  });
 });

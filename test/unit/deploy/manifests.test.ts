@@ -73,7 +73,8 @@ interface Container {
 interface Volume {
   name: string;
   hostPath?: unknown;
-  secret?: { secretName: string };
+  secret?: { secretName: string; defaultMode?: number; items?: { key: string; path: string }[] };
+  configMap?: { name: string };
   projected?: { sources: Array<{ serviceAccountToken?: unknown; secret?: { name: string } }> };
 }
 interface PodSpec {
@@ -274,8 +275,13 @@ function checkBotHasNoClusterCredentials(objs: KObject[]): void {
   const botJson = JSON.stringify(bot);
   expect(botJson.match(/kubeconfig/i)).toBeNull();
   expect(botJson.match(/"serviceAccountToken"/)).toBeNull();
-  // Secrets: Slack's and Redis's only.
-  expect(secretNamesReferenced(pod)).toEqual(['poddebug-redis', 'poddebug-slack']);
+  // Secrets: Slack's, Redis's and the approval signing key only.
+  expect(secretNamesReferenced(pod)).toEqual([
+    'poddebug-approval-signing-key',
+    'poddebug-audit-keys',
+    'poddebug-redis',
+    'poddebug-slack',
+  ]);
   // Nothing is bound to the bot's ServiceAccount.
   const boundToBot = [
     ...ofKind<Binding>(objs, 'RoleBinding'),
@@ -291,6 +297,49 @@ function checkWorkerHasNoSlackCredentials(objs: KObject[]): void {
   expect(secretNamesReferenced(pod)).toEqual(['poddebug-redis']);
   for (const c of allContainers(pod)) expect(envNames(c).filter((n) => n.startsWith('SLACK_'))).toEqual([]);
   expect(JSON.stringify(worker).match(/poddebug-slack/)).toBeNull();
+  // Never the bot's approval signing key: a worker holding it could approve its own probes.
+  expect(JSON.stringify(worker).match(/signing-key|APPROVAL_SIGNING/)).toBeNull();
+}
+
+/**
+ * The approval signing key (issue 9): the bot reads APPROVAL_SIGNING_KEY_FILE from the Secret
+ * poddebug-approval-signing-key, mounted read-only into the bot alone; no other workload references it.
+ */
+function checkSigningKeyOnlyInBot(objs: KObject[]): void {
+  const bot = one<Deployment>(objs, 'Deployment', 'poddebug-bot');
+  const pod = bot.spec.template.spec;
+  const vol = (pod.volumes ?? []).find((v) => v.secret?.secretName === 'poddebug-approval-signing-key');
+  expect(vol?.secret).toMatchObject({
+    defaultMode: 0o440,
+    items: [{ key: 'private.pem', path: 'private.pem' }],
+  });
+  const c = pod.containers[0]!;
+  const mount = (
+    c as { volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] }
+  ).volumeMounts?.find((m) => m.name === vol?.name);
+  expect(mount?.readOnly).toBe(true);
+  // 0440 root:fsGroup: readable by the bot's group (its runAsGroup) and nobody else.
+  expect((pod as { securityContext?: { fsGroup?: number } }).securityContext?.fsGroup).toBe(65532);
+  expect(c.env?.find((e) => e.name === 'APPROVAL_SIGNING_KEY_FILE')?.value).toBe(
+    `${mount?.mountPath}/private.pem`,
+  );
+  const others = ofKind<Deployment>(objs, 'Deployment').filter((d) => d.metadata.name !== 'poddebug-bot');
+  for (const d of others) {
+    expect(JSON.stringify(d).match(/approval-signing-key|APPROVAL_SIGNING|audit-keys|AUDIT_HMAC/)).toBeNull();
+  }
+  // The audit chain's HMAC keys: the same way, from poddebug-audit-keys.
+  const audit = (pod.volumes ?? []).find((v) => v.secret?.secretName === 'poddebug-audit-keys');
+  expect(audit?.secret).toMatchObject({
+    defaultMode: 0o440,
+    items: [{ key: 'audit-keys', path: 'audit-keys' }],
+  });
+  const auditMount = (
+    c as { volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] }
+  ).volumeMounts?.find((m) => m.name === audit?.name);
+  expect(auditMount?.readOnly).toBe(true);
+  expect(c.env?.find((e) => e.name === 'AUDIT_HMAC_KEYS_FILE')?.value).toBe(
+    `${auditMount?.mountPath}/audit-keys`,
+  );
 }
 
 /** The worker's roles, but for the probe namespace's (see PROBE_NAMESPACE). */
@@ -532,6 +581,8 @@ describe('raw manifests (checked without kustomize)', () => {
 
   it('the bot holds no cluster credentials', () => checkBotHasNoClusterCredentials(objs));
 
+  it('the approval signing key is mounted by the bot only, read-only', () => checkSigningKeyOnlyInBot(objs));
+
   it('the worker holds no Slack credentials', () => checkWorkerHasNoSlackCredentials(objs));
 
   it('the worker RBAC is read-only, without secrets, exec or wildcards', () => checkWorkerRbacReadOnly(objs));
@@ -660,7 +711,12 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
 
     it('every ConfigMap/Secret key a container needs exists (or is external and documented)', () => {
       const objs = renderOverlay(overlay);
-      const external = ['poddebug-slack', 'poddebug-redis'];
+      const external = [
+        'poddebug-slack',
+        'poddebug-redis',
+        'poddebug-approval-signing-key',
+        'poddebug-audit-keys',
+      ];
       for (const d of ofKind<Deployment>(objs, 'Deployment')) {
         for (const c of allContainers(d.spec.template.spec)) {
           for (const e of c.env ?? []) {
@@ -714,7 +770,9 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
           'LOG_TAIL_LINES',
           'REDIS_URL',
           'WORKER_CONCURRENCY',
-          ...(WITH_PROBES.includes(overlay) ? ['PROBE_IMAGE', 'PROBE_NAMESPACE'] : []),
+          ...(WITH_PROBES.includes(overlay)
+            ? ['PROBE_IMAGE', 'PROBE_NAMESPACE', 'APPROVAL_PUBLIC_KEYS_FILE']
+            : []),
         ].sort(),
       );
       const cm = one<ConfigMap>(objs, 'ConfigMap', cluster!.name).data;
@@ -742,6 +800,7 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
       it('the bot: no cluster credentials, 2 replicas, probes, PDB, Slack env from the Secret', () => {
         const objs = renderOverlay(overlay);
         checkBotHasNoClusterCredentials(objs);
+        checkSigningKeyOnlyInBot(objs);
         const bot = one<Deployment>(objs, 'Deployment', 'poddebug-bot');
         expect(bot.spec.replicas).toBe(2);
         expect(bot.spec.template.metadata.labels).toMatchObject(BOT_LABELS);

@@ -346,6 +346,19 @@ function checkWorkerProbeEnv(objs: KubeObject[]): void {
   const cfg = loadWorkerConfig(values);
   expect(cfg.PROBE_IMAGE).toBe(c.image);
   expect(cfg.PROBE_NAMESPACE).toBe(PROBE_NS);
+  // The bot's approval public keys: a directory mounted read-only from the ConfigMap poddebug-approval-public-keys
+  // (public, so not a Secret); never the private key.
+  const pod = worker.spec.template.spec as {
+    volumes?: { name: string; configMap?: { name: string } }[];
+    containers: { name: string; volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[] }[];
+  };
+  const vol = pod.volumes?.find((v) => v.configMap?.name === 'poddebug-approval-public-keys');
+  const mount = pod.containers
+    .find((x) => x.name === 'worker')
+    ?.volumeMounts?.find((m) => m.name === vol?.name);
+  expect(mount?.readOnly).toBe(true);
+  expect(cfg.APPROVAL_PUBLIC_KEYS_FILE).toBe(mount?.mountPath);
+  expect(JSON.stringify(worker).match(/signing-key|APPROVAL_SIGNING/)).toBeNull();
 }
 
 // ---------------------------------------------------------------------------

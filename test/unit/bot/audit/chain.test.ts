@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import {
+  type AuditKey,
   canonicalJson,
+  checkpointEvent,
   entryHash,
+  entryMac,
   formatHead,
   GENESIS,
+  type KeyedVerify,
+  parseAuditKeys,
   parseHead,
   type RawEntry,
   unrequestedProblems,
@@ -437,5 +442,167 @@ describe('unrequestedProblems', () => {
       ['unrequested', '3-0'],
     ]);
     expect(problems[0]!.message).toMatch(new RegExp(`${diag} has a succeeded entry but no requested entry`));
+  });
+});
+
+describe('keyed chain (HMAC with a key id, checkpoints)', () => {
+  const K1: AuditKey = { kid: 'k2026a', secret: Buffer.alloc(32, 1) };
+  const K2: AuditKey = { kid: 'k2026b', secret: Buffer.alloc(32, 2) };
+  const CHECKPOINT_MS = 300_000;
+
+  /**
+   * A keyed chain as the bot writes it: `n` events with a checkpoint before every `every`-th one, written with
+   * `keyOf(i)`; entry i at T0 + i min (so a checkpoint every 5 minutes, as the bot's default). Returns the entries, the head and the time of the newest checkpoint.
+   */
+  function keyedChain(n: number, keyOf: (i: number) => AuditKey = () => K1, every = 5) {
+    const entries: RawEntry[] = [];
+    let prev = GENESIS;
+    let lastCheckpoint = 0;
+    const push = (event: string, key: AuditKey, t: number) => {
+      const seq = entries.length + 1;
+      const hash = entryMac(key, prev, seq, event);
+      entries.push({ id: `${t}-${seq}`, seq: String(seq), prev, hash, event, kid: key.kid });
+      prev = hash;
+    };
+    for (let i = 0; i < n; i++) {
+      const t = T0 + i * 60_000;
+      if (i % every === 0) {
+        push(checkpointEvent(new Date(t)), keyOf(i), t);
+        lastCheckpoint = t;
+      }
+      push(eventJson(i), keyOf(i), t);
+    }
+    return { entries, head: formatHead({ seq: entries.length, hash: prev }), lastCheckpoint };
+  }
+  const opts = (nowMs: number, keys: AuditKey[] = [K1, K2]): KeyedVerify => ({
+    keys,
+    now: new Date(nowMs),
+    maxCheckpointAgeMs: 2 * CHECKPOINT_MS,
+  });
+  const kinds = (r: ReturnType<typeof verifyChain>) =>
+    r.ok ? [] : r.problems.map((p) => `${p.kind}@${p.index}`);
+
+  it('an intact keyed chain verifies with its keys (two of them during a rotation)', () => {
+    const { entries, head, lastCheckpoint } = keyedChain(20, (i) => (i < 10 ? K1 : K2));
+    expect(verifyChain(entries, head, opts(lastCheckpoint + 60_000))).toEqual({
+      ok: true,
+      count: entries.length,
+    });
+  });
+
+  it('HMACs the key id, prev, sequence number and event with the key', () => {
+    expect(entryMac(K1, GENESIS, 1, '{}')).not.toBe(entryMac(K2, GENESIS, 1, '{}'));
+    expect(entryMac(K1, GENESIS, 1, '{}')).not.toBe(entryMac({ ...K1, kid: 'other' }, GENESIS, 1, '{}'));
+    expect(entryMac(K1, GENESIS, 1, '{}')).not.toBe(entryHash(GENESIS, 1, '{}'));
+  });
+
+  it('finds an edited entry even when its MAC was recomputed with another key', () => {
+    const { entries, head, lastCheckpoint } = keyedChain(12);
+    const wrong: AuditKey = { kid: K1.kid, secret: Buffer.alloc(32, 9) };
+    const t = entries.map((e, i) =>
+      i === 4 ? { ...editEvent(e), hash: entryMac(wrong, e.prev!, Number(e.seq), editEvent(e).event!) } : e,
+    );
+    expect(kinds(verifyChain(t, head, opts(lastCheckpoint)))).toContain('edited@4');
+  });
+
+  it('finds an inserted and a deleted entry', () => {
+    const { entries, head, lastCheckpoint } = keyedChain(12);
+    const ins = [
+      ...entries.slice(0, 6),
+      { ...forged('x-1', entries[5]!.hash!, 7), kid: K1.kid },
+      ...entries.slice(6),
+    ];
+    expect(verifyChain(ins, head, opts(lastCheckpoint)).ok).toBe(false);
+    const del = entries.filter((_, i) => i !== 7);
+    expect(kinds(verifyChain(del, head, opts(lastCheckpoint)))).toEqual(['deleted@7']);
+  });
+
+  it('finds a chain rewritten whole without the key (sha256 like an unkeyed chain, head reset to match)', () => {
+    const { entries } = keyedChain(12);
+    let prev = GENESIS;
+    const rewritten = entries.map((e) => {
+      const event = editEvent(e).event!;
+      const seq = Number(e.seq);
+      const hash = entryHash(prev, seq, event);
+      const r: RawEntry = { id: e.id, seq: e.seq, prev, hash, event };
+      prev = hash;
+      return r;
+    });
+    const head = formatHead({ seq: rewritten.length, hash: prev });
+    // Unkeyed, it looks intact: exactly what the key is for.
+    expect(verifyChain(rewritten, head).ok).toBe(true);
+    const r = verifyChain(rewritten, head, opts(T0));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.filter((p) => p.kind === 'unkeyed')).toHaveLength(rewritten.length);
+    expect(r.problems[0]!.message).toMatch(/carries no key id: it was not written with the audit key/);
+    expect(r.problems.at(-1)!.kind).toBe('checkpoint');
+  });
+
+  it('finds a chain rewritten with a guessed key under the real key id', () => {
+    const guess: AuditKey = { kid: K1.kid, secret: Buffer.alloc(32, 7) };
+    const { entries, head, lastCheckpoint } = keyedChain(8, () => guess);
+    const r = verifyChain(entries, head, opts(lastCheckpoint));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems.some((p) => p.kind === 'edited')).toBe(true);
+    // No checkpoint with a valid MAC either.
+    expect(r.problems.at(-1)!.kind).toBe('checkpoint');
+  });
+
+  it('names entries written with a key it was not given', () => {
+    const { entries, head, lastCheckpoint } = keyedChain(4, () => K2);
+    const r = verifyChain(entries, head, opts(lastCheckpoint, [K1]));
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(r.problems[0]!.message).toMatch(/written with key "k2026b", which is not among the keys given/);
+  });
+
+  it('finds a truncated tail: the newest entries deleted and the head reset to the entry before them', () => {
+    const { entries, lastCheckpoint } = keyedChain(30);
+    // An attacker drops everything from the last two checkpoints on and points the head at what is left.
+    const cut = entries.findIndex(
+      (e) => e.event!.includes('"checkpoint"') && e.id.startsWith(String(T0 + 20 * 60_000)),
+    );
+    const kept = entries.slice(0, cut);
+    const head = formatHead({ seq: kept.length, hash: kept.at(-1)!.hash! });
+    // Within the interval, a consistent shorter chain is all there is to see…
+    expect(verifyChain(kept, head, opts(T0 + 15 * 60_000 + 60_000)).ok).toBe(true);
+    // …but the bot kept writing checkpoints: by now the newest one must be recent, and it is not.
+    const now = lastCheckpoint + 60_000;
+    const r = verifyChain(kept, head, opts(now));
+    expect(kinds(r)).toEqual([`checkpoint@${kept.length}`]);
+    if (!r.ok)
+      expect(r.problems[0]!.message).toMatch(
+        /newest checkpoint.*is \d+ s old, more than the 600 s allowed: the newest entries were deleted/,
+      );
+  });
+
+  it('reports a stream without any checkpoint', () => {
+    const { entries, head } = keyedChain(3, () => K1, 1000);
+    const noCheckpoints = entries.slice(1).map((e, i) => ({ ...e, seq: String(i + 1) }));
+    const r = verifyChain(noCheckpoints, head, opts(T0));
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(r.problems.some((p) => p.kind === 'checkpoint' && /no checkpoint/.test(p.message))).toBe(true);
+  });
+
+  it('an unkeyed check refuses keyed entries rather than pass them unchecked', () => {
+    const { entries, head } = keyedChain(3);
+    const r = verifyChain(entries, head);
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(r.problems[0]!.message).toMatch(/written with audit key "k2026a": verify with the keys/);
+  });
+
+  it('reads a key file: kid:base64 lines, first writes; refuses short secrets, bad ids, duplicates', () => {
+    const b64 = (n: number) => Buffer.alloc(32, n).toString('base64');
+    const keys = parseAuditKeys(`# audit keys\nnew:${b64(1)}\n\nold:${b64(2)}\n`);
+    expect(keys.map((k) => k.kid)).toEqual(['new', 'old']);
+    expect(keys[0]!.secret.equals(Buffer.alloc(32, 1))).toBe(true);
+    expect(() => parseAuditKeys(`k:${Buffer.alloc(16).toString('base64')}`)).toThrow(/at least 32 bytes/);
+    expect(() => parseAuditKeys(`K Y:${b64(1)}`)).toThrow(/line 1/);
+    expect(() => parseAuditKeys(`a:${b64(1)}\na:${b64(2)}`)).toThrow(/given twice/);
+    expect(() => parseAuditKeys('# nothing\n')).toThrow(/holds no key/);
   });
 });
