@@ -7,7 +7,7 @@ import {
 } from '../contracts/index.js';
 import type { KubeReader } from '../k8s/client.js';
 import { apiFailure, gapNote, KubeApiError } from '../k8s/errors.js';
-import type { KEvent, Pod } from '../k8s/types.js';
+import type { KEvent, Pod, ResourceQuota } from '../k8s/types.js';
 import { badness, labelSelectorString, sibling } from './select.js';
 import type { ContainerLog, Gathered } from './types.js';
 
@@ -154,6 +154,32 @@ export async function findPodToDiagnose(
   };
 }
 
+/** Names of ResourceQuotas that FailedCreate events or a ReplicaFailure condition say are exceeded. */
+export function exceededQuotas(owners: Gathered['owners']): string[] {
+  const texts = [
+    ...owners.events.filter((e) => e.reason === 'FailedCreate').map((e) => e.message ?? ''),
+    ...(owners.deployment?.status?.conditions ?? [])
+      .filter((c) => c.type === 'ReplicaFailure')
+      .map((c) => c.message ?? ''),
+  ];
+  const names = texts.map((t) => /exceeded quota: ([\w.-]+)/.exec(t)?.[1]).filter((n): n is string => !!n);
+  return [...new Set(names)].slice(0, 3);
+}
+
+/** Reads the exceeded quotas (get by name; only when a create failure names one). */
+async function readQuotas(
+  reader: KubeReader,
+  ns: string,
+  owners: Gathered['owners'],
+  soft: <T>(what: string, fn: () => Promise<T>, fallback: T) => Promise<T>,
+): Promise<ResourceQuota[]> {
+  const names = exceededQuotas(owners);
+  const read = await Promise.all(
+    names.map((n) => soft(`resourcequota ${n}`, () => reader.getResourceQuota(ns, n), undefined)),
+  );
+  return read.filter((q): q is ResourceQuota => q !== undefined);
+}
+
 function controllerOf(obj: {
   metadata?: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
 }) {
@@ -216,6 +242,7 @@ export async function gatherPod(
         () => reader.getDaemonSet(ns, ref.name),
         undefined,
       );
+      ownerEvents.push(soft('daemonset events', () => reader.eventsFor(ns, 'DaemonSet', ref.name), []));
     } else if (ref.kind === 'Job') {
       owners.job = await soft(`job ${ref.name}`, () => reader.getJob(ns, ref.name), undefined);
       ownerEvents.push(soft('job events', () => reader.eventsFor(ns, 'Job', ref.name), []));
@@ -265,6 +292,8 @@ export async function gatherPod(
     ownerChain(),
   ]);
 
+  const quotas = await readQuotas(reader, ns, owners, soft);
+
   return {
     now: o.now().toISOString(),
     pod,
@@ -272,6 +301,7 @@ export async function gatherPod(
     node,
     nodeEvents,
     owners,
+    ...(quotas.length > 0 ? { quotas } : {}),
     logs,
     metrics,
     gaps,

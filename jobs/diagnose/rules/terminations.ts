@@ -10,6 +10,7 @@ import {
   templateTarget,
 } from './context.js';
 import { exitCodeMeaning } from './exit-codes.js';
+import { extractCrash } from './log-causes.js';
 import { systemOomNear } from './node.js';
 import {
   errorLines,
@@ -269,14 +270,45 @@ export function classifyTermination(ctx: RuleContext, c: ContainerView): Finding
   const severity = severityFor(ctx, c, tv, 'critical');
   const ev = commonEvidence(c, tv);
   ev.push(`exit ${code}: ${meaning.meaning}`);
+  const crash = extractCrash(tv.log);
+  if (crash) {
+    ev.push(
+      `${crash.language === 'go' ? 'panic' : crash.language === 'log' ? 'last error' : 'exception'}: ${crash.exception}`,
+    );
+    if (crash.frame) ev.push(`top application frame: ${crash.frame}`);
+  }
   ev.push(...logEvidence(tv));
+  const what = crash
+    ? `: ${crash.language === 'log' ? shortText(crash.exception) : shortException(crash.exception)}${crash.frame ? ` at ${shortFrame(crash.frame)}` : ''}`
+    : '';
   return finding(
     'app-error',
     severity,
-    `Container \`${c.name}\` exited with code ${code} (application error)${ageNote(ctx, c, tv, severity)}`,
+    `Container \`${c.name}\` exited with code ${code} (application error${what})${ageNote(ctx, c, tv, severity)}`,
     ev,
     [logs, `kubectl describe pod ${podArgs(ctx)}`],
   );
+}
+
+/** `KeyError: 'currency'` → `KeyError`, `java.lang.IllegalStateException: x` → `IllegalStateException`, a panic kept short. */
+function shortException(e: string): string {
+  const m = /^(?:panic: |fatal error: )/.test(e) ? e : (/^([\w.$]+?)(?::|$)/.exec(e)?.[1] ?? e);
+  const last = m.includes(' ') ? m : (m.split('.').pop() ?? m);
+  return last.length > 80 ? `${last.slice(0, 77)}...` : last;
+}
+
+function shortText(t: string): string {
+  return t.length > 80 ? `${t.slice(0, 77)}...` : t;
+}
+
+/** The file:line (or Class.method) of a frame, short enough for a title. */
+function shortFrame(f: string): string {
+  const py = /([^/]+:\d+) in (\S+)/.exec(f);
+  if (py) return `${py[1]} (${py[2]})`;
+  const jvm = /\(([^)]+:\d+)\)/.exec(f);
+  if (jvm) return jvm[1]!;
+  const file = /([^/\s(]+:\d+)(?::\d+)?\)?$/.exec(f);
+  return file?.[1] ?? f.slice(0, 60);
 }
 
 /** Did the pod as a whole end for a reason that explains its containers' terminations (Evicted, OutOfcpu …)? */
