@@ -117,7 +117,9 @@ function ownerLabel(owner: { kind: string; name: string }): string {
 
 function ownerText(r: Diagnosed): string {
   const lines: string[] = [];
-  if (r.owner) {
+  if (r.owner && r.target.kind !== 'Pod') {
+    lines.push(`*Owner:* ${code(ownerLabel(r.owner))} — ${inline(r.owner.reason, 400)}`);
+  } else if (r.owner) {
     lines.push(
       `*Owner:* ${code(ownerLabel(r.owner))} — picked ${code(r.target.name)}: ${inline(r.owner.reason, 400)}`,
     );

@@ -59,8 +59,11 @@ function diagnosedLines(r: Diagnosed, opts: RenderTextOptions): string[] {
   const findings = sortFindings(r.findings);
   const out: string[] = [];
   const where = opts.cluster ? `  (cluster ${safe(opts.cluster)})` : '';
-  out.push(`pod:      ${safe(r.target.namespace)}/${safe(r.target.name)}${where}`);
-  if (r.owner) {
+  const label = r.target.kind === 'Pod' ? 'pod:' : `${r.target.kind.toLowerCase()}:`;
+  out.push(`${label.padEnd(10)}${safe(r.target.namespace)}/${safe(r.target.name)}${where}`);
+  if (r.owner && r.target.kind !== 'Pod') {
+    out.push(`owner:    ${safe(r.owner.kind)} ${safe(r.owner.name)}: ${safe(r.owner.reason)}`);
+  } else if (r.owner) {
     out.push(
       `owner:    ${safe(r.owner.kind)} ${safe(r.owner.name)}, picked this pod: ${safe(r.owner.reason)}`,
     );

@@ -1,5 +1,6 @@
 import { type Finding, finding } from '../../contracts/finding.js';
 import type { KEvent } from '../../k8s/types.js';
+import type { Gathered } from '../types.js';
 import type { RuleContext } from './context.js';
 import { formatEvent, oneLine, sortEventsNewestFirst } from './util.js';
 
@@ -147,9 +148,23 @@ const OWNER_SHORT: Record<string, string> = {
  * is exceeded and it could be read.
  */
 export function createFailedRule(ctx: RuleContext): Finding[] {
-  const events = ownerEvents(ctx, ['FailedCreate']).filter((e) =>
-    ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'].includes(e.involvedObject?.kind ?? ''),
-  );
+  return createFailedFindings({ owners: ctx.g.owners, quotas: ctx.g.quotas, ns: ctx.ns, now: ctx.now });
+}
+
+/** What create-failed reads: the owners with their events, the exceeded quotas, the namespace and the clock. */
+export interface OwnerInput {
+  owners: Gathered['owners'];
+  quotas?: Gathered['quotas'];
+  ns: string;
+  now: number;
+}
+
+/** create-failed from the owners alone (also when the owner has no pods at all). */
+export function createFailedFindings(input: OwnerInput): Finding[] {
+  const ctx = { g: { owners: input.owners, quotas: input.quotas }, ns: input.ns, now: input.now };
+  const events = sortEventsNewestFirst(ctx.g.owners.events)
+    .filter((e) => e.reason === 'FailedCreate')
+    .filter((e) => ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'].includes(e.involvedObject?.kind ?? ''));
   const failure = ctx.g.owners.deployment?.status?.conditions?.find(
     (c) => c.type === 'ReplicaFailure' && c.status === 'True',
   );
