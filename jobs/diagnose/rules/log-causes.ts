@@ -67,14 +67,16 @@ const RECOVERED =
 const HOST_PORT =
   /(?<![\w.-])((?:[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)*|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[[0-9a-f:]+\]):(\d{1,5}))(?![\w:])/gi;
 
+/** host:port tokens of a line, names before IP addresses (a name says which Service). */
 function hostPorts(text: string): string[] {
-  const out: string[] = [];
+  const names: string[] = [];
+  const ips: string[] = [];
   for (const m of text.matchAll(HOST_PORT)) {
     const host = m[1]!.slice(0, m[1]!.lastIndexOf(':'));
     if (/^(https?|tcp|udp|tls|grpc|dns|redis|postgres|postgresql|mysql|amqp|mongodb)$/i.test(host)) continue;
-    out.push(m[1]!);
+    (/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$|^\[/.test(host) ? ips : names).push(m[1]!);
   }
-  return out;
+  return [...names, ...ips];
 }
 
 // ---- dependency-unreachable -------------------------------------------------
@@ -103,7 +105,7 @@ export function unreachableTarget(text: string): string | undefined {
 // ---- dns-failure -------------------------------------------------------------
 
 const DNS =
-  /no such host|NXDOMAIN|Temporary failure in name resolution|ENOTFOUND|EAI_AGAIN|Name or service not known|UnknownHostException|could not translate host name|nodename nor servname|Failed to resolve|server misbehaving/i;
+  /no such host|NXDOMAIN|Temporary failure in name resolution|getaddrinfo (?:ENOTFOUND|EAI_AGAIN)|Name or service not known|UnknownHostException|could not translate host name|nodename nor servname|Failed to resolve|server misbehaving/i;
 
 /** The name that did not resolve and the resolver, when the line shows them. */
 export function dnsTarget(text: string): { name?: string; resolver?: string } {
@@ -175,6 +177,13 @@ export function runtimeOom(text: string): { runtime: string; detail: string } | 
   return undefined;
 }
 
+/** Node prints an error's properties under it (`  code: 'EACCES',`): the error line itself is the one to quote. */
+const ERROR_PROPERTY = /^\s+(?:code|errno|syscall|path|hostname|address|port|dest): /;
+
+function isIpTarget(t: string): boolean {
+  return /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:|^\[/.test(t);
+}
+
 function cut(line: string): string {
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
@@ -191,13 +200,18 @@ export function matchLogCauses(log: string | undefined): LogCause[] {
     const c = found.get(id) ?? { id, lines: [], extracted: {} };
     if (!c.lines.includes(cut(line))) c.lines.push(cut(line));
     if (c.lines.length > 3) c.lines.shift();
-    // Keep what the most specific line gave; fill in what earlier lines lacked.
-    c.extracted = { ...c.extracted, ...extracted };
+    // Later lines refine what earlier ones gave, but a host name is never replaced by a bare IP.
+    const keep =
+      c.extracted.target &&
+      extracted.target &&
+      !isIpTarget(c.extracted.target) &&
+      isIpTarget(extracted.target);
+    c.extracted = { ...c.extracted, ...extracted, ...(keep ? { target: c.extracted.target } : {}) };
     found.set(id, c);
   };
   for (const line of logLines(log)) {
     const text = lineText(line);
-    if (RECOVERED.test(text)) continue;
+    if (RECOVERED.test(text) || ERROR_PROPERTY.test(text)) continue;
     if (DNS.test(text)) {
       const d = dnsTarget(text);
       add('dns-failure', line, {
@@ -292,7 +306,7 @@ function lastJvm(lines: string[]): Crash | undefined {
     if (!lines[i + 1] || !/^\s+at /.test(lines[i + 1]!)) continue;
     let frame: string | undefined;
     for (let j = i + 1; j < lines.length; j++) {
-      const at = /^\s+at ([\w$.<>]+)\(([^)]*)\)/.exec(lines[j]!);
+      const at = /^\s+at (?:[\w.$-]+\/)?([\w$.<>]+)\(([^)]*)\)/.exec(lines[j]!);
       if (!at) break;
       if (!JVM_LIB.test(at[1]!)) {
         frame = `${at[1]}(${at[2]})`;
@@ -322,12 +336,12 @@ function lastGoPanic(lines: string[]): Crash | undefined {
 
 function lastNode(lines: string[]): Crash | undefined {
   for (let i = lines.length - 1; i >= 0; i--) {
-    const m = /^(?:Uncaught )?([A-Z]\w*(?:Error|Exception))(?: \[\w+\])?: (.*)$/.exec(lines[i]!.trim());
+    const m = /^(?:Uncaught )?((?:[A-Z]\w*)?(?:Error|Exception))(?: \[\w+\])?: (.*)$/.exec(lines[i]!.trim());
     if (!m || !lines[i + 1] || !/^\s+at /.test(lines[i + 1]!)) continue;
     let frame: string | undefined;
     for (let j = i + 1; j < lines.length; j++) {
       if (!/^\s+at /.test(lines[j]!)) break;
-      if (/node_modules|node:internal|\(internal\//.test(lines[j]!)) continue;
+      if (/node_modules|\(node:|node:internal|\(internal\//.test(lines[j]!)) continue;
       frame = lines[j]!.trim().replace(/^at /, '');
       break;
     }

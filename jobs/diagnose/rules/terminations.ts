@@ -102,6 +102,9 @@ function ageNote(ctx: RuleContext, c: ContainerView, tv: TerminationView, severi
     : ` (${humanDuration(ctx.now - fin)} ago)`;
 }
 
+/** How long a recovered OOM kill stays a warning (then it is history: info). */
+const RECOVERED_OOM_MS = 7 * 24 * 60 * 60 * 1000;
+
 const COMMAND_PROBLEM =
   /executable file not found|no such file or directory|exec format error|permission denied|not found in \$PATH/i;
 
@@ -122,7 +125,12 @@ function oomFinding(ctx: RuleContext, c: ContainerView, tv: TerminationView): Fi
   const limitText = c.spec?.resources?.limits?.memory;
   const limit = parseQuantity(limitText);
   const usage = ctx.g.metrics?.containers.find((m) => m.name === c.name)?.memory;
-  const severity = severityFor(ctx, c, tv, 'critical');
+  const history = severityFor(ctx, c, tv, 'critical') === 'info';
+  const fin = toMillis(tv.t.finishedAt);
+  // A past OOM the container recovered from (running since, within a week) is a warning with its time: it may come back.
+  const recovered =
+    history && Boolean(c.status?.state?.running) && fin !== undefined && ctx.now - fin <= RECOVERED_OOM_MS;
+  const severity: Severity = recovered ? 'warning' : severityFor(ctx, c, tv, 'critical');
   const ev = commonEvidence(c, tv);
   ev.push(limitText ? `limits.memory: ${limitText}` : 'limits.memory: none (bounded only by the node)');
   const req = c.spec?.resources?.requests?.memory;
@@ -141,7 +149,7 @@ function oomFinding(ctx: RuleContext, c: ContainerView, tv: TerminationView): Fi
     );
   }
   next.push(`kubectl top pod ${ctx.name} -n ${ctx.ns} --containers`, logsCommand(ctx, c, tv.previous));
-  const title = `Container \`${c.name}\` was OOMKilled (${limitText ? `limit ${limitText}` : 'no memory limit'})${ageNote(ctx, c, tv, severity)}`;
+  const title = `Container \`${c.name}\` was OOMKilled (${limitText ? `limit ${limitText}` : 'no memory limit'})${ageNote(ctx, c, tv, history ? 'info' : severity)}`;
   return finding('oom-killed', severity, title, ev, next);
 }
 
