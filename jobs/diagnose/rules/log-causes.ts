@@ -65,7 +65,7 @@ const RECOVERED =
 
 /** A host:port: a DNS name (with a letter) or an IPv4 address, then a port. */
 const HOST_PORT =
-  /(?<![\w.-])((?:[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)*|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[[0-9a-f:]+\]):(\d{1,5}))(?![\w:])/gi;
+  /(?<![\w.-])((?:[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)*|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[[0-9a-f:]+\]):(\d{1,5}))(?!\w|:\d)/gi;
 
 /** host:port tokens of a line, names before IP addresses (a name says which Service). */
 function hostPorts(text: string): string[] {
