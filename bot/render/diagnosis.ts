@@ -61,7 +61,8 @@ export function renderDiagnosis(r: Diagnosed, ctx: RenderContext): RenderedMessa
 }
 
 export function findingText(f: Finding, maxChars: number, maxLines: number): string {
-  const head = `${SEVERITY_MARKER[f.severity]} *${inline(f.title, 300)}*\n_${f.severity}_ · \`${f.id}\``;
+  const because = (f.causedBy ?? []).map((id) => `\`${id}\``).join(', ');
+  const head = `${SEVERITY_MARKER[f.severity]} *${inline(f.title, 300)}*\n_${f.severity}_ · \`${f.id}\`${because ? ` · because ${because}` : ''}`;
   const next = nextText(f.next, Math.min(1000, Math.floor(maxChars / 3)));
   const room = maxChars - head.length - (next ? next.length + 1 : 0) - 1;
   const evidence = codeBlock(f.evidence, room, maxLines);
@@ -116,7 +117,9 @@ function ownerLabel(owner: { kind: string; name: string }): string {
 
 function ownerText(r: Diagnosed): string {
   const lines: string[] = [];
-  if (r.owner) {
+  if (r.owner && r.target.kind !== 'Pod') {
+    lines.push(`*Owner:* ${code(ownerLabel(r.owner))} — ${inline(r.owner.reason, 400)}`);
+  } else if (r.owner) {
     lines.push(
       `*Owner:* ${code(ownerLabel(r.owner))} — picked ${code(r.target.name)}: ${inline(r.owner.reason, 400)}`,
     );

@@ -1,5 +1,5 @@
 /** Severity markers, counts and the one-line verdict. Pure. */
-import { type Finding, type Severity, sortFindings } from '../../jobs/contracts/finding.js';
+import { type Finding, type Severity, sortFindings, worstSeverity } from '../../jobs/contracts/finding.js';
 
 /** Emoji shown before a finding of each severity. */
 export const SEVERITY_MARKER: Record<Severity, string> = { critical: '🔴', warning: '🟠', info: '🔵' };
@@ -38,14 +38,13 @@ export function formatCounts(c: SeverityCounts, withInfo = false): string {
 
 /** The marker for a whole result: its worst severity, or ✅ when healthy. */
 export function verdictMarker(findings: readonly Finding[]): string {
-  const worst = sortFindings(findings)[0];
-  if (worst === undefined || worst.severity === 'info') return HEALTHY_MARKER;
-  return SEVERITY_MARKER[worst.severity];
+  const worst = worstSeverity(findings);
+  return worst === 'info' ? HEALTHY_MARKER : SEVERITY_MARKER[worst];
 }
 
 /**
- * One plain-text line (no mrkdwn, at most 200 characters): the worst
- * finding's title with how many other problems there are, or
+ * One plain-text line (no mrkdwn, at most 200 characters): the top
+ * finding's title (the deepest cause, see sortFindings) with how many other problems there are, or
  * "Healthy: no problems found" when nothing is critical or a warning.
  */
 export function verdictLine(findings: Finding[]): string {

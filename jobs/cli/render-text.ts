@@ -59,8 +59,11 @@ function diagnosedLines(r: Diagnosed, opts: RenderTextOptions): string[] {
   const findings = sortFindings(r.findings);
   const out: string[] = [];
   const where = opts.cluster ? `  (cluster ${safe(opts.cluster)})` : '';
-  out.push(`pod:      ${safe(r.target.namespace)}/${safe(r.target.name)}${where}`);
-  if (r.owner) {
+  const label = r.target.kind === 'Pod' ? 'pod:' : `${r.target.kind.toLowerCase()}:`;
+  out.push(`${label.padEnd(10)}${safe(r.target.namespace)}/${safe(r.target.name)}${where}`);
+  if (r.owner && r.target.kind !== 'Pod') {
+    out.push(`owner:    ${safe(r.owner.kind)} ${safe(r.owner.name)}: ${safe(r.owner.reason)}`);
+  } else if (r.owner) {
     out.push(
       `owner:    ${safe(r.owner.kind)} ${safe(r.owner.name)}, picked this pod: ${safe(r.owner.reason)}`,
     );
@@ -68,7 +71,7 @@ function diagnosedLines(r: Diagnosed, opts: RenderTextOptions): string[] {
   out.push(`verdict:  ${verdict(findings, opts)}`);
 
   for (const f of findings) {
-    out.push('', ...findingLines(f, opts));
+    out.push('', ...findingLines(f, opts, findings));
   }
   if (r.siblings.length > 0) {
     const of = r.owner ? ` of ${safe(r.owner.kind)} ${safe(r.owner.name)}` : '';
@@ -96,8 +99,17 @@ function verdict(findings: readonly Finding[], opts: RenderTextOptions): string 
   return `${paint(worst.severity.toUpperCase(), worst.severity, opts)}  ${safeLines(worst.title).join(' ')}${more}`;
 }
 
-function findingLines(f: Finding, opts: RenderTextOptions): string[] {
+/** "because <title> (id)" for each finding that explains this one. */
+export function becauseLines(f: Finding, all: readonly Finding[]): string[] {
+  return (f.causedBy ?? []).map((id) => {
+    const cause = all.find((x) => x.id === id);
+    return cause ? `because ${cause.title.replace(/\s+/g, ' ')} (${id})` : `because ${id}`;
+  });
+}
+
+function findingLines(f: Finding, opts: RenderTextOptions, all: readonly Finding[] = []): string[] {
   const out = [`${paint(TAG[f.severity], f.severity, opts)} ${safeLines(f.title).join(' ')}  (${f.id})`];
+  for (const b of becauseLines(f, all)) out.push(`  ${safeLines(b).join(' ')}`);
   for (const e of f.evidence) for (const l of safeLines(e)) out.push(`    ${l}`);
   for (const n of f.next) out.push(`  next: ${safeLines(n).join(' ')}`);
   return out;

@@ -44,7 +44,12 @@ export type Sibling = z.infer<typeof SiblingSchema>;
 export const DiagnoseResultSchema = z.discriminatedUnion('outcome', [
   z.object({
     outcome: z.literal('diagnosed'),
-    target: z.object({ kind: z.literal('Pod'), namespace: z.string(), name: z.string() }),
+    /** The pod diagnosed; the owner itself when it has no pods and its controller cannot create any. */
+    target: z.object({
+      kind: z.enum(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job']),
+      namespace: z.string(),
+      name: z.string(),
+    }),
     /** Set when the user named an owner: which owner, and why this pod was picked. */
     owner: z.object({ kind: z.string(), name: z.string(), reason: z.string() }).optional(),
     siblings: z.array(SiblingSchema).default([]),

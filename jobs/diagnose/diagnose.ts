@@ -1,8 +1,9 @@
 import { CodedError, type DiagnoseResult, type Progress, type TargetRef } from '../contracts/index.js';
 import type { KubeReader } from '../k8s/client.js';
 import { redactFinding } from '../redact.js';
-import { findPodToDiagnose, type GatherOptions, gatherPod } from './gather.js';
+import { findPodToDiagnose, type GatherOptions, gatherOwner, gatherPod, noPodsError } from './gather.js';
 import { runRules } from './rules/index.js';
+import { createFailedFindings } from './rules/owner.js';
 
 export interface DiagnoseDeps extends GatherOptions {
   reader: KubeReader;
@@ -20,6 +21,30 @@ export async function diagnose(target: TargetRef, deps: DiagnoseDeps): Promise<D
   const resolved = await findPodToDiagnose(deps.reader, target, deps);
   if (resolved.kind === 'ambiguous') {
     return { outcome: 'ambiguous', name: resolved.name, candidates: resolved.candidates };
+  }
+  if (resolved.kind === 'no-pods') {
+    // No pod to judge: what the owner's controller says is the answer, when it says why.
+    await deps.progress?.({ stage: 'gathering', detail: `${resolved.namespace}/${resolved.name}` });
+    const o = await gatherOwner(deps.reader, resolved);
+    const findings = createFailedFindings({
+      owners: o.owners,
+      quotas: o.quotas,
+      ns: resolved.namespace,
+      now: deps.now().getTime(),
+    }).map(redactFinding);
+    if (findings.length === 0) throw noPodsError(resolved.apiKind, resolved.namespace, resolved.name);
+    return {
+      outcome: 'diagnosed',
+      target: { kind: resolved.apiKind, namespace: resolved.namespace, name: resolved.name },
+      owner: { kind: resolved.apiKind, name: resolved.name, reason: 'it has no pods' },
+      siblings: [],
+      findings,
+      gaps: o.gaps,
+      stats: {
+        apiRequests: deps.reader.requestCount() - before,
+        durationMs: Math.round(performance.now() - started),
+      },
+    };
   }
   const pod = resolved.pod;
   const podName = `${pod.metadata?.namespace}/${pod.metadata?.name}`;

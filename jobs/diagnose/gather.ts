@@ -7,7 +7,7 @@ import {
 } from '../contracts/index.js';
 import type { KubeReader } from '../k8s/client.js';
 import { apiFailure, gapNote, KubeApiError } from '../k8s/errors.js';
-import type { KEvent, Pod } from '../k8s/types.js';
+import type { KEvent, Pod, ResourceQuota } from '../k8s/types.js';
 import { badness, labelSelectorString, sibling } from './select.js';
 import type { ContainerLog, Gathered } from './types.js';
 
@@ -26,7 +26,15 @@ export type Resolved =
       owner?: { kind: string; name: string; reason: string };
       siblings: Sibling[];
     }
-  | { kind: 'ambiguous'; name: string; candidates: PodRef[] };
+  | { kind: 'ambiguous'; name: string; candidates: PodRef[] }
+  | {
+      /** The owner exists but has no pods: what its controller says is gathered instead. */
+      kind: 'no-pods';
+      apiKind: 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job';
+      namespace: string;
+      name: string;
+      owner: Awaited<ReturnType<typeof readOwner>>;
+    };
 
 function isNotFound(e: unknown): boolean {
   return e instanceof KubeApiError && e.status === 404;
@@ -133,10 +141,13 @@ export async function findPodToDiagnose(
     throw apiFailure(e, `list pods of ${apiKind.toLowerCase()} ${ns}/${t.name}`, o.cluster);
   }
   if (pods.length === 0) {
-    throw new CodedError('no_pods', `${apiKind} \`${ns}/${t.name}\` has no pods right now.`, [
-      `See why none were created: kubectl describe ${apiKind.toLowerCase()} ${t.name} -n ${ns}`,
-      `Events of its controller: kubectl get events -n ${ns} --sort-by=.lastTimestamp`,
-    ]);
+    return {
+      kind: 'no-pods',
+      apiKind: apiKind as 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job',
+      namespace: ns,
+      name: t.name,
+      owner,
+    };
   }
   const ranked = [...pods].sort((a, b) => badness(b) - badness(a));
   const worst = ranked[0]!;
@@ -152,6 +163,84 @@ export async function findPodToDiagnose(
     owner: { kind: apiKind, name: t.name, reason },
     siblings: ranked.slice(1).map(sibling),
   };
+}
+
+/** Names of ResourceQuotas that FailedCreate events or a ReplicaFailure condition say are exceeded. */
+export function exceededQuotas(owners: Gathered['owners']): string[] {
+  const texts = [
+    ...owners.events.filter((e) => e.reason === 'FailedCreate').map((e) => e.message ?? ''),
+    ...(owners.deployment?.status?.conditions ?? [])
+      .filter((c) => c.type === 'ReplicaFailure')
+      .map((c) => c.message ?? ''),
+  ];
+  const names = texts.map((t) => /exceeded quota: ([\w.-]+)/.exec(t)?.[1]).filter((n): n is string => !!n);
+  return [...new Set(names)].slice(0, 3);
+}
+
+/** Reads the exceeded quotas (get by name; only when a create failure names one). */
+async function readQuotas(
+  reader: KubeReader,
+  ns: string,
+  owners: Gathered['owners'],
+  soft: <T>(what: string, fn: () => Promise<T>, fallback: T) => Promise<T>,
+): Promise<ResourceQuota[]> {
+  const names = exceededQuotas(owners);
+  const read = await Promise.all(
+    names.map((n) => soft(`resourcequota ${n}`, () => reader.getResourceQuota(ns, n), undefined)),
+  );
+  return read.filter((q): q is ResourceQuota => q !== undefined);
+}
+
+/** The old answer for an owner without pods when nothing explains it. */
+export function noPodsError(apiKind: string, ns: string, name: string): CodedError {
+  return new CodedError('no_pods', `${apiKind} \`${ns}/${name}\` has no pods right now.`, [
+    `See why none were created: kubectl describe ${apiKind.toLowerCase()} ${name} -n ${ns}`,
+    `Events of its controller: kubectl get events -n ${ns} --sort-by=.lastTimestamp`,
+  ]);
+}
+
+/**
+ * For an owner without pods: the owner, its events and (for a Deployment)
+ * its newest ReplicaSet, named by the Progressing condition, with its
+ * events; then the quotas a create failure names.
+ */
+export async function gatherOwner(
+  reader: KubeReader,
+  r: Extract<Resolved, { kind: 'no-pods' }>,
+): Promise<{ owners: Gathered['owners']; quotas: ResourceQuota[]; gaps: string[] }> {
+  const gaps: string[] = [];
+  const soft = async <T>(what: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      gaps.push(gapNote(what, e));
+      return fallback;
+    }
+  };
+  const ns = r.namespace;
+  const owners: Gathered['owners'] = { events: [] };
+  const events: Promise<KEvent[]>[] = [
+    soft(`${r.apiKind.toLowerCase()} events`, () => reader.eventsFor(ns, r.apiKind, r.name), []),
+  ];
+  if (r.apiKind === 'Deployment') {
+    const d = r.owner as NonNullable<Gathered['owners']['deployment']>;
+    owners.deployment = d;
+    const progressing = d.status?.conditions?.find((c) => c.type === 'Progressing');
+    const rsName = /ReplicaSet "([^"]+)"/.exec(progressing?.message ?? '')?.[1];
+    if (rsName) {
+      owners.replicaSet = await soft(
+        `replicaset ${rsName}`,
+        () => reader.getReplicaSet(ns, rsName),
+        undefined,
+      );
+      events.push(soft('replicaset events', () => reader.eventsFor(ns, 'ReplicaSet', rsName), []));
+    }
+  } else if (r.apiKind === 'StatefulSet') owners.statefulSet = r.owner as Gathered['owners']['statefulSet'];
+  else if (r.apiKind === 'DaemonSet') owners.daemonSet = r.owner as Gathered['owners']['daemonSet'];
+  else owners.job = r.owner as Gathered['owners']['job'];
+  owners.events = (await Promise.all(events)).flat();
+  const quotas = await readQuotas(reader, ns, owners, soft);
+  return { owners, quotas, gaps };
 }
 
 function controllerOf(obj: {
@@ -216,6 +305,7 @@ export async function gatherPod(
         () => reader.getDaemonSet(ns, ref.name),
         undefined,
       );
+      ownerEvents.push(soft('daemonset events', () => reader.eventsFor(ns, 'DaemonSet', ref.name), []));
     } else if (ref.kind === 'Job') {
       owners.job = await soft(`job ${ref.name}`, () => reader.getJob(ns, ref.name), undefined);
       ownerEvents.push(soft('job events', () => reader.eventsFor(ns, 'Job', ref.name), []));
@@ -265,6 +355,8 @@ export async function gatherPod(
     ownerChain(),
   ]);
 
+  const quotas = await readQuotas(reader, ns, owners, soft);
+
   return {
     now: o.now().toISOString(),
     pod,
@@ -272,6 +364,7 @@ export async function gatherPod(
     node,
     nodeEvents,
     owners,
+    ...(quotas.length > 0 ? { quotas } : {}),
     logs,
     metrics,
     gaps,

@@ -7,6 +7,7 @@ import type {
   Pod,
   PodUsage,
   ReplicaSet,
+  ResourceQuota,
   StatefulSet,
 } from '../k8s/types.js';
 
@@ -44,6 +45,8 @@ export interface Gathered {
     /** Events about the owners (ReplicaSet FailedCreate, Job BackoffLimitExceeded, …). */
     events: KEvent[];
   };
+  /** ResourceQuotas named as exceeded by the owners' FailedCreate events (read only then). */
+  quotas?: ResourceQuota[];
   logs: ContainerLog[];
   metrics?: PodUsage;
   gaps: string[];

@@ -10,6 +10,7 @@ import type {
   Pod,
   PodUsage,
   ReplicaSet,
+  ResourceQuota,
   StatefulSet,
   Wire,
 } from './types.js';
@@ -40,6 +41,8 @@ export interface KubeReader {
   getStatefulSet(namespace: string, name: string): Promise<StatefulSet>;
   getDaemonSet(namespace: string, name: string): Promise<DaemonSet>;
   getJob(namespace: string, name: string): Promise<Job>;
+  /** One ResourceQuota (read only when a FailedCreate event names it as exceeded). */
+  getResourceQuota(namespace: string, name: string): Promise<ResourceQuota>;
   podLog(namespace: string, pod: string, container: string, opts: LogOptions): Promise<string>;
   /** metrics.k8s.io usage; undefined when the API is not served or has no sample yet. */
   podMetrics(namespace: string, name: string): Promise<PodUsage | undefined>;
@@ -150,6 +153,11 @@ export function createKubeReader(kc: KubeConfig, opts: { timeoutMs: number }): K
     },
     async getJob(namespace, name) {
       return toWire(await call('get jobs', () => batch.readNamespacedJob({ namespace, name })));
+    },
+    async getResourceQuota(namespace, name) {
+      return toWire(
+        await call('get resourcequotas', () => core.readNamespacedResourceQuota({ namespace, name })),
+      );
     },
     async podLog(namespace, pod, container, o) {
       return call('get pods/log', () =>

@@ -7,6 +7,7 @@ import type {
   V1Node,
   V1Pod,
   V1ReplicaSet,
+  V1ResourceQuota,
   V1StatefulSet,
 } from '@kubernetes/client-node';
 
@@ -32,6 +33,7 @@ export type Deployment = Wire<V1Deployment>;
 export type StatefulSet = Wire<V1StatefulSet>;
 export type DaemonSet = Wire<V1DaemonSet>;
 export type Job = Wire<V1Job>;
+export type ResourceQuota = Wire<V1ResourceQuota>;
 
 /** metrics.k8s.io PodMetrics, reduced: usage per container as quantity strings. */
 export interface PodUsage {

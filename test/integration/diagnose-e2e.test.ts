@@ -89,6 +89,15 @@ describe('diagnose end to end (slash command → Redis → worker → simulator 
       'rollout-stuck',
       'job-failed',
       'healthy',
+      'dependency-unreachable',
+      'dns-failure',
+      'tls-error',
+      'permission-denied',
+      'exec-format-error',
+      'runtime-oom',
+      'create-failed',
+      'cpu-throttled',
+      'probe-misconfigured',
     ]) {
       expect([id, ids.has(id)]).toEqual([id, true]);
     }
@@ -118,6 +127,11 @@ describe('diagnose end to end (slash command → Redis → worker → simulator 
     for (const want of s.expect.findings) {
       const got = result.findings.find((f) => f.id === want.id);
       expect([want.id, got?.severity]).toEqual([want.id, want.severity]);
+      expect([want.id, 'rank', got ? result.findings.indexOf(got) + 1 : undefined]).toEqual([
+        want.id,
+        'rank',
+        want.rank,
+      ]);
       for (const ev of want.evidence ?? []) {
         expect([want.id, got?.evidence.some((line) => line.includes(ev))]).toEqual([want.id, true]);
       }
@@ -134,6 +148,32 @@ describe('diagnose end to end (slash command → Redis → worker → simulator 
       const f = result.findings.find((x) => x.id === want.id)!;
       expect(shown).toContain(mrkdwn(f.title));
     }
+  });
+
+  it('an owner without pods whose controller cannot create any reports create-failed with the quota', async () => {
+    const channel = 'C0NOPODS1';
+    const { jobId } = await runCommand('diagnose deploy/invoices -n create-failed-no-pods', channel);
+    const status = await stack.slack.waitFor(
+      () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— (done|failed)\b/.test(m.text ?? '')),
+      20_000,
+    );
+    expect(status.text).toMatch(/done/i);
+    const job = await Job.fromId(stack.queue(), jobId);
+    const result = job?.returnvalue as DiagnoseResult;
+    expect(result.outcome).toBe('diagnosed');
+    if (result.outcome !== 'diagnosed') return;
+    expect(result.target).toEqual({
+      kind: 'Deployment',
+      namespace: 'create-failed-no-pods',
+      name: 'invoices',
+    });
+    expect(result.findings.map((f) => [f.id, f.severity])).toEqual([['create-failed', 'critical']]);
+    const f = result.findings[0]!;
+    expect(f.title).toContain('exceeds ResourceQuota `compute-quota`');
+    expect(f.evidence).toContain('resourcequota compute-quota: limits.memory used=7Gi hard=8Gi');
+    expect(f.evidence.some((l) => l.includes('FailedCreate'))).toBe(true);
+    const shown = visibleText(stack.slack.thread(channel, status.ts)[0]!);
+    expect(shown).toContain(mrkdwn(f.title));
   });
 
   it('a redelivered request (same trigger, X-Slack-Retry-Num) makes no second job and no second message', async () => {

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Severity } from '../../jobs/contracts/finding.js';
+import { exceededQuotas } from '../../jobs/diagnose/gather.js';
 import type { ContainerLog, Gathered } from '../../jobs/diagnose/types.js';
 import type {
   DaemonSet,
@@ -12,6 +13,7 @@ import type {
   Pod,
   PodUsage,
   ReplicaSet,
+  ResourceQuota,
   StatefulSet,
 } from '../../jobs/k8s/types.js';
 
@@ -22,7 +24,8 @@ export const REFERENCE_NOW = '2026-11-20T10:00:00Z';
 export interface ScenarioExpect {
   pod: string;
   target?: string;
-  findings: { id: string; severity: Severity; evidence?: string[] }[];
+  /** `rank`: the finding's 1-based position in the causal order. */
+  findings: { id: string; severity: Severity; rank?: number; evidence?: string[] }[];
   absent?: string[];
 }
 
@@ -139,10 +142,15 @@ export function loadGathered(s: Scenario, podName: string = s.expect.pod): Gathe
     owners.events.push(...eventsAbout('StatefulSet', ref.name));
   } else if (ref?.kind === 'DaemonSet') {
     owners.daemonSet = inNs('DaemonSet', ref.name) as DaemonSet | undefined;
+    owners.events.push(...eventsAbout('DaemonSet', ref.name));
   } else if (ref?.kind === 'Job') {
     owners.job = inNs('Job', ref.name) as Job | undefined;
     owners.events.push(...eventsAbout('Job', ref.name));
   }
+
+  const quotas = exceededQuotas(owners)
+    .map((q) => inNs('ResourceQuota', q) as ResourceQuota | undefined)
+    .filter((q): q is ResourceQuota => q !== undefined);
 
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const containers = [
@@ -187,6 +195,7 @@ export function loadGathered(s: Scenario, podName: string = s.expect.pod): Gathe
     ...(node ? { node } : {}),
     nodeEvents,
     owners,
+    ...(quotas.length > 0 ? { quotas } : {}),
     logs,
     ...(metrics ? { metrics } : {}),
     gaps: [],

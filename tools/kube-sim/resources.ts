@@ -64,6 +64,7 @@ export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   res('', 'v1', 'Secret', 'secrets', true),
   res('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ['sa']),
   res('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, ['pvc']),
+  res('', 'v1', 'ResourceQuota', 'resourcequotas', true, ['quota']),
   res('', 'v1', 'PersistentVolume', 'persistentvolumes', false, ['pv']),
   res('apps', 'v1', 'Deployment', 'deployments', true, ['deploy']),
   res('apps', 'v1', 'ReplicaSet', 'replicasets', true, ['rs']),

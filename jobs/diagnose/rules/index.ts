@@ -15,8 +15,11 @@ import {
   evictedRule,
   stuckTerminatingRule,
 } from './lifecycle.js';
+import { linkFindings } from './links.js';
+import { logCauseRule } from './log-rules.js';
 import { nodeNotReadyRule, nodeOomRule, nodePressureRule, nodeReady } from './node.js';
-import { jobFailedRule, rolloutStuckRule } from './owner.js';
+import { createFailedRule, jobFailedRule, rolloutStuckRule } from './owner.js';
+import { cpuThrottledRule, probeMisconfiguredRule } from './probes-config.js';
 import { noSchedulerActivityRule, schedulingGatedRule, unschedulableRule } from './scheduling.js';
 import { terminationRules } from './terminations.js';
 
@@ -47,6 +50,9 @@ const RULES: Rule[] = [
   failedMountRule,
   sandboxRule,
   livenessRule,
+  probeMisconfiguredRule,
+  cpuThrottledRule,
+  logCauseRule,
   terminationRules,
   crashLoopRule,
   highRestartsRule,
@@ -54,13 +60,15 @@ const RULES: Rule[] = [
   nodeNotReadyRule,
   nodePressureRule,
   nodeOomRule,
+  createFailedRule,
   rolloutStuckRule,
   jobFailedRule,
 ];
 
 /**
  * Judges one gathered pod: every finding the catalogue's rules produce,
- * worst first. When nothing is critical or a warning, ends with one
+ * linked (`causes`/`causedBy`) and in causal order: the deepest cause first
+ * (see sortFindings). When nothing is critical or a warning, ends with one
  * `healthy` finding (Running and ready, or Succeeded) — or `no-problem-found`
  * when the pod is in another state and nothing explains it yet.
  * `opts.container` restricts container-level findings to that container.
@@ -70,5 +78,5 @@ export function runRules(g: Gathered, opts: { container?: string } = {}): Findin
   const findings = RULES.flatMap((rule) => rule(ctx));
   const serious = findings.some((f) => f.severity !== 'info');
   if (!serious && !findings.some((f) => f.id === 'scheduling-gated')) findings.push(healthyFinding(ctx));
-  return sortFindings(findings);
+  return sortFindings(linkFindings(findings));
 }

@@ -1,5 +1,6 @@
 import { type Finding, finding } from '../../contracts/finding.js';
 import type { KEvent } from '../../k8s/types.js';
+import type { Gathered } from '../types.js';
 import type { RuleContext } from './context.js';
 import { formatEvent, oneLine, sortEventsNewestFirst } from './util.js';
 
@@ -99,4 +100,131 @@ export function jobFailedRule(ctx: RuleContext): Finding[] {
       `Fix the cause, then re-run: kubectl delete job ${name} -n ${ctx.ns} and re-apply it (a failed Job is not retried)`,
     ]),
   ];
+}
+
+/** What a FailedCreate message says stops the controller. */
+export interface CreateFailure {
+  kind: 'quota' | 'pod-security' | 'service-account' | 'webhook' | 'other';
+  /** quota name, PodSecurity level, service account or webhook name. */
+  name?: string;
+  /** quota: `requested: …, used: …, limited: …`; PodSecurity: the failing checks. */
+  details: string[];
+}
+
+/** Parses a FailedCreate event message (`Error creating: pods "x" is forbidden: …`). */
+export function parseCreateFailure(message: string): CreateFailure {
+  const quota = /exceeded quota: ([\w.-]+)(?:, (requested: .*))?$/.exec(message);
+  if (quota) {
+    const parts = (quota[2] ?? '').split(/, (?=used: |limited: )/).filter(Boolean);
+    return { kind: 'quota', name: quota[1], details: parts };
+  }
+  const pss = /violates PodSecurity "([\w.:-]+)": (.*)$/.exec(message);
+  if (pss) {
+    const checks = pss[2]!
+      .split(/\), /)
+      .map((c) => c.replace(/\)$/, '').trim())
+      .filter(Boolean);
+    return { kind: 'pod-security', name: pss[1], details: checks };
+  }
+  const sa = /serviceaccount "([\w.-]+)" not found/.exec(message);
+  if (sa) return { kind: 'service-account', name: sa[1], details: [] };
+  const hook = /admission webhook "([^"]+)" denied the request:? ?(.*)$/.exec(message);
+  if (hook) return { kind: 'webhook', name: hook[1], details: hook[2] ? [hook[2]] : [] };
+  return { kind: 'other', details: [] };
+}
+
+const OWNER_SHORT: Record<string, string> = {
+  ReplicaSet: 'rs',
+  StatefulSet: 'sts',
+  DaemonSet: 'ds',
+  Job: 'job',
+  Deployment: 'deploy',
+};
+
+/**
+ * The owner's controller cannot create pods: FailedCreate events on the
+ * ReplicaSet, StatefulSet, DaemonSet or Job (or the Deployment's
+ * ReplicaFailure condition), with the ResourceQuota's used/hard when a quota
+ * is exceeded and it could be read.
+ */
+export function createFailedRule(ctx: RuleContext): Finding[] {
+  return createFailedFindings({ owners: ctx.g.owners, quotas: ctx.g.quotas, ns: ctx.ns, now: ctx.now });
+}
+
+/** What create-failed reads: the owners with their events, the exceeded quotas, the namespace and the clock. */
+export interface OwnerInput {
+  owners: Gathered['owners'];
+  quotas?: Gathered['quotas'];
+  ns: string;
+  now: number;
+}
+
+/** create-failed from the owners alone (also when the owner has no pods at all). */
+export function createFailedFindings(input: OwnerInput): Finding[] {
+  const ctx = { g: { owners: input.owners, quotas: input.quotas }, ns: input.ns, now: input.now };
+  const events = sortEventsNewestFirst(ctx.g.owners.events)
+    .filter((e) => e.reason === 'FailedCreate')
+    .filter((e) => ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'].includes(e.involvedObject?.kind ?? ''));
+  const failure = ctx.g.owners.deployment?.status?.conditions?.find(
+    (c) => c.type === 'ReplicaFailure' && c.status === 'True',
+  );
+  const message = events[0]?.message ?? (failure?.reason === 'FailedCreate' ? failure.message : undefined);
+  if (!message) return [];
+  const f = parseCreateFailure(message);
+  const ownerKind = events[0]?.involvedObject?.kind ?? 'Deployment';
+  const ownerName = events[0]?.involvedObject?.name ?? ctx.g.owners.deployment?.metadata?.name ?? '?';
+  const owner = `${OWNER_SHORT[ownerKind] ?? ownerKind.toLowerCase()}/${ownerName}`;
+  const ev = events
+    .slice(0, 2)
+    .map(
+      (e) => `${e.involvedObject?.kind ?? ''} ${e.involvedObject?.name ?? ''}: ${formatEvent(e, ctx.now)}`,
+    );
+  if (events.length === 0 && failure)
+    ev.push(`deployment condition ReplicaFailure=True reason=FailedCreate: ${oneLine(failure.message)}`);
+  const next: string[] = [];
+  let why: string;
+  switch (f.kind) {
+    case 'quota': {
+      why = `it exceeds ResourceQuota \`${f.name}\``;
+      ev.push(...f.details.map((d) => `quota ${f.name}: ${d}`));
+      const q = ctx.g.quotas?.find((x) => x.metadata?.name === f.name);
+      if (q) {
+        const hard = q.status?.hard ?? q.spec?.hard ?? {};
+        const used = q.status?.used ?? {};
+        for (const k of Object.keys(hard).sort())
+          ev.push(`resourcequota ${f.name}: ${k} used=${used[k] ?? '0'} hard=${hard[k]}`);
+      }
+      next.push(
+        `kubectl describe resourcequota ${f.name} -n ${ctx.ns}`,
+        'Free quota (scale down or delete what uses it), raise the quota, or lower the pods\u2019 requests/limits',
+      );
+      break;
+    }
+    case 'pod-security':
+      why = `its pods violate Pod Security level \`${f.name}\` of namespace ${ctx.ns}`;
+      ev.push(...f.details.map((d) => `failing check: ${d}`));
+      next.push(
+        `Fix the pod template's securityContext for the checks above in ${owner}`,
+        `kubectl get namespace ${ctx.ns} --show-labels  # pod-security.kubernetes.io/enforce`,
+      );
+      break;
+    case 'service-account':
+      why = `its service account \`${f.name}\` does not exist`;
+      next.push(
+        `kubectl create serviceaccount ${f.name} -n ${ctx.ns}  # or fix serviceAccountName in ${owner}`,
+      );
+      break;
+    case 'webhook':
+      why = `admission webhook \`${f.name}\` denies its pods`;
+      ev.push(...f.details.map((d) => `webhook says: ${oneLine(d)}`));
+      next.push(
+        'Fix the pod template as the webhook message says, or the policy behind it',
+        `kubectl get validatingwebhookconfigurations,mutatingwebhookconfigurations | grep -i ${f.name?.split('.')[0] ?? 'NAME'}`,
+      );
+      break;
+    default:
+      why = 'its controller cannot create pods';
+  }
+  next.push(`kubectl describe ${owner} -n ${ctx.ns}`);
+  return [finding('create-failed', 'critical', `\`${owner}\` cannot create pods: ${why}`, ev, next)];
 }

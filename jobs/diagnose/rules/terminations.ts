@@ -10,6 +10,7 @@ import {
   templateTarget,
 } from './context.js';
 import { exitCodeMeaning } from './exit-codes.js';
+import { extractCrash } from './log-causes.js';
 import { systemOomNear } from './node.js';
 import {
   errorLines,
@@ -101,6 +102,9 @@ function ageNote(ctx: RuleContext, c: ContainerView, tv: TerminationView, severi
     : ` (${humanDuration(ctx.now - fin)} ago)`;
 }
 
+/** How long a recovered OOM kill stays a warning (then it is history: info). */
+const RECOVERED_OOM_MS = 7 * 24 * 60 * 60 * 1000;
+
 const COMMAND_PROBLEM =
   /executable file not found|no such file or directory|exec format error|permission denied|not found in \$PATH/i;
 
@@ -121,7 +125,12 @@ function oomFinding(ctx: RuleContext, c: ContainerView, tv: TerminationView): Fi
   const limitText = c.spec?.resources?.limits?.memory;
   const limit = parseQuantity(limitText);
   const usage = ctx.g.metrics?.containers.find((m) => m.name === c.name)?.memory;
-  const severity = severityFor(ctx, c, tv, 'critical');
+  const history = severityFor(ctx, c, tv, 'critical') === 'info';
+  const fin = toMillis(tv.t.finishedAt);
+  // A past OOM the container recovered from (running since, within a week) is a warning with its time: it may come back.
+  const recovered =
+    history && Boolean(c.status?.state?.running) && fin !== undefined && ctx.now - fin <= RECOVERED_OOM_MS;
+  const severity: Severity = recovered ? 'warning' : severityFor(ctx, c, tv, 'critical');
   const ev = commonEvidence(c, tv);
   ev.push(limitText ? `limits.memory: ${limitText}` : 'limits.memory: none (bounded only by the node)');
   const req = c.spec?.resources?.requests?.memory;
@@ -140,7 +149,7 @@ function oomFinding(ctx: RuleContext, c: ContainerView, tv: TerminationView): Fi
     );
   }
   next.push(`kubectl top pod ${ctx.name} -n ${ctx.ns} --containers`, logsCommand(ctx, c, tv.previous));
-  const title = `Container \`${c.name}\` was OOMKilled (${limitText ? `limit ${limitText}` : 'no memory limit'})${ageNote(ctx, c, tv, severity)}`;
+  const title = `Container \`${c.name}\` was OOMKilled (${limitText ? `limit ${limitText}` : 'no memory limit'})${ageNote(ctx, c, tv, history ? 'info' : severity)}`;
   return finding('oom-killed', severity, title, ev, next);
 }
 
@@ -269,14 +278,45 @@ export function classifyTermination(ctx: RuleContext, c: ContainerView): Finding
   const severity = severityFor(ctx, c, tv, 'critical');
   const ev = commonEvidence(c, tv);
   ev.push(`exit ${code}: ${meaning.meaning}`);
+  const crash = extractCrash(tv.log);
+  if (crash) {
+    ev.push(
+      `${crash.language === 'go' ? 'panic' : crash.language === 'log' ? 'last error' : 'exception'}: ${crash.exception}`,
+    );
+    if (crash.frame) ev.push(`top application frame: ${crash.frame}`);
+  }
   ev.push(...logEvidence(tv));
+  const what = crash
+    ? `: ${crash.language === 'log' ? shortText(crash.exception) : shortException(crash.exception)}${crash.frame ? ` at ${shortFrame(crash.frame)}` : ''}`
+    : '';
   return finding(
     'app-error',
     severity,
-    `Container \`${c.name}\` exited with code ${code} (application error)${ageNote(ctx, c, tv, severity)}`,
+    `Container \`${c.name}\` exited with code ${code} (application error${what})${ageNote(ctx, c, tv, severity)}`,
     ev,
     [logs, `kubectl describe pod ${podArgs(ctx)}`],
   );
+}
+
+/** `KeyError: 'currency'` → `KeyError`, `java.lang.IllegalStateException: x` → `IllegalStateException`, a panic kept short. */
+function shortException(e: string): string {
+  const m = /^(?:panic: |fatal error: )/.test(e) ? e : (/^([\w.$]+?)(?::|$)/.exec(e)?.[1] ?? e);
+  const last = m.includes(' ') ? m : (m.split('.').pop() ?? m);
+  return last.length > 80 ? `${last.slice(0, 77)}...` : last;
+}
+
+function shortText(t: string): string {
+  return t.length > 80 ? `${t.slice(0, 77)}...` : t;
+}
+
+/** The file:line (or Class.method) of a frame, short enough for a title. */
+function shortFrame(f: string): string {
+  const py = /([^/]+:\d+) in (\S+)/.exec(f);
+  if (py) return `${py[1]} (${py[2]})`;
+  const jvm = /\(([^)]+:\d+)\)/.exec(f);
+  if (jvm) return jvm[1]!;
+  const file = /([^/\s(]+:\d+)(?::\d+)?\)?$/.exec(f);
+  return file?.[1] ?? f.slice(0, 60);
 }
 
 /** Did the pod as a whole end for a reason that explains its containers' terminations (Evicted, OutOfcpu …)? */

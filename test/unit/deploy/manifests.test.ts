@@ -468,6 +468,13 @@ const WORKER_API_CALLS: ApiCall[] = [
   },
   { call: 'readNamespacedJob', verb: 'get', group: 'batch', resource: 'jobs', scope: 'namespaced' },
   {
+    call: 'readNamespacedResourceQuota (only the quota a FailedCreate names)',
+    verb: 'get',
+    group: '',
+    resource: 'resourcequotas',
+    scope: 'namespaced',
+  },
+  {
     call: 'get pods.metrics.k8s.io',
     verb: 'get',
     group: 'metrics.k8s.io',

@@ -315,3 +315,50 @@ describe('verdictLine', () => {
     expect(line.endsWith('…')).toBe(true);
   });
 });
+
+describe('causal order and "because"', () => {
+  const cause: Finding = {
+    id: 'dependency-unreachable',
+    severity: 'critical',
+    title: 'Container `api` cannot reach `postgres-primary:5432` (connection refused)',
+    evidence: ['previous log: dial tcp 10.96.14.20:5432: connect: connection refused'],
+    next: ['/poddebug netcheck api-1 -n shop postgres-primary:5432'],
+    causes: ['crash-loop'],
+  };
+  const effect: Finding = {
+    id: 'crash-loop',
+    severity: 'critical',
+    title: 'Container `api` is crash looping (CrashLoopBackOff, 12 restarts)',
+    evidence: ['restartCount: 12'],
+    next: ['kubectl logs -n shop api-1 -c api --previous'],
+    causedBy: ['dependency-unreachable'],
+  };
+  const slow: Finding = {
+    id: 'cpu-throttled',
+    severity: 'warning',
+    title: 'Container `api` is throttled at its CPU limit',
+    evidence: [],
+    next: ['x'],
+  };
+
+  it('the verdict and the first finding section show the deepest cause, whatever order the result has', () => {
+    expect(verdictLine([effect, cause])).toBe(`${cause.title} (+1 more problem)`);
+    const msg = renderDiagnosis(diagnosed([effect, cause]), ctx);
+    const texts = findingSections(msg.blocks);
+    expect(texts[0]).toContain('dependency-unreachable');
+    expect(texts[1]).toContain('crash-loop');
+  });
+
+  it('a deeper warning comes before the critical it explains; the marker stays the worst severity', () => {
+    expect(verdictLine([effect, slow])).toBe(`${slow.title} (+1 more problem)`);
+    const msg = renderDiagnosis(diagnosed([effect, slow]), ctx);
+    expect(msg.text).toContain('🔴');
+  });
+
+  it('names what explains a finding as "because"', () => {
+    const msg = renderDiagnosis(diagnosed([effect, cause]), ctx);
+    const texts = findingSections(msg.blocks);
+    expect(texts[1]).toContain('because `dependency-unreachable`');
+    expect(texts[0]).not.toContain('because');
+  });
+});

@@ -131,3 +131,32 @@ describe('renderText', () => {
     ]);
   });
 });
+
+describe('renderText causes', () => {
+  const cause: Finding = {
+    id: 'dns-failure',
+    severity: 'critical',
+    title: 'Container `web` cannot resolve `payments-api.payment.svc`',
+    evidence: ['previous log: Error: getaddrinfo ENOTFOUND payments-api.payment.svc'],
+    next: ['/poddebug netcheck web-1 -n shop payments-api.payment.svc'],
+    causes: ['app-error'],
+  };
+  const effect: Finding = {
+    id: 'app-error',
+    severity: 'critical',
+    title: 'Container `web` exited with code 1 (application error)',
+    evidence: ['exit 1: general application error'],
+    next: ['kubectl logs -n shop web-1 -c web --previous'],
+    causedBy: ['dns-failure'],
+  };
+
+  it('puts the cause first, in the verdict too, and says "because" under the effect', () => {
+    const out = lines(renderText(diagnosed([effect, cause]), { color: false }));
+    expect(out.find((l) => l.startsWith('verdict:'))).toContain('cannot resolve');
+    const causeAt = out.findIndex((l) => l.includes('(dns-failure)'));
+    const effectAt = out.findIndex((l) => l.includes('(app-error)'));
+    expect(causeAt).toBeGreaterThan(0);
+    expect(effectAt).toBeGreaterThan(causeAt);
+    expect(out[effectAt + 1]).toBe(`  because ${cause.title} (dns-failure)`);
+  });
+});

@@ -116,6 +116,34 @@ describe('no false alarms', () => {
       ['app-error:info', 'high-restarts:info', 'healthy:info'],
     ],
     [
+      'a ready pod whose log has ERROR lines and a refused connection it recovered from',
+      (g) => {
+        g.logs[0]!.current = [
+          '2026-11-20T09:41:12Z ERROR dial tcp 10.96.14.20:5432: connect: connection refused, retrying',
+          '2026-11-20T09:41:13Z INFO connected to postgres-primary:5432',
+          '2026-11-20T09:50:00Z ERROR java.lang.OutOfMemoryError: Java heap space (in a worker thread, caught)',
+          "2026-11-20T09:51:00Z ERROR PermissionError: [Errno 13] Permission denied: '/tmp/x'",
+        ].join('\n');
+      },
+      ['healthy:info'],
+    ],
+    [
+      'a past failure an hour and more ago, running and ready since: its log is not read for causes',
+      (g) => {
+        web(g).restartCount = 1;
+        web(g).lastState = {
+          terminated: {
+            exitCode: 1,
+            reason: 'Error',
+            startedAt: '2026-11-20T07:00:00Z',
+            finishedAt: '2026-11-20T08:00:00Z',
+          },
+        };
+        g.logs[0]!.previous = 'Error: getaddrinfo ENOTFOUND payments-api\n';
+      },
+      ['app-error:info', 'healthy:info'],
+    ],
+    [
       'a pod created seconds ago, not yet scheduled',
       (g) => {
         g.pod.metadata!.creationTimestamp = '2026-11-20T09:59:50Z';
@@ -135,6 +163,46 @@ describe('no false alarms', () => {
     const ids = runRules(loadGathered(s)).map((f) => f.id);
     expect(ids).toContain('crash-loop');
     expect(ids).not.toContain('high-restarts');
+  });
+
+  it('reports an OOM kill two days ago, running since, as a warning with its time', () => {
+    const g = variant((x) => {
+      web(x).restartCount = 1;
+      web(x).lastState = {
+        terminated: {
+          exitCode: 137,
+          reason: 'OOMKilled',
+          startedAt: '2026-11-17T22:40:00Z',
+          finishedAt: '2026-11-18T03:12:00Z',
+        },
+      };
+    });
+    const oom = runRules(g).find((f) => f.id === 'oom-killed')!;
+    expect(oom.severity).toBe('warning');
+    expect(oom.title).toBe('Container `web` was OOMKilled (limit 256Mi) (2d6h ago; running since)');
+  });
+
+  it('judges a native sidecar as a long-running container: its crash loop is crash-loop, not a failing init container', () => {
+    const s = listScenarios().find((x) => x.name === 'healthy-native-sidecar')!;
+    const g = structuredClone(loadGathered(s));
+    const st = g.pod.status!.initContainerStatuses![0]!;
+    st.ready = false;
+    st.restartCount = 6;
+    st.state = { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 2m40s' } };
+    st.lastState = {
+      terminated: {
+        exitCode: 1,
+        reason: 'Error',
+        startedAt: '2026-11-20T09:58:00Z',
+        finishedAt: '2026-11-20T09:58:30Z',
+      },
+    };
+    g.logs.find((l) => l.container === 'log-shipper')!.previous =
+      '[2026/11/20 09:58:30] [error] [output:loki:loki.0] getaddrinfo(host=loki.monitoring): Temporary failure in name resolution\n';
+    const ids = bySeverity(runRules(g));
+    expect(ids).toContain('crash-loop:critical');
+    expect(ids).toContain('dns-failure:critical');
+    expect(ids).not.toContain('init-container-failing:critical');
   });
 
   it('raises OOMKilled to critical when it happened minutes ago, even if running again', () => {

@@ -15,6 +15,12 @@ describe('runRules on every scenario fixture', () => {
     for (const want of s.expect.findings) {
       const got = findings.find((f) => f.id === want.id);
       expect([want.id, got?.severity]).toEqual([want.id, want.severity]);
+      // rank: the 1-based position in the causal order (the deepest cause first)
+      expect([want.id, 'rank', got ? findings.indexOf(got) + 1 : undefined]).toEqual([
+        want.id,
+        'rank',
+        want.rank,
+      ]);
       for (const ev of want.evidence ?? []) {
         const hit = got?.evidence.some((line) => line.includes(ev)) ?? false;
         expect([want.id, ev, hit]).toEqual([want.id, ev, true]);
