@@ -3,6 +3,7 @@ import { loadWorkerConfig } from './config.js';
 import { createKubeReader, loadKubeConfig } from './k8s/client.js';
 import { createProbePods } from './k8s/probe-pods.js';
 import { createLogger } from './log.js';
+import { targetResolver } from './probes/resolve-target.js';
 import { createProbeSlots } from './probes/slots.js';
 import { startWorker } from './worker.js';
 
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
             slots: createProbeSlots(probeRedis, { maxPerNode: cfg.PROBE_MAX_PER_NODE }),
             redis: probeRedis,
             image: cfg.PROBE_IMAGE,
+            resolveName: targetResolver(),
             startTimeoutMs: cfg.PROBE_START_TIMEOUT_MS,
             ...(cfg.CRI_SOCKET ? { criSocket: cfg.CRI_SOCKET } : {}),
           },
