@@ -30,9 +30,9 @@ export function targetResolvConf(
   namespace: string,
   own: { nameservers: string[]; clusterDomain: string },
 ): ResolvConf {
-  const spec = pod.spec ?? {};
-  const policy = spec.dnsPolicy ?? 'ClusterFirst';
-  const cfg = spec.dnsConfig ?? {};
+  const spec = pod.spec;
+  const policy = spec?.dnsPolicy ?? 'ClusterFirst';
+  const cfg = spec?.dnsConfig ?? {};
   const ndotsOpt = (cfg.options ?? []).find((o) => o.name === 'ndots')?.value;
   const ndots =
     ndotsOpt !== undefined && /^[0-9]{1,2}$/.test(ndotsOpt) ? Math.min(15, Number(ndotsOpt)) : undefined;
@@ -44,7 +44,7 @@ export function targetResolvConf(
     };
   }
   const cluster =
-    policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && spec.hostNetwork !== true);
+    policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && spec?.hostNetwork !== true);
   const d = own.clusterDomain;
   const search = cluster ? [`${namespace}.svc.${d}`, `svc.${d}`, d] : [];
   return {
