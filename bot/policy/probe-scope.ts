@@ -148,8 +148,11 @@ export function addressProblem(rules: NetworkRules, text: string): string | unde
   const net = parseNet(text);
   if (!net) return undefined;
   if (rules.allow.nets.some((a) => contains(a, net))) return undefined;
+  // The denied range holding the value explains it best; a wider value only overlaps one.
+  const inside = rules.cidrs.find((d) => contains(d.net, net));
+  if (inside) return `\`${text}\` is in ${inside.text} (${inside.why})`;
   const hit = rules.cidrs.find((d) => overlaps(d.net, net));
-  return hit ? `\`${text}\` is in ${hit.text} (${hit.why})` : undefined;
+  return hit ? `\`${text}\` includes ${hit.text} (${hit.why})` : undefined;
 }
 
 /** Why a host name may not be a probe target, or undefined. */
