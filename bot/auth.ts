@@ -1,11 +1,17 @@
+import type { ProbePlan, ProbeSpec } from '../jobs/contracts/probe.js';
 import {
   canApprove,
   decide,
+  hostScopeRefusal,
+  literalTargetProblems,
+  networkRefusal,
+  networkRules,
   type Policy,
   type PolicyRequest,
   policyGroupIds,
   RateLimitStoreError,
   type RateLimits,
+  resolvedTargetProblems,
   type UserGroups,
   unresolvedGroupsMessage,
 } from './policy/index.js';
@@ -137,6 +143,33 @@ export class Authorizer {
         namespace: request.namespace,
       },
     );
+  }
+
+  /**
+   * Why a probe's literal network targets (netcheck hosts and ports, tcpdump filter values) are refused in
+   * this scope, as an ephemeral answer; undefined when they are allowed.
+   */
+  probeTargetRefusal(cluster: string, namespace: string, spec: ProbeSpec): string | undefined {
+    const policy = this.d.policy();
+    const problems = literalTargetProblems(networkRules(policy, cluster, namespace), spec);
+    return problems.length > 0 ? networkRefusal(policy, problems, cluster, namespace) : undefined;
+  }
+
+  /**
+   * Why a worker's plan may not be offered for approval under the policy in force: the probe would see a
+   * host namespace the policy does not allow here, or a netcheck name resolved to a denied address.
+   */
+  planRefusal(plan: ProbePlan): string | undefined {
+    const policy = this.d.policy();
+    const host = hostScopeRefusal(policy, plan);
+    if (host) return `⛔ ${host}`;
+    const rules = networkRules(policy, plan.cluster, plan.namespace);
+    // The literal targets again (the policy may have changed since the command), then what names resolved to.
+    const problems = [
+      ...literalTargetProblems(rules, plan.spec),
+      ...resolvedTargetProblems(rules, plan.resolved),
+    ];
+    return problems.length > 0 ? networkRefusal(policy, problems, plan.cluster, plan.namespace) : undefined;
   }
 
   /** Expiry settings of the policy in force. */

@@ -4,6 +4,7 @@ import { createKubeReader, loadKubeConfig } from './k8s/client.js';
 import { createProbePods } from './k8s/probe-pods.js';
 import { createLogger } from './log.js';
 import { loadApprovalPublicKeys } from './probes/approval-keys.js';
+import { targetResolver } from './probes/resolve-target.js';
 import { createProbeSlots } from './probes/slots.js';
 import { startWorker } from './worker.js';
 
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
             redis: probeRedis,
             image: cfg.PROBE_IMAGE,
             approvalKeys,
+            resolveName: targetResolver(),
             startTimeoutMs: cfg.PROBE_START_TIMEOUT_MS,
             ...(cfg.CRI_SOCKET ? { criSocket: cfg.CRI_SOCKET } : {}),
           },

@@ -3,7 +3,7 @@
  * port; an IPv6 address in brackets (`[fd00::1]:443`) or bare without a port.
  * Host names are lower-cased. Pure.
  */
-import { type HostPort, isHostName, isIPv4, isIPv6 } from '../../jobs/contracts/probe.js';
+import { type HostPort, isHostName, isIPv4, isIPv6, looksNumeric } from '../../jobs/contracts/probe.js';
 import { show } from './common.js';
 
 export type HostPortParse = { ok: true; value: HostPort } | { ok: false; reason: string };
@@ -46,6 +46,8 @@ export function parseHostPort(raw: string): HostPortParse {
     if (host.length === 0) return bad(`${show(raw)} has no host before the ':'`);
     if (host.length > 253)
       return bad(`${show(host)} is too long for a host name (${host.length}; at most 253)`);
+    const numeric = numericHostProblem(host);
+    if (numeric) return bad(numeric);
     if (!isIPv4(host) && !isHostName(host)) {
       const why = /^(?=.*[0-9])[0-9.]+$/.test(host)
         ? 'not a valid IPv4 address'
@@ -66,4 +68,23 @@ export function parseHostPort(raw: string): HostPortParse {
     value.port = port;
   }
   return { ok: true, value };
+}
+
+/**
+ * Why a host that looks like a number in another notation is refused, or undefined: hex (`0x7f.1`), octal
+ * (`0177.0.0.1`), a bare integer (`2130706433`), a short dotted form (`127.1`) or a name whose last label is
+ * digits. inet_aton and libpcap read these as addresses, so what runs would differ from what approvers read.
+ */
+export function numericHostProblem(host: string): string | undefined {
+  if (isIPv4(host) || isIPv6(host)) return undefined;
+  const dotted = /^[0-9.]+$/.test(host) && /[0-9]/.test(host);
+  if (!dotted && !looksNumeric(host)) return undefined;
+  const how = /(^|\.)0x/i.test(host)
+    ? 'it looks like a hex address'
+    : /(^|\.)0[0-9]/.test(host)
+      ? 'it looks like an octal address'
+      : dotted
+        ? 'some resolvers read it as an address in another notation'
+        : 'its last label is a number, so some resolvers read it as an address';
+  return `${show(host)} is not a valid IPv4 address or host name (${how}): write the address as four decimal numbers such as \`127.0.0.1\`, or use a real name`;
 }

@@ -16,7 +16,7 @@
  */
 import { isHostName, isIPv4, isIPv6, PROBE_LIMITS } from '../../jobs/contracts/probe.js';
 import { show } from './common.js';
-import { parsePort } from './host-port.js';
+import { numericHostProblem, parsePort } from './host-port.js';
 
 export type FilterParse = { ok: true; tokens: string[] } | { ok: false; reason: string };
 
@@ -298,6 +298,8 @@ function valueProblem(
     return undefined;
   }
   if (type === 'host') {
+    const numeric = numericHostProblem(value);
+    if (numeric) return numeric;
     const v4 = isIPv4(value);
     const v6 = isIPv6(value);
     if (!v4 && !v6 && !isHostName(value)) return `\`host\` needs ${valueForm(type)}, not ${show(raw)}`;

@@ -3,5 +3,6 @@ export * from './decide.js';
 export * from './groups.js';
 export * from './load.js';
 export * from './parse.js';
+export * from './probe-scope.js';
 export * from './rate-limit.js';
 export * from './schema.js';

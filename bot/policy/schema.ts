@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseNet } from './net.js';
 
 /**
  * The policy file: who may run which action where, in which channels, which
@@ -158,6 +159,66 @@ const ExpirySchema = z.strictObject({
   approvedNotStartedMinutes: z.number().int().min(1).max(60).default(5),
 });
 
+/** Lets probes in a scope see host namespaces whole (targets with `hostNetwork` / `hostPID`). */
+const HostNamespacesRuleSchema = z.strictObject({
+  description: z.string().optional(),
+  clusters: ClusterGlobs,
+  namespaces: NamespaceGlobs,
+  /** `network` (hostNetwork targets: tcpdump, netcheck, fds see the node's network), `pid` (hostPID: ps). */
+  allow: z
+    .array(z.enum(['network', 'pid'], { error: 'a host namespace: network or pid' }))
+    .min(1, 'list at least one of network, pid'),
+});
+
+const Cidr = z
+  .string()
+  .refine(
+    (c) => parseNet(c) !== undefined,
+    'an IP address or CIDR such as 127.0.0.0/8, 169.254.169.254 or fe80::/10',
+  );
+const HostNameValue = z
+  .string()
+  .regex(
+    /^(\*\.)?[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\.?$/,
+    'a host name (lowercase), optionally starting with "*." for every name under it',
+  );
+const Port = z.number().int().min(1, 'a port from 1 to 65535').max(65_535, 'a port from 1 to 65535');
+
+const NetworkDenySchema = z.strictObject({
+  cidrs: z.array(Cidr).default([]),
+  names: z.array(HostNameValue).default([]),
+  ports: z.array(Port).default([]),
+});
+
+const NetworkAllowSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    clusters: ClusterGlobs,
+    namespaces: NamespaceGlobs,
+    /** Denied addresses inside these networks are allowed. */
+    cidrs: z.array(Cidr).default([]),
+    names: z.array(HostNameValue).default([]),
+    ports: z.array(Port).default([]),
+  })
+  .refine(
+    (r) => r.cidrs.length + r.names.length + r.ports.length > 0,
+    'an allow rule needs at least one of cidrs, names or ports',
+  );
+
+const ProbesSchema = z.strictObject({
+  /** Node-wide probes on host-namespace targets: refused unless a rule here allows them in scope. */
+  hostNamespaces: z.array(HostNamespacesRuleSchema).default([]),
+  /** netcheck targets and tcpdump filter values: the built-in denylist, extra denials, exceptions by scope. */
+  networkTargets: z
+    .strictObject({
+      /** Added to the built-in denylist (link-local, metadata, loopback, control-plane ports). */
+      deny: NetworkDenySchema.prefault({}),
+      /** Exceptions to the denylist, per cluster and namespace. */
+      allow: z.array(NetworkAllowSchema).default([]),
+    })
+    .prefault({}),
+});
+
 export const PolicySchema = z.strictObject({
   version: z.literal(1, 'must be 1 (the only policy format)'),
   /** Who people should ask for a grant; shown in every denial, e.g. "#sre-platform". */
@@ -167,6 +228,7 @@ export const PolicySchema = z.strictObject({
   approvals: ApprovalsSchema.prefault({}),
   rateLimits: RateLimitsSchema.prefault({}),
   expiry: ExpirySchema.prefault({}),
+  probes: ProbesSchema.prefault({}),
 });
 
 export type Policy = z.output<typeof PolicySchema>;

@@ -7,7 +7,13 @@
 import type { KnownBlock } from '@slack/types';
 import type { UserFacingError } from '../../jobs/contracts/errors.js';
 import { sortFindings } from '../../jobs/contracts/finding.js';
-import type { ProbePlan, ProbeResult, ProbeSpec, ProbeTarget } from '../../jobs/contracts/probe.js';
+import {
+  isDigestPinned,
+  type ProbePlan,
+  type ProbeResult,
+  type ProbeSpec,
+  type ProbeTarget,
+} from '../../jobs/contracts/probe.js';
 import { actions, button, context, divider, header, section } from './blocks.js';
 import { findingText } from './diagnosis.js';
 import { LIMITS, truncate } from './limits.js';
@@ -32,6 +38,8 @@ export interface ProbeView {
   needed: number;
   approvers: string[];
   plan?: ProbePlan;
+  /** The Slack channel ID the request (and its results) live in. */
+  channel?: string;
   /** ms since the epoch. */
   expiresAt?: number;
   startBy?: number;
@@ -150,11 +158,16 @@ export function renderApproval(v: ProbeView, s: ProbeStatus): RenderedMessage {
           `*Container:* ${code(p.container)}   *Node:* ${code(p.node)}`,
           `*Image:* ${code(p.image, 300)}`,
           `*Container ID:* ${code(p.containerId, 120)}`,
+          `*Probe image:* ${code(p.probeImage, 300)}${isDigestPinned(p.probeImage) ? '' : ' — *image not pinned by digest*'}`,
+          `*Capabilities:* ${p.capabilities.length > 0 ? p.capabilities.map((c) => code(`CAP_${c}`)).join(', ') : 'none'}`,
           `*Privileges:* ${p.privileges.map((x) => inline(x, 80)).join(', ')}`,
           `*Caps:* ${p.caps.map((x) => inline(x, 80)).join(', ')}`,
+          ...resolvedLines(p),
         ].join('\n'),
       ),
     );
+    const warnings = approvalWarnings(p, v.channel);
+    if (warnings.length > 0) blocks.push(section(warnings.join('\n')));
     if (p.overhead) blocks.push(section(`⚠️ *Overhead:* ${inline(p.overhead, 500)}`));
   }
   blocks.push(
@@ -191,6 +204,33 @@ export function renderApproval(v: ProbeView, s: ProbeStatus): RenderedMessage {
     ),
     blocks,
   };
+}
+
+/** Bold warnings an approver must not miss: node-wide scope, where an unredacted capture goes. */
+export function approvalWarnings(p: ProbePlan, channel?: string): string[] {
+  const out: string[] = [];
+  if (p.hostScope?.network)
+    out.push(
+      `🚨 *this probe sees the whole NODE's network*: the pod uses \`hostNetwork: true\`, so ${p.spec.action} runs in node ${code(p.node)}'s network namespace (every pod's traffic on it)`,
+    );
+  if (p.hostScope?.pid)
+    out.push(
+      `🚨 *this probe sees the whole NODE's processes*: the pod uses \`hostPID: true\`, so ${p.spec.action} lists every process on node ${code(p.node)}`,
+    );
+  if (p.spec.action === 'tcpdump')
+    out.push(
+      `⚠️ *unredacted capture, posted to ${channel ? `<#${channel}>` : 'this channel'}*: the pcap holds packet contents (up to the snap length) as captured; nothing in it is redacted`,
+    );
+  return out;
+}
+
+function resolvedLines(p: ProbePlan): string[] {
+  if (!p.resolved || p.resolved.length === 0) return [];
+  const each = p.resolved.map(
+    (r) =>
+      `${code(r.name, 120)} → ${r.addresses.length > 0 ? r.addresses.map((a) => code(a, 60)).join(', ') : 'did not resolve'}`,
+  );
+  return [`*Names resolved at plan time:* ${each.join('; ')}`];
 }
 
 function decisionLine(v: ProbeView, s: ProbeStatus): string {

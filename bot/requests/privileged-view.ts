@@ -13,6 +13,7 @@ export function view(r: PrivilegedReq): ProbeView {
     needed: r.needed,
     approvers: r.approvers,
     plan: r.plan,
+    channel: r.channel,
     expiresAt: r.expiresAt,
     startBy: r.startBy,
   };

@@ -246,9 +246,22 @@ export class PrivilegedRequests implements RequestKindHandler {
       return this.thread.finish(r.id);
     }
     const { plan, binding } = parsed.data;
+    // The policy decides on what the worker found: a node-wide probe (host namespaces) or a name resolved to
+    // a denied address is refused here, before anyone is asked to approve it.
+    const refusal = this.d.auth.planRefusal(plan);
+    if (refusal) {
+      await this.thread.fail(r, ['planning'], {
+        code: 'forbidden',
+        message: refusal,
+        next: ['Nothing was requested; see the message for what the policy would need.'],
+      });
+      return this.thread.finish(r.id);
+    }
+    // A node-wide probe always needs an approval, even where the policy needs none for the action.
+    const needed = plan.hostScope && r.needed === 0 ? 1 : r.needed;
     const now = this.d.now();
     const moved =
-      r.needed === 0
+      needed === 0
         ? await this.d.store.transition(r.id, ['planning'], 'approved', {
             plan,
             binding,
@@ -258,6 +271,7 @@ export class PrivilegedRequests implements RequestKindHandler {
         : await this.d.store.transition(r.id, ['planning'], 'pending', {
             plan,
             binding,
+            ...(needed !== r.needed ? { needed } : {}),
             expiresAt: now + expiry.pendingMinutes * 60_000,
           });
     const fresh = await this.get(r.id);

@@ -10,7 +10,7 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { z } from 'zod';
 import { isClusterName } from './names.js';
-import { canonicalJson, type ProbePlan, planBinding } from './probe.js';
+import { canonicalJson, HostScopeSchema, type ProbePlan, planBinding } from './probe.js';
 
 /** A key id: the first 16 hex digits of the SHA-256 of the public key (SPKI DER). */
 export const KID_RE = /^[0-9a-f]{16}$/;
@@ -31,9 +31,12 @@ export const ApprovalStatementSchema = z.strictObject({
   node: z.string(),
   /** planBinding(plan): the action, its options, the exact target and command line (and whatever else it binds). */
   commandHash: z.string().regex(/^[0-9a-f]{64}$/),
-  /** The probe image and what the probe pod is given, as the plan says. */
+  /** The image the probe pod runs and what it is given, as the plan says (also inside commandHash). */
   image: z.string(),
+  capabilities: z.array(z.string()),
   privileges: z.array(z.string()),
+  /** Set when the probe sees the whole node's network or processes. */
+  hostScope: HostScopeSchema.optional(),
   requester: z.string().min(1),
   /** Slack user IDs, in the order they approved. */
   approvers: z.array(z.string()),
@@ -74,8 +77,10 @@ export function approvalStatement(f: ApprovalFacts, kid: string): ApprovalStatem
     containerId: f.plan.containerId,
     node: f.plan.node,
     commandHash: planBinding(f.plan),
-    image: f.plan.image,
+    image: f.plan.probeImage,
+    capabilities: [...f.plan.capabilities],
     privileges: [...f.plan.privileges],
+    ...(f.plan.hostScope ? { hostScope: { ...f.plan.hostScope } } : {}),
     requester: f.requester,
     approvers: [...f.approvers],
     approvedAt: f.approvedAt,
@@ -157,7 +162,9 @@ const FIELD_NAMES: Record<keyof ApprovalStatement, string> = {
   node: 'node',
   commandHash: 'command',
   image: 'probe image',
+  capabilities: 'capabilities',
   privileges: 'privileges',
+  hostScope: 'host-namespace scope',
   requester: 'requester',
   approvers: 'approvers',
   approvedAt: 'approval time',

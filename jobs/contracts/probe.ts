@@ -114,6 +114,31 @@ export const ProbeTargetSchema = z.strictObject({
 export type ProbeTarget = z.infer<typeof ProbeTargetSchema>;
 
 /**
+ * Host namespaces a request allowed the probe to see whole. A target with `hostNetwork: true` or
+ * `hostPID: true` shares the node's namespace; the probe program refuses an action that would then see
+ * the whole node (HOST_SCOPE_BY_ACTION) unless the matching flag is set here.
+ */
+export const HostScopeSchema = z.strictObject({
+  network: z.literal(true).optional(),
+  pid: z.literal(true).optional(),
+});
+export type HostScope = z.infer<typeof HostScopeSchema>;
+
+/**
+ * Which of the target's namespaces each action works in, so which ones make it node-wide when they are
+ * the host's: tcpdump and netcheck enter the network namespace and fds lists its sockets; ps lists the
+ * PID namespace. strace and mem look at the target process only.
+ */
+export const HOST_SCOPE_BY_ACTION: Readonly<Record<ProbeSpec['action'], readonly (keyof HostScope)[]>> = {
+  strace: [],
+  mem: [],
+  ps: ['pid'],
+  fds: ['network'],
+  netcheck: ['network'],
+  tcpdump: ['network'],
+};
+
+/**
  * What the worker resolved before approval; the approval message shows it and
  * the approval is bound to its hash. The run re-resolves and stops if the
  * container ID (or node, or pod UID) changed.
@@ -137,12 +162,49 @@ export const ProbePlanSchema = z.strictObject({
   caps: z.array(z.string()),
   /** The overhead warning (strace slows the target), when there is one. */
   overhead: z.string().optional(),
+  /**
+   * The image the probe pod runs (the worker's PROBE_IMAGE), ideally pinned by digest (`…@sha256:<64 hex>`).
+   * The probe pod runs exactly this image.
+   */
+  probeImage: z.string().min(1).max(512),
+  /** Linux capabilities the probe pod's container is given (after dropping ALL), as in pod-spec's table. */
+  capabilities: z.array(z.string().regex(/^[A-Z_]{1,32}$/)),
+  /**
+   * Host namespaces the probe will see whole: the target shares them (`hostNetwork` / `hostPID`) and the
+   * action works in them (HOST_SCOPE_BY_ACTION). Absent: the probe sees only the target's own namespaces.
+   */
+  hostScope: HostScopeSchema.optional(),
+  /**
+   * netcheck: the addresses each target name resolved to at plan time, with the target pod's resolver
+   * settings (search path of its namespace), so the policy can refuse a name that points at a denied
+   * address and approvers see where the names lead.
+   */
+  resolved: z
+    .array(z.strictObject({ name: z.string(), addresses: z.array(z.string()).max(32) }))
+    .max(PROBE_LIMITS.maxNetcheckTargets)
+    .optional(),
 });
 export type ProbePlan = z.infer<typeof ProbePlanSchema>;
 
-/** The parts of a plan an approval is bound to: action, options and exact target. */
+/** The image reference is pinned by digest (`name@sha256:<64 hex>`), not a tag that can move. */
+export function isDigestPinned(image: string): boolean {
+  return /@sha256:[0-9a-f]{64}$/.test(image);
+}
+
+/**
+ * The parts of a plan an approval is bound to: action, options and exact target, and what the probe pod
+ * gets (image, capabilities, host-namespace scope, names resolved at plan time). A sha256 over canonical
+ * JSON: any change to one of these fields changes the binding.
+ */
 export function planBinding(plan: ProbePlan): string {
-  const bound = {
+  return createHash('sha256')
+    .update(canonicalJson(planBindingFields(plan)))
+    .digest('hex');
+}
+
+/** The fields planBinding hashes (signers sign over the same). */
+export function planBindingFields(plan: ProbePlan): Record<string, unknown> {
+  return {
     cluster: plan.cluster,
     namespace: plan.namespace,
     pod: plan.pod,
@@ -152,8 +214,11 @@ export function planBinding(plan: ProbePlan): string {
     node: plan.node,
     spec: plan.spec,
     commandLine: plan.commandLine,
+    probeImage: plan.probeImage,
+    capabilities: plan.capabilities,
+    hostScope: plan.hostScope,
+    resolved: plan.resolved,
   };
-  return createHash('sha256').update(canonicalJson(bound)).digest('hex');
 }
 
 /** JSON with object keys sorted at every level: the same value always hashes the same. */
@@ -279,31 +344,6 @@ export type ProbeResult = z.infer<typeof ProbeResultSchema>;
 
 /** Every machine-readable line the probe program prints starts with this marker; other lines are ignored. */
 export const PROBE_LINE_MARKER = 'PODDEBUG1 ';
-
-/**
- * Host namespaces a request allowed the probe to see whole. A target with `hostNetwork: true` or
- * `hostPID: true` shares the node's namespace; the probe program refuses an action that would then see
- * the whole node (HOST_SCOPE_BY_ACTION) unless the matching flag is set here.
- */
-export const HostScopeSchema = z.strictObject({
-  network: z.literal(true).optional(),
-  pid: z.literal(true).optional(),
-});
-export type HostScope = z.infer<typeof HostScopeSchema>;
-
-/**
- * Which of the target's namespaces each action works in, so which ones make it node-wide when they are
- * the host's: tcpdump and netcheck enter the network namespace and fds lists its sockets; ps lists the
- * PID namespace. strace and mem look at the target process only.
- */
-export const HOST_SCOPE_BY_ACTION: Readonly<Record<ProbeSpec['action'], readonly (keyof HostScope)[]>> = {
-  strace: [],
-  mem: [],
-  ps: ['pid'],
-  fds: ['network'],
-  netcheck: ['network'],
-  tcpdump: ['network'],
-};
 
 /** Input of the probe program (argv `--input <base64url JSON>`), built by the runner from a validated plan. */
 export const ProbeInputSchema = z.strictObject({
@@ -509,8 +549,20 @@ export function isHostName(h: string): boolean {
   if (h.length === 0 || h.length > 253) return false;
   const name = h.endsWith('.') ? h.slice(0, -1) : h;
   return (
-    name.split('.').every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(l)) && !/^[0-9.]+$/.test(name)
+    name.split('.').every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(l)) &&
+    !/^[0-9.]+$/.test(name) &&
+    !looksNumeric(name)
   );
+}
+
+/**
+ * A "name" that resolvers (inet_aton, libpcap) may read as an address: a hex label (`0x7f.1`, `0xa9fea9fe`)
+ * or a last label of digits only (`foo.1`, no top-level domain is all digits). Such a label would reach
+ * something other than what approvers read, so it is refused as a name.
+ */
+export function looksNumeric(h: string): boolean {
+  const labels = (h.endsWith('.') ? h.slice(0, -1) : h).split('.');
+  return labels.some((l) => /^0x[0-9a-f]*$/i.test(l)) || /^[0-9]+$/.test(labels[labels.length - 1] ?? '');
 }
 
 export function isIPv4(h: string): boolean {

@@ -27,7 +27,7 @@ import { type ArtefactInput, sha256, storeArtefacts } from './artefact-store.js'
 import { memChartPng } from './chart.js';
 import { probeError } from './errors.js';
 import { probeFindings, probeText } from './findings/index.js';
-import { planProbe } from './plan.js';
+import { type PlanResolver, planProbe } from './plan.js';
 import { runProbePod } from './runner.js';
 import type { ProbeSlots } from './slots.js';
 
@@ -45,6 +45,8 @@ export interface ProbeJobDeps {
   /** The poddebug image the probe pod runs. */
   image: string;
   criSocket?: string;
+  /** netcheck: resolves target names at plan time with the target's resolver (resolve-target.ts). */
+  resolveName?: PlanResolver;
   startTimeoutMs?: number;
   now?: () => Date;
 }
@@ -65,6 +67,7 @@ export async function runPlanJob(job: Job, d: ProbeJobDeps): Promise<ProbePlanRe
     spec: p.spec,
     image: d.image,
     ...(d.criSocket ? { criSocket: d.criSocket } : {}),
+    ...(d.resolveName ? { resolve: d.resolveName } : {}),
   });
   return { outcome: 'planned', plan, binding: planBinding(plan) };
 }

@@ -2,13 +2,22 @@
  * Resolves a probe request to the exact container, node and command before
  * anyone approves it. Read-only: one GET of the target pod.
  */
-import { PROBE_LIMITS, type ProbePlan, type ProbeSpec, type ProbeTarget } from '../contracts/probe.js';
+
+import { isIP } from 'node:net';
+import {
+  HOST_SCOPE_BY_ACTION,
+  type HostScope,
+  PROBE_LIMITS,
+  type ProbePlan,
+  type ProbeSpec,
+  type ProbeTarget,
+} from '../contracts/probe.js';
 import { commandLine, probeDurationSec } from '../contracts/probe-argv.js';
 import { apiFailure, KubeApiError } from '../k8s/errors.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
 import type { Pod } from '../k8s/types.js';
 import { probeError } from './errors.js';
-import { probeDeadlineSec, probePrivileges } from './pod-spec.js';
+import { probeCapabilities, probeDeadlineSec, probePrivileges } from './pod-spec.js';
 
 export const STRACE_OVERHEAD =
   'strace stops the target at every syscall: expect it to run many times slower while traced';
@@ -140,12 +149,31 @@ function caps(spec: ProbeSpec, deadlineSec: number): string[] {
   return out;
 }
 
+/**
+ * The host namespaces this action would see whole on this target: those the pod shares with the node
+ * (`hostNetwork`, `hostPID`) among those the action works in. Undefined when none. Pure.
+ */
+export function targetHostScope(pod: Pod, action: ProbeSpec['action']): HostScope | undefined {
+  const shared: Record<keyof HostScope, boolean> = {
+    network: pod.spec?.hostNetwork === true,
+    pid: pod.spec?.hostPID === true,
+  };
+  const scope: HostScope = {};
+  for (const ns of HOST_SCOPE_BY_ACTION[action]) if (shared[ns]) scope[ns] = true;
+  return Object.keys(scope).length > 0 ? scope : undefined;
+}
+
+/** Resolves a name as the target pod would (its namespace's search path); [] when it does not resolve. */
+export type PlanResolver = (name: string, ctx: { namespace: string; pod: Pod }) => Promise<string[]>;
+
 export interface PlanOptions {
   cluster: string;
   target: ProbeTarget;
   spec: ProbeSpec;
-  /** The poddebug image the probe pod runs (shown to approvers). */
-  image?: string;
+  /** The poddebug image the probe pod runs (shown to approvers, bound by the approval). */
+  image: string;
+  /** netcheck: resolve the target names at plan time (the bot checks the addresses against its policy). */
+  resolve?: PlanResolver;
   /** CRI socket mounted into the probe pod, when configured. */
   criSocket?: string;
 }
@@ -159,7 +187,11 @@ export async function planProbe(pods: ProbePods, o: PlanOptions): Promise<ProbeP
     { node: r.node, spec: o.spec },
     o.criSocket ? { criSocket: o.criSocket } : {},
   );
-  if (o.image) privileges.push(`image ${o.image}`);
+  const hostScope = targetHostScope(pod, o.spec.action);
+  const resolved =
+    o.spec.action === 'netcheck' && o.resolve
+      ? await resolveTargets(o.spec.targets, o.resolve, { namespace: o.target.namespace, pod })
+      : undefined;
   return {
     cluster: o.cluster,
     namespace: o.target.namespace,
@@ -174,5 +206,23 @@ export async function planProbe(pods: ProbePods, o: PlanOptions): Promise<ProbeP
     privileges,
     caps: caps(o.spec, probeDeadlineSec({ spec: o.spec })),
     ...(overhead ? { overhead } : {}),
+    probeImage: o.image,
+    capabilities: probeCapabilities(o.spec.action),
+    ...(hostScope ? { hostScope } : {}),
+    ...(resolved ? { resolved } : {}),
   };
+}
+
+async function resolveTargets(
+  targets: Array<{ host: string }>,
+  resolve: PlanResolver,
+  ctx: { namespace: string; pod: Pod },
+): Promise<NonNullable<ProbePlan['resolved']>> {
+  const names = [...new Set(targets.map((t) => t.host).filter((h) => isIP(h) === 0))];
+  return Promise.all(
+    names.map(async (name) => ({
+      name,
+      addresses: (await resolve(name, ctx).catch(() => [])).slice(0, 32),
+    })),
+  );
 }

@@ -129,7 +129,10 @@ export interface ProbePodOptions {
   channel?: string;
   /** The dedicated probe namespace (default poddebug-probes). */
   namespace?: string;
-  /** The poddebug image (it holds the probe program and the tools). */
+  /**
+   * The worker's configured poddebug image. The pod runs the plan's `probeImage` (what was approved); the
+   * runner refuses a plan whose image differs from this one.
+   */
   image: string;
   /** activeDeadlineSeconds; default probeDeadlineSec(plan). */
   deadlineSec?: number;
@@ -157,6 +160,8 @@ export function probePodSpec(plan: ProbePlan, o: ProbePodOptions): V1Pod {
     cgroupRoot: action === 'mem' ? HOST_CGROUP_MOUNT : '/sys/fs/cgroup',
     workDir: WORK_DIR,
     ...(o.criSocket ? { criSocket: o.criSocket } : {}),
+    // The approved node-wide scope, if any: without it the program refuses a target sharing the host's namespaces.
+    ...(plan.hostScope ? { hostScope: plan.hostScope } : {}),
   };
   const volumes: V1Volume[] = [{ name: 'work', emptyDir: { sizeLimit: '64Mi' } }];
   const mounts: V1VolumeMount[] = [{ name: 'work', mountPath: WORK_DIR }];
@@ -208,7 +213,8 @@ export function probePodSpec(plan: ProbePlan, o: ProbePodOptions): V1Pod {
       containers: [
         {
           name: PROBE_CONTAINER,
-          image: o.image,
+          // The image approved with the plan (bound by the approval), not whatever the worker is configured with now.
+          image: plan.probeImage,
           imagePullPolicy: 'IfNotPresent',
           command: ['node', PROBE_PROGRAM, '--input', encodeProbeInput(input)],
           securityContext: {

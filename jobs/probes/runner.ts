@@ -194,6 +194,14 @@ export async function runProbePod(
   const log = logger.child({ probe: plan.spec.action, node: plan.node });
   if (abort?.aborted) throw aborted();
 
+  // 0. The image approved is the one this worker runs (a redeployed worker does not run another image).
+  if (plan.probeImage !== o.image)
+    throw probeError(
+      'approval_mismatch',
+      `The probe image approved (\`${plan.probeImage}\`) is not the one this worker runs (\`${o.image}\`): the worker was redeployed since approval; nothing ran.`,
+      ['Request the probe again so it can be approved with the current probe image.'],
+    );
+
   // 1. The container approved is still the one running.
   const target = { namespace: plan.namespace, pod: plan.pod, container: plan.container };
   const live = pickProbeContainer(

@@ -493,6 +493,8 @@ describe('the worker does not take a job as proof of approval', () => {
       commandLine: 'ps',
       privileges: [],
       caps: [],
+      probeImage: 'poddebug:test',
+      capabilities: ['SYS_PTRACE'],
     };
     const requestId = `prb-${'f'.repeat(24)}`;
     const q = stack.queue();

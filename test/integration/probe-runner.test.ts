@@ -169,6 +169,7 @@ async function plan(pod: string, container?: string, spec: ProbeSpec = ps): Prom
     cluster: 'test',
     target: { namespace: 'shop', pod, ...(container ? { container } : {}) },
     spec,
+    image: 'poddebug:test',
   });
 }
 function opts(

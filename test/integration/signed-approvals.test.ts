@@ -236,6 +236,8 @@ describe('written straight into Redis, without the private key', () => {
       containerId,
       node: 'node-a',
       image: 'ghcr.io/poddebug/poddebug:test',
+      probeImage: 'ghcr.io/poddebug/poddebug:test',
+      capabilities: ['SYS_PTRACE'],
       spec: { action: 'ps' },
       commandLine: 'ps',
       privileges: [],

@@ -22,7 +22,16 @@ export const NODE = 'node-a';
 /** A running pod with one container `app` on NODE, its container ID random (or given). */
 export function putTargetPod(
   stack: Stack,
-  o: { namespace: string; name: string; containerId?: string; node?: string; uid?: string },
+  o: {
+    namespace: string;
+    name: string;
+    containerId?: string;
+    node?: string;
+    uid?: string;
+    /** Share the node's network / PID namespace (a node-wide target). */
+    hostNetwork?: boolean;
+    hostPID?: boolean;
+  },
 ): { containerId: string; uid: string } {
   const containerId = o.containerId ?? `containerd://${randomBytes(32).toString('hex')}`;
   const uid = o.uid ?? randomUUID();
@@ -33,6 +42,8 @@ export function putTargetPod(
     metadata: { name: o.name, namespace: o.namespace, uid },
     spec: {
       nodeName: o.node ?? NODE,
+      ...(o.hostNetwork ? { hostNetwork: true } : {}),
+      ...(o.hostPID ? { hostPID: true } : {}),
       containers: [{ name: 'app', image: 'registry.example/shop/checkout:1.4.2' }],
     },
     status: {

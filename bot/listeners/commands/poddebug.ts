@@ -125,6 +125,23 @@ export function register(app: App, d: CommandDeps): void {
     }
 
     if (cmd.verb === 'probe') {
+      // Network targets the policy denies (metadata, link-local, loopback, control-plane ports): refused here.
+      const targetRefusal = d.auth.probeTargetRefusal(cmd.cluster, cmd.target.namespace, cmd.spec);
+      if (targetRefusal) {
+        log.info({ action, cluster: cmd.cluster, namespace }, 'probe target refused');
+        await ack({ response_type: 'ephemeral', text: targetRefusal });
+        void auditCommand(d.requests, {
+          type: 'refused',
+          requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
+          userId: command.user_id,
+          channelId: command.channel_id,
+          cluster: cmd.cluster,
+          action,
+          target: auditTarget,
+          reason: targetRefusal,
+        });
+        return;
+      }
       let draftId: string;
       try {
         draftId = await withDeadline(

@@ -322,6 +322,17 @@ const VERB_ROWS: Row[] = [
       ['Cyrillic host', 'netcheck web-0 -n shop \u0430pi.example.com', /`\\u0430`\) that looks like `a`/],
       ['shell in host', 'netcheck web-0 -n shop db;id', /`;` \(semicolon\)/],
       ['fullwidth verb', `${fullwidth('netcheck')} web-0 -n shop`, /`\\uff4e`\) that looks like `n`/, 'none'],
+      // Numbers in other notations that resolvers read as addresses (issue 9): never a "host name".
+      [
+        'hex host',
+        'netcheck web-0 -n shop 0x7f.1:10250',
+        /`0x7f\.1` is not .* \(it looks like a hex address\)/,
+      ],
+      ['hex integer host', 'netcheck web-0 -n shop 0xa9fea9fe', /`0xa9fea9fe` .* hex address/],
+      ['octal host', 'netcheck web-0 -n shop 0177.0.0.1:80', /`0177\.0\.0\.1` .* octal address/],
+      ['integer host', 'netcheck web-0 -n shop 2130706433:80', /`2130706433` is not a valid IPv4 address/],
+      ['short dotted host', 'netcheck web-0 -n shop 127.1', /`127\.1` is not a valid IPv4 address/],
+      ['numeric last label', 'netcheck web-0 -n shop metadata.1', /`metadata\.1` .* last label is a number/],
     ] as const
   ).map(([l, t, n, u]) => ({
     label: `netcheck: ${l}`,
@@ -430,6 +441,14 @@ const VERB_ROWS: Row[] = [
         /Links are not allowed/,
       ],
       ['fullwidth verb', `${fullwidth('tcpdump')} web-0 -n shop`, /`\\uff54`\) that looks like `t`/, 'none'],
+      ['hex host in filter', 'tcpdump web-0 -n shop --filter host 0x7f.1', /`0x7f\.1` .* hex address/],
+      ['octal host in filter', 'tcpdump web-0 -n shop --filter host 0177.0.0.1', /octal address/],
+      [
+        'integer host in filter',
+        'tcpdump web-0 -n shop --filter host 2130706433',
+        /`2130706433` is not a valid IPv4/,
+      ],
+      ['hex label in filter', 'tcpdump web-0 -n shop --filter dst host a.0x10', /`a\.0x10` .* hex address/],
     ] as const
   ).map(([l, t, n, u]) => ({
     label: `tcpdump: ${l}`,

@@ -149,6 +149,8 @@ function probePod(action: ProbeAction, o: { namespace?: string; image?: string }
     containerId: `containerd://${'a'.repeat(64)}`,
     node: 'node-1',
     image: 'registry.example/checkout:1.4.2',
+    probeImage: o.image ?? 'ghcr.io/example/poddebug:0.1.0',
+    capabilities: [],
     spec,
     commandLine: commandLine(spec),
     privileges: [],

@@ -32,6 +32,8 @@ function approvalText(spec: ProbeSpec): string {
     commandLine: commandLine(spec),
     privileges: ['hostPID (sees every process on node node-a)', 'CAP_SYS_PTRACE'],
     caps: ['30 s'],
+    probeImage: `ghcr.io/example/poddebug@sha256:${'d'.repeat(64)}`,
+    capabilities: ['SYS_PTRACE'],
     ...(overhead ? { overhead } : {}),
   };
   const msg = renderApproval(

@@ -23,6 +23,8 @@ const plan: ProbePlan = {
   containerId: `containerd://${'a'.repeat(64)}`,
   node: 'node-a',
   image: 'ghcr.io/poddebug/poddebug:1.0.0',
+  probeImage: 'ghcr.io/poddebug/poddebug:1.0.0',
+  capabilities: ['SYS_PTRACE'],
   spec: { action: 'ps' },
   commandLine: 'ps',
   privileges: ['hostPID', 'CAP_SYS_PTRACE'],

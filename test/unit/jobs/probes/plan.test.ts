@@ -90,9 +90,11 @@ describe('planProbe', () => {
         'hostPID (sees every process on node node-a)',
         'CAP_SYS_PTRACE',
         'seccomp Unconfined',
-        'image poddebug:1',
       ]),
     );
+    // The probe image is its own field now (bound by the approval), no longer a privileges line.
+    expect(plan.probeImage).toBe('poddebug:1');
+    expect(plan.capabilities).toEqual(['SYS_PTRACE']);
     expect(plan.caps).toEqual(expect.arrayContaining(['30 s']));
     expect(planBinding(plan)).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -102,6 +104,7 @@ describe('planProbe', () => {
       cluster: 'prod',
       target: { ...target, container: 'app' },
       spec: strace,
+      image: 'poddebug:1',
     });
     expect(plain.caps).toContain('no data buffers (calls, paths, addresses and errors only)');
     expect(plain.overhead).toBe(STRACE_OVERHEAD);
@@ -112,6 +115,7 @@ describe('planProbe', () => {
       cluster: 'prod',
       target: { ...target, container: 'app' },
       spec,
+      image: 'poddebug:1',
     });
     expect(ProbePlanSchema.parse(withData)).toEqual(withData);
     expect(withData.commandLine).toBe('timeout -s INT -k 5 30 strace -f -C -T -s 128 -p <PID>');
@@ -131,11 +135,17 @@ describe('planProbe', () => {
           cluster: 'prod',
           target,
           spec: { action: 'ps' },
+          image: 'poddebug:1',
         })
       ).container,
     ).toBe('web');
     const annotated = pod({ annotations: { 'kubectl.kubernetes.io/default-container': 'envoy' } });
-    const plan = await planProbe(fakePods(annotated), { cluster: 'prod', target, spec: { action: 'ps' } });
+    const plan = await planProbe(fakePods(annotated), {
+      cluster: 'prod',
+      target,
+      spec: { action: 'ps' },
+      image: 'poddebug:1',
+    });
     expect(plan.container).toBe('envoy');
     expect(plan.overhead).toBeUndefined();
   });
@@ -220,6 +230,7 @@ describe('planProbe', () => {
       cluster: 'prod',
       target: { ...target, ...(container ? { container } : {}) },
       spec: strace,
+      image: 'poddebug:1',
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'CodedError', code });
     expect((err as Error).message).toMatch(re);

@@ -34,6 +34,8 @@ function plan(spec: ProbeSpec): ProbePlan {
     containerId: `containerd://${'a'.repeat(64)}`,
     node: 'ip-10-0-3-17.eu-west-1.compute.internal',
     image: 'registry.example/checkout:1.4.2',
+    probeImage: 'ghcr.io/example/poddebug:1.0.0',
+    capabilities: [],
     spec,
     commandLine: commandLine(spec),
     privileges: [],
