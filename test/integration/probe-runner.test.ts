@@ -164,12 +164,17 @@ afterAll(async () => {
 });
 
 const ps: ProbeSpec = { action: 'ps' };
-async function plan(pod: string, container?: string, spec: ProbeSpec = ps): Promise<ProbePlan> {
+async function plan(
+  pod: string,
+  container?: string,
+  spec: ProbeSpec = ps,
+  image = IMAGE,
+): Promise<ProbePlan> {
   return planProbe(pods, {
     cluster: 'test',
     target: { namespace: 'shop', pod, ...(container ? { container } : {}) },
     spec,
-    image: 'poddebug:test',
+    image,
   });
 }
 function opts(
@@ -329,7 +334,8 @@ describe('runProbePod', () => {
     itWithGuard(
       'refuses a pod that strays from it (another image): clear message, nothing left',
       async () => {
-        const p = await plan('checkout');
+        // A worker configured with another image (approved as such): the cluster, not the worker, refuses it.
+        const p = await plan('checkout', undefined, ps, 'poddebug:test');
         const err = await runProbePod(pods, slots, opts(p, job(), 'ok', { image: 'poddebug:test' })).catch(
           (e: unknown) => e,
         );

@@ -4,9 +4,9 @@
  * once the policy allows it, asks for approval with the bold NODE warning; a netcheck to the metadata
  * address is refused in the ack, queues nothing and is audited.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KEYS } from '../../jobs/contracts/index.js';
+import { readAuditLog } from '../support/audit-log.js';
 import {
   approvalMessage,
   command,
@@ -80,10 +80,7 @@ interface AuditLine {
   details?: { code?: string; message?: string };
 }
 function auditLines(): AuditLine[] {
-  return readFileSync(stack.auditLogPath, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { audit: AuditLine }).audit);
+  return readAuditLog<AuditLine>(stack.auditLogPath);
 }
 
 async function jobIds(): Promise<string[]> {

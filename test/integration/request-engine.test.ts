@@ -5,7 +5,6 @@
  * once; progress updates never land after the final state. Real bot, Redis, worker, simulator, Slack double.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { RequestStore } from '../../bot/requests/store.js';
 import {
@@ -16,6 +15,7 @@ import {
   requestIdFor,
 } from '../../jobs/contracts/index.js';
 import { sendSlashCommand } from '../../tools/slack-double/index.js';
+import { readAuditLog } from '../support/audit-log.js';
 import { listScenarios } from '../support/scenarios.js';
 import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 
@@ -59,16 +59,9 @@ function parts(s: Stack, channel: string, id: string, part: string) {
 }
 
 function auditTypes(s: Stack, id: string): string[] {
-  return (
-    readFileSync(s.auditLogPath, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { audit?: { type: string; requestId: string } }).audit)
-      // (checkpoint lines carry no event)
-      .filter((a) => a?.requestId === id)
-      .map((a) => a!)
-      .map((a) => a.type)
-  );
+  return readAuditLog(s.auditLogPath)
+    .filter((a) => a.requestId === id)
+    .map((a) => a.type);
 }
 
 describe('the request engine after a crash', () => {
