@@ -22,6 +22,8 @@ export const SIGNING_SECRET = 'test-signing-secret-8f2c1e';
 export const BOT_TOKEN = 'xoxb-test-token';
 
 export interface StackOptions {
+  /** The cluster's name (default: a random one, so its BullMQ queue and keys are this stack's alone). */
+  cluster?: string;
   fixtures?: string | string[];
   rebaseTime?: string;
   latencyMs?: number;
@@ -124,7 +126,7 @@ export interface Stack {
 }
 
 export async function startStack(o: StackOptions = {}): Promise<Stack> {
-  const cluster = `t${randomUUID().slice(0, 8)}`;
+  const cluster = o.cluster ?? `t${randomUUID().slice(0, 8)}`;
   const sim = await startKubeSim({
     fixtures: o.fixtures ?? 'test/fixtures/scenarios',
     rebaseTime: o.rebaseTime ?? '2026-11-20T10:00:00Z',
