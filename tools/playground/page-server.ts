@@ -225,7 +225,12 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
       messageTs: msg.ts,
       ...(msg.thread_ts ? { threadTs: msg.thread_ts } : {}),
       triggerId: trigger(user),
-      responseUrl: slack.responseUrl({ channel: channel.id, user, messageTs: msg.ts }),
+      responseUrl: slack.responseUrl({
+        channel: channel.id,
+        user,
+        messageTs: msg.ts,
+        ...(msg.thread_ts ? { threadTs: msg.thread_ts } : {}),
+      }),
       message: { text: msg.text ?? '', blocks: msg.blocks ?? [] },
     });
     keepAck(user, r, msg.thread_ts ?? msg.ts);

@@ -92,6 +92,7 @@ function render(s) {
         .join('')
     : '<div class="empty">No audit events yet.</div>';
   renderModal(s.view);
+  document.body.dataset.user = s.me;
 }
 
 function renderThread(s) {

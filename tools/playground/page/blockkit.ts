@@ -43,29 +43,34 @@ function angle(inner: string, names: Names): string {
     const id = target.slice(1);
     return `<span class="bk-mention">#${esc(label ?? names.channel?.(id) ?? id)}</span>`;
   }
+  // <!date^SECONDS^{format}|fallback>: shown in the reader's time zone by Slack; here the fallback (UTC).
+  if (target.startsWith('!date^')) return `<time class="bk-date">${esc(label ?? target)}</time>`;
   if (target.startsWith('!')) return `<span class="bk-mention">@${esc(label ?? target.slice(1))}</span>`;
   if (/^(https?:|mailto:)/.test(target))
     return `<a href="${esc(target)}" target="_blank" rel="noopener noreferrer">${esc(label ?? target)}</a>`;
   return esc(`<${inner}>`);
 }
 
-/** Inline mrkdwn: *bold*, _italic_, ~strike~, `code`, <links>, in Slack's precedence (code first). */
+/**
+ * Inline mrkdwn: `code` and <links> first (nothing inside them is formatted), then *bold*, _italic_, ~strike~,
+ * which may span code (`*Container `app` was OOMKilled*`).
+ */
 function inline(text: string, names: Names): string {
   // Slack sends &amp; &lt; &gt; escaped in mrkdwn: undo them first, escape once on the way out.
   const src = text.replaceAll('&lt;', '\u0001').replaceAll('&gt;', '\u0002').replaceAll('&amp;', '&');
-  const parts = src.split(/(`[^`\n]+`|<[^<>\n]+>)/);
-  return parts
-    .map((p) => {
-      if (p.startsWith('`') && p.endsWith('`') && p.length > 1)
-        return `<code>${esc(p.slice(1, -1).replaceAll('\u0001', '<').replaceAll('\u0002', '>'))}</code>`;
-      if (p.startsWith('<') && p.endsWith('>')) return angle(p.slice(1, -1), names);
-      let h = esc(p.replaceAll('\u0001', '<').replaceAll('\u0002', '>'));
-      h = h.replace(/(^|[\s(])\*(?!\s)([^*\n]+?)\*(?=$|[\s).,:;!?])/g, '$1<b>$2</b>');
-      h = h.replace(/(^|[\s(])_(?!\s)([^_\n]+?)_(?=$|[\s).,:;!?])/g, '$1<i>$2</i>');
-      h = h.replace(/(^|[\s(])~(?!\s)([^~\n]+?)~(?=$|[\s).,:;!?])/g, '$1<s>$2</s>');
-      return h;
-    })
-    .join('');
+  const unescape = (x: string) => x.replaceAll('\u0001', '<').replaceAll('\u0002', '>');
+  const held: string[] = [];
+  const hold = (html: string) => `\u0003${held.push(html) - 1}\u0004`;
+  let h = src.replace(/`([^`\n]+)`|<([^<>\n]+)>/g, (_m, code: string | undefined, link: string | undefined) =>
+    hold(code !== undefined ? `<code>${esc(unescape(code))}</code>` : angle(link!, names)),
+  );
+  h = esc(unescape(h));
+  const edge = '(^|[\\s(\\u0004])';
+  const after = '(?=$|[\\s).,:;!?\\u0003])';
+  h = h.replace(new RegExp(`${edge}\\*(?!\\s)([^*\\n]+?)\\*${after}`, 'g'), '$1<b>$2</b>');
+  h = h.replace(new RegExp(`${edge}_(?!\\s)([^_\\n]+?)_${after}`, 'g'), '$1<i>$2</i>');
+  h = h.replace(new RegExp(`${edge}~(?!\\s)([^~\\n]+?)~${after}`, 'g'), '$1<s>$2</s>');
+  return h.replace(/\u0003(\d+)\u0004/g, (_m, i: string) => held[Number(i)]!);
 }
 
 /** mrkdwn text → HTML: ``` blocks, > quotes, then inline formatting; newlines kept. */
@@ -74,7 +79,12 @@ export function mrkdwn(text: string, names: Names = {}): string {
   const chunks = String(text).split(/```/);
   chunks.forEach((chunk, i) => {
     if (i % 2 === 1) {
-      out.push(`<pre class="bk-pre">${esc(chunk.replace(/^\n/, ''))}</pre>`);
+      const pre = chunk
+        .replace(/^\n/, '')
+        .replaceAll('&lt;', '<')
+        .replaceAll('&gt;', '>')
+        .replaceAll('&amp;', '&');
+      out.push(`<pre class="bk-pre">${esc(pre)}</pre>`);
       return;
     }
     const lines = chunk.split('\n').map((line) => {
