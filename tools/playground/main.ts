@@ -3,7 +3,6 @@
  * playground.ts) and prints the page's URL; Ctrl-C stops everything it started.
  */
 import { parseArgs } from 'node:util';
-import { MissingRedisError, startPlayground } from './playground.js';
 
 async function main(): Promise<number> {
   let args: ReturnType<typeof parse>;
@@ -25,6 +24,8 @@ async function main(): Promise<number> {
     return 2;
   }
   process.stdout.write('playground: starting the API simulator, Redis, the bot and the worker…\n');
+  // Loaded after the arguments are checked: the bot, the worker and the simulator take a while to import.
+  const { MissingRedisError, startPlayground } = await import('./playground.js');
   let pg: Awaited<ReturnType<typeof startPlayground>>;
   try {
     pg = await startPlayground({
