@@ -57,20 +57,20 @@ function angle(inner: string, names: Names): string {
  */
 function inline(text: string, names: Names): string {
   // Slack sends &amp; &lt; &gt; escaped in mrkdwn: undo them first, escape once on the way out.
-  const src = text.replaceAll('&lt;', '\u0001').replaceAll('&gt;', '\u0002').replaceAll('&amp;', '&');
-  const unescape = (x: string) => x.replaceAll('\u0001', '<').replaceAll('\u0002', '>');
+  const src = text.replaceAll('&lt;', '\uE001').replaceAll('&gt;', '\uE002').replaceAll('&amp;', '&');
+  const unslack = (x: string) => x.replaceAll('\uE001', '<').replaceAll('\uE002', '>');
   const held: string[] = [];
-  const hold = (html: string) => `\u0003${held.push(html) - 1}\u0004`;
+  const hold = (html: string) => `\uE003${held.push(html) - 1}\uE004`;
   let h = src.replace(/`([^`\n]+)`|<([^<>\n]+)>/g, (_m, code: string | undefined, link: string | undefined) =>
-    hold(code !== undefined ? `<code>${esc(unescape(code))}</code>` : angle(link!, names)),
+    hold(code !== undefined ? `<code>${esc(unslack(code))}</code>` : angle(link!, names)),
   );
-  h = esc(unescape(h));
-  const edge = '(^|[\\s(\\u0004])';
-  const after = '(?=$|[\\s).,:;!?\\u0003])';
+  h = esc(unslack(h));
+  const edge = '(^|[\\s(\\uE004])';
+  const after = '(?=$|[\\s).,:;!?\\uE003])';
   h = h.replace(new RegExp(`${edge}\\*(?!\\s)([^*\\n]+?)\\*${after}`, 'g'), '$1<b>$2</b>');
   h = h.replace(new RegExp(`${edge}_(?!\\s)([^_\\n]+?)_${after}`, 'g'), '$1<i>$2</i>');
   h = h.replace(new RegExp(`${edge}~(?!\\s)([^~\\n]+?)~${after}`, 'g'), '$1<s>$2</s>');
-  return h.replace(/\u0003(\d+)\u0004/g, (_m, i: string) => held[Number(i)]!);
+  return h.replace(/\uE003(\d+)\uE004/g, (_m, i: string) => held[Number(i)]!);
 }
 
 /** mrkdwn text → HTML: ``` blocks, > quotes, then inline formatting; newlines kept. */
