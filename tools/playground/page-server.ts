@@ -16,6 +16,7 @@ import {
   newTriggerId,
   type PostedMessage,
   type SendResult,
+  SLACK_TEST_DEFAULTS,
   sendBlockAction,
   sendSlashCommand,
   sendViewSubmission,
@@ -169,12 +170,15 @@ export async function startPageServer(o: PageServerOptions): Promise<PageServer>
         .ephemerals(user)
         .filter((m) => m.channel === channel.id)
         .map((m) => ({ ...shape(m), ephemeral: true })),
-      ...ackEphemerals.filter((e) => e.user === user).map((e) => ({ ...e, ephemeral: true, edited: false })),
+      // Shown as the app's message, as Slack shows an ack body.
+      ...ackEphemerals
+        .filter((e) => e.user === user)
+        .map((e) => ({ ...e, user: SLACK_TEST_DEFAULTS.botUserId, ephemeral: true, edited: false })),
     ];
     return {
       me: user,
       people: PEOPLE,
-      botUserId: 'U0PODDBBOT',
+      botUserId: SLACK_TEST_DEFAULTS.botUserId,
       channel,
       probes: { unavailable: o.probesUnavailable, livePod: o.livePod },
       messages: all.map(shape),
