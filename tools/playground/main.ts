@@ -42,7 +42,7 @@ async function main(): Promise<number> {
       '',
       `  poddebug playground: ${pg.url}`,
       '',
-      '  Open it, pick who you are (riya requests, ama approves, victor has no grants) and type',
+      '  Open it, pick who you are (riya requests, ama and ben approve, victor has no grants) and type',
       '    /poddebug diagnose deploy/checkout -n shop',
       pg.probesUnavailable
         ? `  Node probes cannot run here: ${pg.probesUnavailable}.`

@@ -14,6 +14,12 @@ export const PEOPLE: readonly Person[] = [
     role: 'on-call engineer: diagnoses, requests probes',
   },
   { id: 'U0PGAPP01', name: 'ama', email: 'ama@example.com', role: 'SRE lead: approves probes' },
+  {
+    id: 'U0PGAPP02',
+    name: 'ben',
+    email: 'ben@example.com',
+    role: 'second approver: strace and tcpdump need two',
+  },
   { id: 'U0PGVIEW1', name: 'victor', email: 'victor@example.com', role: 'no grants: refused' },
 ];
 
