@@ -24,6 +24,8 @@ export const SIGNING_SECRET = 'test-signing-secret-8f2c1e';
 export const BOT_TOKEN = 'xoxb-test-token';
 
 export interface StackOptions {
+  /** The cluster's name (default: a random one, so its BullMQ queue and keys are this stack's alone). */
+  cluster?: string;
   fixtures?: string | string[];
   rebaseTime?: string;
   latencyMs?: number;

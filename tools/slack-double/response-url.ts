@@ -76,7 +76,7 @@ export function postToResponseUrl(
   };
   if (text !== undefined) m.text = text;
   if (blocks) m.blocks = blocks;
-  const threadTs = str(body.thread_ts);
+  const threadTs = str(body.thread_ts) ?? (inChannel ? undefined : state.ctx.threadTs);
   if (threadTs) m.thread_ts = threadTs;
   if (!inChannel) m.ephemeralFor = state.ctx.user;
   store.addMessage(m, !inChannel);

@@ -27,7 +27,8 @@ export interface StoredFile extends UploadedFile {
 
 /** A response_url minted by the double. */
 export interface ResponseUrlState {
-  ctx: Required<Pick<ResponseUrlContext, 'channel' | 'user'>> & Pick<ResponseUrlContext, 'messageTs'>;
+  ctx: Required<Pick<ResponseUrlContext, 'channel' | 'user'>> &
+    Pick<ResponseUrlContext, 'messageTs' | 'threadTs'>;
   createdAt: number;
   uses: number;
   /** The last message this URL posted: what replace_original / delete_original act on for slash commands. */

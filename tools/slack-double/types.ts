@@ -73,6 +73,8 @@ export interface ResponseUrlContext {
   user?: string;
   /** The message the interaction came from (block actions): target of replace_original / delete_original. */
   messageTs?: string;
+  /** The thread the interaction happened in: ephemeral posts without a `thread_ts` show there, as in Slack. */
+  threadTs?: string;
 }
 
 /** A running Slack Web API double. See README-style notes in web-api-double.ts. */

@@ -232,6 +232,7 @@ class Double implements SlackDouble {
         channel: ctx.channel ?? SLACK_TEST_DEFAULTS.channelId,
         user: ctx.user ?? SLACK_TEST_DEFAULTS.userId,
         ...(ctx.messageTs ? { messageTs: ctx.messageTs } : {}),
+        ...(ctx.threadTs ? { threadTs: ctx.threadTs } : {}),
       },
       createdAt: this.store.cfg.now(),
       uses: 0,
