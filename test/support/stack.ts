@@ -42,8 +42,6 @@ export interface StackOptions {
   lockMs?: number;
   /** Redis to use (default: the run's, REDIS_URL): fault tests pass a private one they can stop. */
   redisUrl?: string;
-  /** The cluster's name (default: a random one, so the queue and keys are this test's alone). */
-  cluster?: string;
   /** The worker's Redis URL when it differs from the bot's (a Redis ACL user of its own). */
   workerRedisUrl?: string;
   /** The policy file's YAML; default: {@link openTestPolicy} (viewer for the test users, any channel). */
