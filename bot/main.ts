@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       logger.info({ mode: identity.mode }, 'Kubernetes RBAC check (SubjectAccessReview) on');
     }
   }
-  const bot = createBot(cfg, logger, { kubeAccess });
+  const bot = createBot(cfg, logger, { kubeAccess, defaultMetrics: true });
   try {
     await bot.start();
   } catch (e) {
@@ -68,6 +68,13 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => void bot.policy()?.reload());
   const stop = async (signal: string) => {
     logger.info({ signal }, 'bot stopping');
+    // Bounded whatever Redis or Slack do: in-flight requests keep their records in Redis, and their locks
+    // expire for another replica's sweep to take them over.
+    const deadline = setTimeout(() => {
+      logger.warn({ timeoutMs: cfg.SHUTDOWN_TIMEOUT_MS }, 'bot stop timed out: exiting anyway');
+      process.exit(1);
+    }, cfg.SHUTDOWN_TIMEOUT_MS);
+    deadline.unref();
     await bot.stop();
     process.exit(0);
   };
