@@ -76,11 +76,14 @@ export class BotMetrics {
 
   /** Counts every Web API call of this client, and its 429s. */
   instrumentSlack(client: WebClient): void {
-    const call = client.apiCall.bind(client);
-    client.apiCall = ((method: string, options?: Record<string, unknown>) => {
-      this.slackCalls.inc({ method });
-      return call(method, options);
-    }) as WebClient['apiCall'];
+    // Every Web API call goes through makeRequest (the method shortcuts are bound to apiCall at construction,
+    // so that cannot be wrapped): once per call, its retries inside.
+    const c = client as unknown as { makeRequest: (url: string, ...rest: unknown[]) => Promise<unknown> };
+    const request = c.makeRequest.bind(client);
+    c.makeRequest = (url: string, ...rest: unknown[]) => {
+      this.slackCalls.inc({ method: /\/api\/([\w.]+)$/.exec(url)?.[1] ?? 'upload' });
+      return request(url, ...rest);
+    };
     client.on(WebClientEvent.RATE_LIMITED, () => this.slackRateLimited.inc());
   }
 
