@@ -136,7 +136,8 @@ export class PrivateRedis {
     args.push('--dir', dir);
     const users = Object.entries(this.opts.users ?? {});
     // One argv word per ACL rule: redis-server joins them into the config line `user <name> <rules…>`.
-    for (const [name, password] of users) args.push('--user', name, 'on', `>${password}`, '~*', '&*', '+@all');
+    for (const [name, password] of users)
+      args.push('--user', name, 'on', `>${password}`, '~*', '&*', '+@all');
     if (users.length > 0) args.push('--user', 'default', 'off');
     // stdin is the watchdog's lifeline: it closes when this process ends.
     const proc = spawn(process.execPath, [WATCHDOG, dir, ...args], { stdio: ['pipe', 'ignore', 'inherit'] });
