@@ -15,6 +15,7 @@ import { register as registerRerun } from './listeners/actions/rerun.js';
 import { type CommandDeps, register as registerCommand } from './listeners/commands/poddebug.js';
 import { register as registerProbeViews } from './listeners/views/probe.js';
 import { boltLogger, type Logger } from './log.js';
+import { BotMetrics } from './metrics.js';
 import { PolicyWatcher, RateLimits, UserGroups } from './policy/index.js';
 import { Queues } from './queues.js';
 import { createRequests, type Requests } from './requests/index.js';
@@ -24,6 +25,8 @@ export interface Bot {
   requests: Requests;
   /** The policy in force (after start()). */
   policy(): PolicyWatcher | undefined;
+  /** Prometheus series, served on /metrics. */
+  metrics: BotMetrics;
   /** Starts listening; resolves to the HTTP port (the receiver's, or the health server's in Socket Mode). */
   start(): Promise<number>;
   stop(): Promise<void>;
@@ -39,6 +42,8 @@ export interface BotOptions {
   kubeAccess?: KubeAccessCheck;
   /** A clock for approvals and expiry (tests). */
   now?: () => number;
+  /** Also export the process's default metrics (CPU, memory, event loop): the bot process does. */
+  defaultMetrics?: boolean;
 }
 
 /** The composition root: the only place that wires Slack, Redis and the listeners together. */
@@ -66,7 +71,15 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
   const queueRedis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 1, retryStrategy });
   queueRedis.on('error', (err) => logger.debug({ err: err.message }, 'redis queue connection error'));
   const eventConnections: Redis[] = [];
-  const queues = new Queues(queueRedis, redis, cfg.CLUSTERS, cfg.ENQUEUE_TIMEOUT_MS);
+  const queues = new Queues(queueRedis, redis, cfg.CLUSTERS, cfg.ENQUEUE_TIMEOUT_MS, logger);
+  const metrics = new BotMetrics({ defaultMetrics: opts.defaultMetrics });
+  metrics.queueGauges({
+    queues: () => queues.entries(),
+    workerAlive: (c) => queues.workerAlive(c),
+    redisUp: () => queues.ping(),
+    timeoutMs: 1000,
+  });
+  let watcher: PolicyWatcher | undefined;
 
   const health: CustomRoute[] = [
     {
@@ -78,13 +91,30 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
       },
     },
     {
+      // Ready = the process answers and a valid policy is loaded. Not Redis: during a Redis outage the bot
+      // stays in the Service and answers users itself ("Redis is unavailable"); poddebug_redis_up shows it.
       path: '/readyz',
       method: ['GET'],
       handler: (_req, res) => {
-        void queues.ping().then((ok) => {
-          res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
-          res.end(ok ? 'ready' : 'redis unreachable');
-        });
+        const ok = watcher !== undefined;
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
+        res.end(ok ? 'ready' : 'policy not loaded');
+      },
+    },
+    {
+      path: '/metrics',
+      method: ['GET'],
+      handler: (_req, res) => {
+        metrics.registry.metrics().then(
+          (body) => {
+            res.writeHead(200, { 'content-type': metrics.registry.contentType });
+            res.end(body);
+          },
+          () => {
+            res.writeHead(500);
+            res.end();
+          },
+        );
       },
     },
   ];
@@ -113,7 +143,6 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     }
   };
   let clockTimer: NodeJS.Timeout | undefined;
-  let watcher: PolicyWatcher | undefined;
   const policy = () => {
     if (!watcher) throw new Error('policy not loaded yet');
     return watcher.current();
@@ -133,26 +162,32 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     auditLogger,
   );
   let checkpointTimer: NodeJS.Timeout | undefined;
+  metrics.instrumentAudit(audit);
+  metrics.instrumentSlack(app.client);
+  const quickClient = new WebClient(cfg.SLACK_BOT_TOKEN, {
+    ...(cfg.SLACK_API_URL ? { slackApiUrl: cfg.SLACK_API_URL } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 5000,
+    logger: boltLogger(logger),
+  });
+  const postClient = new WebClient(cfg.SLACK_BOT_TOKEN, {
+    ...(cfg.SLACK_API_URL ? { slackApiUrl: cfg.SLACK_API_URL } : {}),
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    timeout: 30_000,
+    logger: boltLogger(logger),
+  });
+  metrics.instrumentSlack(quickClient);
+  metrics.instrumentSlack(postClient);
   const requests = createRequests({
     redis,
     queues,
     client: app.client,
     // Progress updates get one attempt: a retried one could outlive its lock and land after the final state.
-    quickClient: new WebClient(cfg.SLACK_BOT_TOKEN, {
-      ...(cfg.SLACK_API_URL ? { slackApiUrl: cfg.SLACK_API_URL } : {}),
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: 5000,
-      logger: boltLogger(logger),
-    }),
+    quickClient,
     // New messages: never resent by the client after an answer that may have been lost (see thread.ts).
-    postClient: new WebClient(cfg.SLACK_BOT_TOKEN, {
-      ...(cfg.SLACK_API_URL ? { slackApiUrl: cfg.SLACK_API_URL } : {}),
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: 30_000,
-      logger: boltLogger(logger),
-    }),
+    postClient,
     auditLog: audit,
     auth,
     logger,
@@ -178,6 +213,8 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     auth,
     requests,
     client: app.client,
+    metrics,
+    workerAlive: (cluster) => queues.workerAlive(cluster),
   };
   registerCommand(app, deps);
   registerRerun(app, deps);
@@ -192,6 +229,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     app,
     requests,
     policy: () => watcher,
+    metrics,
     async start() {
       // No policy, no bot: an invalid file stops start-up with file:line and the reason.
       watcher = await PolicyWatcher.start(cfg.POLICY_FILE, { intervalMs: cfg.POLICY_RELOAD_MS, logger });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isClusterName, parseEnv } from '../jobs/contracts/index.js';
+import { isClusterName, parseEnv, redisUrlProblem } from '../jobs/contracts/index.js';
 
 /**
  * Bot configuration, parsed once from the environment; every option with its
@@ -22,6 +22,10 @@ const BotEnvSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     /** Redis shared with the workers. Default redis://127.0.0.1:6379. */
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+    /** `true`: allow a plain redis:// URL to a host other than loopback. Default false. */
+    REDIS_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
+    /** How long SIGTERM waits for in-flight work before the process exits anyway (ms). Default 25000. */
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
     /** Cluster names, comma-separated; the first is the default for commands without --cluster. */
     CLUSTERS: z
       .string()
@@ -66,6 +70,10 @@ const BotEnvSchema = z
   .refine((e) => e.SLACK_APP_TOKEN || e.SLACK_SIGNING_SECRET, {
     message: 'set SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)',
     path: ['SLACK_SIGNING_SECRET'],
+  })
+  .superRefine((e, ctx) => {
+    const problem = redisUrlProblem(e.REDIS_URL, e.REDIS_ALLOW_PLAINTEXT === 'true');
+    if (problem) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: problem });
   });
 
 export type BotConfig = z.infer<typeof BotEnvSchema>;

@@ -30,12 +30,25 @@ export function createLogger(level = 'info', destination?: pino.DestinationStrea
 export function boltLogger(base: Logger): BoltLogger {
   let log = base.child({ component: 'bolt' });
   let level = base.level as LogLevel;
-  const fmt = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+  // Strings make the message; objects and errors go to pino as objects, so that redaction applies to them
+  // (a stringified object would carry its token past REDACT_PATHS).
+  const emit = (level: 'debug' | 'info' | 'warn' | 'error', msg: unknown[]) => {
+    const text = msg.filter((m) => typeof m === 'string').join(' ');
+    const objs = msg.filter((m) => typeof m !== 'string');
+    if (objs.length === 0) return log[level](text);
+    const err = objs.find((o) => o instanceof Error);
+    const rest = objs.filter((o) => o !== err);
+    const fields: Record<string, unknown> = {};
+    if (err) fields.err = err;
+    if (rest.length === 1 && typeof rest[0] === 'object' && rest[0] !== null) Object.assign(fields, rest[0]);
+    else if (rest.length > 0) fields.args = rest;
+    log[level](fields, text);
+  };
   return {
-    debug: (...m: unknown[]) => log.debug(fmt(m)),
-    info: (...m: unknown[]) => log.info(fmt(m)),
-    warn: (...m: unknown[]) => log.warn(fmt(m)),
-    error: (...m: unknown[]) => log.error(fmt(m)),
+    debug: (...m: unknown[]) => emit('debug', m),
+    info: (...m: unknown[]) => emit('info', m),
+    warn: (...m: unknown[]) => emit('warn', m),
+    error: (...m: unknown[]) => emit('error', m),
     setLevel: (l: LogLevel) => {
       level = l;
       log.level = l;

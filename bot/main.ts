@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   }
   let bot: ReturnType<typeof createBot>;
   try {
-    bot = createBot(cfg, logger, { kubeAccess });
+    bot = createBot(cfg, logger, { kubeAccess, defaultMetrics: true });
   } catch (e) {
     // An unreadable or wrong approval signing key: say which and stop.
     process.stderr.write(`poddebug: ${(e as Error).message}\n`);
@@ -75,6 +75,13 @@ async function main(): Promise<void> {
   process.on('SIGHUP', () => void bot.policy()?.reload());
   const stop = async (signal: string) => {
     logger.info({ signal }, 'bot stopping');
+    // Bounded whatever Redis or Slack do: in-flight requests keep their records in Redis, and their locks
+    // expire for another replica's sweep to take them over.
+    const deadline = setTimeout(() => {
+      logger.warn({ timeoutMs: cfg.SHUTDOWN_TIMEOUT_MS }, 'bot stop timed out: exiting anyway');
+      process.exit(1);
+    }, cfg.SHUTDOWN_TIMEOUT_MS);
+    deadline.unref();
     await bot.stop();
     process.exit(0);
   };

@@ -6,6 +6,7 @@ import {
   DIAGNOSE_JOB_OPTIONS,
   type DiagnosePayload,
   DiagnosePayloadSchema,
+  KEYS,
   PROBE_PLAN_JOB,
   PROBE_PLAN_JOB_OPTIONS,
   PROBE_RUN_JOB,
@@ -46,13 +47,28 @@ export class Queues {
     private readonly probe: Redis,
     readonly clusters: readonly string[],
     private readonly timeoutMs: number,
+    logger?: { warn(o: object, msg: string): void },
   ) {
     for (const c of clusters) {
-      this.queues.set(
-        c,
-        new Queue(queueName(c), { connection, prefix: QUEUE_PREFIX, skipWaitingForReady: true }),
-      );
+      const q = new Queue(queueName(c), { connection, prefix: QUEUE_PREFIX, skipWaitingForReady: true });
+      // Without a listener, an error event would be thrown (and printed raw, outside the JSON logs).
+      q.on('error', (err) => logger?.warn({ err: err.message, cluster: c }, 'queue error'));
+      this.queues.set(c, q);
     }
+  }
+
+  /** Each cluster with its queue (metrics). */
+  entries(): IterableIterator<[string, Queue]> {
+    return this.queues.entries();
+  }
+
+  /**
+   * Whether a worker of the cluster wrote its heartbeat within HEARTBEAT_TTL_MS (one EXISTS on the fail-fast
+   * connection; throws while Redis is down).
+   */
+  async workerAlive(cluster: string): Promise<boolean> {
+    if (this.probe.status !== 'ready') throw new Error(`redis connection is ${this.probe.status}`);
+    return (await this.probe.exists(KEYS.heartbeat(cluster))) === 1;
   }
 
   queue(cluster: string): Queue {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isClusterName, parseEnv } from './contracts/index.js';
+import { isClusterName, parseEnv, redisUrlProblem } from './contracts/index.js';
 
 /**
  * Worker configuration, parsed once from the environment. Each option is
@@ -9,8 +9,14 @@ const WorkerEnvSchema = z
   .object({
     /** Name of the cluster this worker serves; its queue is `poddebug-<CLUSTER>`. Required. */
     CLUSTER: z.string().refine(isClusterName, 'must be a DNS-1123 label, e.g. prod-eu'),
-    /** Redis that bot and workers share. Default redis://127.0.0.1:6379. */
+    /** Redis that bot and workers share (rediss:// for TLS; user:password@ for an ACL user). Default redis://127.0.0.1:6379. */
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+    /** `true`: allow a plain redis:// URL to a host other than loopback. Default false. */
+    REDIS_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
+    /** Port of /healthz, /readyz (the API server answers /version) and /metrics. Default 8081. */
+    WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+    /** How long SIGTERM waits for running jobs before the process exits anyway (ms). Default 70000. */
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(70_000),
     /** Path to a kubeconfig; unset: in-cluster config, then ~/.kube/config. */
     KUBECONFIG: z.string().optional(),
     /** Jobs this worker runs at once. Default 4, 1–64. */
@@ -59,5 +65,8 @@ export type WorkerConfig = z.infer<typeof WorkerEnvSchema>;
 
 /** Parses the environment; throws one error naming every bad or missing variable. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return parseEnv(WorkerEnvSchema, env, 'worker');
+  const cfg = parseEnv(WorkerEnvSchema, env, 'worker');
+  const problem = redisUrlProblem(cfg.REDIS_URL, cfg.REDIS_ALLOW_PLAINTEXT === 'true');
+  if (problem) throw new Error(`invalid worker configuration:\n  REDIS_URL: ${problem}`);
+  return cfg;
 }

@@ -6,6 +6,8 @@ import {
   DIAGNOSE_JOB,
   type DiagnoseResult,
   encodeFailure,
+  HEARTBEAT_TTL_MS,
+  KEYS,
   PROBE_PLAN_JOB,
   PROBE_RUN_JOB,
   type ProbePlanResult,
@@ -17,6 +19,7 @@ import {
 import { runDiagnoseJob } from './diagnose/job.js';
 import type { KubeReader } from './k8s/client.js';
 import type { Logger } from './log.js';
+import type { WorkerMetrics } from './metrics.js';
 import { type ProbeJobDeps, runPlanJob, runRunJob } from './probes/jobs.js';
 import { reapProbePods } from './probes/reaper.js';
 import { withTimeout } from './timeout.js';
@@ -39,10 +42,14 @@ export interface WorkerDeps {
     /** How often orphaned probe pods are reaped (ms). Default 30000. */
     reapEveryMs?: number;
   };
+  /** Prometheus series (jobs/metrics.ts); absent: none recorded. */
+  metrics?: WorkerMetrics;
+  /** How often the heartbeat KEYS.heartbeat(cluster) is written (ms). Default HEARTBEAT_TTL_MS / 6. */
+  heartbeatMs?: number;
 }
 
 type JobResult = DiagnoseResult | ProbePlanResult | ProbeResult;
-type ProcessorDeps = Omit<WorkerDeps, 'redisUrl' | 'concurrency'>;
+type ProcessorDeps = Omit<WorkerDeps, 'redisUrl' | 'concurrency' | 'heartbeatMs'>;
 /** One handler per job name: reads the job, returns its result or throws (a CodedError, ideally). */
 type JobHandler = (job: Job, deps: ProcessorDeps, log: Logger) => Promise<JobResult>;
 
@@ -70,17 +77,30 @@ const HANDLERS: Record<string, JobHandler> = {
 export function makeProcessor(deps: ProcessorDeps) {
   return async (job: Job): Promise<JobResult> => {
     const log = deps.logger.child({ jobId: job.id, cluster: deps.cluster, attempt: job.attemptsMade + 1 });
+    const known = Object.hasOwn(HANDLERS, job.name);
+    const timer = deps.metrics?.jobDuration.startTimer({ kind: known ? job.name : 'unknown' });
+    const done = (outcome: 'completed' | 'failed' | 'retry') => {
+      timer?.({ outcome });
+      if (job.name === PROBE_RUN_JOB && outcome !== 'retry') {
+        const action = (job.data as { plan?: { spec?: { action?: unknown } } })?.plan?.spec?.action;
+        deps.metrics?.probeRuns.inc({ action: typeof action === 'string' ? action : 'unknown', outcome });
+      }
+    };
     try {
-      const handler = Object.hasOwn(HANDLERS, job.name) ? HANDLERS[job.name] : undefined;
+      const handler = known ? HANDLERS[job.name] : undefined;
       if (!handler) throw new CodedError('invalid_args', `This worker does not run \`${job.name}\` jobs.`);
-      return await handler(job, deps, log);
+      const result = await handler(job, deps, log);
+      done('completed');
+      return result;
     } catch (e) {
       const coded = asCodedError(e);
       const attempts = job.opts.attempts ?? 1;
       const allowed = coded.code === 'timeout' ? Math.min(attempts, TIMEOUT_ATTEMPTS) : attempts;
       const lastAttempt = job.attemptsMade + 1 >= allowed;
       log.warn({ job: job.name, code: coded.code, err: coded.cause ?? coded, lastAttempt }, 'job failed');
-      if (coded.retryable && !lastAttempt) throw new Error(encodeFailure(coded));
+      const retry = coded.retryable && !lastAttempt;
+      done(retry ? 'retry' : 'failed');
+      if (retry) throw new Error(encodeFailure(coded));
       throw new UnrecoverableError(encodeFailure(coded));
     }
   };
@@ -101,6 +121,7 @@ function probeDeps(deps: ProcessorDeps): ProbeJobDeps {
 /** Starts a BullMQ worker on this cluster's queue. */
 export function startWorker(deps: WorkerDeps): Worker {
   const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  connection.on('error', (err) => deps.logger.debug({ err: err.message }, 'redis connection error'));
   const worker = new Worker(queueName(deps.cluster), makeProcessor(deps), {
     connection,
     prefix: QUEUE_PREFIX,
@@ -113,11 +134,26 @@ export function startWorker(deps: WorkerDeps): Worker {
     maxStalledCount: 1,
   });
   worker.on('error', (err) => deps.logger.error({ err }, 'worker error'));
+  // Liveness for the bot: a key with a TTL, refreshed well within it. The bot refuses commands for a cluster
+  // whose key has expired ("no worker … has been seen"). Skipped while Redis is down (nothing piles up).
+  const beat = async () => {
+    if (connection.status !== 'ready' || worker.closing) return;
+    try {
+      await connection.set(KEYS.heartbeat(deps.cluster), String(Date.now()), 'PX', HEARTBEAT_TTL_MS);
+      deps.metrics?.heartbeat.set({ cluster: deps.cluster }, Date.now() / 1000);
+    } catch (err) {
+      deps.logger.debug({ err: (err as Error).message }, 'heartbeat not written');
+    }
+  };
+  connection.on('ready', () => void beat());
+  const heartbeat = setInterval(() => void beat(), deps.heartbeatMs ?? HEARTBEAT_TTL_MS / 6);
+  heartbeat.unref();
   let reaper: NodeJS.Timeout | undefined;
   let queue: Queue | undefined;
   if (deps.probes) {
     const probes = deps.probes;
     queue = new Queue(queueName(deps.cluster), { connection, prefix: QUEUE_PREFIX });
+    queue.on('error', (err) => deps.logger.warn({ err: err.message }, 'queue error'));
     const q = queue;
     const reap = async () => {
       try {
@@ -140,6 +176,7 @@ export function startWorker(deps: WorkerDeps): Worker {
     reaper.unref();
   }
   worker.on('closed', () => {
+    clearInterval(heartbeat);
     clearInterval(reaper);
     void queue?.close();
     connection.disconnect();

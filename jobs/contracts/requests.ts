@@ -78,6 +78,12 @@ export const KEYS = {
   heartbeat: (cluster: string): string => `poddebug:worker:${cluster}`,
 } as const;
 
+/**
+ * How long a worker's heartbeat (KEYS.heartbeat) lives: workers refresh it several times within, and the bot
+ * refuses commands for a cluster whose key has expired: no worker of it has been seen for this long.
+ */
+export const HEARTBEAT_TTL_MS = 60_000;
+
 /** How long a request's record is kept after it was created (s). */
 export const REQUEST_TTL_SEC = 30 * 24 * 3600;
 

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { withTimeout } from '../timeout.js';
 import { KubeApiError, toKubeApiError } from './errors.js';
@@ -67,9 +70,19 @@ export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();
   if (path) kc.loadFromFile(path);
   else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster())
-    throw new Error('no cluster in kubeconfig: set KUBECONFIG or run in a cluster');
+  else {
+    // Without any file, client-node falls back to http://localhost:8080: never a cluster anyone meant.
+    const files = (process.env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+    if (files.length === 0) files.push(join(homedir(), '.kube', 'config'));
+    if (!files.some((f) => existsSync(f)))
+      throw new Error(
+        `no cluster configuration: not in a pod (KUBERNETES_SERVICE_HOST unset) and no kubeconfig at ${files.join(', ')}; set KUBECONFIG to the cluster's kubeconfig`,
+      );
+    kc.loadFromDefault();
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('no cluster in kubeconfig: set KUBECONFIG or run in a cluster');
+  if (!cluster.server) throw new Error(`the kubeconfig's cluster ${cluster.name} has no server URL`);
   return kc;
 }
 
@@ -79,7 +92,14 @@ interface PodMetricsObject {
 }
 
 /** KubeReader over @kubernetes/client-node, with a timeout per request. */
-export function createKubeReader(kc: KubeConfig, opts: { timeoutMs: number }): KubeReader {
+export function createKubeReader(
+  kc: KubeConfig,
+  opts: {
+    timeoutMs: number;
+    /** Called after every request with its HTTP status (0: the server was not reached or did not answer). */
+    observe?: (status: number) => void;
+  },
+): KubeReader {
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
@@ -89,13 +109,17 @@ export function createKubeReader(kc: KubeConfig, opts: { timeoutMs: number }): K
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     requests++;
     try {
-      return await withTimeout(
+      const r = await withTimeout(
         fn(),
         opts.timeoutMs,
         () => new KubeApiError(0, 'Timeout', `no answer within ${opts.timeoutMs} ms`, operation),
       );
+      opts.observe?.(200);
+      return r;
     } catch (e) {
-      throw toKubeApiError(e, operation);
+      const err = toKubeApiError(e, operation);
+      opts.observe?.(err.status);
+      throw err;
     }
   }
 

@@ -203,10 +203,13 @@ describeRedis('Redis down when a command arrives (private redis-server)', () => 
     expect(stack.slack.messages(down.channel)).toHaveLength(0);
 
     await redis.start();
-    // the bot reconnects on its own: /readyz turns 200
+    // the bot reconnects on its own (poddebug_redis_up turns 1; /readyz no longer depends on Redis), and the
+    // worker's heartbeat is back in the restarted (empty) Redis
     for (let i = 0; i < 100; i++) {
-      const r = await fetch(`${stack.botUrl}/readyz`).catch(() => undefined);
-      if (r?.status === 200) break;
+      const m = await fetch(`${stack.botUrl}/metrics`)
+        .then((r) => r.text())
+        .catch(() => '');
+      if (/^poddebug_redis_up 1$/m.test(m) && /^poddebug_worker_alive\{[^}]*\} 1$/m.test(m)) break;
       await new Promise((res) => setTimeout(res, 100));
     }
     const up = await command(stack, `diagnose ${POD} -n ${NS}`);

@@ -84,19 +84,36 @@ export async function redisAnswers(
  * so no redis-server outlives a test run. The jest run's own Redis is one; fault tests start
  * another that they can stop and restart without disturbing the rest.
  */
+export interface PrivateRedisOptions {
+  /**
+   * ACL users, name → password, each allowed every command and key; the `default` user is then off, so
+   * nothing gets in without logging in. `url` logs in as the first.
+   */
+  users?: Record<string, string>;
+}
+
 export class PrivateRedis {
   private proc?: ChildProcess;
-  constructor(readonly port: number) {}
+  constructor(
+    readonly port: number,
+    private readonly opts: PrivateRedisOptions = {},
+  ) {}
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    const first = Object.keys(this.opts.users ?? {})[0];
+    return first ? this.urlAs(first) : `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** The URL that logs in as this ACL user (and password: default the user's own). */
+  urlAs(user: string, password = this.opts.users?.[user] ?? ''): string {
+    return `redis://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${this.port}`;
   }
 
   /** Starts one on a free port (another free port if that one was taken in the meantime). */
-  static async start(): Promise<PrivateRedis> {
+  static async start(opts: PrivateRedisOptions = {}): Promise<PrivateRedis> {
     let last: unknown;
     for (let i = 0; i < 5; i++) {
-      const r = new PrivateRedis(await freePort());
+      const r = new PrivateRedis(await freePort(), opts);
       try {
         await r.start();
         return r;
@@ -117,6 +134,11 @@ export class PrivateRedis {
     const dir = mkdtempSync(join(tmpdir(), 'poddebug-test-redis-'));
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
     args.push('--dir', dir);
+    const users = Object.entries(this.opts.users ?? {});
+    // One argv word per ACL rule: redis-server joins them into the config line `user <name> <rules…>`.
+    for (const [name, password] of users)
+      args.push('--user', name, 'on', `>${password}`, '~*', '&*', '+@all');
+    if (users.length > 0) args.push('--user', 'default', 'off');
     // stdin is the watchdog's lifeline: it closes when this process ends.
     const proc = spawn(process.execPath, [WATCHDOG, dir, ...args], { stdio: ['pipe', 'ignore', 'inherit'] });
     this.proc = proc;

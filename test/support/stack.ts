@@ -9,10 +9,12 @@ import { type AuditKey, parseAuditKeys } from '../../bot/audit/index.js';
 import type { KubeAccessCheck } from '../../bot/auth.js';
 import { loadBotConfig } from '../../bot/config.js';
 import { createLogger as botLogger } from '../../bot/log.js';
-import { keyIdOf, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
+import { KEYS, keyIdOf, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
+import { startHealthServer } from '../../jobs/health.js';
 import { createKubeReader, loadKubeConfig } from '../../jobs/k8s/client.js';
 import { createProbePods } from '../../jobs/k8s/probe-pods.js';
 import { createLogger as workerLogger } from '../../jobs/log.js';
+import { WorkerMetrics } from '../../jobs/metrics.js';
 import { loadApprovalPublicKeys } from '../../jobs/probes/approval-keys.js';
 import { createProbeSlots } from '../../jobs/probes/slots.js';
 import { startWorker } from '../../jobs/worker.js';
@@ -31,6 +33,13 @@ export interface StackOptions {
   latencyMs?: number;
   /** Start a worker (default true). */
   worker?: boolean;
+  /**
+   * Without a worker at start: write the cluster's heartbeat anyway, as if a worker were alive (default
+   * true), so that commands are queued for a worker the test starts later. false: no worker has been seen.
+   */
+  heartbeat?: boolean;
+  /** Serve the workers' /healthz, /readyz and /metrics on a port of the stack's (workerHealthUrl). */
+  workerHealth?: boolean;
   apiTimeoutMs?: number;
   jobTimeoutMs?: number;
   sweepMs?: number;
@@ -116,6 +125,10 @@ export interface Stack {
   botUrl: string;
   eventsUrl: string;
   worker?: Worker;
+  /** The workers' Prometheus series (all workers of the stack share them). */
+  workerMetrics: WorkerMetrics;
+  /** With workerHealth: the health server's base URL. */
+  workerHealthUrl?: string;
   redis: Redis;
   startWorker(): Worker;
   restartBot(): Promise<void>;
@@ -227,12 +240,21 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         reapEveryMs: 1000,
       }
     : undefined;
+  const workerMetrics = new WorkerMetrics({ cluster });
+  if (o.worker === false && o.heartbeat !== false) {
+    await redis.set(KEYS.heartbeat(cluster), 'stack', 'PX', 600_000);
+  }
+  const health = o.workerHealth
+    ? await startHealthServer({ port: 0, host: '127.0.0.1', ready: () => true, metrics: workerMetrics })
+    : undefined;
   const start = () => {
     const w = startWorker({
       cluster,
       redisUrl: workerRedisUrl,
-      reader: () => createKubeReader(kc, { timeoutMs: o.apiTimeoutMs ?? 5000 }),
+      reader: () =>
+        createKubeReader(kc, { timeoutMs: o.apiTimeoutMs ?? 5000, observe: workerMetrics.observeApi }),
       logger: workerLogger(level),
+      metrics: workerMetrics,
       concurrency: 4,
       jobTimeoutMs: o.jobTimeoutMs ?? 20_000,
       logTailLines: 200,
@@ -255,6 +277,8 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       return `http://127.0.0.1:${port}/slack/events`;
     },
     worker: o.worker === false ? undefined : start(),
+    workerMetrics,
+    ...(health ? { workerHealthUrl: `http://127.0.0.1:${health.port}` } : {}),
     redis,
     startWorker: () => {
       const w = start();
@@ -277,11 +301,13 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     approvalKey: { ...keys, publicKeysPath },
     async close() {
       await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
+      await health?.close();
       await bot.stop();
       const q = stack.queue();
       await q.obliterate({ force: true }).catch(() => undefined);
       await q.close();
       await removeRequestKeys(redis, cluster).catch(() => undefined);
+      await redis.del(KEYS.heartbeat(cluster)).catch(() => undefined);
       await redis.del(auditKey, `${auditKey}:head`).catch(() => undefined);
       await removeRateLimitKeys(redis).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
@@ -291,5 +317,12 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       redis.disconnect();
     },
   };
+  if (stack.worker) {
+    // The worker's first heartbeat follows its connection's 'ready': wait for it, or the first command
+    // could be refused as "no worker seen".
+    for (let i = 0; i < 100 && !(await redis.exists(KEYS.heartbeat(cluster))); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   return stack;
 }

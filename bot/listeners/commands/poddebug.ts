@@ -1,9 +1,16 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { asCodedError, DeadlineExceeded, formatTarget, withDeadline } from '../../../jobs/contracts/index.js';
+import {
+  asCodedError,
+  DeadlineExceeded,
+  formatTarget,
+  HEARTBEAT_TTL_MS,
+  withDeadline,
+} from '../../../jobs/contracts/index.js';
 import type { Authorizer } from '../../auth.js';
 import { type GrammarContext, helpText, parseCommand } from '../../grammar/index.js';
 import type { Logger } from '../../log.js';
+import type { BotMetrics, CommandOutcome } from '../../metrics.js';
 import { queueUnavailable } from '../../queues.js';
 import { reasonModal } from '../../render/probe.js';
 import { ChannelRefused, type RequestAudit, type Requests } from '../../requests/index.js';
@@ -15,6 +22,18 @@ export interface CommandDeps {
   auth: Authorizer;
   requests: Requests;
   client: WebClient;
+  /** Commands by verb and outcome, ack latency. */
+  metrics?: BotMetrics;
+  /** Whether a worker of the cluster has been seen lately (its heartbeat); absent: not checked. */
+  workerAlive?: (cluster: string) => Promise<boolean>;
+}
+
+/** The answer to a command for a cluster whose workers have all been silent. Nothing was queued. */
+export function noWorkerText(cluster: string): string {
+  return [
+    `No worker for cluster \`${cluster}\` has been seen for ${Math.round(HEARTBEAT_TTL_MS / 1000)} s, so nothing was queued.`,
+    'Try again later; if it persists, tell whoever runs poddebug (the worker of that cluster is down or cannot reach Redis).',
+  ].join('\n');
 }
 
 /** An audit event for a command that never became a request (refused, rate limited) or a diagnose. */
@@ -52,11 +71,19 @@ export async function auditCommand(
  * probes ask for a reason in a modal first. Nothing here waits on a cluster.
  */
 export function register(app: App, d: CommandDeps): void {
-  app.command('/poddebug', async ({ command, ack, respond }) => {
+  app.command('/poddebug', async ({ command, ack: slackAck, respond }) => {
     const log = d.logger.child({ user: command.user_id, channel: command.channel_id });
+    const receivedAt = process.hrtime.bigint();
+    let verb = 'invalid';
+    /** Acks once, counting the command's outcome and the ack's latency. */
+    const answer = async (outcome: CommandOutcome, reason: string, msg?: Parameters<typeof slackAck>[0]) => {
+      d.metrics?.ackSeconds.observe({ verb }, Number(process.hrtime.bigint() - receivedAt) / 1e9);
+      d.metrics?.command(verb, outcome, reason);
+      await slackAck(msg);
+    };
     // The HTTP edge (bot/http-edge.ts) refuses repeated fields; whatever else sends one is answered, not thrown.
     if (command.text !== undefined && typeof command.text !== 'string') {
-      await ack({
+      await answer('refused', 'malformed', {
         response_type: 'ephemeral',
         text: 'poddebug refused this request: its text is malformed.',
       });
@@ -65,12 +92,13 @@ export function register(app: App, d: CommandDeps): void {
     const parsed = parseCommand(command.text ?? '', d.grammar);
     if (!parsed.ok) {
       log.info({ error: parsed.error }, 'command refused');
-      await ack({ response_type: 'ephemeral', text: parsed.error });
+      await answer('refused', 'invalid', { response_type: 'ephemeral', text: parsed.error });
       return;
     }
     const cmd = parsed.command;
+    verb = cmd.verb;
     if (cmd.verb === 'help') {
-      await ack({ response_type: 'ephemeral', text: helpText(cmd.topic) });
+      await answer('acked', '', { response_type: 'ephemeral', text: helpText(cmd.topic) });
       return;
     }
 
@@ -87,30 +115,58 @@ export function register(app: App, d: CommandDeps): void {
         }
       : { namespace: cmd.target.namespace, name: formatTarget({ ...cmd.target, namespace: undefined }) };
     let auth: Awaited<ReturnType<Authorizer['authorize']>>;
+    let workerSeen: boolean;
     try {
-      auth = await withDeadline(
-        d.auth.authorize({
-          userId: command.user_id,
-          channelId: command.channel_id,
-          channelName: command.channel_name ?? '',
-          action,
-          cluster: cmd.cluster,
-          namespace,
-          name,
-          privileged: isProbe,
-        }),
+      // The heartbeat is read alongside the authorization, within the same deadline (one EXISTS).
+      [auth, workerSeen] = await withDeadline(
+        Promise.all([
+          d.auth.authorize({
+            userId: command.user_id,
+            channelId: command.channel_id,
+            channelName: command.channel_name ?? '',
+            action,
+            cluster: cmd.cluster,
+            namespace,
+            name,
+            privileged: isProbe,
+          }),
+          d.workerAlive
+            ? d.workerAlive(cmd.cluster).catch((e: unknown) => {
+                throw queueUnavailable(e);
+              })
+            : true,
+        ]),
         2200,
       );
     } catch (e) {
       const timedOut = e instanceof DeadlineExceeded;
       const err = asCodedError(timedOut ? queueUnavailable(e) : e);
       log.warn({ err: err.cause ?? err, code: err.code }, 'authorization failed');
-      await ack({ response_type: 'ephemeral', text: `${err.message}\n${err.next.join('\n')}` });
+      await answer('failed', err.code, {
+        response_type: 'ephemeral',
+        text: `${err.message}\n${err.next.join('\n')}`,
+      });
+      return;
+    }
+    if (auth.allow && !workerSeen) {
+      log.info({ action, cluster: cmd.cluster }, 'command refused: no live worker');
+      const text = noWorkerText(cmd.cluster);
+      await answer('refused', 'no_worker', { response_type: 'ephemeral', text });
+      void auditCommand(d.requests, {
+        type: 'refused',
+        requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
+        userId: command.user_id,
+        channelId: command.channel_id,
+        cluster: cmd.cluster,
+        action,
+        target: auditTarget,
+        reason: text.split('\n')[0],
+      });
       return;
     }
     if (!auth.allow) {
       log.info({ action, cluster: cmd.cluster, namespace, kind: auth.kind }, 'command denied');
-      await ack({ response_type: 'ephemeral', text: auth.message });
+      await answer('refused', auth.kind, { response_type: 'ephemeral', text: auth.message });
       void auditCommand(d.requests, {
         type: auth.kind === 'rate_limited' ? 'rate_limited' : 'refused',
         requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
@@ -129,7 +185,7 @@ export function register(app: App, d: CommandDeps): void {
       const targetRefusal = d.auth.probeTargetRefusal(cmd.cluster, cmd.target.namespace, cmd.spec);
       if (targetRefusal) {
         log.info({ action, cluster: cmd.cluster, namespace }, 'probe target refused');
-        await ack({ response_type: 'ephemeral', text: targetRefusal });
+        await answer('refused', 'probe_target', { response_type: 'ephemeral', text: targetRefusal });
         void auditCommand(d.requests, {
           type: 'refused',
           requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
@@ -158,10 +214,13 @@ export function register(app: App, d: CommandDeps): void {
         );
       } catch (e) {
         const err = queueUnavailable(e);
-        await ack({ response_type: 'ephemeral', text: `${err.message}\n${err.next.join('\n')}` });
+        await answer('failed', err.code, {
+          response_type: 'ephemeral',
+          text: `${err.message}\n${err.next.join('\n')}`,
+        });
         return;
       }
-      await ack();
+      await answer('acked', '');
       try {
         const opened = await d.client.views.open({
           trigger_id: command.trigger_id,
@@ -194,10 +253,13 @@ export function register(app: App, d: CommandDeps): void {
     } catch (e) {
       const err = asCodedError(e);
       log.warn({ err: err.cause ?? err, code: err.code }, 'enqueue failed');
-      await ack({ response_type: 'ephemeral', text: `${err.message}\n${err.next.join('\n')}` });
+      await answer('failed', err.code, {
+        response_type: 'ephemeral',
+        text: `${err.message}\n${err.next.join('\n')}`,
+      });
       return;
     }
-    await ack();
+    await answer('acked', '');
     log.info(
       { id: submitted.id, target: cmd.target, cluster: cmd.cluster, duplicate: submitted.duplicate },
       'diagnose queued',

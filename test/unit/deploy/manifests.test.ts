@@ -677,6 +677,7 @@ const OVERLAY_INVENTORY: Record<string, string[]> = {
     'NetworkPolicy/poddebug/poddebug-bot',
     'NetworkPolicy/poddebug/poddebug-worker',
     'NetworkPolicy/poddebug/redis',
+    'PersistentVolumeClaim/poddebug/redis-data',
     'PodDisruptionBudget/poddebug/poddebug-bot',
     'Secret/poddebug/poddebug-redis',
     'Service/poddebug/poddebug-bot',
@@ -780,6 +781,8 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
           ...(WITH_PROBES.includes(overlay)
             ? ['PROBE_IMAGE', 'PROBE_NAMESPACE', 'APPROVAL_PUBLIC_KEYS_FILE']
             : []),
+          // The dev overlay's in-namespace Redis is plain redis://, allowed explicitly.
+          ...(overlay === 'dev' ? ['REDIS_ALLOW_PLAINTEXT'] : []),
         ].sort(),
       );
       const cm = one<ConfigMap>(objs, 'ConfigMap', cluster!.name).data;

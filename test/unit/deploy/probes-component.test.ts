@@ -339,7 +339,7 @@ function checkWorkerProbeEnv(objs: KubeObject[]): void {
   if (bot) expect(bot.spec.template.spec.containers[0]!.image).toBe(c.image);
   // The worker's own config parser reads it so.
   const configMaps = ofKind<ConfigMap>(objs, 'ConfigMap');
-  const values: Record<string, string> = { REDIS_URL: 'redis://redis.example:6379' };
+  const values: Record<string, string> = { REDIS_URL: 'rediss://redis.example:6379' };
   for (const e of c.env ?? []) {
     if (e.value !== undefined) values[e.name] = e.value;
     const ref = e.valueFrom?.configMapKeyRef;
@@ -589,7 +589,7 @@ describeWithKubectl(`the bot mounts its policy${KUBECTL_NOTE}`, () => {
       const values: Record<string, string> = {
         SLACK_BOT_TOKEN: 'xoxb-test',
         SLACK_SIGNING_SECRET: 'signing-secret',
-        REDIS_URL: 'redis://redis.example:6379',
+        REDIS_URL: 'rediss://redis.example:6379',
       };
       for (const e of c.env ?? []) {
         if (e.value !== undefined) values[e.name] = e.value;
