@@ -49,6 +49,8 @@ function probePod(action: ProbeAction, o: { image?: string; criSocket?: string }
     containerId: 'containerd://abc123',
     node: 'node-a',
     spec: SPECS[action],
+    // The pod runs the image approved with the plan (the worker refuses a plan for another image).
+    probeImage: o.image ?? IMAGE,
   } as ProbePlan;
   return probePodSpec(plan, {
     jobId: `job-${action}`,
