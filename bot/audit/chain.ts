@@ -18,6 +18,9 @@ import { parseRequestId } from '../../jobs/contracts/requests.js';
  * bot appends a `checkpoint` entry at a fixed interval: the verifier, given the current time, reports when
  * the newest one is older than the interval allows, which is how a truncated tail (the newest entries deleted
  * and the head reset to the entry before them) is found.
+ *
+ * Longer than 400 lines on purpose: the verifier's cases (edited, inserted, deleted, truncated, unkeyed)
+ * are one algorithm over one chain, and each depends on the ones before it.
  */
 
 export const GENESIS = '0'.repeat(64);

@@ -5,6 +5,8 @@
  * Every error is Slack mrkdwn that is safe to post as is: user input is shown
  * only after it passed the character checks, and anything unprintable is shown
  * escaped (`\u001b`), never raw.
+ *
+ * Longer than 400 lines on purpose: one grammar, its error messages and its help text belong together.
  */
 import { isDns1123Label } from '../../jobs/contracts/names.js';
 import {

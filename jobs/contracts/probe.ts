@@ -3,6 +3,9 @@
  * resolved before approval (ProbePlan, bound by its hash), the job payloads,
  * what the probe program prints inside the probe pod (ProbeOutput) and what
  * the bot posts (ProbeResult). Shared by bot and worker; no I/O.
+ *
+ * Longer than 400 lines on purpose: one contract (spec → plan → payloads → program output → result), each
+ * schema referring to the ones before; split, both sides would import half a dozen files for one probe.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';

@@ -1,6 +1,9 @@
 /**
  * The HTTP request handler: counts, delays, applies fault rules, then serves
  * discovery, objects, lists, pods/log, create/update/patch/delete from the store.
+ *
+ * Longer than 400 lines on purpose: the request handler of one API server; its routes share counting,
+ * faults and the store.
  */
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

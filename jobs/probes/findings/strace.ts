@@ -2,6 +2,9 @@
  * strace: what the syscall summary and the failed calls say about the process.
  * `strace -c` times are time spent in syscalls (system time unless `-w`), and
  * a call is counted when it returns: a process stuck in one call shows nothing.
+ *
+ * Longer than 400 lines on purpose: one reader of strace's summary and trace with its finding rules, which
+ * share the parsed rows.
  */
 import { type Finding, finding } from '../../contracts/finding.js';
 import type { StraceData } from '../../contracts/probe.js';
