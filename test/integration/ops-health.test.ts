@@ -5,7 +5,7 @@
  * the bot stays ready while Redis is down and says so to users and to metrics; Redis with an ACL user works.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -14,6 +14,7 @@ import { loadBotConfig } from '../../bot/config.js';
 import { createLogger } from '../../bot/log.js';
 import { KEYS, requestIdFor } from '../../jobs/contracts/index.js';
 import { sendSlashCommand, startSlackDouble } from '../../tools/slack-double/index.js';
+import { readAuditLog } from '../support/audit-log.js';
 import { scrape } from '../support/prom-text.js';
 import { freePort, PrivateRedis } from '../support/redis-server.js';
 import { listScenarios } from '../support/scenarios.js';
@@ -63,10 +64,7 @@ async function command(s: Stack, text: string) {
 }
 
 function auditLines(s: Stack): { type: string; cluster: string; reason?: string }[] {
-  return readFileSync(s.auditLogPath, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => (JSON.parse(l) as { audit: { type: string; cluster: string; reason?: string } }).audit);
+  return readAuditLog<{ type: string; cluster: string; reason?: string }>(s.auditLogPath);
 }
 
 async function jobsIn(s: Stack): Promise<number> {

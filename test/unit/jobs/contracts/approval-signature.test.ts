@@ -72,7 +72,16 @@ describe('signed approvals', () => {
     ],
     ['node', (f) => ({ ...f, plan: { ...f.plan, node: 'node-b' } }), /node, command/],
     ['command', (f) => ({ ...f, plan: { ...f.plan, spec: { action: 'fds' } } }), /the job's command differ/],
-    ['image', (f) => ({ ...f, plan: { ...f.plan, image: 'evil:latest' } }), /probe image differ/],
+    [
+      'image',
+      (f) => ({ ...f, plan: { ...f.plan, probeImage: 'evil:latest' } }),
+      /command, probe image differ/,
+    ],
+    [
+      'capabilities',
+      (f) => ({ ...f, plan: { ...f.plan, capabilities: ['SYS_ADMIN'] } }),
+      /command, probe image|capabilities/,
+    ],
     ['privileges', (f) => ({ ...f, plan: { ...f.plan, privileges: ['privileged'] } }), /privileges differ/],
     ['requester', (f) => ({ ...f, requester: 'U0EVIL' }), /requester differ/],
     ['approvers', (f) => ({ ...f, approvers: ['U0APP1'] }), /approvers differ/],
