@@ -37,6 +37,18 @@ export const ApprovalStatementSchema = z.strictObject({
   privileges: z.array(z.string()),
   /** Set when the probe sees the whole node's network or processes. */
   hostScope: HostScopeSchema.optional(),
+  /**
+   * debug and connectivity: what runs in the pod, spelled out (also inside commandHash): kubectl's profile, the
+   * exact argv, the container added and, for a copy, the copy's name.
+   */
+  debug: z
+    .strictObject({
+      profile: z.string(),
+      argv: z.array(z.string()),
+      container: z.string(),
+      copyPod: z.string().optional(),
+    })
+    .optional(),
   requester: z.string().min(1),
   /** Slack user IDs, in the order they approved. */
   approvers: z.array(z.string()),
@@ -81,6 +93,16 @@ export function approvalStatement(f: ApprovalFacts, kid: string): ApprovalStatem
     capabilities: [...f.plan.capabilities],
     privileges: [...f.plan.privileges],
     ...(f.plan.hostScope ? { hostScope: { ...f.plan.hostScope } } : {}),
+    ...(f.plan.debug
+      ? {
+          debug: {
+            profile: f.plan.spec.action === 'debug' ? f.plan.spec.profile : 'general',
+            argv: [...f.plan.debug.argv],
+            container: f.plan.debug.containerName,
+            ...(f.plan.debug.copyPod ? { copyPod: f.plan.debug.copyPod } : {}),
+          },
+        }
+      : {}),
     requester: f.requester,
     approvers: [...f.approvers],
     approvedAt: f.approvedAt,
@@ -165,6 +187,7 @@ const FIELD_NAMES: Record<keyof ApprovalStatement, string> = {
   capabilities: 'capabilities',
   privileges: 'privileges',
   hostScope: 'host-namespace scope',
+  debug: 'debug profile, argv or container',
   requester: 'requester',
   approvers: 'approvers',
   approvedAt: 'approval time',

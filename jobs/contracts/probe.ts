@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { DEBUG_PROFILES } from './debug-profiles.js';
 import { RequesterSchema } from './diagnose.js';
 import { FindingSchema } from './finding.js';
 import { isClusterName, isDns1123Label, isDns1123Subdomain } from './names.js';
@@ -68,6 +69,53 @@ export type HostPort = z.infer<typeof HostPortSchema>;
 
 const Duration = z.number().int().min(PROBE_LIMITS.minDurationSec).max(PROBE_LIMITS.maxDurationSec);
 
+/** Requests that run in the pod itself (an ephemeral debug container, or a copy of the pod): role operator. */
+export const DEBUG_ACTIONS = ['debug', 'connectivity'] as const;
+export type DebugAction = (typeof DEBUG_ACTIONS)[number];
+export function isDebugAction(s: string): s is DebugAction {
+  return (DEBUG_ACTIONS as readonly string[]).includes(s);
+}
+
+/** Caps of debug containers and copies, whatever the policy says. */
+export const DEBUG_LIMITS = {
+  maxArgs: 32,
+  maxArgLength: 256,
+  /** How long the worker waits for the command to exit before it reports what it has. */
+  commandSec: 60,
+  defaultKeepSec: 15 * 60,
+  maxKeepSec: 60 * 60,
+  maxConnectivityTargets: 8,
+  /** Output shown inline in the thread; longer output goes up as a file. */
+  inlineOutputBytes: 2500,
+} as const;
+
+/** An image reference (`registry/repo:tag`, `repo@sha256:…`); the policy's allowlist decides which. */
+export const ImageRefSchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[a-z0-9][a-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$/, 'not an image reference');
+
+/** One word of a command: printable ASCII without spaces (each is one argv element; no shell reads it). */
+export const ArgvWordSchema = z
+  .string()
+  .min(1)
+  .max(DEBUG_LIMITS.maxArgLength)
+  .regex(/^[\x21-\x7e]+$/, 'not a printable word');
+
+export const DebugSpecSchema = z.strictObject({
+  action: z.literal('debug'),
+  /** kubectl debug's profile (debug-profiles.ts) the container's securityContext comes from. */
+  profile: z.enum(DEBUG_PROFILES),
+  /** The image that runs, as the policy's allowlist names it (resolved by the bot, so approvers see it). */
+  image: ImageRefSchema,
+  /** The command, one element per word. */
+  argv: z.array(ArgvWordSchema).min(1).max(DEBUG_LIMITS.maxArgs),
+  /** A copy of the pod instead of an ephemeral container, deleted `keepSec` after the command ended. */
+  copy: z.strictObject({ keepSec: z.number().int().min(0).max(DEBUG_LIMITS.maxKeepSec) }).optional(),
+});
+export type DebugSpec = z.infer<typeof DebugSpecSchema>;
+
 /**
  * One validated probe request. Every value here passed the command grammar;
  * the worker and the probe program validate it again (never trusting Redis).
@@ -105,8 +153,22 @@ export const ProbeSpecSchema = z.discriminatedUnion('action', [
     /** A pcap-filter expression as validated tokens (tcpdump gets them as separate argv elements). */
     filter: z.array(z.string().min(1).max(64)).max(PROBE_LIMITS.maxFilterTokens),
   }),
+  DebugSpecSchema,
+  z.strictObject({
+    action: z.literal('connectivity'),
+    /** Hosts (and ports) to resolve and connect to from the pod's network namespace. */
+    targets: z.array(HostPortSchema).min(1).max(DEBUG_LIMITS.maxConnectivityTargets),
+  }),
 ]);
 export type ProbeSpec = z.infer<typeof ProbeSpecSchema>;
+/** The node probes' specs (strace … tcpdump), without debug containers. */
+export type NodeProbeSpec = Extract<ProbeSpec, { action: ProbeAction }>;
+export type ConnectivitySpec = Extract<ProbeSpec, { action: 'connectivity' }>;
+
+/** Whether a request needs an approval whatever the policy's approval count: elevated profiles and copies. */
+export function specNeedsApproval(spec: ProbeSpec): boolean {
+  return spec.action === 'debug' && (spec.copy !== undefined || ['netadmin', 'sysadmin'].includes(spec.profile));
+}
 
 /** Where a probe points, as the user typed it (container optional: the pod's only or default container). */
 export const ProbeTargetSchema = z.strictObject({
@@ -139,6 +201,9 @@ export const HOST_SCOPE_BY_ACTION: Readonly<Record<ProbeSpec['action'], readonly
   fds: ['network'],
   netcheck: ['network'],
   tcpdump: ['network'],
+  // A debug container runs inside the pod: it sees what the pod sees, never more than the pod shares.
+  debug: [],
+  connectivity: [],
 };
 
 /**
@@ -186,6 +251,22 @@ export const ProbePlanSchema = z.strictObject({
     .array(z.strictObject({ name: z.string(), addresses: z.array(z.string()).max(32) }))
     .max(PROBE_LIMITS.maxNetcheckTargets)
     .optional(),
+  /** debug and connectivity: the container that is added, and what the pod already carries. */
+  debug: z
+    .strictObject({
+      /** `poddebug-<id>`: the ephemeral container's name (or the debug container's in a copy). */
+      containerName: z.string().refine(isDns1123Label),
+      /** The securityContext the container gets (kubectl's profile), as JSON for people. */
+      securityContext: z.string().max(500),
+      /** The exact argv the container runs. */
+      argv: z.array(z.string()).max(DEBUG_LIMITS.maxArgs + 8),
+      /** Ephemeral containers the pod carried when the plan was made. */
+      ephemeralContainers: z.number().int().min(0),
+      /** A copy: its pod name and when it is deleted, in seconds after the command ends. */
+      copyPod: z.string().refine(isDns1123Subdomain).optional(),
+      keepSec: z.number().int().min(0).optional(),
+    })
+    .optional(),
 });
 export type ProbePlan = z.infer<typeof ProbePlanSchema>;
 
@@ -221,6 +302,7 @@ export function planBindingFields(plan: ProbePlan): Record<string, unknown> {
     capabilities: plan.capabilities,
     hostScope: plan.hostScope,
     resolved: plan.resolved,
+    debug: plan.debug,
   };
 }
 
@@ -321,7 +403,7 @@ export const ARTEFACT_TTL_SEC = 6 * 3600;
 /** The run job's return value: findings like diagnose's, plus artefacts and what ran. */
 export const ProbeResultSchema = z.strictObject({
   outcome: z.literal('probed'),
-  action: z.enum(PROBE_ACTIONS),
+  action: z.enum([...PROBE_ACTIONS, ...DEBUG_ACTIONS]),
   target: z.strictObject({
     namespace: z.string(),
     pod: z.string(),

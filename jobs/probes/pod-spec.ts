@@ -28,7 +28,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { ProbeAction, ProbeInput, ProbePlan } from '../contracts/probe.js';
+import type { ProbeInput, ProbePlan, ProbeSpec } from '../contracts/probe.js';
+
+type ProbeAction = ProbeSpec['action'];
 import { probeDurationSec } from '../contracts/probe-argv.js';
 
 export const DEFAULT_PROBE_NAMESPACE = 'poddebug-probes';
@@ -66,6 +68,9 @@ const CAPS: Record<ProbeAction, string[]> = {
   fds: ['SYS_PTRACE'],
   netcheck: ['SYS_PTRACE', 'SYS_ADMIN'],
   tcpdump: ['SYS_PTRACE', 'SYS_ADMIN', 'NET_RAW', 'SETUID', 'SETGID'],
+  // Not node probes: a probe pod never runs these (jobs/debug/ adds a container to the pod instead).
+  debug: [],
+  connectivity: [],
 };
 
 /** Capabilities added (after dropping ALL) for an action. */

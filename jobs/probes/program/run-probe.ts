@@ -174,6 +174,9 @@ function runAction(ctx: ActionContext): Promise<ActionResult> {
       return runNetcheck(spec, ctx);
     case 'tcpdump':
       return runTcpdump(spec, ctx);
+    default:
+      // debug and connectivity run in the pod (jobs/debug/), never from a probe pod.
+      return Promise.reject(new ProbeFailure('invalid_input', `${spec.action} is not a node probe`));
   }
 }
 

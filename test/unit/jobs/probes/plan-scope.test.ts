@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   HOST_SCOPE_BY_ACTION,
+  type ProbeAction,
   type ProbePlan,
   ProbePlanSchema,
   type ProbeSpec,
@@ -56,7 +57,7 @@ function fakePods(p: Pod): ProbePods {
   };
 }
 
-const SPECS: Record<ProbeSpec['action'], ProbeSpec> = {
+const SPECS: Record<ProbeAction, ProbeSpec> = {
   strace: { action: 'strace', durationSec: 10, full: false, failedOnly: false },
   mem: { action: 'mem' },
   ps: { action: 'ps' },
@@ -75,7 +76,7 @@ const plan = (p: Pod, spec: ProbeSpec, extra: Partial<Parameters<typeof planProb
   });
 
 describe('host-namespace scope in the plan', () => {
-  it.each(Object.keys(SPECS) as Array<ProbeSpec['action']>)(
+  it.each(Object.keys(SPECS) as ProbeAction[])(
     '%s: hostNetwork and hostPID targets put exactly the namespaces the action works in into the plan',
     async (action) => {
       const spec = SPECS[action];
@@ -128,7 +129,7 @@ describe('host-namespace scope in the plan', () => {
 
 describe('what the probe pod gets is in the plan and in the binding', () => {
   it('records the probe image and the per-action capabilities', async () => {
-    for (const action of Object.keys(SPECS) as Array<ProbeSpec['action']>) {
+    for (const action of Object.keys(SPECS) as ProbeAction[]) {
       const p = await plan(pod(), SPECS[action]);
       expect(p.probeImage).toBe(DIGEST_IMAGE);
       expect(p.capabilities).toEqual(probeCapabilities(action));
