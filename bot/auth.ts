@@ -1,6 +1,7 @@
 import type { ProbePlan, ProbeSpec } from '../jobs/contracts/probe.js';
 import {
   canApprove,
+  debugPlanRefusal,
   decide,
   hostScopeRefusal,
   literalTargetProblems,
@@ -14,6 +15,7 @@ import {
   resolvedTargetProblems,
   type UserGroups,
   unresolvedGroupsMessage,
+  withPolicyImage,
 } from './policy/index.js';
 import { queueUnavailable } from './queues.js';
 
@@ -151,6 +153,8 @@ export class Authorizer {
    */
   probeTargetRefusal(cluster: string, namespace: string, spec: ProbeSpec): string | undefined {
     const policy = this.d.policy();
+    const image = withPolicyImage(policy, spec);
+    if (!image.ok) return image.reason;
     const problems = literalTargetProblems(networkRules(policy, cluster, namespace), spec);
     return problems.length > 0 ? networkRefusal(policy, problems, cluster, namespace) : undefined;
   }
@@ -161,6 +165,8 @@ export class Authorizer {
    */
   planRefusal(plan: ProbePlan): string | undefined {
     const policy = this.d.policy();
+    const debug = debugPlanRefusal(policy, plan);
+    if (debug) return debug;
     const host = hostScopeRefusal(policy, plan);
     if (host) return `⛔ ${host}`;
     const rules = networkRules(policy, plan.cluster, plan.namespace);
@@ -170,6 +176,11 @@ export class Authorizer {
       ...resolvedTargetProblems(rules, plan.resolved),
     ];
     return problems.length > 0 ? networkRefusal(policy, problems, plan.cluster, plan.namespace) : undefined;
+  }
+
+  /** The spec as it is requested: `debug --image NAME` becomes the image reference the policy lists. */
+  policySpec(spec: ProbeSpec): ProbeSpec {
+    return withPolicyImage(this.d.policy(), spec).spec ?? spec;
   }
 
   /** Expiry settings of the policy in force. */

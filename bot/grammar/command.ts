@@ -26,6 +26,14 @@ import {
   show,
   stripQuotes,
 } from './common.js';
+import {
+  DEBUG_EXTRA_CHARACTERS,
+  DEBUG_SUMMARY,
+  DEBUG_USAGE,
+  debugHelpText,
+  isDebugVerb,
+  parseDebug,
+} from './debug.js';
 import { type OptionSpec, parseOptions } from './options.js';
 import {
   FILTER_EXTRA_CHARACTERS,
@@ -41,7 +49,7 @@ import {
 export type { GrammarContext } from './common.js';
 
 /** What `/poddebug help TOPIC` can explain. */
-export type HelpTopic = 'diagnose' | ProbeAction;
+export type HelpTopic = 'diagnose' | ProbeAction | 'debug' | 'connectivity';
 
 /**
  * A parsed command. `help` carries an optional topic; `diagnose` carries a
@@ -59,8 +67,8 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; error: s
 /** Longest command text accepted, in characters, as Slack delivers it (escaped). */
 export const MAX_COMMAND_LENGTH = 300;
 
-const VERBS = ['diagnose', 'help', ...PROBE_ACTIONS] as const;
-const HELP_TOPICS: readonly string[] = ['diagnose', ...PROBE_ACTIONS];
+const VERBS = ['diagnose', 'help', ...PROBE_ACTIONS, 'debug', 'connectivity'] as const;
+const HELP_TOPICS: readonly string[] = ['diagnose', ...PROBE_ACTIONS, 'debug', 'connectivity'];
 const USAGE_DIAGNOSE =
   'Usage: `/poddebug diagnose POD|deploy/NAME [-n NAMESPACE] [-c CONTAINER] [--cluster NAME]`';
 const USAGE_HELP = `Usage: \`/poddebug help [${HELP_TOPICS.join('|')}]\``;
@@ -90,6 +98,7 @@ const DIAGNOSE_HELP = {
 
 /** The usage line for messages about `verb` (diagnose's for unknown words, as before). */
 function usageOf(verb: string): string {
+  if (isDebugVerb(verb)) return DEBUG_USAGE[verb];
   return isProbeVerb(verb) ? PROBE_USAGE[verb] : USAGE_DIAGNOSE;
 }
 
@@ -101,6 +110,7 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
   const guess = stripQuotes(/^\s*(\S*)/.exec(text)?.[1] ?? '').toLowerCase();
   const usage = usageOf(guess);
   const probe = isProbeVerb(guess) ? guess : undefined;
+  const debug = isDebugVerb(guess) ? guess : undefined;
   if (text.length > MAX_COMMAND_LENGTH) {
     return fail(
       `That command is too long (${text.length} characters; at most ${MAX_COMMAND_LENGTH}). ${usage}`,
@@ -108,7 +118,11 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
   }
   const normalised = normaliseSlackText(text, usage);
   if (!normalised.ok) return normalised;
-  const invisible = findInvisibleCharacter(normalised.text, usage, probe !== undefined);
+  const invisible = findInvisibleCharacter(
+    normalised.text,
+    usage,
+    probe !== undefined || debug !== undefined,
+  );
   if (invisible) return fail(invisible);
 
   // tcpdump's filter runs to the end of the line and has characters of its own (`( ) && || ! :`).
@@ -121,8 +135,11 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
     filter = split.filter;
   }
   const punctuation =
-    findBadPunctuation(optionsText, probe ? PROBE_EXTRA_CHARACTERS[probe] : '', usage) ??
-    (filter === undefined ? undefined : findBadPunctuation(filter, FILTER_EXTRA_CHARACTERS, usage));
+    findBadPunctuation(
+      optionsText,
+      probe ? PROBE_EXTRA_CHARACTERS[probe] : debug ? DEBUG_EXTRA_CHARACTERS[debug] : '',
+      usage,
+    ) ?? (filter === undefined ? undefined : findBadPunctuation(filter, FILTER_EXTRA_CHARACTERS, usage));
   if (punctuation) return fail(punctuation);
 
   const tokens = optionsText
@@ -136,6 +153,17 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
   const verb = first.toLowerCase();
   if (verb === 'help' || verb === '--help' || verb === '-h') return parseHelp(rest);
   if (verb === 'diagnose') return parseDiagnose(rest, ctx);
+  if (isDebugVerb(verb)) {
+    if (verb !== debug)
+      return fail(`Type \`${verb}\` as plain text at the start of the command. ${DEBUG_USAGE[verb]}`);
+    const parsed = parseDebug(verb, rest, ctx);
+    if (!parsed.ok) return parsed;
+    if (parsed.help) return { ok: true, command: { verb: 'help', topic: verb } };
+    return {
+      ok: true,
+      command: { verb: 'probe', cluster: parsed.cluster, target: parsed.target, spec: parsed.spec },
+    };
+  }
   if (isProbeVerb(verb) && verb !== probe) {
     // Only reachable when the verb was hidden in markup; its characters were checked as diagnose's.
     return fail(`Type \`${verb}\` as plain text at the start of the command. ${PROBE_USAGE[verb]}`);
@@ -440,6 +468,7 @@ function escapeMrkdwnChar(ch: string): string {
  */
 export function helpText(topic?: string): string {
   if (topic !== undefined && isProbeVerb(topic)) return probeHelpText(topic);
+  if (topic !== undefined && isDebugVerb(topic)) return debugHelpText(topic);
   if (topic === 'diagnose') {
     return [
       '*`/poddebug diagnose`*: find out why a pod is not healthy.',
@@ -473,9 +502,14 @@ export function helpText(topic?: string): string {
         `• \`/poddebug ${a}\`: ${PROBE_SUMMARY[a]}${a === 'strace' ? ' (slows the process while it runs)' : ''}`,
     ),
     '',
+    '*In the pod* (role operator: a debug container added to the pod; elevated profiles and copies need an approval):',
+    `• \`/poddebug debug POD -n NAMESPACE [--profile P] [--copy] -- COMMAND …\`: ${DEBUG_SUMMARY.debug}`,
+    `• \`/poddebug connectivity POD -n NAMESPACE HOST[:PORT] …\`: ${DEBUG_SUMMARY.connectivity}`,
+    '',
     '*Examples*',
     '• `/poddebug diagnose checkout-7d9f8b-x2kq -n shop`',
     '• `/poddebug diagnose deploy/checkout -n shop`',
     '• `/poddebug strace checkout-7d9f8b-x2kq -n shop --duration 20s`',
+    '• `/poddebug debug checkout-7d9f8b-x2kq -n shop -- cat /etc/resolv.conf`',
   ].join('\n');
 }

@@ -1,4 +1,6 @@
 /** The policy package: the file's schema, parsing, decisions, and the run-time parts (file watching, Slack user groups, rate limits). */
+
+export * from './debug-scope.js';
 export * from './decide.js';
 export * from './groups.js';
 export * from './load.js';

@@ -219,6 +219,47 @@ const ProbesSchema = z.strictObject({
     .prefault({}),
 });
 
+/** One image `/poddebug debug` may run: users pick it by `name` (`--image NAME`); `image` is what runs. */
+const DebugImageSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'a short name users type, e.g. busybox'),
+  image: z
+    .string()
+    .max(512)
+    .regex(
+      /^[a-z0-9][a-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$/,
+      'an image reference such as registry.example.com/tools/busybox:1.36@sha256:<64 hex>',
+    ),
+  description: z.string().optional(),
+});
+
+/** Debug containers (`/poddebug debug`, `connectivity`): which images, how many per pod. */
+const DebugSchema = z
+  .strictObject({
+    /** Images a debug container may run; the first is the default. None: `debug` is refused. */
+    images: z.array(DebugImageSchema).default([]),
+    /** Every image must be pinned by digest (`…@sha256:…`). Default true. */
+    requireDigest: z.boolean().default(true),
+    /**
+     * A pod that already carries this many ephemeral containers gets no more (they cannot be removed, only the
+     * pod can be replaced). Default 5.
+     */
+    maxEphemeralContainers: z.number().int().min(1).max(50).default(5),
+  })
+  .superRefine((d, ctx) => {
+    const seen = new Set<string>();
+    d.images.forEach((img, i) => {
+      if (seen.has(img.name))
+        ctx.addIssue({ code: 'custom', path: ['images', i, 'name'], message: `${img.name} is listed twice` });
+      seen.add(img.name);
+      if (d.requireDigest && !/@sha256:[0-9a-f]{64}$/.test(img.image))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['images', i, 'image'],
+          message: `${img.image} is not pinned by digest (…@sha256:<64 hex>); pin it or set requireDigest: false`,
+        });
+    });
+  });
+
 export const PolicySchema = z.strictObject({
   version: z.literal(1, 'must be 1 (the only policy format)'),
   /** Who people should ask for a grant; shown in every denial, e.g. "#sre-platform". */
@@ -229,6 +270,7 @@ export const PolicySchema = z.strictObject({
   rateLimits: RateLimitsSchema.prefault({}),
   expiry: ExpirySchema.prefault({}),
   probes: ProbesSchema.prefault({}),
+  debug: DebugSchema.prefault({}),
 });
 
 export type Policy = z.output<typeof PolicySchema>;

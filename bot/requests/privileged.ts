@@ -6,6 +6,7 @@ import {
   type ProbeTarget,
   planBinding,
   requestIdFor,
+  specNeedsApproval,
   type UserFacingError,
   withDeadline,
 } from '../../jobs/contracts/index.js';
@@ -257,8 +258,9 @@ export class PrivilegedRequests implements RequestKindHandler {
       });
       return this.thread.finish(r.id);
     }
-    // A node-wide probe always needs an approval, even where the policy needs none for the action.
-    const needed = plan.hostScope && r.needed === 0 ? 1 : r.needed;
+    // A node-wide probe always needs an approval, even where the policy needs none for the action; so do
+    // debug containers with elevated profiles (netadmin, sysadmin) and copies of the pod.
+    const needed = (plan.hostScope || specNeedsApproval(plan.spec)) && r.needed === 0 ? 1 : r.needed;
     const now = this.d.now();
     const moved =
       needed === 0

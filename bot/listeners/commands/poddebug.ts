@@ -198,13 +198,15 @@ export function register(app: App, d: CommandDeps): void {
         });
         return;
       }
+      // debug's `--image NAME` becomes the image reference the policy lists (what approvers see and what runs).
+      const spec = d.auth.policySpec(cmd.spec);
       let draftId: string;
       try {
         draftId = await withDeadline(
           d.requests.drafts.save({
             cluster: cmd.cluster,
             target: cmd.target,
-            spec: cmd.spec,
+            spec,
             userId: command.user_id,
             channelId: command.channel_id,
             channelName: command.channel_name ?? '',
@@ -224,7 +226,7 @@ export function register(app: App, d: CommandDeps): void {
       try {
         const opened = await d.client.views.open({
           trigger_id: command.trigger_id,
-          view: reasonModal(cmd.spec, cmd.target, cmd.cluster, draftId),
+          view: reasonModal(spec, cmd.target, cmd.cluster, draftId),
         });
         // One form, one request: only a submission of this view may consume the draft.
         const viewId = opened.view?.id ?? '';
