@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { admissionPolicyDenial, type PolicyWorld, VAP_API_VERSION } from './admission-policy.js';
 import { accessReviewReply } from './authz.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { ephemeralContainersReply } from './ephemeral-containers.js';
+import { ephemeralOnCreate } from './ephemeral-validation.js';
 import type { FaultList, FaultRule } from './faults.js';
 import { decideLog } from './log-access.js';
 import { sliceLog } from './log-text.js';
@@ -55,7 +57,14 @@ export interface SimContext {
   /** host:port, for /api's serverAddressByClientCIDRs. */
   serverAddress: string;
   /** Told about pods created and deleted through the API (the simulated kubelet, node-executor.ts). */
-  podHooks?: { created(pod: KubeObject): void; deleted(pod: KubeObject): void };
+  podHooks?: {
+    created(pod: KubeObject): void;
+    deleted(pod: KubeObject): void;
+    /** Ephemeral containers added through pods/ephemeralcontainers (container-runtime.ts). */
+    ephemeralAdded?(pod: KubeObject, names: string[]): void;
+  };
+  /** Plays a cluster without ephemeral containers: pods/ephemeralcontainers answers 404 (ephemeral-containers.ts). */
+  ephemeralContainersOff?: boolean;
 }
 
 type Reply = { code: number; body: unknown; headers?: Record<string, string> };
@@ -232,7 +241,10 @@ function route_(
     }
     case 'resources': {
       const rs = store.resourcesOf(p.group, p.version);
-      return rs.length > 0 ? json(200, apiResourceList(p.group, p.version, rs)) : status(unknownPath());
+      const hidden = ctx.ephemeralContainersOff ? ['pods/ephemeralcontainers'] : [];
+      return rs.length > 0
+        ? json(200, apiResourceList(p.group, p.version, rs, hidden))
+        : status(unknownPath());
     }
     case 'resource':
       return resource(ctx, method, p, query, headers, body);
@@ -258,6 +270,10 @@ function resource(
   if (p.subresource !== undefined) {
     if (r.group === '' && r.plural === 'pods' && p.subresource === 'log') {
       return method === 'GET' ? podLog(ctx, r, p, query) : status(methodNotAllowed());
+    }
+    if (r.group === '' && r.plural === 'pods' && p.subresource === 'ephemeralcontainers' && p.namespace) {
+      const type = (headers['content-type'] ?? '').split(';')[0]!.trim();
+      return ephemeralContainersReply(ctx, method, p.namespace, p.name!, type, body, query);
     }
     if (p.subresource === 'status' && method === 'GET') return getOne(ctx, r, p, headers, t);
     return status(unknownPath());
@@ -480,6 +496,8 @@ function create(
     const containers = (o.spec as { containers?: unknown } | undefined)?.containers;
     if (!Array.isArray(containers) || containers.length === 0)
       causes.push({ field: 'spec.containers', reason: 'FieldValueRequired', message: 'Required value' });
+    const onCreate = ephemeralOnCreate(o.spec);
+    if (onCreate) causes.push(onCreate);
   }
   if (causes.length > 0) return status(invalid(r.kind, name, causes));
   const t: Target = {
