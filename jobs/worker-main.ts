@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { loadWorkerConfig } from './config.js';
 import { ApiReadiness, apiServerVersion, startHealthServer } from './health.js';
 import { createKubeReader, loadKubeConfig } from './k8s/client.js';
+import { createDebugPods } from './k8s/debug-pods.js';
 import { createProbePods } from './k8s/probe-pods.js';
 import { createLogger } from './log.js';
 import { WorkerMetrics } from './metrics.js';
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
             approvalKeys,
             resolveName: targetResolver(),
             startTimeoutMs: cfg.PROBE_START_TIMEOUT_MS,
+            debugPods: createDebugPods(kc, { timeoutMs: cfg.API_TIMEOUT_MS }),
             ...(cfg.CRI_SOCKET ? { criSocket: cfg.CRI_SOCKET } : {}),
           },
         }

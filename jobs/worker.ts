@@ -16,6 +16,7 @@ import {
   queueName,
   TIMEOUT_ATTEMPTS,
 } from './contracts/index.js';
+import { reapDebugCopies } from './debug/reaper.js';
 import { runDiagnoseJob } from './diagnose/job.js';
 import type { KubeReader } from './k8s/client.js';
 import type { Logger } from './log.js';
@@ -169,6 +170,20 @@ export function startWorker(deps: WorkerDeps): Worker {
         for (const r of report.deleted) deps.logger.warn({ reaped: r }, 'orphaned probe pod deleted');
       } catch (err) {
         deps.logger.warn({ err }, 'probe reaper run failed');
+      }
+      if (probes.debugPods) {
+        // Debug copies: deleted when their --keep is over, or at once when their worker died mid-run.
+        const copies = await reapDebugCopies(probes.debugPods, {
+          jobState: async (jobId) => {
+            const state = await q.getJobState(jobId);
+            if (state === 'completed') return 'completed';
+            return state === 'failed' || state === 'unknown' ? 'gone' : 'active';
+          },
+        }).catch((err: unknown) => {
+          deps.logger.warn({ err }, 'debug copy reaper run failed');
+          return undefined;
+        });
+        for (const r of copies?.deleted ?? []) deps.logger.info({ reaped: r }, 'debug copy deleted');
       }
     };
     void reap();

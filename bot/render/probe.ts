@@ -15,6 +15,7 @@ import {
   type ProbeTarget,
 } from '../../jobs/contracts/probe.js';
 import { actions, button, context, divider, header, section } from './blocks.js';
+import { describeDebug } from './debug.js';
 import { findingText } from './diagnosis.js';
 import { LIMITS, truncate } from './limits.js';
 import { code, codeBlock, inline, mention } from './mrkdwn.js';
@@ -77,6 +78,12 @@ export function describeSpec(spec: ProbeSpec): string {
     case 'tcpdump':
       parts.push(`--duration ${spec.durationSec}s`);
       if (spec.filter.length > 0) parts.push(`--filter ${spec.filter.join(' ')}`);
+      break;
+    case 'debug':
+      parts.push(...describeDebug(spec));
+      break;
+    case 'connectivity':
+      for (const t of spec.targets) parts.push(t.port ? `${hostText(t.host)}:${t.port}` : t.host);
       break;
     default:
       break;
@@ -158,7 +165,7 @@ export function renderApproval(v: ProbeView, s: ProbeStatus): RenderedMessage {
           `*Container:* ${code(p.container)}   *Node:* ${code(p.node)}`,
           `*Image:* ${code(p.image, 300)}`,
           `*Container ID:* ${code(p.containerId, 120)}`,
-          `*Probe image:* ${code(p.probeImage, 300)}${isDigestPinned(p.probeImage) ? '' : ' — *image not pinned by digest*'}`,
+          `*${p.debug ? 'Debug image' : 'Probe image'}:* ${code(p.probeImage, 300)}${isDigestPinned(p.probeImage) ? '' : ' — *image not pinned by digest*'}`,
           `*Capabilities:* ${p.capabilities.length > 0 ? p.capabilities.map((c) => code(`CAP_${c}`)).join(', ') : 'none'}`,
           `*Privileges:* ${p.privileges.map((x) => inline(x, 80)).join(', ')}`,
           `*Caps:* ${p.caps.map((x) => inline(x, 80)).join(', ')}`,
@@ -320,16 +327,22 @@ export function renderProbeFailure(
 
 /** The modal that asks the requester why (required). `metadata` is an opaque draft id. */
 export function reasonModal(spec: ProbeSpec, target: ProbeTarget, cluster: string, metadata: string) {
+  const inPod = spec.action === 'debug' || spec.action === 'connectivity';
+  const how = inPod
+    ? spec.action === 'debug' && spec.copy
+      ? 'It runs in a copy of the pod (same identity), after approval, and everything is recorded in the channel.'
+      : 'It adds a debug container to the pod (ephemeral containers cannot be removed), and everything is recorded in the channel.'
+    : "It runs from the pod's node with host privileges, after approval, and everything is recorded in the channel.";
   return {
     type: 'modal' as const,
     callback_id: REASON_VIEW_ID,
     private_metadata: metadata,
-    title: { type: 'plain_text' as const, text: 'Privileged probe' },
-    submit: { type: 'plain_text' as const, text: 'Request approval' },
+    title: { type: 'plain_text' as const, text: inPod ? 'Debug container' : 'Privileged probe' },
+    submit: { type: 'plain_text' as const, text: inPod ? 'Request' : 'Request approval' },
     close: { type: 'plain_text' as const, text: 'Cancel' },
     blocks: [
       section(
-        `You are asking to run ${code(describeSpec(spec), 300)} on ${code(targetText(target))} in *${inline(cluster, 63)}*.\nIt runs from the pod's node with host privileges, after approval, and everything is recorded in the channel.`,
+        `You are asking to run ${code(describeSpec(spec), 300)} on ${code(targetText(target))} in *${inline(cluster, 63)}*.\n${how}`,
       ),
       {
         type: 'input' as const,

@@ -6,6 +6,7 @@ import {
   type UserFacingError,
 } from '../../jobs/contracts/index.js';
 import { artefactLines } from '../render/artefacts.js';
+import { debugVerdict, renderDebugResult } from '../render/debug.js';
 import { verdictLine } from '../render/index.js';
 import { describeSpec, renderProbeResult } from '../render/probe.js';
 import { jobOutcome } from './jobs.js';
@@ -23,6 +24,8 @@ const NEVER_RAN: ReadonlySet<string> = new Set([
   'probe_start_timeout',
   'invalid_args',
   'unknown_cluster',
+  'debug_refused',
+  'not_running',
 ]);
 
 /** The run of an approved privileged request: queued once, started, its findings and artefacts posted. */
@@ -159,7 +162,8 @@ export class PrivilegedRun {
     if (uploads.some((u) => u.status === 'failed')) {
       this.d.logger.warn({ id: r.id, uploads }, 'some artefacts were not uploaded');
     }
-    const msg = renderProbeResult(result, {
+    const inPod = result.action === 'debug' || result.action === 'connectivity';
+    const msg = (inPod ? renderDebugResult : renderProbeResult)(result, {
       cluster: r.cluster,
       requestId: r.id,
       requester: r.requester,
@@ -167,7 +171,7 @@ export class PrivilegedRun {
       artefactLines: artefactLines(result.artefacts, uploads),
     });
     if (!(await this.thread.post(r, 'result', msg))) return;
-    const verdict = verdictLine(result.findings);
+    const verdict = inPod ? debugVerdict(result) : verdictLine(result.findings);
     const moved = await this.d.store.transition(r.id, ['running', 'approved'], 'done', {
       verdict,
       [dueField('succeeded')]: this.d.now(),

@@ -28,7 +28,10 @@ export type ErrorCode =
   | 'probe_failed'
   | 'probe_start_timeout'
   | 'probe_deadline'
-  | 'probe_aborted';
+  | 'probe_aborted'
+  // debug containers
+  /** The cluster refused the debug container (feature off, Pod Security, runtime, image); the message says which. */
+  | 'debug_refused';
 
 export interface UserFacingError {
   code: ErrorCode;

@@ -167,7 +167,9 @@ export type ConnectivitySpec = Extract<ProbeSpec, { action: 'connectivity' }>;
 
 /** Whether a request needs an approval whatever the policy's approval count: elevated profiles and copies. */
 export function specNeedsApproval(spec: ProbeSpec): boolean {
-  return spec.action === 'debug' && (spec.copy !== undefined || ['netadmin', 'sysadmin'].includes(spec.profile));
+  return (
+    spec.action === 'debug' && (spec.copy !== undefined || ['netadmin', 'sysadmin'].includes(spec.profile))
+  );
 }
 
 /** Where a probe points, as the user typed it (container optional: the pod's only or default container). */

@@ -21,6 +21,10 @@ import {
   planBinding,
   verifyApproval,
 } from '../contracts/index.js';
+import { isDebugAction } from '../contracts/probe.js';
+import { planDebug } from '../debug/plan.js';
+import { runDebug } from '../debug/run.js';
+import type { DebugPods } from '../k8s/debug-pods.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
 import { redactText } from '../redact.js';
 import { type ArtefactInput, sha256, storeArtefacts } from './artefact-store.js';
@@ -49,6 +53,20 @@ export interface ProbeJobDeps {
   resolveName?: PlanResolver;
   startTimeoutMs?: number;
   now?: () => Date;
+  /** debug and connectivity (jobs/debug/): the target pods' ephemeral containers and copies. */
+  debugPods?: DebugPods;
+}
+
+/** The debug client, or the refusal of a worker without one. */
+function debugPodsOf(d: ProbeJobDeps): DebugPods {
+  if (!d.debugPods) {
+    throw new CodedError(
+      'invalid_args',
+      `The worker of \`${d.cluster}\` is not set up for debug containers.`,
+      ['Deploy the worker with deploy/components/debug-containers; see docs/debug.md.'],
+    );
+  }
+  return d.debugPods;
 }
 
 /** Resolves the target so approvers see exactly what will run where. */
@@ -61,6 +79,16 @@ export async function runPlanJob(job: Job, d: ProbeJobDeps): Promise<ProbePlanRe
   }
   const p = parsed.data;
   checkCluster(p.cluster, d.cluster);
+  if (isDebugAction(p.spec.action)) {
+    const plan = await planDebug(debugPodsOf(d), {
+      cluster: p.cluster,
+      requestId: p.requestId,
+      target: p.target,
+      spec: p.spec,
+      workerImage: d.image,
+    });
+    return { outcome: 'planned', plan, binding: planBinding(plan) };
+  }
   const plan = await planProbe(d.pods, {
     cluster: p.cluster,
     target: p.target,
@@ -152,6 +180,21 @@ export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal):
     );
   }
   const log = d.logger.child({ jobId: job.id, requestId: p.requestId, action: p.plan.spec.action });
+  if (isDebugAction(p.plan.spec.action)) {
+    log.info(
+      { container: p.plan.debug?.containerName, copy: p.plan.debug?.copyPod },
+      'debug container starting',
+    );
+    const jobId = job.id ?? p.requestId;
+    return runDebug(debugPodsOf(d), {
+      plan: p.plan,
+      requestId: p.requestId,
+      jobId,
+      requester: p.requester.userId,
+      storeArtefacts: (items) => storeArtefacts(d.redis, jobId, items),
+      ...(abort ? { abort } : {}),
+    });
+  }
   log.info(
     { node: p.plan.node, containerId: p.plan.containerId, approvers: p.approval.approvers },
     'probe starting',

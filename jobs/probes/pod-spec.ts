@@ -31,6 +31,7 @@ import type { V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ProbeInput, ProbePlan, ProbeSpec } from '../contracts/probe.js';
 
 type ProbeAction = ProbeSpec['action'];
+
 import { probeDurationSec } from '../contracts/probe-argv.js';
 
 export const DEFAULT_PROBE_NAMESPACE = 'poddebug-probes';
