@@ -25,6 +25,7 @@ const CODES: readonly ErrorCode[] = [
   'probe_start_timeout',
   'probe_deadline',
   'probe_aborted',
+  'debug_refused',
 ];
 
 const FailureSchema = z.object({

@@ -12,13 +12,19 @@ import { createLogger as botLogger } from '../../bot/log.js';
 import { KEYS, keyIdOf, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
 import { startHealthServer } from '../../jobs/health.js';
 import { createKubeReader, loadKubeConfig } from '../../jobs/k8s/client.js';
+import { createDebugPods } from '../../jobs/k8s/debug-pods.js';
 import { createProbePods } from '../../jobs/k8s/probe-pods.js';
 import { createLogger as workerLogger } from '../../jobs/log.js';
 import { WorkerMetrics } from '../../jobs/metrics.js';
 import { loadApprovalPublicKeys } from '../../jobs/probes/approval-keys.js';
 import { createProbeSlots } from '../../jobs/probes/slots.js';
 import { startWorker } from '../../jobs/worker.js';
-import { type KubeSim, type NodeExecutorOptions, startKubeSim } from '../../tools/kube-sim/index.js';
+import {
+  type ContainerRuntimeOptions,
+  type KubeSim,
+  type NodeExecutorOptions,
+  startKubeSim,
+} from '../../tools/kube-sim/index.js';
 import { type SlackDouble, startSlackDouble } from '../../tools/slack-double/index.js';
 import { removeRequestKeys, testRedisUrl } from './redis-server.js';
 
@@ -66,6 +72,8 @@ export interface StackOptions {
     startTimeoutMs?: number;
     namespace?: string;
   };
+  /** Debug containers and copies: the worker gets their client, the simulator a runtime that runs them. */
+  debug?: { runtime?: ContainerRuntimeOptions };
 }
 
 export const PROBE_IMAGE = 'ghcr.io/poddebug/poddebug:test';
@@ -160,6 +168,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     rebaseTime: o.rebaseTime ?? '2026-11-20T10:00:00Z',
     latencyMs: o.latencyMs,
     ...(o.probes?.executor ? { nodeExecutor: o.probes.executor } : {}),
+    ...(o.debug?.runtime ? { containerRuntime: o.debug.runtime } : {}),
   });
   if (o.probes) {
     sim.put({
@@ -238,6 +247,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
         approvalKeys: loadApprovalPublicKeys(publicKeysPath),
         startTimeoutMs: o.probes.startTimeoutMs ?? 10_000,
         reapEveryMs: 1000,
+        ...(o.debug ? { debugPods: createDebugPods(kc, { timeoutMs: o.apiTimeoutMs ?? 5000 }) } : {}),
       }
     : undefined;
   const workerMetrics = new WorkerMetrics({ cluster });
