@@ -179,7 +179,8 @@ export function literalTargetProblems(rules: NetworkRules, spec: ProbeSpec): str
   const add = (p: string | undefined) => {
     if (p && !out.includes(p)) out.push(p);
   };
-  if (spec.action === 'netcheck') {
+  // connectivity checks the same targets from a debug container in the pod: the same rules apply.
+  if (spec.action === 'netcheck' || spec.action === 'connectivity') {
     for (const t of spec.targets) {
       add(isIPv4(t.host) || isIPv6(t.host) ? addressProblem(rules, t.host) : nameProblem(rules, t.host));
       if (t.port !== undefined) add(portProblem(rules, t.port));

@@ -45,6 +45,13 @@ rateLimits:
   privileged:
     perUser: { max: 1000, windowSeconds: 3600 }
     perChannel: { max: 1000, windowSeconds: 3600 }
+probes:
+  networkTargets:
+    allow:
+      - description: the test's TCP server listens on loopback
+        clusters: ["*"]
+        namespaces: [shop]
+        cidrs: ["127.0.0.0/8"]
 debug:
   images:
     - name: busybox
