@@ -117,7 +117,6 @@ describe('debug containers and connectivity, end to end', () => {
         runtime: {
           startDelayMs: 300,
           timeoutMs: 20_000,
-          env: { ...process.env, PODDEBUG_RESOLV_CONF: resolv },
           // The poddebug image's connectivity program is this repository's TypeScript, through tsx.
           rewriteArgv: (argv) =>
             argv[0] === 'node' && argv[1]?.endsWith('/jobs/debug/program/connectivity.js')
@@ -127,6 +126,7 @@ describe('debug containers and connectivity, end to end', () => {
                   'tsx',
                   join(process.cwd(), 'jobs/debug/program/connectivity.ts'),
                   ...argv.slice(2),
+                  resolv,
                 ]
               : argv,
         },
@@ -382,6 +382,10 @@ describe('debug containers and connectivity, end to end', () => {
       },
       spec: { containers: [{ name: 'app', image: 'x', command: ['sleep', '600'] }] },
     });
+    // It is there first (the reaper runs every second), then the reaper deletes it.
+    expect((await getPod(stack, 'shop', 'checkout-1-debug-deadbeef'))?.metadata.name).toBe(
+      'checkout-1-debug-deadbeef',
+    );
     await stack.slack.waitFor(
       async () => ((await getPod(stack, 'shop', 'checkout-1-debug-deadbeef')) ? undefined : true),
       10_000,
@@ -425,6 +429,13 @@ describe('debug containers and connectivity, end to end', () => {
       'C0RANDOM',
       'connectivity checkout-1 -n shop db:5432',
       /not allowed in/,
+    ],
+    [
+      'to a denied target (cloud metadata)',
+      REQUESTER,
+      'C0INCIDENT',
+      'connectivity checkout-1 -n shop 169.254.169.254:80',
+      /169\.254\.169\.254/,
     ],
     [
       'an image the policy does not list',

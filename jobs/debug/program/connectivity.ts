@@ -3,7 +3,9 @@
  * profile, in the pod's network namespace): DNS lookups with the pod's own resolv.conf (its nameservers, search
  * list and ndots), then TCP connects. Prints one line, `PODDEBUG1 {json}`, on stdout. Needs no privileges.
  *
- *   node connectivity.js <base64url JSON {names, tcp, timeoutMs}>
+ *   node connectivity.js <base64url JSON {names, tcp, timeoutMs}> [RESOLV_CONF]
+ *
+ * RESOLV_CONF defaults to /etc/resolv.conf (the pod's, as the kubelet writes it for every container).
  */
 import { readFileSync } from 'node:fs';
 import { PROBE_LINE_MARKER } from '../../contracts/probe.js';
@@ -33,7 +35,7 @@ if (arg !== undefined && /connectivity\.[jt]s$/.test(process.argv[1] ?? '')) {
   }
   let resolv = '';
   try {
-    resolv = readFileSync(process.env.PODDEBUG_RESOLV_CONF ?? '/etc/resolv.conf', 'utf8');
+    resolv = readFileSync(process.argv[3] ?? '/etc/resolv.conf', 'utf8');
   } catch (e) {
     process.stderr.write(`connectivity: cannot read resolv.conf (${String(e)}); using no search list\n`);
   }
