@@ -4,6 +4,8 @@
  * pods/ephemeralcontainers and its container runtime, which runs the debug container's argv as a local process
  * → output, exit status and refusals in the Slack thread, and the audit trail.
  */
+
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,8 @@ import {
   requestAwaitingApproval,
   requestProbe,
 } from '../support/probe-flow.js';
-import { type Stack, startStack } from '../support/stack.js';
+import { testRedisUrl } from '../support/redis-server.js';
+import { PROBE_IMAGE, type Stack, startStack } from '../support/stack.js';
 
 const REQUESTER = 'U0ONCALL1';
 const APPROVER = 'U0ALICE';
@@ -93,6 +96,15 @@ async function listPods(stack: Stack, ns: string, selector: string): Promise<Pod
     `${stack.sim.url}/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`,
   );
   return ((await res.json()) as { items: PodJson[] }).items;
+}
+
+/** Polls an async condition until it holds (SlackDouble.waitFor takes synchronous predicates only). */
+async function eventually(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 const resultText = (stack: Stack, root: Parameters<typeof inThread>[1], action: string) =>
@@ -347,10 +359,10 @@ describe('debug containers and connectivity, end to end', () => {
         annotations: { ...kept.metadata.annotations, 'poddebug.io/delete-after': '2020-01-01T00:00:00Z' },
       },
     });
-    await stack.slack.waitFor(
-      async () =>
-        (await listPods(stack, 'shop', 'poddebug.io/debug-copy=true')).length === 0 ? true : undefined,
+    await eventually(
+      async () => (await listPods(stack, 'shop', 'poddebug.io/debug-copy=true')).length === 0,
       10_000,
+      'the reaper deletes the copy once its --keep is over',
     );
   }, 60_000);
 
@@ -386,9 +398,10 @@ describe('debug containers and connectivity, end to end', () => {
     expect((await getPod(stack, 'shop', 'checkout-1-debug-deadbeef'))?.metadata.name).toBe(
       'checkout-1-debug-deadbeef',
     );
-    await stack.slack.waitFor(
-      async () => ((await getPod(stack, 'shop', 'checkout-1-debug-deadbeef')) ? undefined : true),
+    await eventually(
+      async () => (await getPod(stack, 'shop', 'checkout-1-debug-deadbeef')) === undefined,
       10_000,
+      'the reaper deletes the leftover copy',
     );
   }, 20_000);
 
@@ -463,4 +476,75 @@ describe('debug containers and connectivity, end to end', () => {
     },
     20_000,
   );
+});
+
+describe('a debug copy whose worker is killed (SIGKILL) mid-run', () => {
+  const LOCK_MS = 3000;
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      fixtures: [],
+      policy: POLICY,
+      probes: {},
+      worker: false,
+      lockMs: LOCK_MS,
+      debug: { runtime: { startDelayMs: 50, timeoutMs: 60_000 } },
+    });
+    stack.sim.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
+    putTargetPod(stack, { namespace: 'shop', name: 'checkout-9' });
+  }, 30_000);
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  it('the run fails (its approval is single-use) and the reaper deletes the copy it left', async () => {
+    // The worker that dies: a process of its own, as deployed (worker-main), with the stack's keys.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/worker-main.ts'], {
+      env: {
+        ...process.env,
+        CLUSTER: stack.cluster,
+        REDIS_URL: testRedisUrl(),
+        KUBECONFIG: stack.sim.kubeconfigPath,
+        WORKER_LOCK_MS: String(LOCK_MS),
+        WORKER_HEALTH_PORT: '0',
+        PROBE_IMAGE,
+        APPROVAL_PUBLIC_KEYS_FILE: stack.approvalKey.publicKeysPath,
+        LOG_LEVEL: 'silent',
+      },
+      stdio: 'ignore',
+    });
+    try {
+      await eventually(
+        async () => (await stack.redis.exists(`poddebug:worker:${stack.cluster}`)) === 1,
+        20_000,
+        'the worker process is up',
+      );
+      const { root, requestId } = await requestAwaitingApproval(
+        stack,
+        who,
+        'debug checkout-9 -n shop --copy -- sleep 40',
+        20_000,
+      );
+      await click(stack, root, 'poddebug_approve', APPROVER, requestId);
+      const selector = `poddebug.io/request=${requestId}`;
+      await eventually(
+        async () => (await listPods(stack, 'shop', selector)).length === 1,
+        20_000,
+        'the dying worker created the copy',
+      );
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      // The survivor takes the stalled run over, refuses to run an approval twice, and reaps the copy.
+      stack.startWorker();
+      const failure = await inThread(stack, root, /^❌/u, 30_000);
+      expect(failure.text).toMatch(/single-use|already used/);
+      await eventually(
+        async () => (await listPods(stack, 'shop', selector)).length === 0,
+        15_000,
+        'the reaper deletes the killed worker’s copy',
+      );
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 90_000);
 });
