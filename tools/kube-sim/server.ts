@@ -15,6 +15,7 @@ import { ephemeralOnCreate } from './ephemeral-validation.js';
 import type { FaultList, FaultRule } from './faults.js';
 import { decideLog } from './log-access.js';
 import { sliceLog } from './log-text.js';
+import { bodyAsJson } from './pod-protobuf.js';
 import { podSecurityDenial } from './pod-security.js';
 import { joinApiVersion, type ResourceInfo } from './resources.js';
 import { type ApiPath, parseApiPath, routeTemplate } from './router.js';
@@ -92,7 +93,8 @@ function send(res: ServerResponse, reply: Reply): void {
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  // kubectl posts Pods as protobuf (pod-protobuf.ts turns them into JSON).
+  return bodyAsJson(req.headers['content-type'], Buffer.concat(chunks));
 }
 
 /** The RBAC verb a request needs. */
