@@ -45,6 +45,7 @@ import {
 } from './status.js';
 import { isKubeObject, type KubeObject, nowTimestamp, type ObjectStore } from './store.js';
 import { type IncludeObject, podTable, wantsTable } from './table.js';
+import type { WatchHub } from './watch.js';
 
 /** Mutable state the handler shares with the KubeSim facade. */
 export interface SimContext {
@@ -64,6 +65,8 @@ export interface SimContext {
     /** Ephemeral containers added through pods/ephemeralcontainers (container-runtime.ts). */
     ephemeralAdded?(pod: KubeObject, names: string[]): void;
   };
+  /** Serves watch requests from the store's changes (watch.ts). */
+  watch?: WatchHub;
   /** Plays a cluster without ephemeral containers: pods/ephemeralcontainers answers 404 (ephemeral-containers.ts). */
   ephemeralContainersOff?: boolean;
 }
@@ -210,6 +213,20 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
   // SubjectAccessReview / SelfSubjectAccessReview (JSON or protobuf) against stored RBAC objects: authz.ts.
   const review = await accessReviewReply(ctx, method, p, req);
   if (review) return send(res, review);
+  const watching = url.searchParams.get('watch');
+  if (
+    method === 'GET' &&
+    (watching === 'true' || watching === '1') &&
+    p.type === 'resource' &&
+    !p.name &&
+    ctx.watch
+  ) {
+    const r = ctx.store.lookup(p.group, p.version, p.plural);
+    if (!r || (!r.namespaced && p.namespace !== undefined)) return send(res, status(unknownPath()));
+    const refused = ctx.watch.serve(ctx.store, r, p.namespace, url.searchParams, req, res);
+    if (refused) send(res, status(refused));
+    return;
+  }
   try {
     const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req) : '';
     send(res, route_(ctx, method, p, url.searchParams, req.headers, body));
