@@ -22,12 +22,12 @@ export const JSON_PATCH = 'application/json-patch+json';
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** RFC 7386 JSON merge patch. */
-export function mergePatch(target: Json | undefined, patch: Json): Json {
+export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return patch;
   const out: Obj = isObj(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else out[k] = mergePatch(out[k], v) as Json;
   }
   return out;
 }
@@ -99,9 +99,9 @@ function removeAt(doc: Json, path: string): Json {
 }
 
 /** Applies an RFC 6902 operation list to a copy of the document. */
-export function jsonPatch(target: Obj, ops: unknown): Json {
+export function jsonPatch(target: Record<string, unknown>, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw new PatchError('the patch is not a JSON array of operations');
-  let doc: Json = structuredClone(target);
+  let doc = structuredClone(target) as Json;
   for (const raw of ops) {
     if (!isObj(raw)) throw new PatchError('an operation is not a JSON object');
     const op = raw.op;
@@ -241,8 +241,11 @@ function smpObject(path: string, orig: Json | undefined, patch: Obj): Obj {
 }
 
 /** Kubernetes strategic merge patch of a Pod (merge keys of the Pod schema). */
-export function strategicMergePatch(target: Obj, patch: Obj): Obj {
-  return smpObject('', structuredClone(target), patch);
+export function strategicMergePatch(
+  target: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  return smpObject('', structuredClone(target) as Obj, patch as Obj);
 }
 
 /** 415 for a patch type this resource does not take, worded as the API server words it. */
@@ -268,7 +271,7 @@ export function applyPodPatch(type: string, target: Record<string, unknown>, bod
     };
   }
   try {
-    let out: Json;
+    let out: unknown;
     const t = target as Obj;
     if (type === JSON_PATCH) out = jsonPatch(t, doc);
     else if (!isObj(doc)) throw new PatchError('the patch is not a JSON object');
