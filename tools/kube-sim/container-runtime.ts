@@ -26,6 +26,9 @@
  * with exit 0) leaves it Terminated and the pod ends Succeeded/Failed when all
  * have; otherwise it waits in CrashLoopBackOff (not restarted). Deleting a pod
  * kills its processes.
+ *
+ * Longer than 400 lines on purpose: one simulated kubelet; ephemeral containers and created pods share
+ * its process handling, status updates and cleanup.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

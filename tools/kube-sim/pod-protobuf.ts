@@ -8,6 +8,9 @@
  * volumes of the usual kinds, tolerations, pod securityContext, scheduling
  * fields). Fields outside this table are dropped (affinity, topology spread
  * constraints, rarer volume kinds). Pure.
+ *
+ * Longer than 400 lines on purpose: most of it is the table of Pod message fields, read top to bottom
+ * against generated.proto.
  */
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

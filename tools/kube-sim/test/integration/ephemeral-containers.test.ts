@@ -2,6 +2,8 @@
  * pods/{name}/ephemeralcontainers against kube-sim: the patch formats kubectl and client-node send, the
  * API server's validation errors, Pod Security, the feature switch, and the simulated kubelet's status,
  * log and exit code of the ephemeral container (container-runtime.ts).
+ *
+ * Longer than 400 lines on purpose: one table of refusals plus one test per behaviour of the subresource.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
