@@ -138,7 +138,7 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
   ctx.podHooks = {
     created: (p) => {
       executor?.podCreated(p);
-      runtime.podCreated(p);
+      if (!executor?.selects(p)) runtime.podCreated(p);
     },
     deleted: (p) => {
       executor?.podDeleted(p);

@@ -52,7 +52,8 @@ const containerFields: Schema = {
 
 const SCHEMAS: Record<string, Schema> = {
   TypeMeta: { 1: ['apiVersion', 'string'], 2: ['kind', 'string'] },
-  Pod: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'PodSpec'], 3: ['status', 'PodStatus'] },
+  // status (3) is left out: a create ignores it, and the server starts the pod Pending.
+  Pod: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'PodSpec'] },
   ObjectMeta: {
     1: ['name', 'string'],
     2: ['generateName', 'string'],
@@ -106,7 +107,6 @@ const SCHEMAS: Record<string, Schema> = {
     35: ['setHostnameAsFQDN', 'bool'],
     37: ['hostUsers', 'bool'],
   },
-  PodStatus: { 1: ['phase', 'string'] },
   Container: containerFields,
   EphemeralContainer: { 1: ['', 'Container'], 2: ['targetContainerName', 'string'] },
   ContainerPort: {

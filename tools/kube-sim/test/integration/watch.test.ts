@@ -209,4 +209,40 @@ describe('watch', () => {
       ]);
     },
   );
+
+  (existsSync(KUBECTL) ? it : it.skip)('kubectl get -w prints a row per change (Table events)', async () => {
+    const cache = join(dir, 'cache');
+    const run = promisify(execFile);
+    const watching = run(KUBECTL, [
+      '--kubeconfig',
+      sim.kubeconfigPath,
+      '--cache-dir',
+      cache,
+      'get',
+      'pods',
+      '-n',
+      NS,
+      '-l',
+      'run=watched',
+      '-w',
+      '--request-timeout=3s',
+    ]);
+    await new Promise((r) => setTimeout(r, 800));
+    await fetch(`${sim.url}/api/v1/namespaces/${NS}/pods`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        ...pod('rows', { run: 'watched' }),
+        status: undefined,
+        spec: { containers: [{ name: 'app', image: 'busybox', command: ['sleep', '30'] }] },
+      }),
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    await fetch(`${sim.url}/api/v1/namespaces/${NS}/pods/rows`, { method: 'DELETE' });
+    const lines = (await watching).stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
+    expect(lines.some((l) => /^rows\s+0\/1\s+Pending\s/.test(l))).toBe(true);
+    expect(lines.some((l) => /^rows\s+0\/1\s+ContainerCreating\s/.test(l))).toBe(true);
+    expect(lines.some((l) => /^rows\s+1\/1\s+Running\s/.test(l))).toBe(true);
+  });
 });
