@@ -100,7 +100,32 @@ describe('JSON merge patch and JSON patch', () => {
       target,
       JSON.stringify([{ op: 'remove', path: '/spec/containers/9' }]),
     );
-    expect(badIndex).toMatchObject({ ok: false, error: { code: 400, reason: 'BadRequest' } });
+    expect(badIndex).toMatchObject({
+      ok: false,
+      error: {
+        code: 422,
+        reason: 'Invalid',
+        message: 'the server rejected our request due to an error in our request',
+        details: {
+          causes: [
+            {
+              reason: 'UnexpectedServerResponse',
+              message: 'Unable to access invalid index: 9: invalid index referenced',
+            },
+          ],
+        },
+      },
+    });
+    const missing = applyPodPatch(
+      'application/json-patch+json',
+      { spec: {} },
+      JSON.stringify([{ op: 'add', path: '/spec/ephemeralContainers/-', value: {} }]),
+    );
+    expect(missing.ok ? '' : missing.error.details?.causes?.[0]?.message).toBe(
+      'add operation does not apply: doc is missing path: "/spec/ephemeralContainers/-": missing value',
+    );
+    const notAList = applyPodPatch('application/json-patch+json', target, '{"op":"add"}');
+    expect(notAList).toMatchObject({ ok: false, error: { code: 400 } });
     const failedTest = applyPodPatch(
       'application/json-patch+json',
       target,
