@@ -140,6 +140,41 @@ describe('pods/ephemeralcontainers', () => {
     expect(log.text.split('\n').sort()).toEqual(['', 'from debug', 'to stderr']);
   });
 
+  it('the process sees the container’s env and the pod’s name, not the simulator’s environment', async () => {
+    sim.put(runningPod('envs'));
+    process.env.KUBE_SIM_SECRET_FOR_TEST = 'leak';
+    try {
+      const show =
+        'console.log([process.env.MODE, process.env.HOSTNAME, process.env.KUBE_SIM_SECRET_FOR_TEST ?? "-"].join(" "))';
+      await addSmp(
+        'envs',
+        debugContainer('env', [NODE, '-e', show], { env: [{ name: 'MODE', value: 'debug' }] }),
+      );
+      await waitEph('envs', 'env', 'terminated');
+    } finally {
+      delete process.env.KUBE_SIM_SECRET_FOR_TEST;
+    }
+    expect((await api('GET', `/api/v1/namespaces/${NS}/pods/envs/log?container=env`)).text).toBe(
+      'debug envs -\n',
+    );
+  });
+
+  it('dryRun=All answers the pod as it would be and changes nothing', async () => {
+    sim.put(runningPod('dry'));
+    const r = await api(
+      'PATCH',
+      `${eph('dry')}?dryRun=All`,
+      { spec: { ephemeralContainers: [debugContainer('d', ['true'])] } },
+      SMP,
+    );
+    expect(r.status).toBe(200);
+    expect(r.json.spec.ephemeralContainers[0].name).toBe('d');
+    await new Promise((res) => setTimeout(res, 100));
+    const p = await getPod('dry');
+    expect(p.spec.ephemeralContainers).toBeUndefined();
+    expect(p.status.ephemeralContainerStatuses).toBeUndefined();
+  });
+
   it('goes Running while the command runs, then Terminated Completed', async () => {
     sim.put(runningPod('phases'));
     await addSmp(
