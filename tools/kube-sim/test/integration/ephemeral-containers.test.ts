@@ -425,7 +425,16 @@ describe('pods/ephemeralcontainers', () => {
     expect(net.json.message).toContain(
       'non-default capabilities (container "net" must not include "NET_ADMIN", "NET_RAW"',
     );
-    // The general profile (SYS_PTRACE is not baseline either) vs an unprivileged container that passes.
+    // kubectl's general profile adds SYS_PTRACE, which baseline does not allow either.
+    const general = await addSmp(
+      'guarded',
+      debugContainer('gen', ['true'], { securityContext: { capabilities: { add: ['SYS_PTRACE'] } } }),
+      'locked',
+    );
+    expect(general.json.message).toBe(
+      'pods "guarded" is forbidden: violates PodSecurity "baseline:latest": non-default capabilities (container "gen" must not include "SYS_PTRACE" in securityContext.capabilities.add)',
+    );
+    // An unprivileged container passes.
     const ok = await addSmp('guarded', debugContainer('plain', ['true']), 'locked');
     expect(ok.status).toBe(200);
   });
