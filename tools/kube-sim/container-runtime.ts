@@ -26,6 +26,9 @@
  * with exit 0) leaves it Terminated and the pod ends Succeeded/Failed when all
  * have; otherwise it waits in CrashLoopBackOff (not restarted). Deleting a pod
  * kills its processes.
+ *
+ * Longer than 400 lines on purpose: one simulated kubelet; ephemeral containers and created pods share
+ * its process handling, status updates and cleanup.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -34,7 +37,10 @@ import { type KubeObject, nowTimestamp, type ObjectStore } from './store.js';
 export interface ContainerRuntimeOptions {
   /** Maps a container's argv (command + args) to what runs locally. Default: unchanged. */
   rewriteArgv?: (argv: string[], pod: KubeObject, container: string) => string[];
-  /** Environment of the processes (the container's literal `env` values are added); default process.env. */
+  /**
+   * Environment of the processes (the container's literal `env` values are added); default PATH and
+   * HOSTNAME only, as a container does not see the host's environment.
+   */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** An ephemeral container's process is killed after this long (exit 137). Default 60 000 ms. */
@@ -408,7 +414,11 @@ export class ContainerRuntime {
       }
       if (!ephemeral) this.settlePhase(ns, podName, run.uid);
     };
-    const env = { ...(this.exec.env ?? process.env) };
+    // Like a container, the process does not inherit the simulator's environment: PATH, HOSTNAME (the
+    // pod's name) and the container's literal `env` values, unless the caller gives one.
+    const env: NodeJS.ProcessEnv = this.exec.env
+      ? { ...this.exec.env }
+      : { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOSTNAME: podName };
     for (const e of c.env ?? []) if (e.name && typeof e.value === 'string') env[e.name] = e.value;
     let child: ChildProcess;
     try {

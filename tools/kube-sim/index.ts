@@ -16,6 +16,7 @@ import { NodeExecutor, type NodeExecutorOptions } from './node-executor.js';
 import { rebaseOffset, rebaseTimestamps } from './rebase.js';
 import { handle, type SimContext } from './server.js';
 import { isKubeObject, ObjectStore } from './store.js';
+import { WatchHub } from './watch.js';
 
 export type { AccessDecision, AccessRequest } from './authz.js';
 // Building blocks for tests that check RBAC objects without a server (deploy component tests).
@@ -130,13 +131,14 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     log: [],
     serverAddress: '',
     ephemeralContainersOff: opts.ephemeralContainers === false,
+    watch: new WatchHub(store),
   };
   let executor: NodeExecutor | undefined;
   let runtime = new ContainerRuntime(store, opts.containerRuntime);
   ctx.podHooks = {
     created: (p) => {
       executor?.podCreated(p);
-      runtime.podCreated(p);
+      if (!executor?.selects(p)) runtime.podCreated(p);
     },
     deleted: (p) => {
       executor?.podDeleted(p);

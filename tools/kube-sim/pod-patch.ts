@@ -22,12 +22,12 @@ export const JSON_PATCH = 'application/json-patch+json';
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** RFC 7386 JSON merge patch. */
-export function mergePatch(target: Json | undefined, patch: Json): Json {
+export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return patch;
   const out: Obj = isObj(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else out[k] = mergePatch(out[k], v) as Json;
   }
   return out;
 }
@@ -35,6 +35,8 @@ export function mergePatch(target: Json | undefined, patch: Json): Json {
 // --- JSON patch (RFC 6902) ---
 
 class PatchError extends Error {}
+/** A JSON patch that decoded but does not apply to the object (the server's 422). */
+class ApplyError extends PatchError {}
 
 function unescapePointer(tok: string): string {
   return tok.replace(/~1/g, '/').replace(/~0/g, '~');
@@ -49,10 +51,11 @@ function parsePointer(p: unknown): string[] {
 
 function arrayIndex(arr: Json[], tok: string, forAdd: boolean): number {
   if (forAdd && tok === '-') return arr.length;
-  if (!/^(0|[1-9]\d*)$/.test(tok)) throw new PatchError(`unable to access invalid index: ${tok}`);
+  if (!/^(0|[1-9]\d*)$/.test(tok))
+    throw new PatchError(`Unable to access invalid index: ${tok}: invalid index referenced`);
   const i = Number(tok);
   if (i > arr.length || (!forAdd && i === arr.length))
-    throw new PatchError(`unable to access invalid index: ${i}`);
+    throw new PatchError(`Unable to access invalid index: ${i}: invalid index referenced`);
   return i;
 }
 
@@ -94,16 +97,32 @@ function removeAt(doc: Json, path: string): Json {
   const last = tokens[tokens.length - 1]!;
   if (Array.isArray(parent)) parent.splice(arrayIndex(parent, last, false), 1);
   else if (isObj(parent) && last in parent) delete parent[last];
-  else throw new PatchError(`unable to remove nonexistent key: ${last}: missing value`);
+  else throw new PatchError(`Unable to remove nonexistent key: ${last}: missing value`);
   return doc;
 }
 
 /** Applies an RFC 6902 operation list to a copy of the document. */
-export function jsonPatch(target: Obj, ops: unknown): Json {
+export function jsonPatch(target: Record<string, unknown>, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw new PatchError('the patch is not a JSON array of operations');
-  let doc: Json = structuredClone(target);
+  let doc = structuredClone(target) as Json;
   for (const raw of ops) {
     if (!isObj(raw)) throw new PatchError('an operation is not a JSON object');
+    try {
+      doc = applyOp(doc, raw);
+    } catch (e) {
+      if (!(e instanceof PatchError) || e instanceof ApplyError) throw e;
+      // Worded as evanphx/json-patch (the API server's library) words it.
+      const m = e.message;
+      throw new ApplyError(
+        m.startsWith('doc is missing') ? `${String(raw.op)} operation does not apply: ${m}` : m,
+      );
+    }
+  }
+  return doc;
+}
+
+function applyOp(doc: Json, raw: Obj): Json {
+  {
     const op = raw.op;
     const path = raw.path as string;
     switch (op) {
@@ -241,8 +260,11 @@ function smpObject(path: string, orig: Json | undefined, patch: Obj): Obj {
 }
 
 /** Kubernetes strategic merge patch of a Pod (merge keys of the Pod schema). */
-export function strategicMergePatch(target: Obj, patch: Obj): Obj {
-  return smpObject('', structuredClone(target), patch);
+export function strategicMergePatch(
+  target: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  return smpObject('', structuredClone(target) as Obj, patch as Obj);
 }
 
 /** 415 for a patch type this resource does not take, worded as the API server words it. */
@@ -268,7 +290,7 @@ export function applyPodPatch(type: string, target: Record<string, unknown>, bod
     };
   }
   try {
-    let out: Json;
+    let out: unknown;
     const t = target as Obj;
     if (type === JSON_PATCH) out = jsonPatch(t, doc);
     else if (!isObj(doc)) throw new PatchError('the patch is not a JSON object');
@@ -276,20 +298,14 @@ export function applyPodPatch(type: string, target: Record<string, unknown>, bod
     if (!isObj(out)) throw new PatchError('the patched document is not a JSON object');
     return { ok: true, value: out };
   } catch (e) {
-    if (e instanceof PatchError) {
-      // The API server answers a patch that cannot apply with 422 for JSON patch tests, else 400.
-      const msg = e.message;
-      return {
-        ok: false,
-        error: msg.startsWith('testing value')
-          ? failure(422, msg, 'Invalid')
-          : badRequest(
-              type === JSON_PATCH
-                ? `the server rejected our request due to an error in our request: ${msg}`
-                : msg,
-            ),
-      };
+    if (e instanceof ApplyError) {
+      // errors.NewGenericServerResponse(422, …, err.Error()): a generic message, the reason as a cause.
+      const s = failure(422, 'the server rejected our request due to an error in our request', 'Invalid', {
+        causes: [{ reason: 'UnexpectedServerResponse', message: e.message }],
+      });
+      return { ok: false, error: s };
     }
+    if (e instanceof PatchError) return { ok: false, error: badRequest(e.message) };
     throw e;
   }
 }

@@ -15,6 +15,7 @@ import { ephemeralOnCreate } from './ephemeral-validation.js';
 import type { FaultList, FaultRule } from './faults.js';
 import { decideLog } from './log-access.js';
 import { sliceLog } from './log-text.js';
+import { bodyAsJson } from './pod-protobuf.js';
 import { podSecurityDenial } from './pod-security.js';
 import { joinApiVersion, type ResourceInfo } from './resources.js';
 import { type ApiPath, parseApiPath, routeTemplate } from './router.js';
@@ -44,6 +45,7 @@ import {
 } from './status.js';
 import { isKubeObject, type KubeObject, nowTimestamp, type ObjectStore } from './store.js';
 import { type IncludeObject, podTable, wantsTable } from './table.js';
+import type { WatchHub } from './watch.js';
 
 /** Mutable state the handler shares with the KubeSim facade. */
 export interface SimContext {
@@ -63,6 +65,8 @@ export interface SimContext {
     /** Ephemeral containers added through pods/ephemeralcontainers (container-runtime.ts). */
     ephemeralAdded?(pod: KubeObject, names: string[]): void;
   };
+  /** Serves watch requests from the store's changes (watch.ts). */
+  watch?: WatchHub;
   /** Plays a cluster without ephemeral containers: pods/ephemeralcontainers answers 404 (ephemeral-containers.ts). */
   ephemeralContainersOff?: boolean;
 }
@@ -92,7 +96,8 @@ function send(res: ServerResponse, reply: Reply): void {
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  // kubectl posts Pods as protobuf (pod-protobuf.ts turns them into JSON).
+  return bodyAsJson(req.headers['content-type'], Buffer.concat(chunks));
 }
 
 /** The RBAC verb a request needs. */
@@ -208,6 +213,20 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
   // SubjectAccessReview / SelfSubjectAccessReview (JSON or protobuf) against stored RBAC objects: authz.ts.
   const review = await accessReviewReply(ctx, method, p, req);
   if (review) return send(res, review);
+  const watching = url.searchParams.get('watch');
+  if (
+    method === 'GET' &&
+    (watching === 'true' || watching === '1') &&
+    p.type === 'resource' &&
+    !p.name &&
+    ctx.watch
+  ) {
+    const r = ctx.store.lookup(p.group, p.version, p.plural);
+    if (!r || (!r.namespaced && p.namespace !== undefined)) return send(res, status(unknownPath()));
+    const refused = ctx.watch.serve(ctx.store, r, p.namespace, url.searchParams, req, res);
+    if (refused) send(res, status(refused));
+    return;
+  }
   try {
     const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req) : '';
     send(res, route_(ctx, method, p, url.searchParams, req.headers, body));

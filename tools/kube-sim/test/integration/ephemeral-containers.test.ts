@@ -2,6 +2,8 @@
  * pods/{name}/ephemeralcontainers against kube-sim: the patch formats kubectl and client-node send, the
  * API server's validation errors, Pod Security, the feature switch, and the simulated kubelet's status,
  * log and exit code of the ephemeral container (container-runtime.ts).
+ *
+ * Longer than 400 lines on purpose: one table of refusals plus one test per behaviour of the subresource.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -136,6 +138,41 @@ describe('pods/ephemeralcontainers', () => {
     const log = await api('GET', `/api/v1/namespaces/${NS}/pods/smp/log?container=dbg-1`);
     expect(log.status).toBe(200);
     expect(log.text.split('\n').sort()).toEqual(['', 'from debug', 'to stderr']);
+  });
+
+  it('the process sees the container’s env and the pod’s name, not the simulator’s environment', async () => {
+    sim.put(runningPod('envs'));
+    process.env.KUBE_SIM_SECRET_FOR_TEST = 'leak';
+    try {
+      const show =
+        'console.log([process.env.MODE, process.env.HOSTNAME, process.env.KUBE_SIM_SECRET_FOR_TEST ?? "-"].join(" "))';
+      await addSmp(
+        'envs',
+        debugContainer('env', [NODE, '-e', show], { env: [{ name: 'MODE', value: 'debug' }] }),
+      );
+      await waitEph('envs', 'env', 'terminated');
+    } finally {
+      delete process.env.KUBE_SIM_SECRET_FOR_TEST;
+    }
+    expect((await api('GET', `/api/v1/namespaces/${NS}/pods/envs/log?container=env`)).text).toBe(
+      'debug envs -\n',
+    );
+  });
+
+  it('dryRun=All answers the pod as it would be and changes nothing', async () => {
+    sim.put(runningPod('dry'));
+    const r = await api(
+      'PATCH',
+      `${eph('dry')}?dryRun=All`,
+      { spec: { ephemeralContainers: [debugContainer('d', ['true'])] } },
+      SMP,
+    );
+    expect(r.status).toBe(200);
+    expect(r.json.spec.ephemeralContainers[0].name).toBe('d');
+    await new Promise((res) => setTimeout(res, 100));
+    const p = await getPod('dry');
+    expect(p.spec.ephemeralContainers).toBeUndefined();
+    expect(p.status.ephemeralContainerStatuses).toBeUndefined();
   });
 
   it('goes Running while the command runs, then Terminated Completed', async () => {
@@ -388,7 +425,16 @@ describe('pods/ephemeralcontainers', () => {
     expect(net.json.message).toContain(
       'non-default capabilities (container "net" must not include "NET_ADMIN", "NET_RAW"',
     );
-    // The general profile (SYS_PTRACE is not baseline either) vs an unprivileged container that passes.
+    // kubectl's general profile adds SYS_PTRACE, which baseline does not allow either.
+    const general = await addSmp(
+      'guarded',
+      debugContainer('gen', ['true'], { securityContext: { capabilities: { add: ['SYS_PTRACE'] } } }),
+      'locked',
+    );
+    expect(general.json.message).toBe(
+      'pods "guarded" is forbidden: violates PodSecurity "baseline:latest": non-default capabilities (container "gen" must not include "SYS_PTRACE" in securityContext.capabilities.add)',
+    );
+    // An unprivileged container passes.
     const ok = await addSmp('guarded', debugContainer('plain', ['true']), 'locked');
     expect(ok.status).toBe(200);
   });
