@@ -3,6 +3,9 @@
  * → (approval where needed) → plan and run jobs on a real worker over Redis → the API simulator's
  * pods/ephemeralcontainers and its container runtime, which runs the debug container's argv as a local process
  * → output, exit status and refusals in the Slack thread, and the audit trail.
+ *
+ * Longer than 400 lines on purpose: one stack serves every case of the acceptance list (debug, each refusal,
+ * copies, the reaper, connectivity, authorization), which would otherwise each start their own.
  */
 
 import { spawn } from 'node:child_process';
