@@ -209,6 +209,20 @@ describe('debug containers and connectivity, end to end', () => {
     expect(shown).toContain('nonexistent-poddebug-dir');
   }, 40_000);
 
+  it('debug: long output goes up as a file into the thread, the last lines shown, nothing silently cut', async () => {
+    const { root } = await requestProbe(stack, who, 'debug checkout-1 -n shop -- seq 1 3000');
+    const shown = JSON.stringify((await resultText(stack, root, 'debug')).blocks);
+    expect(shown).toContain('3000');
+    expect(shown).toMatch(/the last 30 lines are shown; all of it is in the file/);
+    const file = await stack.slack.waitFor(
+      () => stack.slack.files().find((f) => f.thread_ts === root.ts && f.filename.startsWith('debug-')),
+      10_000,
+    );
+    const text = file.bytes.toString('utf8');
+    expect(text.split('\n').filter(Boolean)).toHaveLength(3000);
+    expect(text.startsWith('1\n2\n')).toBe(true);
+  }, 40_000);
+
   it('debug: a pod that is not running is refused, saying so and offering --copy', async () => {
     stack.sim.put({
       apiVersion: 'v1',
@@ -423,6 +437,22 @@ describe('debug containers and connectivity, end to end', () => {
     expect(added.securityContext).toEqual({ capabilities: { add: ['SYS_PTRACE'] } });
     expect(added.command.slice(0, 2)).toEqual(['node', '/app/dist/jobs/debug/program/connectivity.js']);
   }, 40_000);
+
+  it.each([
+    ['debug checkout-1 -n shop', /command to run after `--`/],
+    ['debug checkout-1 -n shop -- cat /etc/passwd | grep root', /pipe/],
+    ['debug checkout-1 -n shop --profile root -- id', /`--profile` is one of/],
+    ['connectivity checkout-1 -n shop', /at least one host/],
+  ])('malformed %j: a clear ephemeral error, no form, nothing queued', async (text, message) => {
+    const views = stack.slack.views().length;
+    const before = await stack.queue().count();
+    const ack = await command(stack, who, text);
+    expect(ack.status).toBe(200);
+    expect(JSON.stringify(ack.body)).toMatch(message);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(stack.slack.views().length).toBe(views);
+    expect(await stack.queue().count()).toBe(before);
+  });
 
   it.each([
     [
