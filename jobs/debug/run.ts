@@ -111,9 +111,9 @@ export async function runDebug(pods: DebugPods, o: DebugRunOptions): Promise<Pro
     notes.push(`The output is ${bytes.length} bytes: the last 30 lines are shown; all of it is in the file.`);
   }
   const stored = artefacts.length > 0 ? await o.storeArtefacts(artefacts) : [];
-  const findings = plan.spec.action === 'connectivity' ? connectivityOutcome(output, plan, ctx).findings : [];
-  const connectivityText =
-    plan.spec.action === 'connectivity' ? connectivityOutcome(output, plan, ctx).text : undefined;
+  const checks = plan.spec.action === 'connectivity' ? connectivityOutcome(output, plan, ctx) : undefined;
+  const findings = checks?.findings ?? [];
+  const connectivityText = checks?.text;
   return {
     outcome: 'probed',
     action: plan.spec.action,

@@ -232,7 +232,7 @@ describe('debug containers and connectivity, end to end', () => {
       status: { phase: 'Pending' },
     });
     const { root } = await requestProbe(stack, who, 'debug pending-1 -n shop -- echo hi');
-    const failure = await inThread(stack, root, /not running|not scheduled/, 20_000);
+    const failure = await inThread(stack, root, /^❌.*(not running|not scheduled)/su, 20_000);
     expect(JSON.stringify(failure.blocks)).toContain('--copy');
     expect((await getPod(stack, 'shop', 'pending-1'))?.spec.ephemeralContainers ?? []).toHaveLength(0);
   }, 40_000);
@@ -241,7 +241,7 @@ describe('debug containers and connectivity, end to end', () => {
     stack.sim.setEphemeralContainers(false);
     try {
       const { root } = await requestProbe(stack, who, 'debug checkout-3 -n shop -- echo hi');
-      const failure = await inThread(stack, root, /does not serve ephemeral containers/, 20_000);
+      const failure = await inThread(stack, root, /^❌.*does not serve ephemeral containers/su, 20_000);
       expect(JSON.stringify(failure.blocks)).toMatch(/\/poddebug ps checkout-3 -n shop/);
     } finally {
       stack.sim.setEphemeralContainers(true);
@@ -295,7 +295,7 @@ describe('debug containers and connectivity, end to end', () => {
       await new Promise((r) => setTimeout(r, 10));
     }
     const { root } = await started;
-    const failure = await inThread(stack, root, /could not put/, 20_000);
+    const failure = await inThread(stack, root, /^❌.*could not put/su, 20_000);
     expect(JSON.stringify(failure.blocks)).toMatch(/namespaces of container `app`/);
   }, 40_000);
 
@@ -315,7 +315,7 @@ describe('debug containers and connectivity, end to end', () => {
       },
     });
     const { root } = await requestProbe(stack, who, 'debug checkout-5 -n shop -- echo hi');
-    const failure = await inThread(stack, root, /already carries 3 ephemeral containers/, 20_000);
+    const failure = await inThread(stack, root, /^❌.*already carries 3 ephemeral containers/su, 20_000);
     expect(JSON.stringify(failure.blocks)).toContain('--copy');
   }, 40_000);
 
