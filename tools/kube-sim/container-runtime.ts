@@ -343,7 +343,28 @@ export class ContainerRuntime {
       this.setContainerStatus(ns, podName, run.uid, list, running());
       return;
     }
-    const argv = this.exec.rewriteArgv ? this.exec.rewriteArgv(argv0, pod, name) : argv0;
+    let argv: string[];
+    try {
+      argv = this.exec.rewriteArgv ? this.exec.rewriteArgv(argv0, pod, name) : argv0;
+    } catch (e) {
+      this.setContainerStatus(ns, podName, run.uid, list, {
+        ...base,
+        name,
+        ready: false,
+        started: false,
+        state: {
+          terminated: {
+            exitCode: 128,
+            reason: 'StartError',
+            message: `kube-sim rewriteArgv failed: ${e instanceof Error ? e.message : String(e)}`,
+            startedAt: '1970-01-01T00:00:00Z',
+            finishedAt: nowTimestamp(),
+          },
+        },
+      });
+      if (!ephemeral) this.settlePhase(ns, podName, run.uid);
+      return;
+    }
     let log = '';
     this.store.setLog(ns, podName, name, '');
     const append = (s: string) => {
