@@ -342,10 +342,15 @@ function checkSigningKeyOnlyInBot(objs: KObject[]): void {
   );
 }
 
-/** The worker's roles, but for the probe namespace's (see PROBE_NAMESPACE). */
+/**
+ * The worker's roles, but for the probe namespace's (see PROBE_NAMESPACE) and the debug-containers grant (bound
+ * per namespace; its writes are checked in debug-component.test.ts).
+ */
 function workerRoles(objs: KObject[]): Role[] {
   const bindings = [
-    ...ofKind<Binding>(objs, 'RoleBinding').filter((b) => !inProbeNamespace(b)),
+    ...ofKind<Binding>(objs, 'RoleBinding').filter(
+      (b) => !inProbeNamespace(b) && b.roleRef.name !== 'poddebug-worker-debug',
+    ),
     ...ofKind<Binding>(objs, 'ClusterRoleBinding'),
   ].filter((b) => (b.subjects ?? []).some((s) => s.name === 'poddebug-worker'));
   return bindings.map((b) =>

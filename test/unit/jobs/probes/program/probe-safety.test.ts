@@ -83,8 +83,13 @@ describe('hostScopeProblem', () => {
 
   it('covers every action', () => {
     expect(Object.keys(HOST_SCOPE_BY_ACTION).sort()).toEqual(
-      ['fds', 'mem', 'netcheck', 'ps', 'strace', 'tcpdump'].sort(),
+      ['connectivity', 'debug', 'fds', 'mem', 'netcheck', 'ps', 'strace', 'tcpdump'].sort(),
     );
+  });
+
+  it('debug containers see no host namespace: they run inside the pod, never more than it shares', () => {
+    expect(HOST_SCOPE_BY_ACTION.debug).toEqual([]);
+    expect(HOST_SCOPE_BY_ACTION.connectivity).toEqual([]);
   });
 
   it('the input accepts only `true` flags', () => {
