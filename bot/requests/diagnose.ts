@@ -8,7 +8,6 @@ import {
   requestIdFor,
   type TargetRef,
   type UserFacingError,
-  withDeadline,
 } from '../../jobs/contracts/index.js';
 import type { Logger } from '../log.js';
 import { type Queues, queueUnavailable } from '../queues.js';
@@ -25,7 +24,7 @@ import {
 import type { RequestAudit } from './audit.js';
 import type { RequestEngine, RequestKindHandler } from './engine.js';
 import { jobOutcome } from './jobs.js';
-import type { DiagnoseReq, Req, RequestStore } from './store.js';
+import { type DiagnoseReq, type NewRequest, type Req, RequestStore } from './store.js';
 import { CHANNEL_REFUSALS, ChannelRefused, type RequestThreads, slackErrorCode } from './thread.js';
 
 export interface DiagnoseAsk {
@@ -62,9 +61,11 @@ export class DiagnoseRequests implements RequestKindHandler {
   constructor(private readonly d: DiagnoseDeps) {}
 
   /**
-   * Queues the job, then records the request (so the sweep never meets a request without a job). Both
-   * happen before the handler acks, so an acknowledged request cannot be lost; if Redis does not answer,
-   * a queue_unavailable error says nothing started. A redelivered request is reported as a duplicate.
+   * Queues the job and records the request in one MULTI (one round trip): Redis adds the job first, and the
+   * record is made only if the job is there, so the sweep never meets a request without its job. Both
+   * happen before the handler acks, so an acknowledged request cannot be lost; if Redis does not answer
+   * in time, a queue_unavailable error says nothing started (and a late MULTI is taken back). A redelivered
+   * request is reported as a duplicate.
    */
   async submit(a: DiagnoseAsk): Promise<{ id: string; duplicate: boolean }> {
     const id = requestIdFor('diagnose', [a.teamId ?? '', a.channelId, a.userId, a.triggerId]);
@@ -77,41 +78,39 @@ export class DiagnoseRequests implements RequestKindHandler {
       requester: { userId: a.userId, channelId: a.channelId, ...(a.teamId ? { teamId: a.teamId } : {}) },
       requestedAt: new Date(now).toISOString(),
     };
-    await this.d.queues.addDiagnose(jobIdOf(id, 'diagnose'), payload);
-    let created: boolean;
-    try {
-      created = await withDeadline(
-        this.d.store.create(
-          {
-            id,
-            kind: 'diagnose',
-            state: 'queued',
-            cluster: a.cluster,
-            channel: a.channelId,
-            teamId: a.teamId,
-            requester: a.userId,
-            createdAt: now,
-            target: formatTarget(a.target),
-            targetRef: a.target,
-            threadTs: a.threadTs,
-          },
-          ['requested'],
-        ),
-        this.d.enqueueTimeoutMs,
-      );
-    } catch (e) {
-      // The job may run; with no record nobody posts its result, and the user is told nothing started.
-      throw queueUnavailable(e);
-    }
-    return { id, duplicate: !created };
+    const record: NewRequest = {
+      id,
+      kind: 'diagnose',
+      state: 'queued',
+      cluster: a.cluster,
+      channel: a.channelId,
+      teamId: a.teamId,
+      requester: a.userId,
+      createdAt: now,
+      target: formatTarget(a.target),
+      targetRef: a.target,
+      threadTs: a.threadTs,
+    };
+    const [reply] = await this.d.queues.addDiagnoseWith(
+      jobIdOf(id, 'diagnose'),
+      payload,
+      (tx, jobKey) => this.d.store.createAfterJob(tx, record, ['requested'], jobKey),
+      async ([late]) => {
+        if (RequestStore.created(late) === 'created') await this.d.store.drop(id, a.cluster);
+      },
+    );
+    const created = RequestStore.created(reply);
+    if (created === 'no_job') throw queueUnavailable(new Error(`job ${id} was not added`));
+    return { id, duplicate: created === 'exists' };
   }
 
-  /** After the ack: the `requested` audit entry (due since the record was made), then the status message. */
-  async accepted(id: string): Promise<void> {
-    const r = await this.d.store.get(id);
-    if (!r) return;
-    await this.d.audit.record('requested', r, { actor: r.requester }, true);
-    await this.d.engine.announce(id);
+  /**
+   * After the ack, queued behind the acks of other commands: the `requested` audit entry (due since the
+   * record was made), then the status message, then a first settle. Rejects with ChannelRefused when the
+   * bot may not post in the channel.
+   */
+  accepted(id: string): Promise<void> {
+    return this.d.engine.accept(id, (r) => this.d.audit.record('requested', r, { actor: r.requester }, true));
   }
 
   announced(r: Req): boolean {

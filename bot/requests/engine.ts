@@ -42,6 +42,11 @@ export interface EngineDeps {
   announceGraceMs?: number;
   /** How long a request lock lives without renewal (ms). Default 30000; renewed every third of it. */
   lockMs?: number;
+  /**
+   * How many requests' after-ack work (first message, due audit entry, first settle) runs at once. Default 4:
+   * during a burst of commands the acks go first, and the status messages follow.
+   */
+  afterAckConcurrency?: number;
 }
 
 /**
@@ -59,6 +64,7 @@ export class RequestEngine {
   private sweeping?: Promise<void>;
   private stopping = false;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly afterAck = new AfterAck(() => this.d.afterAckConcurrency ?? 4);
 
   constructor(private readonly d: EngineDeps) {}
 
@@ -94,6 +100,9 @@ export class RequestEngine {
   /** Stops taking work, lets what is under way finish (and release its locks), then closes the event streams. */
   async stop(): Promise<void> {
     this.stopping = true;
+    // Work not started yet is left to the sweep (after the announce grace): every such request is recorded.
+    const dropped = this.afterAck.clear();
+    if (dropped > 0) this.d.logger.info({ dropped }, 'after-ack work left to the sweep');
     clearInterval(this.sweepTimer);
     await this.sweeping;
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -184,6 +193,39 @@ export class RequestEngine {
     return this.track(this.announceNow(id).then(() => this.settleNow(id)));
   }
 
+  /**
+   * What follows the ack of a new request, queued behind the acks (a few requests at a time, see
+   * `afterAckConcurrency`): under one lock, `first` (e.g. the `requested` audit entry), the first message,
+   * then a settle (its job may be done already). Rejects with ChannelRefused (or a Slack error) when the
+   * first message could not be posted; resolves without doing anything once the engine stops (the sweep
+   * then announces the request, after the grace period).
+   */
+  accept(id: string, first?: (r: Req) => Promise<void>): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return this.afterAck.run(() => this.track(this.acceptNow(id, first))).then(() => undefined);
+  }
+
+  private async acceptNow(id: string, first?: (r: Req) => Promise<void>): Promise<void> {
+    await this.withLock(
+      id,
+      async (r) => {
+        const handler = this.kinds.get(r.kind);
+        if (!handler) return;
+        await first?.(r);
+        if (!handler.announced(r)) await handler.announce(r);
+        const fresh = await this.d.store.get(id);
+        if (!fresh || !handler.announced(fresh)) return;
+        try {
+          await this.d.audit.flushDue(fresh, this.d.now(), this.lockMs);
+          await handler.settle(fresh);
+        } catch (err) {
+          this.d.logger.warn({ err, id }, 'could not settle the request yet; the sweep retries');
+        }
+      },
+      { waitMs: 0, rethrow: true },
+    );
+  }
+
   private async announceNow(id: string): Promise<void> {
     await this.withLock(
       id,
@@ -236,5 +278,44 @@ export class RequestEngine {
   /** The kind of a request id, for listeners that get ids from buttons. */
   static kindOf(id: string): RequestKind | undefined {
     return parseRequestId(id)?.kind;
+  }
+}
+
+/**
+ * A FIFO of after-ack work with a concurrency limit. Each task starts on a later turn of the event loop
+ * (setImmediate), so the acks of commands already read from their sockets are written first.
+ */
+class AfterAck {
+  private readonly waiting: { start: () => void; drop: () => void }[] = [];
+  private running = 0;
+
+  constructor(private readonly limit: () => number) {}
+
+  /** Runs `fn` once a place is free; resolves to undefined if it is dropped before it starts. */
+  run<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve, reject) => {
+      const start = () => {
+        this.running++;
+        fn()
+          .then(resolve, reject)
+          .finally(() => {
+            this.running--;
+            this.next();
+          });
+      };
+      this.waiting.push({ start, drop: () => resolve(undefined) });
+      setImmediate(() => this.next());
+    });
+  }
+
+  private next(): void {
+    while (this.running < this.limit() && this.waiting.length > 0) this.waiting.shift()!.start();
+  }
+
+  /** Drops the work not started (its callers' requests are left to the sweep); how many were dropped. */
+  clear(): number {
+    const dropped = this.waiting.splice(0);
+    for (const w of dropped) w.drop();
+    return dropped.length;
   }
 }

@@ -56,6 +56,7 @@ export interface Requests {
 
 export function createRequests(d: RequestsDeps): Requests {
   const store = new RequestStore(d.redis);
+  RequestStore.prepareTransactions(d.queues.connection);
   const audit = new RequestAudit(d.auditLog, d.logger);
   const engine = new RequestEngine({
     store,

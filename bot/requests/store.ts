@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import {
   dueAuditEntries,
   dueField,
@@ -46,6 +46,7 @@ const SCRIPTS = {
   renew: 1,
 } as const;
 type Script = keyof typeof SCRIPTS;
+const CREATE_AFTER_JOB = 'poddebug_create_after_job';
 
 /**
  * Every request's record in Redis, shared by every bot replica; never in process memory. The schema is the
@@ -92,12 +93,56 @@ export class RequestStore {
   }
 
   async get(id: string): Promise<Req | undefined> {
-    const [h, approvers] = await Promise.all([
-      this.redis.hgetall(KEYS.request(id)),
-      this.redis.lrange(KEYS.approvers(id), 0, -1),
-    ]);
+    // One pipeline: one socket write for both reads.
+    const res = await this.redis
+      .pipeline()
+      .hgetall(KEYS.request(id))
+      .lrange(KEYS.approvers(id), 0, -1)
+      .exec();
+    const [[hErr, h], [aErr, approvers]] = res as [
+      [Error | null, Record<string, string>],
+      [Error | null, string[]],
+    ];
+    if (hErr || aErr) throw hErr ?? aErr;
     const rec = parseRequestRecord(h);
     return rec ? { ...rec, approvers, due: dueAuditEntries(h) } : undefined;
+  }
+
+  /**
+   * Defines the script that {@link createAfterJob} queues on `connection` (the connection whose
+   * transactions add jobs: BullMQ's).
+   */
+  static prepareTransactions(connection: Redis): void {
+    if (CREATE_AFTER_JOB in connection) return;
+    connection.defineCommand(CREATE_AFTER_JOB, {
+      numberOfKeys: 3,
+      lua: luaScript(new URL('./lua/create-after-job.lua', import.meta.url)),
+    });
+  }
+
+  /**
+   * {@link create} inside the transaction that has just added the request's job (`jobKey`, its hash): the
+   * record is made only if the job is there (see create-after-job.lua). Read the reply with {@link created}.
+   * Needs {@link prepareTransactions} on the transaction's connection.
+   */
+  createAfterJob(tx: ChainableCommander, r: NewRequest, due: readonly string[], jobKey: string): void {
+    const fields = recordFields(r);
+    for (const type of due) fields[dueField(type)] = String(r.createdAt);
+    (tx as unknown as Record<string, (...a: (string | number)[]) => unknown>)[CREATE_AFTER_JOB]!.call(
+      tx,
+      KEYS.request(r.id),
+      KEYS.open(r.cluster),
+      jobKey,
+      r.createdAt,
+      r.id,
+      REQUEST_TTL_SEC,
+      ...Object.entries(fields).flat(),
+    );
+  }
+
+  /** What a {@link createAfterJob} did: made the record, found one (a redelivered request), or no job. */
+  static created(reply: unknown): 'created' | 'exists' | 'no_job' {
+    return reply === 1 ? 'created' : reply === 0 ? 'exists' : 'no_job';
   }
 
   /** Sets fields other than the state (message timestamps, verdicts). */

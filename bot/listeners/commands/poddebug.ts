@@ -24,7 +24,10 @@ export interface CommandDeps {
   client: WebClient;
   /** Commands by verb and outcome, ack latency. */
   metrics?: BotMetrics;
-  /** Whether a worker of the cluster has been seen lately (its heartbeat); absent: not checked. */
+  /**
+   * Whether a worker of the cluster has been seen lately (its heartbeat); absent: not checked. Set: the gate
+   * reads the heartbeat itself, with the rate limits (one round trip).
+   */
   workerAlive?: (cluster: string) => Promise<boolean>;
 }
 
@@ -115,27 +118,20 @@ export function register(app: App, d: CommandDeps): void {
         }
       : { namespace: cmd.target.namespace, name: formatTarget({ ...cmd.target, namespace: undefined }) };
     let auth: Awaited<ReturnType<Authorizer['authorize']>>;
-    let workerSeen: boolean;
     try {
-      // The heartbeat is read alongside the authorization, within the same deadline (one EXISTS).
-      [auth, workerSeen] = await withDeadline(
-        Promise.all([
-          d.auth.authorize({
-            userId: command.user_id,
-            channelId: command.channel_id,
-            channelName: command.channel_name ?? '',
-            action,
-            cluster: cmd.cluster,
-            namespace,
-            name,
-            privileged: isProbe,
-          }),
-          d.workerAlive
-            ? d.workerAlive(cmd.cluster).catch((e: unknown) => {
-                throw queueUnavailable(e);
-              })
-            : true,
-        ]),
+      // The heartbeat is read with the rate limits, in the same round trip to Redis (bot/auth.ts).
+      auth = await withDeadline(
+        d.auth.authorize({
+          userId: command.user_id,
+          channelId: command.channel_id,
+          channelName: command.channel_name ?? '',
+          action,
+          cluster: cmd.cluster,
+          namespace,
+          name,
+          privileged: isProbe,
+          checkWorker: d.workerAlive !== undefined,
+        }),
         2200,
       );
     } catch (e) {
@@ -148,7 +144,7 @@ export function register(app: App, d: CommandDeps): void {
       });
       return;
     }
-    if (auth.allow && !workerSeen) {
+    if (auth.allow && auth.workerSeen === false) {
       log.info({ action, cluster: cmd.cluster }, 'command refused: no live worker');
       const text = noWorkerText(cmd.cluster);
       await answer('refused', 'no_worker', { response_type: 'ephemeral', text });
