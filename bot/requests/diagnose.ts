@@ -48,6 +48,22 @@ export interface DiagnoseDeps {
   logger: Logger;
   now: () => number;
   enqueueTimeoutMs: number;
+  /**
+   * Progress is shown on the status message only for a diagnose still running this long after the command
+   * (ms; default 2000): one that finishes sooner makes three Slack calls (status message, findings, final
+   * state). Tier 3 `chat.update` allows about 50 a minute per workspace.
+   */
+  progressDelayMs?: number;
+  /** After the first, at most one progress update per this many ms, showing the latest stage (default 5000). */
+  progressEveryMs?: number;
+}
+
+/** A request's progress display in this process: the latest stage heard, what was shown and when, a pending update. */
+interface ProgressView {
+  stage?: string;
+  shown?: { at: number; stage?: string };
+  timer?: NodeJS.Timeout;
+  retries: number;
 }
 
 type Outcome = { kind: 'result'; result: DiagnoseResult } | { kind: 'failure'; error: UserFacingError };
@@ -58,6 +74,9 @@ type Final = NonNullable<DiagnoseReq['final']>;
  * message shows the verdict). The status message is the thread's first message.
  */
 export class DiagnoseRequests implements RequestKindHandler {
+  private readonly views = new Map<string, ProgressView>();
+  private stopped = false;
+
   constructor(private readonly d: DiagnoseDeps) {}
 
   /**
@@ -149,7 +168,7 @@ export class DiagnoseRequests implements RequestKindHandler {
       const out = await this.outcome(r);
       if (out === 'pending') return;
       if (out === 'active') {
-        if (r.state === 'queued') await this.showRunning(r);
+        await this.running(r);
         return;
       }
       const ctx = { cluster: r.cluster, jobId: r.id, requestedBy: r.requester, requested: r.targetRef };
@@ -157,6 +176,7 @@ export class DiagnoseRequests implements RequestKindHandler {
         threadTs: r.threadTs ?? r.statusTs,
       });
       if (!posted) return;
+      this.forget(r.id);
       const final = finalOf(out);
       const type = out.kind === 'failure' ? 'failed' : 'succeeded';
       if (
@@ -173,24 +193,90 @@ export class DiagnoseRequests implements RequestKindHandler {
       await this.d.audit.record(type, r, { jobId: r.id, decision: auditDecision(out) }, true);
     }
     if (r.state === 'replied' && r.final) {
+      this.forget(r.id);
       await this.showFinal(r, r.final);
       await this.d.store.transition(r.id, ['replied'], 'done');
     }
     if (r.state === 'replied' || r.state === 'done') await this.d.store.close(r.cluster, r.id);
   }
 
-  /** Progress on the status message: best effort, one attempt, never over a final state. */
+  /** The job started or reported a stage: recorded now, shown later if it still runs (see `running`). */
   async progress(r: Req, _step: unknown, stage?: string): Promise<void> {
     if (r.kind !== 'diagnose' || !(r.state === 'queued' || r.state === 'running')) return;
-    // Without waiting: whoever holds the lock is about to show something as new or newer.
-    await this.d.engine.withLock(
-      r.id,
-      async (fresh) => {
-        if (fresh.kind !== 'diagnose' || !(fresh.state === 'queued' || fresh.state === 'running')) return;
-        await this.showRunning(fresh, stage);
+    await this.running(r, stage);
+  }
+
+  /** Drops pending progress updates (the engine stops). */
+  stop(): void {
+    this.stopped = true;
+    for (const id of [...this.views.keys()]) this.forget(id);
+  }
+
+  /**
+   * The job runs: the record says so at once (queued → running, no Slack call), and the status message
+   * shows it only if the diagnose is still running `progressDelayMs` after the command. Later stages are
+   * coalesced: at most one update per `progressEveryMs`, with the latest stage, and none when the stage
+   * shown is still the latest.
+   */
+  private async running(r: DiagnoseReq, stage?: string): Promise<void> {
+    if (r.state === 'queued') await this.d.store.transition(r.id, ['queued'], 'running');
+    if (this.stopped) return;
+    let v = this.views.get(r.id);
+    if (!v) {
+      v = { retries: 0 };
+      this.views.set(r.id, v);
+    }
+    if (stage) v.stage = stage;
+    if (v.timer || (v.shown && v.shown.stage === v.stage)) return;
+    const at = Math.max(
+      r.createdAt + (this.d.progressDelayMs ?? 2000),
+      v.shown ? v.shown.at + (this.d.progressEveryMs ?? 5000) : 0,
+    );
+    this.schedule(r.id, v, at - this.d.now());
+  }
+
+  private schedule(id: string, v: ProgressView, inMs: number): void {
+    v.timer = setTimeout(
+      () => {
+        v.timer = undefined;
+        if (!this.stopped) this.d.engine.track(this.showProgress(id, v)).catch(() => undefined);
       },
+      Math.max(0, inMs),
+    );
+    v.timer.unref();
+  }
+
+  /** Shows the latest stage if the request still runs: best effort, one attempt, never over a final state. */
+  private async showProgress(id: string, v: ProgressView): Promise<void> {
+    const done = await this.d.engine.withLock(
+      id,
+      async (fresh) => {
+        if (fresh.kind !== 'diagnose' || !(fresh.state === 'queued' || fresh.state === 'running')) {
+          this.forget(id);
+          return true;
+        }
+        const stage = v.stage;
+        v.shown = { at: this.d.now(), stage };
+        await this.showRunning(fresh, stage);
+        // A stage heard while this update was under way is shown next, no sooner than progressEveryMs.
+        if (v.stage !== stage && !v.timer && this.views.get(id) === v) {
+          this.schedule(id, v, this.d.progressEveryMs ?? 5000);
+        }
+        return true;
+      },
+      // Without waiting: whoever holds the lock is about to show something as new or newer.
       { waitMs: 0 },
     );
+    // The lock was busy (a settle, a sweep): try again a little later, a few times.
+    if (done === undefined && this.views.get(id) === v && !v.timer && v.retries++ < 3) {
+      this.schedule(id, v, 1000);
+    }
+  }
+
+  private forget(id: string): void {
+    const v = this.views.get(id);
+    if (v) clearTimeout(v.timer);
+    this.views.delete(id);
   }
 
   private async showRunning(r: DiagnoseReq, stage?: string): Promise<void> {

@@ -26,6 +26,8 @@ export interface RequestKindHandler {
   settle(r: Req): Promise<void>;
   /** A job of the request started or reported progress: best effort (not under the lock). */
   progress?(r: Req, step: JobStep, stage?: string): Promise<void>;
+  /** The engine stops: drop timers (e.g. pending progress updates). */
+  stop?(): void;
 }
 
 export interface EngineDeps {
@@ -102,6 +104,7 @@ export class RequestEngine {
     this.stopping = true;
     // Work not started yet is left to the sweep (after the announce grace): every such request is recorded.
     const dropped = this.afterAck.clear();
+    for (const k of this.kinds.values()) k.stop?.();
     if (dropped > 0) this.d.logger.info({ dropped }, 'after-ack work left to the sweep');
     clearInterval(this.sweepTimer);
     await this.sweeping;
