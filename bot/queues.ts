@@ -81,14 +81,9 @@ export class Queues {
     return q;
   }
 
-  /** Adds the job (idempotent by jobId: a retried Slack request finds the existing job). */
-  async addDiagnose(jobId: string, payload: DiagnosePayload): Promise<void> {
-    const data = DiagnosePayloadSchema.parse(payload);
-    await this.add(data.cluster, DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId });
-  }
-
   /**
-   * Adds a diagnose job and, in the same MULTI, what `then` queues after it (the request's record): Redis
+   * Adds a diagnose job (idempotent by jobId: a retried Slack request finds the existing job) and, in the
+   * same MULTI, what `then` queues after it (the request's record): Redis
    * runs them in this order, in one round trip and one socket write. `then` gets the job's Redis key, so
    * that what it queues can check that the job is there. Resolves to the replies of `then`'s commands.
    * Bounded by the enqueue deadline like every add; a MULTI that lands after it is taken back: `undo`
