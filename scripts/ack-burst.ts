@@ -10,6 +10,8 @@
  *    nothing else competes for the cores.
  * The two take turns, round after round, each burst after the previous one's work has drained; each has
  * its own Redis database on one private redis-server. Prints p50/p99/max per burst size and the ratios.
+ * `--before DIR`: also a second build of the bot (DIR/dist/bot/main.js, e.g. the main branch built elsewhere),
+ * on its own Redis database, taking its turn like the others: a before/after in the same run.
  * `--cpu-prof DIR` profiles the bot (and the bare app) with `node --cpu-prof` into DIR; summarise with
  * `node scripts/ack/profile-summary.mjs DIR/<file>.cpuprofile`. A script, not a test: it asserts nothing.
  */
@@ -44,6 +46,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    before: { type: 'string' },
   },
 });
 const BURSTS = args.bursts.split(',').map(Number);
@@ -53,6 +56,12 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 };
+interface Figures {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  cpuMsPerCommand: { untilLastAck: number; all: number };
+}
 const round = (x: number) => Math.round(x * 10) / 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -80,27 +89,37 @@ async function main() {
   const policyFile = join(dir, 'policy.yaml');
   writeFileSync(policyFile, POLICY);
   const prof = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
-  const botRedis = `${redisServer.url}/0`;
   const bareRedis = `${redisServer.url}/1`;
-  const redis = new Redis(botRedis);
-  // No worker: the bot alone. Its gate wants a live worker; say one is.
-  await redis.set(KEYS.heartbeat(cluster), 'ack-burst', 'PX', 3_600_000);
-  const [botPort, barePort] = [await freePort(), await freePort()];
+  const barePort = await freePort();
   const procs: ChildProcess[] = [];
-  const bot = spawn(process.execPath, [...prof, 'dist/bot/main.js'], {
-    env: {
-      ...process.env,
-      REDIS_URL: botRedis,
-      LOG_LEVEL: process.env.ACK_LOG_LEVEL ?? 'warn',
-      POLICY_FILE: policyFile,
-      SLACK_BOT_TOKEN: TOKEN,
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slack.apiUrl,
-      PORT: String(botPort),
-      CLUSTERS: cluster,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const redises: Redis[] = [];
+  /** A bot process on Redis database `db`, its own channel names (`prefix`) in the one Slack double. */
+  const startBot = async (main: string, db: number) => {
+    const url = `${redisServer.url}/${db}`;
+    const redis = new Redis(url);
+    redises.push(redis);
+    // No worker: the bot alone. Its gate wants a live worker; say one is.
+    await redis.set(KEYS.heartbeat(cluster), 'ack-burst', 'PX', 3_600_000);
+    const port = await freePort();
+    const proc = spawn(process.execPath, [...prof, main], {
+      env: {
+        ...process.env,
+        REDIS_URL: url,
+        LOG_LEVEL: process.env.ACK_LOG_LEVEL ?? 'warn',
+        POLICY_FILE: policyFile,
+        SLACK_BOT_TOKEN: TOKEN,
+        SLACK_SIGNING_SECRET: SECRET,
+        SLACK_API_URL: slack.apiUrl,
+        PORT: String(port),
+        CLUSTERS: cluster,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    procs.push(proc);
+    return { proc, port };
+  };
+  const bot = await startBot('dist/bot/main.js', 0);
+  const before = args.before ? await startBot(join(args.before, 'dist/bot/main.js'), 2) : undefined;
   const bare = spawn(process.execPath, [...prof, 'scripts/ack/bare-receiver.mjs'], {
     env: {
       ...process.env,
@@ -114,21 +133,24 @@ async function main() {
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  procs.push(bot, bare);
+  procs.push(bare);
   try {
     const bareReady = new Promise<void>((r) => bare.stdout!.once('data', () => r()));
-    const botReady = until(
-      () =>
-        fetch(`http://127.0.0.1:${botPort}/readyz`)
-          .then((r) => r.ok)
-          .catch(() => false),
-      20_000,
-    );
-    await Promise.all([bareReady, botReady]);
-    const targets = {
+    const ready = (port: number) =>
+      until(
+        () =>
+          fetch(`http://127.0.0.1:${port}/readyz`)
+            .then((r) => r.ok)
+            .catch(() => false),
+        20_000,
+      );
+    await Promise.all([bareReady, ready(bot.port), ...(before ? [ready(before.port)] : [])]);
+    const targets: Record<string, string> = {
       bare: `http://127.0.0.1:${barePort}/slack/events`,
-      bot: `http://127.0.0.1:${botPort}/slack/events`,
+      bot: `http://127.0.0.1:${bot.port}/slack/events`,
+      ...(before ? { before: `http://127.0.0.1:${before.port}/slack/events` } : {}),
     };
+    const names = Object.keys(targets);
     let sent = 0;
     const burst = async (url: string, n: number, pid?: number) => {
       const cpu0 = pid ? cpuMs(pid) : 0;
@@ -150,7 +172,7 @@ async function main() {
         );
       return { ms: res.map((r) => r.elapsedMs), ackCpuMs: pid ? cpuMs(pid) - cpu0 : 0, cpu0 };
     };
-    /** Waits until the bot has posted a status message for every command it took (its post-ack work is done). */
+    /** Waits until the bots have posted a status message for every command they took (post-ack work done). */
     let botCommands = 0;
     const drained = async () => {
       await until(() => slack.messages().filter((m) => !m.thread_ts).length >= botCommands, 60_000);
@@ -159,26 +181,33 @@ async function main() {
     // Warm-up: connections, Bolt's auth.test, JIT.
     for (const [name, url] of Object.entries(targets)) {
       await burst(url, 20);
-      if (name === 'bot') botCommands += 20;
+      if (name !== 'bare') botCommands += 20;
     }
     await drained();
 
-    const acks: Record<string, Record<number, number[]>> = { bare: {}, bot: {} };
-    const cpu: Record<string, Record<number, { ack: number; total: number }>> = { bare: {}, bot: {} };
-    const pids = { bare: bare.pid!, bot: bot.pid! };
+    const acks: Record<string, Record<number, number[]>> = Object.fromEntries(names.map((n) => [n, {}]));
+    const cpu: Record<string, Record<number, { ack: number; total: number }>> = Object.fromEntries(
+      names.map((n) => [n, {}]),
+    );
+    const pids: Record<string, number> = {
+      bare: bare.pid!,
+      bot: bot.proc.pid!,
+      ...(before ? { before: before.proc.pid! } : {}),
+    };
     for (let r = 0; r < ROUNDS; r++) {
       for (const n of BURSTS) {
-        const order = r % 2 === 0 ? (['bare', 'bot'] as const) : (['bot', 'bare'] as const);
+        // Each takes its turn first in some rounds.
+        const order = names.map((_, i) => names[(i + r) % names.length]!);
         for (const name of order) {
-          const b = await burst(targets[name], n, pids[name]);
+          const b = await burst(targets[name]!, n, pids[name]!);
           acks[name]![n] ??= [];
           acks[name]![n]!.push(...b.ms);
-          if (name === 'bot') botCommands += n;
+          if (name !== 'bare') botCommands += n;
           await drained();
           cpu[name]![n] ??= { ack: 0, total: 0 };
           const c = cpu[name]![n]!;
           c.ack += b.ackCpuMs / n / ROUNDS;
-          c.total += (cpuMs(pids[name]) - b.cpu0) / n / ROUNDS;
+          c.total += (cpuMs(pids[name]!) - b.cpu0) / n / ROUNDS;
         }
       }
     }
@@ -192,24 +221,28 @@ async function main() {
       },
       rounds: ROUNDS,
       bursts: BURSTS.map((n) => {
-        const b = acks.bare[n]!;
-        const o = acks.bot[n]!;
+        const of = (name: string): Figures => {
+          const xs = acks[name]![n]!;
+          return {
+            p50Ms: round(pct(xs, 50)),
+            p99Ms: round(pct(xs, 99)),
+            maxMs: round(Math.max(...xs)),
+            cpuMsPerCommand: { untilLastAck: round(cpu[name]![n]!.ack), all: round(cpu[name]![n]!.total) },
+          };
+        };
+        const b = acks.bare![n]!;
+        const o = acks.bot![n]!;
         return {
           burst: n,
-          bare: {
-            p50Ms: round(pct(b, 50)),
-            p99Ms: round(pct(b, 99)),
-            maxMs: round(Math.max(...b)),
-            cpuMsPerCommand: { untilLastAck: round(cpu.bare[n]!.ack), all: round(cpu.bare[n]!.total) },
-          },
-          bot: {
-            p50Ms: round(pct(o, 50)),
-            p99Ms: round(pct(o, 99)),
-            maxMs: round(Math.max(...o)),
-            cpuMsPerCommand: { untilLastAck: round(cpu.bot[n]!.ack), all: round(cpu.bot[n]!.total) },
-          },
+          ...Object.fromEntries(names.map((name) => [name, of(name)])),
           ratioP50: round(pct(o, 50) / pct(b, 50)),
           ratioP99: round(pct(o, 99) / pct(b, 99)),
+          ...(before
+            ? {
+                beforeRatioP50: round(pct(acks.before![n]!, 50) / pct(b, 50)),
+                beforeRatioP99: round(pct(acks.before![n]!, 99) / pct(b, 99)),
+              }
+            : {}),
         };
       }),
       slackCallsPerCommand: round(calls / botCommands),
@@ -220,15 +253,22 @@ async function main() {
       process.stdout.write(
         `machine: ${m.cpus} cores (${m.cpu}), ${m.memGiB} GiB, node ${m.node}; ${ROUNDS} rounds\n`,
       );
-      for (const b of report.bursts) {
-        process.stdout.write(
-          `burst ${String(b.burst).padStart(3)}  bare p50 ${b.bare.p50Ms} / p99 ${b.bare.p99Ms} ms   ` +
-            `bot p50 ${b.bot.p50Ms} / p99 ${b.bot.p99Ms} / max ${b.bot.maxMs} ms   ` +
-            `ratio p50 ${b.ratioP50}×, p99 ${b.ratioP99}×\n` +
-            `           CPU ms/command until the last ack: bare ${b.bare.cpuMsPerCommand.untilLastAck}, bot ${b.bot.cpuMsPerCommand.untilLastAck}; ` +
-            `with the work after it: bare ${b.bare.cpuMsPerCommand.all}, bot ${b.bot.cpuMsPerCommand.all}\n`,
-        );
+      for (const b of report.bursts as Record<string, unknown>[]) {
+        for (const name of names) {
+          const x = b[name] as Figures;
+          const ratio =
+            name === 'bot'
+              ? `  ×${b.ratioP50} / ×${b.ratioP99}`
+              : name === 'before'
+                ? `  ×${b.beforeRatioP50} / ×${b.beforeRatioP99}`
+                : '';
+          process.stdout.write(
+            `burst ${String(b.burst).padStart(3)}  ${name.padEnd(6)}  p50 ${String(x.p50Ms).padStart(6)}  p99 ${String(x.p99Ms).padStart(6)}  max ${String(x.maxMs).padStart(6)} ms` +
+              `  CPU ms/command until the last ack ${x.cpuMsPerCommand.untilLastAck}, all ${x.cpuMsPerCommand.all}${ratio}\n`,
+          );
+        }
       }
+      process.stdout.write('(×p50 / ×p99: against the bare app in the same rounds)\n');
       process.stdout.write(`Slack calls per command (bot, no worker): ${report.slackCallsPerCommand}\n`);
     }
   } finally {
@@ -236,7 +276,7 @@ async function main() {
     await Promise.all(
       procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))),
     );
-    redis.disconnect();
+    for (const r of redises) r.disconnect();
     await slack.close();
     await redisServer.stop();
   }
