@@ -72,6 +72,13 @@ function cpuMs(pid: number): number {
 }
 const CLK_TCK = 100;
 
+/** Write and read system calls a process has made (sockets included): /proc/PID/io syscw, syscr. */
+function syscalls(pid: number): { w: number; r: number } {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  const get = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(io)?.[1] ?? Number.NaN);
+  return { w: get('syscw'), r: get('syscr') };
+}
+
 async function until(fn: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
@@ -154,6 +161,7 @@ async function main() {
     let sent = 0;
     const burst = async (url: string, n: number, pid?: number) => {
       const cpu0 = pid ? cpuMs(pid) : 0;
+      const sys0 = pid ? syscalls(pid) : { w: 0, r: 0 };
       const base = sent;
       sent += n;
       const res = await Promise.all(
@@ -170,12 +178,15 @@ async function main() {
         process.stderr.write(
           `ack-burst: ${bad.length} not acked plainly, e.g. ${bad[0]!.body.slice(0, 200)}\n`,
         );
-      return { ms: res.map((r) => r.elapsedMs), ackCpuMs: pid ? cpuMs(pid) - cpu0 : 0, cpu0 };
+      return { ms: res.map((r) => r.elapsedMs), ackCpuMs: pid ? cpuMs(pid) - cpu0 : 0, cpu0, sys0 };
     };
     /** Waits until the bots have posted a status message for every command they took (post-ack work done). */
     let botCommands = 0;
     const drained = async () => {
       await until(() => slack.messages().filter((m) => !m.thread_ts).length >= botCommands, 60_000);
+      // No worker takes these jobs, so their requests would stay open and every bot's sweep (each 15 s)
+      // would go over a growing backlog while the others are measured: close them, as finished jobs would.
+      for (const r of redises) await r.del(KEYS.open(cluster));
       await sleep(300);
     };
     // Warm-up: connections, Bolt's auth.test, JIT.
@@ -186,6 +197,9 @@ async function main() {
     await drained();
 
     const acks: Record<string, Record<number, number[]>> = Object.fromEntries(names.map((n) => [n, {}]));
+    const sys: Record<string, { w: number; r: number; n: number }> = Object.fromEntries(
+      names.map((n) => [n, { w: 0, r: 0, n: 0 }]),
+    );
     const cpu: Record<string, Record<number, { ack: number; total: number }>> = Object.fromEntries(
       names.map((n) => [n, {}]),
     );
@@ -208,6 +222,10 @@ async function main() {
           const c = cpu[name]![n]!;
           c.ack += b.ackCpuMs / n / ROUNDS;
           c.total += (cpuMs(pids[name]!) - b.cpu0) / n / ROUNDS;
+          const now = syscalls(pids[name]!);
+          sys[name]!.w += now.w - b.sys0.w;
+          sys[name]!.r += now.r - b.sys0.r;
+          sys[name]!.n += n;
         }
       }
     }
@@ -246,6 +264,12 @@ async function main() {
         };
       }),
       slackCallsPerCommand: round(calls / botCommands),
+      syscallsPerCommand: Object.fromEntries(
+        names.map((name) => [
+          name,
+          { write: round(sys[name]!.w / sys[name]!.n), read: round(sys[name]!.r / sys[name]!.n) },
+        ]),
+      ),
     };
     if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
@@ -269,6 +293,12 @@ async function main() {
         }
       }
       process.stdout.write('(×p50 / ×p99: against the bare app in the same rounds)\n');
+      for (const name of names) {
+        const x = report.syscallsPerCommand[name]!;
+        process.stdout.write(
+          `${name.padEnd(6)}  system calls per command, with the work after the ack: ${x.write} writes, ${x.read} reads\n`,
+        );
+      }
       process.stdout.write(`Slack calls per command (bot, no worker): ${report.slackCallsPerCommand}\n`);
     }
   } finally {

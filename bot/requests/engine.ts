@@ -252,13 +252,15 @@ export class RequestEngine {
   ): Promise<T | undefined> {
     const { store, logger } = this.d;
     const waitMs = o.waitMs ?? 3000;
-    let token = await store.lock(id, this.lockMs);
-    for (let waited = 0; !token && waited < waitMs && !this.stopping; waited += 100) {
+    // The lock and a fresh read of the record in one round trip.
+    let got = await store.lockAndGet(id, this.lockMs);
+    for (let waited = 0; !got && waited < waitMs && !this.stopping; waited += 100) {
       await new Promise((res) => setTimeout(res, 100));
-      token = await store.lock(id, this.lockMs);
+      got = await store.lockAndGet(id, this.lockMs);
     }
-    if (!token) return undefined;
-    const held = token;
+    if (!got) return undefined;
+    const held = got.token;
+    const { read } = got;
     const renew = setInterval(() => {
       store
         .renew(id, held, this.lockMs)
@@ -266,7 +268,7 @@ export class RequestEngine {
         .catch(() => undefined);
     }, this.lockMs / 3);
     try {
-      const r = await store.get(id);
+      const r = read();
       return r ? await fn(r) : undefined;
     } catch (err) {
       if (o.rethrow) throw err;

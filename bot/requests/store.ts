@@ -48,6 +48,17 @@ const SCRIPTS = {
 type Script = keyof typeof SCRIPTS;
 const CREATE_AFTER_JOB = 'poddebug_create_after_job';
 
+/** A record and its approvers from the replies of HGETALL and LRANGE. */
+function readReq(replies: [Error | null, unknown][]): Req | undefined {
+  const [[hErr, h], [aErr, approvers]] = replies as [
+    [Error | null, Record<string, string>],
+    [Error | null, string[]],
+  ];
+  if (hErr || aErr) throw hErr ?? aErr;
+  const rec = parseRequestRecord(h);
+  return rec ? { ...rec, approvers, due: dueAuditEntries(h) } : undefined;
+}
+
 /**
  * Every request's record in Redis, shared by every bot replica; never in process memory. The schema is the
  * contract's (the worker parses the same records). State moves only through atomic scripts (bot/requests/lua/),
@@ -99,13 +110,28 @@ export class RequestStore {
       .hgetall(KEYS.request(id))
       .lrange(KEYS.approvers(id), 0, -1)
       .exec();
-    const [[hErr, h], [aErr, approvers]] = res as [
-      [Error | null, Record<string, string>],
-      [Error | null, string[]],
-    ];
-    if (hErr || aErr) throw hErr ?? aErr;
-    const rec = parseRequestRecord(h);
-    return rec ? { ...rec, approvers, due: dueAuditEntries(h) } : undefined;
+    return readReq(res ?? []);
+  }
+
+  /**
+   * {@link lock} and, in the same pipeline (one round trip), {@link get}: the record as read just after the
+   * lock was taken (`read()`, which throws if that read failed), or undefined when another replica holds
+   * the lock.
+   */
+  async lockAndGet(
+    id: string,
+    ms: number,
+  ): Promise<{ token: string; read: () => Req | undefined } | undefined> {
+    const token = randomBytes(8).toString('hex');
+    const res = await this.redis
+      .pipeline()
+      .set(KEYS.lock(id), token, 'PX', ms, 'NX')
+      .hgetall(KEYS.request(id))
+      .lrange(KEYS.approvers(id), 0, -1)
+      .exec();
+    const [[lockErr, ok], ...reads] = (res ?? []) as [Error | null, unknown][];
+    if (lockErr) throw lockErr;
+    return ok === 'OK' ? { token, read: () => readReq(reads) } : undefined;
   }
 
   /**
