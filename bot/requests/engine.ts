@@ -287,14 +287,22 @@ export class RequestEngine {
 }
 
 /**
- * A FIFO of after-ack work with a concurrency limit. Each task starts on a later turn of the event loop
- * (setImmediate), so the acks of commands already read from their sockets are written first.
+ * A FIFO of after-ack work with a concurrency limit that yields to a burst: while new work keeps arriving
+ * (commands still being acked) nothing starts, until the arrivals pause for `quietMs` or the oldest task
+ * has waited `maxWaitMs` (then one at a time). So the acks of a burst go first and its status messages
+ * follow, and nothing waits long.
  */
 class AfterAck {
-  private readonly waiting: { start: () => void; drop: () => void }[] = [];
+  private readonly waiting: { start: () => void; drop: () => void; at: number }[] = [];
   private running = 0;
+  private lastArrival = 0;
+  private timer?: NodeJS.Timeout;
 
-  constructor(private readonly limit: () => number) {}
+  constructor(
+    private readonly limit: () => number,
+    private readonly quietMs = 20,
+    private readonly maxWaitMs = 1000,
+  ) {}
 
   /** Runs `fn` once a place is free; resolves to undefined if it is dropped before it starts. */
   run<T>(fn: () => Promise<T>): Promise<T | undefined> {
@@ -308,17 +316,38 @@ class AfterAck {
             this.next();
           });
       };
-      this.waiting.push({ start, drop: () => resolve(undefined) });
-      setImmediate(() => this.next());
+      this.lastArrival = performance.now();
+      this.waiting.push({ start, drop: () => resolve(undefined), at: this.lastArrival });
+      this.wake(this.quietMs);
     });
   }
 
+  private wake(inMs: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.next();
+    }, inMs);
+  }
+
   private next(): void {
-    while (this.running < this.limit() && this.waiting.length > 0) this.waiting.shift()!.start();
+    if (this.waiting.length === 0) return;
+    const now = performance.now();
+    const quietIn = this.lastArrival + this.quietMs - now;
+    if (quietIn <= 0) {
+      while (this.running < this.limit() && this.waiting.length > 0) this.waiting.shift()!.start();
+      return;
+    }
+    const overdueIn = this.waiting[0]!.at + this.maxWaitMs - now;
+    if (overdueIn <= 0 && this.running === 0) this.waiting.shift()!.start();
+    if (this.waiting.length > 0)
+      this.wake(Math.max(1, Math.min(quietIn, overdueIn > 0 ? overdueIn : quietIn)));
   }
 
   /** Drops the work not started (its callers' requests are left to the sweep); how many were dropped. */
   clear(): number {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const dropped = this.waiting.splice(0);
     for (const w of dropped) w.drop();
     return dropped.length;
