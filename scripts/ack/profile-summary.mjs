@@ -73,7 +73,11 @@ if (ci > 0) {
   for (const [id, us] of self) {
     if (byId.get(id).callFrame.functionName !== want) continue;
     const chain = [];
-    for (let cur = parent.get(id); cur !== undefined && chain.length < (Number(process.env.DEPTH) || 8); cur = parent.get(cur)) {
+    for (
+      let cur = parent.get(id);
+      cur !== undefined && chain.length < (Number(process.env.DEPTH) || 8);
+      cur = parent.get(cur)
+    ) {
       const f = byId.get(cur).callFrame;
       chain.push(`${f.functionName || '(anon)'}@${area(f.url, f.functionName)}:${f.lineNumber + 1}`);
     }
