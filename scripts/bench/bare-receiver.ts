@@ -3,7 +3,7 @@
  * only adds one BullMQ job and acks. Same receiver class (HTTPReceiver), same signing check, same Redis and
  * BullMQ as the bot; none of the bot's gate, records, audit or status messages.
  *
- *   PORT=… SLACK_SIGNING_SECRET=… REDIS_URL=… BENCH_QUEUE=… node --import tsx scripts/bench/bare-receiver.ts
+ *   PORT=… SLACK_SIGNING_SECRET=… SLACK_API_URL=… REDIS_URL=… BENCH_QUEUE=… node --import tsx scripts/bench/bare-receiver.ts
  *
  * Prints "ready" on stdout once it listens; stops on SIGTERM.
  */
@@ -19,7 +19,14 @@ const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 
 const queue = new Queue(queueName, { connection });
 
 const receiver = new HTTPReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET ?? '' });
-const app = new App({ token: 'xoxb-bench-bare', receiver, tokenVerificationEnabled: false });
+// botId and botUserId given: Bolt then never calls auth.test. Any Web API call goes to the bench's Slack double.
+const app = new App({
+  token: 'xoxb-bench-bare',
+  botId: 'B0BENCHBARE',
+  botUserId: 'U0BENCHBARE',
+  receiver,
+  clientOptions: { slackApiUrl: process.env.SLACK_API_URL ?? 'http://127.0.0.1:9/api/' },
+});
 
 app.command('/poddebug', async ({ command, ack }) => {
   await queue.add(

@@ -104,20 +104,28 @@ export interface Measured {
 
 const GNU_TIME = '/usr/bin/time';
 
-/** Runs a program to the end: wall time, and peak RSS through GNU time when the machine has it. */
-export function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv): Measured {
+/**
+ * Runs a program to the end: wall time, and peak RSS through GNU time when the machine has it. Asynchronous:
+ * the simulator it talks to runs in the bench's own event loop.
+ */
+export async function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-time-'));
   const out = join(dir, 'time');
   const useTime = existsSync(GNU_TIME);
   const t0 = performance.now();
-  const r = useTime
-    ? spawnSync(GNU_TIME, ['-f', '%M', '-o', out, cmd, ...args], { env, encoding: 'utf8' })
-    : spawnSync(cmd, args, { env, encoding: 'utf8' });
+  const p = useTime
+    ? spawn(GNU_TIME, ['-f', '%M', '-o', out, cmd, ...args], { env, stdio: ['ignore', 'pipe', 'ignore'] })
+    : spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let stdout = '';
+  p.stdout?.on('data', (b: Buffer) => {
+    stdout += b.toString();
+  });
+  const status = await new Promise<number>((r) => p.once('close', (c) => r(c ?? -1)));
   const wallMs = performance.now() - t0;
   const peakKiB =
     useTime && existsSync(out) ? Number(readFileSync(out, 'utf8').trim().split('\n').at(-1)) : Number.NaN;
   rmSync(dir, { recursive: true, force: true });
-  return { wallMs, peakKiB, status: r.status ?? -1, stdout: r.stdout ?? '' };
+  return { wallMs, peakKiB, status, stdout };
 }
 
 export function have(cmd: string): boolean {
