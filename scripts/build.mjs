@@ -119,7 +119,7 @@ async function bundle(out) {
     rmSync(`${loader}.map`, { force: true });
     writeFileSync(
       loader,
-      `// Built by scripts/build.mjs: turn on the module compile cache, then load the bundle (${b.entry}).\nimport { enableCompileCache } from 'node:module';\nenableCompileCache?.();\nawait import('${spec}');\n`,
+      `// Built by scripts/build.mjs: turn on the module compile cache, then load the bundle (${b.entry}).\nimport * as nodeModule from 'node:module';\nnodeModule.enableCompileCache?.();\nawait import('${spec}');\n`,
     );
   }
 }
