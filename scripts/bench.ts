@@ -9,7 +9,7 @@
  *  (b) the whole stack on one machine (bot, worker, simulator, Slack double, driver), burst of 200;
  *  (c) end to end, slash command → findings in the thread, at +0 and +latency ms per API request, per target
  *      kind, with the dependent read steps computed from the simulator's request timeline;
- *  (d) API requests (and bytes) per diagnose by target kind;
+ *  (d) API requests (and bytes) and Slack Web API calls per diagnose by target kind;
  *  (e) the CLI against the seed's pod_diagnostic.py (bench/pod_diagnostic.py; python3 + kubectl) at
  *      +latency ms: wall and peak RSS, and the ratios;
  *  (f) bot and worker RSS idle and after;

@@ -27,7 +27,7 @@ export function printTable(r: any) {
   for (const x of r.endToEnd.filter((y: { latencyMs: number }) => y.latencyMs === LATENCY))
     rows.push([
       `(d) API requests per diagnose, ${x.kind}`,
-      `${x.apiRequests} (${Math.round(x.bytesRead / 1024)} KiB read)`,
+      `${x.apiRequests} (${Math.round(x.bytesRead / 1024)} KiB read); ${x.slackCalls} Slack Web API calls`,
     ]);
   const c = r.cliVsSeed;
   rows.push([

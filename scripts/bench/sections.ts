@@ -150,7 +150,10 @@ export async function wholeStack(e: Env) {
     const e2e: Record<string, unknown>[] = [];
     for (const latency of [0, LATENCY]) {
       e.sim.setLatency(latency);
-      const per: Record<string, { ms: number[]; steps: number[]; requests: number[]; bytes: number[] }> = {};
+      const per: Record<
+        string,
+        { ms: number[]; steps: number[]; requests: number[]; bytes: number[]; channels: string[] }
+      > = {};
       for (let i = 0; i < E2E; i++) {
         const t = TARGETS[i % TARGETS.length]!;
         const channel = `CE${latency}X${i}`;
@@ -160,13 +163,19 @@ export async function wholeStack(e: Env) {
         await waitFor(() => e.slack.messages(channel).some((m) => m.thread_ts), 30_000, 'a result');
         const ms = performance.now() - t0;
         const s = stepsOf(e.sim.timeline());
-        per[t.kind] ??= { ms: [], steps: [], requests: [], bytes: [] };
+        per[t.kind] ??= { ms: [], steps: [], requests: [], bytes: [], channels: [] };
         const k = per[t.kind]!;
         k.ms.push(ms);
+        k.channels.push(channel);
         k.steps.push(s.steps);
         k.requests.push(s.requests);
         k.bytes.push(s.bytes);
       }
+      // Slack Web API calls per diagnose (status message, its updates, the thread reply): counted once all
+      // commands of this latency are done, so that each had time for its last update; every command has its
+      // own channel.
+      await sleep(1000);
+      const slackCalls = (ch: string) => e.slack.calls().filter((c) => c.args.channel === ch).length;
       for (const [kind, k] of Object.entries(per)) {
         // Steps show only when each request takes a while: at +0 ms reads that could overlap do not.
         const steps = latency > 0 ? median(k.steps) : undefined;
@@ -182,6 +191,7 @@ export async function wholeStack(e: Env) {
           goalMs: steps !== undefined ? steps * latency + 40 : undefined,
           apiRequests: round(k.requests.reduce((a, b) => a + b, 0) / k.requests.length),
           bytesRead: Math.round(k.bytes.reduce((a, b) => a + b, 0) / k.bytes.length),
+          slackCalls: round(k.channels.reduce((a, ch) => a + slackCalls(ch), 0) / k.channels.length),
         });
       }
       log(`end to end at +${latency} ms done`);
