@@ -15,6 +15,7 @@ import { NodeExecutor, type NodeExecutorOptions } from './node-executor.js';
 import { rebaseOffset, rebaseTimestamps } from './rebase.js';
 import { handle, type SimContext } from './server.js';
 import { isKubeObject, ObjectStore } from './store.js';
+import { RequestTimeline, type TimedRequest } from './timeline.js';
 
 export type { AccessDecision, AccessRequest } from './authz.js';
 // Building blocks for tests that check RBAC objects without a server (deploy component tests).
@@ -22,6 +23,7 @@ export { authorize } from './authz.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
 export { type KubeObject, ObjectStore } from './store.js';
+export { dependentSteps, type TimedRequest } from './timeline.js';
 
 /** How to start a simulator. */
 export interface KubeSimOptions {
@@ -59,6 +61,8 @@ export interface KubeSim {
   stats(): { total: number; byRoute: Record<string, number> };
   /** Every request served since start or resetStats(), in order, with its query parameters. */
   requests(): { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
+  /** Every request since start or resetStats() with its start, end and response bytes (timeline.ts). */
+  timeline(): TimedRequest[];
   /** Zeroes the request counters. */
   resetStats(): void;
   /** Changes the delay added to every request. */
@@ -124,7 +128,9 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
   };
   await setExecutor(opts.nodeExecutor);
   const sockets = new Set<Socket>();
+  const timeline = new RequestTimeline();
   const server: Server = createServer((req, res) => {
+    timeline.observe(req, res);
     void handle(ctx, req, res);
   });
   server.on('connection', (s) => {
@@ -158,9 +164,11 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     kubeconfigPath,
     stats: () => ({ total: ctx.stats.total, byRoute: { ...ctx.stats.byRoute } }),
     requests: () => [...ctx.log],
+    timeline: () => timeline.entries(),
     resetStats: () => {
       ctx.stats = { total: 0, byRoute: {} };
       ctx.log = [];
+      timeline.reset();
     },
     setLatency: (ms) => {
       ctx.latencyMs = ms;

@@ -1034,10 +1034,9 @@ describe('Dockerfile', () => {
     scripts: Record<string, string>;
   };
 
-  it('is multi-stage on node:20-bookworm-slim', () => {
+  it('is multi-stage on node:24-bookworm-slim, pinned by digest', () => {
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const [l] of froms)
-      expect(l).toMatch(/^FROM node:20-bookworm-slim(@sha256:[a-f0-9]{64})?( AS \w+)?$/i);
+    for (const [l] of froms) expect(l).toMatch(/^FROM node:24-bookworm-slim@sha256:[a-f0-9]{64}( AS \w+)?$/i);
   });
 
   it('builds from the lock file without install scripts, then drops dev dependencies', () => {
