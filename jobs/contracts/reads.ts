@@ -4,6 +4,7 @@
  * with a ReadPayload, and the worker returns a ReadResult whose long text travels as an artefact (Redis,
  * then a Slack file), never in the job result.
  */
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { RequesterSchema } from './diagnose.js';
 import { isClusterName, isDns1123Label } from './names.js';
@@ -39,6 +40,8 @@ export const READ_LIMITS = {
   /** Longest text shown inline in the thread (a code block); longer goes to a file. */
   inlineMaxBytes: 2800,
   inlineMaxLines: 40,
+  /** A longer line would be shortened in a code block: the text goes to a file instead. */
+  inlineMaxLineChars: 300,
   /** A file at most; cut at a line end and said so. */
   maxFileBytes: 5 * 1024 * 1024,
   /** `events --since` default when not given: everything the API server still keeps (about 1 h). */
@@ -111,3 +114,19 @@ export const ReadResultSchema = z.strictObject({
   stats: z.object({ apiRequests: z.number().int(), durationMs: z.number() }),
 });
 export type ReadResult = z.infer<typeof ReadResultSchema>;
+
+export type GrepCompile = { ok: true; re: RE2JS } | { ok: false; error: string };
+
+/**
+ * Compiles a `--grep` pattern on re2js, a port of RE2 (matching time linear in the input, no backtracking).
+ * Both sides use it: the grammar refuses what does not compile, the worker runs what does. Perl-only syntax
+ * (lookaround, backreferences) is refused with RE2's reason.
+ */
+export function compileGrep(pattern: string): GrepCompile {
+  try {
+    return { ok: true, re: RE2JS.compile(pattern) };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return { ok: false, error: msg.split('\n')[0]!.slice(0, 200) };
+  }
+}

@@ -32,7 +32,10 @@ export class Lines {
   }
   /** Items the same way: the first on the key's line, the rest aligned under it. */
   list(level: number, key: string, items: readonly string[], width: number): void {
-    if (items.length === 0) return this.kv(level, key, '<none>', width);
+    if (items.length === 0) {
+      this.kv(level, key, '<none>', width);
+      return;
+    }
     const pad = '  '.repeat(level) + ' '.repeat(Math.max(width, key.length + 2) + 1);
     items.forEach((text, i) => {
       if (i === 0) this.kv(level, key, text, width);
@@ -131,7 +134,10 @@ function envValue(e: NonNullable<Container['env']>[number]): string {
 }
 
 export function volumes(w: Lines, level: number, vs: Wire<V1Volume>[] | undefined): void {
-  if (!vs || vs.length === 0) return w.kv(level, 'Volumes', '<none>', 0);
+  if (!vs || vs.length === 0) {
+    w.kv(level, 'Volumes', '<none>', 0);
+    return;
+  }
   w.line(level, 'Volumes:');
   for (const v of vs) {
     w.line(level + 1, `${v.name}:`);
@@ -145,11 +151,16 @@ export function volumes(w: Lines, level: number, vs: Wire<V1Volume>[] | undefine
       w.kv(level + 2, 'SecretName', v.secret.secretName, W);
       w.kv(level + 2, 'Optional', String(Boolean(v.secret.optional)), W);
     } else if (v.emptyDir) {
-      w.kv(level + 2, 'Type', 'EmptyDir (a temporary directory that shares a pod\'s lifetime)', W);
+      w.kv(level + 2, 'Type', "EmptyDir (a temporary directory that shares a pod's lifetime)", W);
       w.kv(level + 2, 'Medium', v.emptyDir.medium ?? '', W);
       w.kv(level + 2, 'SizeLimit', v.emptyDir.sizeLimit ?? '<unset>', W);
     } else if (v.persistentVolumeClaim) {
-      w.kv(level + 2, 'Type', 'PersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)', W);
+      w.kv(
+        level + 2,
+        'Type',
+        'PersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)',
+        W,
+      );
       w.kv(level + 2, 'ClaimName', v.persistentVolumeClaim.claimName, W);
       w.kv(level + 2, 'ReadOnly', String(Boolean(v.persistentVolumeClaim.readOnly)), W);
     } else if (v.projected) {
@@ -193,7 +204,14 @@ export function podTemplate(
 }
 
 /** `app=checkout,tier=web` (matchLabels and matchExpressions, as kubectl prints a selector). */
-export function selectorText(s: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] } | undefined): string {
+export function selectorText(
+  s:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: { key: string; operator: string; values?: string[] }[];
+      }
+    | undefined,
+): string {
   if (!s) return '<none>';
   const parts = Object.entries(s.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of s.matchExpressions ?? []) {

@@ -15,7 +15,12 @@ export type Owner =
 
 const W = 24;
 
-export function describeOwner(o: Owner, pods: readonly Pod[], events: readonly EventRow[], now: number): string {
+export function describeOwner(
+  o: Owner,
+  pods: readonly Pod[],
+  events: readonly EventRow[],
+  now: number,
+): string {
   const w = new Lines();
   const m = o.obj.metadata ?? {};
   w.kv(0, 'Name', m.name, W);
@@ -53,7 +58,12 @@ export function describeOwner(o: Owner, pods: readonly Pod[], events: readonly E
       break;
     }
     case 'DaemonSet': {
-      const s = o.obj.status ?? { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 };
+      const s = o.obj.status ?? {
+        currentNumberScheduled: 0,
+        desiredNumberScheduled: 0,
+        numberMisscheduled: 0,
+        numberReady: 0,
+      };
       w.map(0, 'Node-Selector', o.obj.spec?.template?.spec?.nodeSelector, W);
       w.kv(0, 'Desired Number of Nodes Scheduled', s.desiredNumberScheduled, W);
       w.kv(0, 'Current Number of Nodes Scheduled', s.currentNumberScheduled, W);
@@ -75,7 +85,8 @@ export function describeOwner(o: Owner, pods: readonly Pod[], events: readonly E
         if (s.startTime)
           w.kv(0, 'Duration', humanDuration(Date.parse(s.completionTime) - Date.parse(s.startTime)), W);
       }
-      if (sp?.activeDeadlineSeconds !== undefined) w.kv(0, 'Active Deadline Seconds', `${sp.activeDeadlineSeconds}s`, W);
+      if (sp?.activeDeadlineSeconds !== undefined)
+        w.kv(0, 'Active Deadline Seconds', `${sp.activeDeadlineSeconds}s`, W);
       w.kv(0, 'Backoff Limit', sp?.backoffLimit ?? 6, W);
       w.kv(
         0,
@@ -87,8 +98,9 @@ export function describeOwner(o: Owner, pods: readonly Pod[], events: readonly E
     }
   }
   podTemplate(w, o.obj.spec?.template ?? {});
-  const conds = (o.obj.status as { conditions?: { type: string; status: string; reason?: string }[] } | undefined)
-    ?.conditions;
+  const conds = (
+    o.obj.status as { conditions?: { type: string; status: string; reason?: string }[] } | undefined
+  )?.conditions;
   if (conds && conds.length > 0) {
     w.line(0, 'Conditions:');
     const rows = conds.map((c) => [c.type, c.status, c.reason ?? '']);

@@ -44,7 +44,8 @@ export function describePod(pod: Pod, events: readonly EventRow[], now: number):
   if (owner) w.kv(0, 'Controlled By', `${owner.kind}/${owner.name}`, W);
 
   const statuses = new Map<string, Wire<V1ContainerStatus>>();
-  for (const s of [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? [])]) statuses.set(s.name, s);
+  for (const s of [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? [])])
+    statuses.set(s.name, s);
   for (const [title, cs] of [
     ['Init Containers', spec.initContainers],
     ['Containers', spec.containers],
@@ -53,8 +54,7 @@ export function describePod(pod: Pod, events: readonly EventRow[], now: number):
     if (!cs || cs.length === 0) continue;
     w.line(0, `${title}:`);
     for (const c of cs) {
-      const s =
-        statuses.get(c.name) ?? (st.ephemeralContainerStatuses ?? []).find((x) => x.name === c.name);
+      const s = statuses.get(c.name) ?? (st.ephemeralContainerStatuses ?? []).find((x) => x.name === c.name);
       w.line(1, `${c.name}:`);
       w.kv(2, 'Container ID', s?.containerID, W - 1);
       containerSpec(w, 2, c);

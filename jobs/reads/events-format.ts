@@ -139,7 +139,8 @@ export function humanDuration(ms: number): string {
   if (min < 180) return `${min}m`;
   if (hours < 8) return min % 60 === 0 ? `${hours}h` : `${hours}h${min % 60}m`;
   if (hours < 48) return `${hours}h`;
-  if (hours < 192) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 192)
+    return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
   return `${Math.floor(hours / 24 / 365)}y`;
 }

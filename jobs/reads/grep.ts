@@ -4,19 +4,9 @@
  * a huge log cannot keep a worker busy past it: the lines not yet looked at are dropped and the result says
  * so. Pure apart from the clock it is given.
  */
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 
-export type GrepCompile = { ok: true; re: RE2JS } | { ok: false; error: string };
-
-/** Compiles an RE2 pattern; Perl-only syntax (lookaround, backreferences) is refused with RE2's reason. */
-export function compileGrep(pattern: string): GrepCompile {
-  try {
-    return { ok: true, re: RE2JS.compile(pattern) };
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    return { ok: false, error: msg.split('\n')[0]!.slice(0, 200) };
-  }
-}
+export { compileGrep } from '../contracts/reads.js';
 
 export interface GrepOutcome<T> {
   kept: T[];

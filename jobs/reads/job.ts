@@ -46,7 +46,10 @@ export async function runReadJob(job: Job, d: ReadJobDeps): Promise<ReadResult> 
   }
   const p = parsed.data;
   if (p.cluster !== d.cluster) {
-    throw new CodedError('unknown_cluster', `Job for cluster \`${p.cluster}\` reached the worker of \`${d.cluster}\`.`);
+    throw new CodedError(
+      'unknown_cluster',
+      `Job for cluster \`${p.cluster}\` reached the worker of \`${d.cluster}\`.`,
+    );
   }
   d.logger.info({ target: p.target, action: p.spec.action, requester: p.requester.userId }, 'read started');
   const started = Date.now();
@@ -55,12 +58,17 @@ export async function runReadJob(job: Job, d: ReadJobDeps): Promise<ReadResult> 
     read(reader, p, d, job.id ?? ''),
     d.jobTimeoutMs,
     () =>
-      new CodedError('timeout', `${p.spec.action} did not finish within ${Math.round(d.jobTimeoutMs / 1000)} s.`, [
-        'The API server may be slow; poddebug retries automatically.',
-      ]),
+      new CodedError(
+        'timeout',
+        `${p.spec.action} did not finish within ${Math.round(d.jobTimeoutMs / 1000)} s.`,
+        ['The API server may be slow; poddebug retries automatically.'],
+      ),
   );
   result.stats = { apiRequests: reader.requestCount(), durationMs: Date.now() - started };
-  d.logger.info({ action: p.spec.action, verdict: result.verdict, files: result.artefacts.length }, 'read finished');
+  d.logger.info(
+    { action: p.spec.action, verdict: result.verdict, files: result.artefacts.length },
+    'read finished',
+  );
   return result;
 }
 
@@ -99,7 +107,8 @@ async function read(reader: KubeReader, p: ReadPayload, d: ReadJobDeps, jobId: s
     stats: { apiRequests: 0, durationMs: 0 },
   };
   const red = redactText(out.text);
-  if (red.redactions > 0) base.notes.push(`${red.redactions} secret${red.redactions === 1 ? '' : 's'} redacted`);
+  if (red.redactions > 0)
+    base.notes.push(`${red.redactions} secret${red.redactions === 1 ? '' : 's'} redacted`);
   const text = red.text;
   if (fitsInline(text)) return { ...base, inline: text };
   if (!d.redis) {
@@ -109,7 +118,7 @@ async function read(reader: KubeReader, p: ReadPayload, d: ReadJobDeps, jobId: s
   const cut = cutAtLine(text, READ_LIMITS.maxFileBytes);
   if (cut.cut)
     base.notes.push(
-      `cut at ${countLines(cut.text)} lines (${cut.text.length} characters, the ${READ_LIMITS.maxFileBytes / 1024 / 1024} MiB file limit): ${cut.droppedLines} later lines not included`,
+      `cut at ${countLines(cut.text)} lines (${Buffer.byteLength(cut.text)} bytes, the ${READ_LIMITS.maxFileBytes / 1024 / 1024} MiB file limit): ${cut.droppedLines} later lines not included`,
     );
   const bytes = Buffer.from(cut.text, 'utf8');
   const name = fileName(p.spec.action, shown.namespace, shown.name);
@@ -136,10 +145,14 @@ async function read(reader: KubeReader, p: ReadPayload, d: ReadJobDeps, jobId: s
 
 /** Whether the text is short enough for a code block in the thread. */
 export function fitsInline(text: string): boolean {
-  return Buffer.byteLength(text) <= READ_LIMITS.inlineMaxBytes && countLines(text) <= READ_LIMITS.inlineMaxLines;
+  return (
+    Buffer.byteLength(text) <= READ_LIMITS.inlineMaxBytes &&
+    countLines(text) <= READ_LIMITS.inlineMaxLines &&
+    text.split('\n').every((l) => l.length <= READ_LIMITS.inlineMaxLineChars)
+  );
 }
 
 /** `logs-shop-checkout-7d9f.txt`: only characters an artefact name allows. */
 export function fileName(action: string, ns: string, name: string): string {
-  return `${action}-${ns}-${name}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 90) + '.txt';
+  return `${`${action}-${ns}-${name}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 90)}.txt`;
 }

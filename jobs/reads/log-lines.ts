@@ -69,7 +69,10 @@ export function renderLines(lines: readonly LogLine[], o: { timestamps: boolean;
  * Cuts text to at most `maxBytes` at a line end (a single longer line is cut at a UTF-8 boundary). Returns
  * the text kept and how many lines were dropped, so the cut can be said.
  */
-export function cutAtLine(text: string, maxBytes: number): { text: string; cut: boolean; droppedLines: number } {
+export function cutAtLine(
+  text: string,
+  maxBytes: number,
+): { text: string; cut: boolean; droppedLines: number } {
   const buf = Buffer.from(text, 'utf8');
   if (buf.length <= maxBytes) return { text, cut: false, droppedLines: 0 };
   let end = buf.lastIndexOf(0x0a, maxBytes - 1) + 1;

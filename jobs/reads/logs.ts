@@ -33,7 +33,10 @@ interface Source {
 }
 
 /** The containers `logs` reads in a pod: the one asked for, all of them, or kubectl's default. */
-export function containersToRead(pod: Pod, spec: LogsSpec): { names: string[]; note?: string } | { error: string } {
+export function containersToRead(
+  pod: Pod,
+  spec: LogsSpec,
+): { names: string[]; note?: string } | { error: string } {
   const main = (pod.spec?.containers ?? []).map((c) => c.name);
   const init = (pod.spec?.initContainers ?? []).map((c) => c.name);
   const eph = (pod.spec?.ephemeralContainers ?? []).map((c) => c.name);
@@ -66,9 +69,13 @@ export async function readLogs(
   const owner = target.kind === 'owner';
   let pods = target.kind === 'pod' ? [target.pod] : target.pods;
   if (owner && pods.length === 0)
-    throw new CodedError('no_pods', `${target.owner.kind} \`${target.namespace}/${target.owner.obj.metadata?.name}\` has no pods right now, so there are no logs to read.`, [
-      `See why: /poddebug describe ${target.owner.kind === 'Deployment' ? 'deploy' : target.owner.kind === 'StatefulSet' ? 'sts' : target.owner.kind === 'DaemonSet' ? 'ds' : 'job'}/${target.owner.obj.metadata?.name} -n ${target.namespace}`,
-    ]);
+    throw new CodedError(
+      'no_pods',
+      `${target.owner.kind} \`${target.namespace}/${target.owner.obj.metadata?.name}\` has no pods right now, so there are no logs to read.`,
+      [
+        `See why: /poddebug describe ${target.owner.kind === 'Deployment' ? 'deploy' : target.owner.kind === 'StatefulSet' ? 'sts' : target.owner.kind === 'DaemonSet' ? 'ds' : 'job'}/${target.owner.obj.metadata?.name} -n ${target.namespace}`,
+      ],
+    );
   if (pods.length > READ_LIMITS.maxOwnerPods) {
     notes.push(
       `${pods.length} pods match; read the first ${READ_LIMITS.maxOwnerPods} by name (${pods
@@ -82,7 +89,10 @@ export async function readLogs(
   for (const p of pods) {
     const c = containersToRead(p, spec);
     if ('error' in c) {
-      if (!owner) throw new CodedError('container_not_found', c.error, ['Pick one with -c CONTAINER, or use --all-containers.']);
+      if (!owner)
+        throw new CodedError('container_not_found', c.error, [
+          'Pick one with -c CONTAINER, or use --all-containers.',
+        ]);
       notes.push(c.error);
       continue;
     }
@@ -94,10 +104,13 @@ export async function readLogs(
   // The API takes sinceSeconds only (client-node sends no sinceTime): read from a second before, cut exactly here.
   const sinceSeconds =
     spec.sinceSeconds ??
-    (sinceTimeMs !== undefined ? Math.max(1, Math.ceil((o.now.getTime() - sinceTimeMs) / 1000) + 1) : undefined);
+    (sinceTimeMs !== undefined
+      ? Math.max(1, Math.ceil((o.now.getTime() - sinceTimeMs) / 1000) + 1)
+      : undefined);
   const ns = target.namespace;
   const multiContainer = new Set(sources.map((s) => s.pod)).size < sources.length;
-  const label = (s: Source) => (owner ? (multiContainer ? `${s.pod}/${s.container}` : s.pod) : multiContainer ? s.container : '');
+  const label = (s: Source) =>
+    owner ? (multiContainer ? `${s.pod}/${s.container}` : s.pod) : multiContainer ? s.container : '';
 
   const reads = await Promise.all(
     sources.map(async (s) => {
@@ -120,18 +133,29 @@ export async function readLogs(
     if ('error' in r) {
       const msg = r.error instanceof KubeApiError && r.error.status === 400 ? r.error.message : undefined;
       if (!owner && sources.length === 1) {
-        if (msg) throw new CodedError('invalid_args', `The API server refused the log: ${msg}`, logHints(spec, ns, r.s));
+        if (msg)
+          throw new CodedError(
+            'invalid_args',
+            `The API server refused the log: ${msg}`,
+            logHints(spec, ns, r.s),
+          );
         throw apiFailure(r.error, `read the log of ${ns}/${r.s.pod} (${r.s.container})`, o.cluster);
       }
-      notes.push(`${r.s.pod}/${r.s.container}: not read (${msg ?? (r.error instanceof Error ? r.error.message.split('\n')[0] : 'error')})`);
+      notes.push(
+        `${r.s.pod}/${r.s.container}: not read (${msg ?? (r.error instanceof Error ? r.error.message.split('\n')[0] : 'error')})`,
+      );
       continue;
     }
     let lines = parseTimestamped(r.body, label(r.s));
     if (sinceTimeMs !== undefined) lines = lines.filter((l) => Number.isNaN(l.ms) || l.ms >= sinceTimeMs);
     if (Buffer.byteLength(r.body) >= READ_LIMITS.perLogBytes)
-      notes.push(`${r.s.pod}/${r.s.container}: the read stopped at ${READ_LIMITS.perLogBytes / 1024 / 1024} MiB (narrow it with --since or --tail)`);
+      notes.push(
+        `${r.s.pod}/${r.s.container}: the read stopped at ${READ_LIMITS.perLogBytes / 1024 / 1024} MiB (narrow it with --since or --tail)`,
+      );
     else if (countLines(r.body) >= tail && spec.tailLines === undefined)
-      notes.push(`${r.s.pod}/${r.s.container}: cut at the last ${tail} lines (set --tail or --since to choose)`);
+      notes.push(
+        `${r.s.pod}/${r.s.container}: cut at the last ${tail} lines (set --tail or --since to choose)`,
+      );
     perSource.push(lines);
   }
   let lines = mergeByTime(perSource);
@@ -169,6 +193,9 @@ export async function readLogs(
 }
 
 function logHints(spec: LogsSpec, ns: string, s: Source): string[] {
-  if (spec.previous) return [`The container may not have restarted yet: try without --previous (/poddebug logs ${s.pod} -n ${ns} -c ${s.container}).`];
+  if (spec.previous)
+    return [
+      `The container may not have restarted yet: try without --previous (/poddebug logs ${s.pod} -n ${ns} -c ${s.container}).`,
+    ];
   return [`Check the container: /poddebug describe ${s.pod} -n ${ns}`];
 }

@@ -26,10 +26,14 @@ export async function resolveReadTarget(
       return { kind: 'pod', namespace: ns, pod: await reader.getPod(ns, t.name) };
     } catch (e) {
       if (isNotFound(e))
-        throw new CodedError('pod_not_found', `No pod \`${t.name}\` in namespace \`${ns}\` on \`${cluster}\`.`, [
-          `List the namespace's pods: kubectl get pods -n ${ns}`,
-          'Pod names change on every rollout: name the owner instead, e.g. deploy/NAME',
-        ]);
+        throw new CodedError(
+          'pod_not_found',
+          `No pod \`${t.name}\` in namespace \`${ns}\` on \`${cluster}\`.`,
+          [
+            `List the namespace's pods: kubectl get pods -n ${ns}`,
+            'Pod names change on every rollout: name the owner instead, e.g. deploy/NAME',
+          ],
+        );
       throw apiFailure(e, `get pod ${ns}/${t.name}`, cluster);
     }
   }
@@ -39,16 +43,20 @@ export async function resolveReadTarget(
     owner = await readOwner(reader, t.kind, ns, t.name);
   } catch (e) {
     if (isNotFound(e))
-      throw new CodedError('owner_not_found', `No ${apiKind} \`${t.name}\` in namespace \`${ns}\` on \`${cluster}\`.`, [
-        `List them: kubectl get ${apiKind.toLowerCase()}s -n ${ns}`,
-      ]);
+      throw new CodedError(
+        'owner_not_found',
+        `No ${apiKind} \`${t.name}\` in namespace \`${ns}\` on \`${cluster}\`.`,
+        [`List them: kubectl get ${apiKind.toLowerCase()}s -n ${ns}`],
+      );
     throw apiFailure(e, `get ${apiKind.toLowerCase()} ${ns}/${t.name}`, cluster);
   }
   const selector = labelSelectorString(owner.obj.spec?.selector);
   if (!selector)
-    throw new CodedError('no_pods', `${apiKind} \`${ns}/${t.name}\` has an empty selector; refusing to list every pod.`, [
-      `Name one of its pods instead: kubectl get pods -n ${ns}`,
-    ]);
+    throw new CodedError(
+      'no_pods',
+      `${apiKind} \`${ns}/${t.name}\` has an empty selector; refusing to list every pod.`,
+      [`Name one of its pods instead: kubectl get pods -n ${ns}`],
+    );
   let pods: Pod[];
   try {
     pods = await reader.listPods(ns, selector);
@@ -66,7 +74,12 @@ export async function resolveReadTarget(
   return { kind: 'owner', namespace: ns, owner, pods: owned };
 }
 
-async function readOwner(reader: KubeReader, kind: TargetRef['kind'], ns: string, name: string): Promise<Owner> {
+async function readOwner(
+  reader: KubeReader,
+  kind: TargetRef['kind'],
+  ns: string,
+  name: string,
+): Promise<Owner> {
   switch (kind) {
     case 'deploy':
       return { kind: 'Deployment', obj: await reader.getDeployment(ns, name) };
