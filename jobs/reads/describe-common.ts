@@ -83,7 +83,7 @@ export function containerDetails(w: Lines, level: number, c: Container): void {
     const entries = Object.entries(res ?? {});
     if (entries.length === 0) continue;
     w.line(level, `${key}:`);
-    const width = Math.max(...entries.map(([k]) => k.length + 1));
+    const width = Math.max(...entries.map(([k]) => k.length + 2));
     for (const [k, v] of entries.sort(([a], [b]) => a.localeCompare(b))) w.kv(level + 1, k, String(v), width);
   }
   for (const [key, p] of [
@@ -107,7 +107,7 @@ export function containerDetails(w: Lines, level: number, c: Container): void {
   if (env.length === 0) w.kv(level, 'Environment', '<none>', 12);
   else {
     w.line(level, 'Environment:');
-    const width = Math.max(...env.map((e) => e.name.length + 1));
+    const width = Math.max(...env.map((e) => e.name.length + 2));
     for (const e of env) w.kv(level + 1, e.name, envValue(e), width);
   }
   const mounts = c.volumeMounts ?? [];
@@ -181,10 +181,10 @@ export function podTemplate(
   t: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: PodSpec },
 ): void {
   w.line(0, 'Pod Template:');
-  w.map(1, 'Labels', t.metadata?.labels, 13);
+  w.map(1, 'Labels', t.metadata?.labels, 17);
   if (t.metadata?.annotations && Object.keys(t.metadata.annotations).length > 0)
-    w.map(1, 'Annotations', t.metadata.annotations, 13);
-  if (t.spec?.serviceAccountName) w.kv(1, 'Service Account', t.spec.serviceAccountName, 13);
+    w.map(1, 'Annotations', t.metadata.annotations, 17);
+  if (t.spec?.serviceAccountName) w.kv(1, 'Service Account', t.spec.serviceAccountName, 17);
   for (const [title, cs] of [
     ['Init Containers', t.spec?.initContainers],
     ['Containers', t.spec?.containers],

@@ -74,7 +74,10 @@ async function run(text: string, channel: string) {
 /** What the read produced: its inline text, or its file as uploaded into the channel. */
 async function textOf(result: ReadResult | undefined, channel: string): Promise<string> {
   if (result?.inline !== undefined) return result.inline;
-  const file = await stack.slack.waitFor(() => stack.slack.files().find((f) => f.channel === channel), 10_000);
+  const file = await stack.slack.waitFor(
+    () => stack.slack.files().find((f) => f.channel === channel),
+    10_000,
+  );
   return file.bytes.toString('utf8');
 }
 
@@ -107,12 +110,19 @@ describe('logs end to end', () => {
   it('--since-time: the same cut at an RFC 3339 instant', async () => {
     const times = [ago(3600), ago(1800), ago(300), ago(60)];
     stack.sim.setLog(NS, HEALTHY, 'checkout', 'a1\na2\na3\na4\n', false, times);
-    const { result } = await run(`logs ${HEALTHY} -n ${NS} --since-time ${ago(900).replace(/\.\d+Z$/, 'Z')}`, 'C0LOGS0004');
+    const { result } = await run(
+      `logs ${HEALTHY} -n ${NS} --since-time ${ago(900).replace(/\.\d+Z$/, 'Z')}`,
+      'C0LOGS0004',
+    );
     expect(result.inline).toBe('a3\na4\n');
   });
 
   it('deploy/NAME merges its pods’ lines in time order with a pod prefix; --grep keeps the matching ones', async () => {
-    stack.sim.setLog(NS, HEALTHY, 'checkout', 'm1 ok\nm2 ERROR timeout\nm3 ok\n', false, [ago(50), ago(30), ago(10)]);
+    stack.sim.setLog(NS, HEALTHY, 'checkout', 'm1 ok\nm2 ERROR timeout\nm3 ok\n', false, [
+      ago(50),
+      ago(30),
+      ago(10),
+    ]);
     // The crash-looping pod's current log is its last terminated instance's (as the kubelet serves it).
     stack.sim.setLog(NS, CRASHED, 'checkout', 'x1 ERROR refused\nx2 ok\n', true, [ago(40), ago(20)]);
     const all = await run(`logs deploy/checkout -n ${NS}`, 'C0LOGS0005');
@@ -195,7 +205,9 @@ describe('events end to end', () => {
     const text = await r.text();
     expect(text).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+COUNT\s+FIRST SEEN\s+MESSAGE/);
     const evict = text.split('\n').find((l) => l.includes('NodeMemoryPressureEviction'))!;
-    expect(evict).toMatch(/^30s\s+Warning\s+NodeMemoryPressureEviction\s+Pod\/\S+\s+3\s+10m\s+pod is a candidate/);
+    expect(evict).toMatch(
+      /^30s\s+Warning\s+NodeMemoryPressureEviction\s+Pod\/\S+\s+3\s+10m\s+pod is a candidate/,
+    );
     // every core event of the pod appears once, although the lists of both groups return it
     const backoff = text.split('\n').filter((l) => /\bBackOff\b/.test(l));
     expect(backoff).toHaveLength(1);
@@ -255,7 +267,9 @@ describe('describe end to end', () => {
     );
     const text = file.bytes.toString('utf8');
     expect(result.target).toEqual({ kind: 'Deployment', namespace: NS, name: 'checkout' });
-    expect(text).toMatch(/^Replicas:\s+2 desired \| \d+ updated \| \d+ total \| \d+ available \| \d+ unavailable$/m);
+    expect(text).toMatch(
+      /^Replicas:\s+2 desired \| \d+ updated \| \d+ total \| \d+ available \| \d+ unavailable$/m,
+    );
     expect(text).toMatch(/^StrategyType:\s+RollingUpdate$/m);
     expect(text).toContain('Pod Template:');
     expect(text).toContain(CRASHED);
