@@ -67,7 +67,14 @@ export async function resolveReadTarget(
   const owned = pods.filter((p) => {
     const ref = (p.metadata?.ownerReferences ?? []).find((r) => r.controller);
     if (!ref) return true;
-    if (owner.kind === 'Deployment') return ref.kind === 'ReplicaSet' && ref.name.startsWith(`${t.name}-`);
+    if (owner.kind === 'Deployment') {
+      // A Deployment's ReplicaSets are named NAME-<pod-template-hash>.
+      const hash = p.metadata?.labels?.['pod-template-hash'];
+      return (
+        ref.kind === 'ReplicaSet' &&
+        (hash ? ref.name === `${t.name}-${hash}` : ref.name.startsWith(`${t.name}-`))
+      );
+    }
     return ref.kind === owner.kind && ref.name === t.name;
   });
   owned.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
