@@ -352,7 +352,11 @@ function render(
   read?: string,
 ): RenderedMessage {
   if (out.kind === 'failure')
-    return renderFailure(out.error, { ...ctx, target, ...(read ? { what: `read ${read} of` } : {}) });
+    return renderFailure(out.error, {
+      ...ctx,
+      target,
+      ...(read ? { what: read === 'describe' ? 'describe' : `read ${read} of` } : {}),
+    });
   return out.result.outcome === 'ambiguous'
     ? renderAmbiguous(out.result, ctx)
     : renderDiagnosis(out.result, ctx);
