@@ -1,12 +1,20 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  KubeConfig,
+} from '@kubernetes/client-node';
 import { withTimeout } from '../timeout.js';
 import { KubeApiError, toKubeApiError } from './errors.js';
 import type {
   DaemonSet,
   Deployment,
+  EventV1,
   Job,
   KEvent,
   Node,
@@ -22,6 +30,10 @@ export interface LogOptions {
   previous: boolean;
   tailLines: number;
   limitBytes: number;
+  /** Only lines written within the last N seconds (the API server's sinceSeconds). */
+  sinceSeconds?: number;
+  /** Prefix each line with its RFC 3339 time (the API server's timestamps). */
+  timestamps?: boolean;
 }
 
 /**
@@ -36,6 +48,8 @@ export interface KubeReader {
   listPods(namespace: string, labelSelector: string): Promise<Pod[]>;
   /** Events about one object (field selector on involvedObject name, kind and uid). */
   eventsFor(namespace: string, kind: string, name: string, uid?: string): Promise<KEvent[]>;
+  /** The same, through events.k8s.io/v1 (field selector on regarding); absent where not wired. */
+  eventsV1For?(namespace: string, kind: string, name: string, uid?: string): Promise<EventV1[]>;
   /** Events about a node, wherever they were recorded. */
   nodeEvents(node: string): Promise<KEvent[]>;
   getNode(name: string): Promise<Node>;
@@ -104,6 +118,7 @@ export function createKubeReader(
   const apps = kc.makeApiClient(AppsV1Api);
   const batch = kc.makeApiClient(BatchV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const eventsV1 = kc.makeApiClient(EventsV1Api);
   let requests = 0;
 
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -151,6 +166,18 @@ export function createKubeReader(
       );
       return toWire(list.items);
     },
+    async eventsV1For(namespace, kind, name, uid) {
+      const fieldSelector = sel({
+        'regarding.kind': kind,
+        'regarding.name': name,
+        'regarding.namespace': namespace,
+        'regarding.uid': uid,
+      });
+      const list = await call('list events.events.k8s.io', () =>
+        eventsV1.listNamespacedEvent({ namespace, fieldSelector, limit: 200 }),
+      );
+      return toWire(list.items);
+    },
     async nodeEvents(node) {
       const fieldSelector = sel({ 'involvedObject.kind': 'Node', 'involvedObject.name': node });
       const list = await call('list events', () =>
@@ -192,6 +219,8 @@ export function createKubeReader(
           previous: o.previous,
           tailLines: o.tailLines,
           limitBytes: o.limitBytes,
+          ...(o.sinceSeconds !== undefined ? { sinceSeconds: o.sinceSeconds } : {}),
+          ...(o.timestamps ? { timestamps: true } : {}),
         }),
       );
     },

@@ -78,7 +78,15 @@ export interface KubeSim {
   /** Deletes an object (no-op when absent). */
   remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
   /** Sets a container's current (or previous) log. */
-  setLog(namespace: string, pod: string, container: string, text: string, previous?: boolean): void;
+  setLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    text: string,
+    previous?: boolean,
+    /** The runtime's time of each line (RFC 3339), for sinceSeconds/sinceTime/timestamps; default: the instance's start. */
+    times?: readonly string[],
+  ): void;
   /** Number of objects held (fixtures plus synthesised namespaces and run-time changes). */
   objectCount(): number;
   /** Turns the simulated kubelet on (or off, with undefined; running processes are killed). */
@@ -179,8 +187,8 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
       store.put(obj);
     },
     remove: (apiVersion, kind, namespace, name) => store.remove(apiVersion, kind, namespace, name),
-    setLog: (namespace, pod, container, text, previous = false) =>
-      store.setLog(namespace, pod, container, text, previous),
+    setLog: (namespace, pod, container, text, previous = false, times) =>
+      store.setLog(namespace, pod, container, text, previous, times),
     objectCount: () => store.count(),
     setNodeExecutor: setExecutor,
     nodeProcesses: () => executor?.running() ?? 0,

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { admissionPolicyDenial, type PolicyWorld, VAP_API_VERSION } from './admission-policy.js';
 import { accessReviewReply } from './authz.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { eventToCore, eventToV1, isEventsResource } from './event-convert.js';
 import type { FaultList, FaultRule } from './faults.js';
 import { decideLog } from './log-access.js';
 import { sliceLog } from './log-text.js';
@@ -316,6 +317,12 @@ function list(
     return status(failure(405, 'kube-sim does not serve watch requests', 'MethodNotAllowed'));
   }
   let items = ctx.store.list(r, p.namespace);
+  if (isEventsResource(r)) {
+    // The same events through the other group, converted (a real server stores each event once).
+    const other = ctx.store.lookup(r.group === '' ? 'events.k8s.io' : '', 'v1', 'events');
+    if (other)
+      items = [...items, ...ctx.store.list(other, p.namespace).map(r.group === '' ? eventToCore : eventToV1)];
+  }
   try {
     const fields = parseFieldSelector(query.get('fieldSelector') ?? '');
     checkFieldsSupported(r.plural, r.group, fields);
@@ -371,8 +378,17 @@ function podLog(ctx: SimContext, r: ResourceInfo, p: ResourcePath, query: URLSea
     );
   const tail = intParam(query, 'tailLines');
   const limitBytes = intParam(query, 'limitBytes');
-  if (tail === 'bad' || limitBytes === 'bad')
-    return status(badRequest('tailLines and limitBytes must be integers'));
+  const sinceSeconds = intParam(query, 'sinceSeconds');
+  if (tail === 'bad' || limitBytes === 'bad' || sinceSeconds === 'bad')
+    return status(badRequest('tailLines, limitBytes and sinceSeconds must be integers'));
+  const sinceTimeText = query.get('sinceTime');
+  const sinceTime = sinceTimeText ? Date.parse(sinceTimeText) : undefined;
+  if (
+    sinceTimeText &&
+    (Number.isNaN(sinceTime) ||
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(sinceTimeText))
+  )
+    return status(badRequest(`parsing time "${sinceTimeText}" as "2006-01-02T15:04:05Z07:00": cannot parse`));
   const causes: { field: string; reason: string; message: string }[] = [];
   if (tail !== undefined && tail < 0)
     causes.push({
@@ -386,6 +402,18 @@ function podLog(ctx: SimContext, r: ResourceInfo, p: ResourcePath, query: URLSea
       reason: 'FieldValueInvalid',
       message: `Invalid value: ${limitBytes}: must be greater than 0`,
     });
+  if (sinceSeconds !== undefined && sinceSeconds < 1)
+    causes.push({
+      field: 'sinceSeconds',
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${sinceSeconds}: must be greater than 0`,
+    });
+  if (sinceSeconds !== undefined && sinceTime !== undefined)
+    causes.push({
+      field: '',
+      reason: 'FieldValueForbidden',
+      message: 'Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified',
+    });
   if (causes.length > 0) return status(invalid('PodLogOptions', name, causes));
 
   const explicitPrevious = query.get('previous') === 'true' || query.get('previous') === '1';
@@ -398,14 +426,41 @@ function podLog(ctx: SimContext, r: ResourceInfo, p: ResourcePath, query: URLSea
   const cur = ctx.store.getLog(ns, name, d.container, false);
   // A current-log request that lands on the last terminated instance (CrashLoopBackOff) reads that
   // instance's log; fixtures may have written it as either file.
-  const text = explicitPrevious ? prev : d.instance === 'previous' ? (prev ?? cur) : cur;
+  const readsPrev = explicitPrevious || (d.instance === 'previous' && prev !== undefined);
+  const text = readsPrev ? prev : cur;
+  const times = ctx.store.getLogTimes(ns, name, d.container, readsPrev);
+  const timestamps = query.get('timestamps') === 'true' || query.get('timestamps') === '1';
+  const sinceMs = sinceSeconds !== undefined ? Date.now() - sinceSeconds * 1000 : sinceTime;
   return {
     code: 200,
     body: sliceLog(text ?? '', {
       ...(tail !== undefined ? { tailLines: tail } : {}),
       ...(limitBytes !== undefined ? { limitBytes } : {}),
+      ...(sinceMs !== undefined ? { sinceMs } : {}),
+      ...(timestamps ? { timestamps } : {}),
+      ...(times ? { times } : {}),
+      defaultTime: instanceStart(pod, d.container, readsPrev || d.instance === 'previous'),
     }),
   };
+}
+
+/** When the container instance a log belongs to started (the time of log lines that carry none). */
+function instanceStart(pod: KubeObject, container: string, previous: boolean): string {
+  const st = (pod.status ?? {}) as Record<string, unknown>;
+  const all = ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses'].flatMap(
+    (k) =>
+      (st[k] as
+        | {
+            name?: string;
+            state?: Record<string, { startedAt?: string }>;
+            lastState?: Record<string, { startedAt?: string }>;
+          }[]
+        | undefined) ?? [],
+  );
+  const cs = all.find((c) => c.name === container);
+  const state = previous ? cs?.lastState : cs?.state;
+  const started = state?.running?.startedAt ?? state?.terminated?.startedAt;
+  return started ?? (pod.metadata.creationTimestamp as string | undefined) ?? new Date().toISOString();
 }
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

@@ -60,6 +60,7 @@ export class ObjectStore {
   private readonly kinds = new Map<string, ResourceInfo>();
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly logs = new Map<string, string>();
+  private readonly logTimes = new Map<string, readonly string[]>();
   private rv = 1000;
 
   constructor() {
@@ -200,9 +201,32 @@ export class ObjectStore {
     return n;
   }
 
-  /** Sets a container's log text (current or previous instance). */
-  setLog(namespace: string, pod: string, container: string, text: string, previous = false): void {
-    this.logs.set(logKey(namespace, pod, container, previous), text);
+  /**
+   * Sets a container's log text (current or previous instance), with the runtime's time of each line when
+   * given (RFC 3339, in order); lines without one are dated at the instance's start.
+   */
+  setLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    text: string,
+    previous = false,
+    times?: readonly string[],
+  ): void {
+    const key = logKey(namespace, pod, container, previous);
+    this.logs.set(key, text);
+    if (times) this.logTimes.set(key, times);
+    else this.logTimes.delete(key);
+  }
+
+  /** The runtime's line times of a log set with them. */
+  getLogTimes(
+    namespace: string,
+    pod: string,
+    container: string,
+    previous: boolean,
+  ): readonly string[] | undefined {
+    return this.logTimes.get(logKey(namespace, pod, container, previous));
   }
 
   /** A container's log text, or undefined when none was given. */

@@ -431,6 +431,13 @@ const WORKER_API_CALLS: ApiCall[] = [
     scope: 'namespaced',
   },
   {
+    call: 'listNamespacedEvent (events.k8s.io/v1, regarding.*)',
+    verb: 'list',
+    group: 'events.k8s.io',
+    resource: 'events',
+    scope: 'namespaced',
+  },
+  {
     call: 'listEventForAllNamespaces (node events)',
     verb: 'list',
     group: '',

@@ -247,7 +247,7 @@ describe('kube-sim with @kubernetes/client-node', () => {
 
   it('does not serve metrics.k8s.io when the fixtures hold no PodMetrics', async () => {
     const groups = (await (await fetch(`${sim.url}/apis`)).json()) as { groups: { name: string }[] };
-    expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'batch']);
+    expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'batch', 'events.k8s.io']);
     const res = await fetch(`${sim.url}/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods/${POD}`);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({
