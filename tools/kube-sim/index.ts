@@ -13,6 +13,7 @@ import { loadFixtures } from './fixtures.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { NodeExecutor, type NodeExecutorOptions } from './node-executor.js';
 import { rebaseOffset, rebaseTimestamps } from './rebase.js';
+import { RequestLog, type RequestSpan } from './request-log.js';
 import { handle, type SimContext } from './server.js';
 import { isKubeObject, ObjectStore } from './store.js';
 
@@ -21,6 +22,7 @@ export type { AccessDecision, AccessRequest } from './authz.js';
 export { authorize } from './authz.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
+export { dependentSteps, type RequestSpan } from './request-log.js';
 export { type KubeObject, ObjectStore } from './store.js';
 
 /** How to start a simulator. */
@@ -59,6 +61,8 @@ export interface KubeSim {
   stats(): { total: number; byRoute: Record<string, number> };
   /** Every request served since start or resetStats(), in order, with its query parameters. */
   requests(): { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
+  /** Start and end (performance.now() ms), status and body size of every request ended since start or resetStats(). */
+  requestSpans(): RequestSpan[];
   /** Zeroes the request counters. */
   resetStats(): void;
   /** Changes the delay added to every request. */
@@ -112,6 +116,7 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     latencyMs: opts.latencyMs ?? 0,
     stats: { total: 0, byRoute: {} },
     log: [],
+    spans: new RequestLog(),
     serverAddress: '',
   };
   let executor: NodeExecutor | undefined;
@@ -158,9 +163,11 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     kubeconfigPath,
     stats: () => ({ total: ctx.stats.total, byRoute: { ...ctx.stats.byRoute } }),
     requests: () => [...ctx.log],
+    requestSpans: () => ctx.spans?.spans() ?? [],
     resetStats: () => {
       ctx.stats = { total: 0, byRoute: {} };
       ctx.log = [];
+      ctx.spans?.reset();
     },
     setLatency: (ms) => {
       ctx.latencyMs = ms;
