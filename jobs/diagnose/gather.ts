@@ -277,6 +277,22 @@ function softReads(gaps: string[]): Soft {
   };
 }
 
+/**
+ * Whether a rule can use the pod's metrics.k8s.io usage: cpu-throttled
+ * compares it with a container's limits.cpu, oom-killed quotes it for an
+ * OOMKilled container. Otherwise the read is skipped.
+ */
+export function metricsUseful(pod: Pod): boolean {
+  const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  return (
+    specs.some((c) => c.resources?.limits?.cpu !== undefined) ||
+    statuses.some(
+      (s) => s.state?.terminated?.reason === 'OOMKilled' || s.lastState?.terminated?.reason === 'OOMKilled',
+    )
+  );
+}
+
 /** The container logs to read: the current instance of a started container, the previous one of a restarted container. */
 function logPlan(
   pod: Pod,
@@ -350,7 +366,7 @@ export async function gatherPod(
         }).then(noted)
       : [],
     Promise.all(logPlan(pod, o.container).map(readLogs)),
-    soft('pod metrics', () => reader.podMetrics(ns, name), undefined),
+    metricsUseful(pod) ? soft('pod metrics', () => reader.podMetrics(ns, name), undefined) : undefined,
     readOwners(reader, pod, soft, notes, o.known),
   ]);
 

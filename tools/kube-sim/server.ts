@@ -190,7 +190,8 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
     at: Date.now(),
   });
   const ended = ctx.spans?.begin(method, route, url.pathname, Object.fromEntries(url.searchParams));
-  if (ended) res.on('close', () => ended(res.statusCode, Number(res.getHeader('content-length') ?? 0)));
+  const sentBefore = req.socket.bytesWritten;
+  if (ended) res.on('close', () => ended(res.statusCode, req.socket.bytesWritten - sentBefore));
   if (ctx.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.latencyMs));
 
   const rule = ctx.faults.take(method, url.pathname, `${url.pathname}${url.search}`);
