@@ -13,7 +13,6 @@
  * rule reads them; create failures are recorded on the ReplicaSet.
  */
 import type { KubeReader } from '../k8s/client.js';
-import { KubeApiError } from '../k8s/errors.js';
 import type { Deployment, KEvent, Pod, ReplicaSet } from '../k8s/types.js';
 import { eventsAbout } from './lists.js';
 import type { Gathered } from './types.js';
@@ -111,13 +110,10 @@ export async function readOwners(
       if (!rs || confirms(up, knownDeployment)) owners.deployment = knownDeployment;
     } else if (up?.kind === 'Deployment') {
       if (guessed?.ok && confirms(up, guessed.value)) owners.deployment = guessed.value;
-      else if (
-        guessed &&
-        !guessed.ok &&
-        up.name === guess &&
-        !(guessed.error instanceof KubeApiError && guessed.error.status === 404)
-      ) {
-        // The right name, but the read failed (forbidden, timeout): say so instead of reading again.
+      else if (guessed?.ok && guessed.value.metadata?.name === up.name) {
+        // The named Deployment was read, but with another uid: it is not the ReplicaSet's owner (recreated).
+      } else if (guessed && !guessed.ok && up.name === guess) {
+        // The right name, but the read failed (not found, forbidden, timeout): say so instead of reading again.
         owners.deployment = await soft<Deployment | undefined>(
           `deployment ${up.name}`,
           () => Promise.reject(guessed.error),
