@@ -7,6 +7,9 @@
  * thousands of events about itself whose newest (a SystemOOM) sorts last.
  * Objects are as the API returns them; timestamps are relative to `now`.
  * Load them with loadScaleFixture(sim, fx) (put() is not rebased).
+ *
+ * Longer than 400 lines on purpose: complete API objects (owner, ReplicaSet, nodes, pods in two states,
+ * events) written out field by field, as `kubectl get -o yaml` shows them, in one generator.
  */
 import type { KubeObject } from './store.js';
 
