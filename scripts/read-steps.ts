@@ -48,6 +48,8 @@ async function main(): Promise<void> {
     fixtures: 'test/fixtures/scenarios',
     rebaseTime: '2026-11-20T10:00:00Z',
   });
+  // Warm up (module loading, JIT): the first diagnose of a process issues its reads more slowly.
+  await measure(scen, 'warm-up', { kind: 'pod', name: 'api-7d9f8b6c5-x2kqp', namespace: 'oom-killed' });
   rows.push(
     await measure(scen, 'bare pod (app-error; metrics served)', {
       kind: 'pod',

@@ -9,12 +9,14 @@ import { loadScaleFixture, type ScaleFixture, scaleFixture } from '../../tools/k
 
 /**
  * How many dependent read steps and API requests diagnose makes, counted by
- * the simulator from each request's start and end (40 ms per request, so
+ * the simulator from each request's start and end (100 ms per request, so
  * requests sent together overlap): 2 steps for a pod, 3 for an owner, no
  * object read twice, ≤ 8 requests for a Deployment's pod; and the Deployment
  * guessed from the ReplicaSet's name is kept only when the ReplicaSet's owner
  * reference confirms it.
  */
+/** Per request: long enough that requests sent together overlap even on a busy machine. */
+const LATENCY_MS = 100;
 const KINDS = { Deployment: 'deploy', StatefulSet: 'sts', DaemonSet: 'ds', Job: 'job' } as const;
 let scen: KubeSim;
 let gen: KubeSim;
@@ -29,6 +31,8 @@ beforeAll(async () => {
     loadScaleFixture(gen, fx);
     fixtures.set(kind, fx);
   }
+  // Warm up (module loading, JIT): the first diagnose of a process issues its reads more slowly.
+  await diagnose({ kind: 'pod', name: 'api-7d9f8b6c5-x2kqp', namespace: 'oom-killed' }, deps(scen));
 });
 afterAll(async () => {
   await scen?.close();
@@ -45,7 +49,7 @@ const deps = (sim: KubeSim) => ({
 
 async function measured(sim: KubeSim, target: TargetRef) {
   sim.resetStats();
-  sim.setLatency(40);
+  sim.setLatency(LATENCY_MS);
   try {
     const result = await diagnose(target, deps(sim));
     const spans = sim.requestSpans();
