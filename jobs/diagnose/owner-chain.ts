@@ -105,10 +105,11 @@ export async function readOwners(
     owners.replicaSet = rs;
     owners.events = rsEvents;
     const up = rs ? controllerOf(rs) : undefined;
-    if (knownDeployment) {
-      // The user named this Deployment and the pod matched its selector; a ReplicaSet read confirms it too.
-      if (!rs || confirms(up, knownDeployment)) owners.deployment = knownDeployment;
+    if (knownDeployment && (!rs || confirms(up, knownDeployment))) {
+      // The user named this Deployment and the pod matched its selector (the ReplicaSet, when read, agrees).
+      owners.deployment = knownDeployment;
     } else if (up?.kind === 'Deployment') {
+      // (A named Deployment whose selector overlaps another's: the pod's own Deployment is read below.)
       if (guessed?.ok && confirms(up, guessed.value)) owners.deployment = guessed.value;
       else if (guessed?.ok && guessed.value.metadata?.name === up.name) {
         // The named Deployment was read, but with another uid: it is not the ReplicaSet's owner (recreated).
