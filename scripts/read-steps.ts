@@ -4,9 +4,10 @@
  * (default 20) added to every request: a bare pod and a Deployment's pod of
  * the scenario fixtures (metrics.k8s.io served), then generated owners
  * (tools/kube-sim/scale-fixtures.ts, no metrics-server) of 3, 1,000 and 5,000
- * pods. `--json` prints JSON. A script that prints figures, not a test.
+ * pods, with the peak RSS growth during each (the simulator shares the process: an upper bound; run with
+ * `node --expose-gc` for a clean start). `--json` prints JSON. A script that prints figures, not a test.
  *
- *     npx tsx scripts/read-steps.ts [--json]
+ *     node --expose-gc --import tsx scripts/read-steps.ts [--json]
  */
 import type { TargetRef } from '../jobs/contracts/index.js';
 import { diagnose } from '../jobs/diagnose/diagnose.js';
@@ -21,6 +22,12 @@ async function measure(sim: KubeSim, label: string, target: TargetRef) {
   const kc = loadKubeConfig(sim.kubeconfigPath);
   sim.resetStats();
   sim.setLatency(LATENCY_MS);
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }, 5);
   const started = performance.now();
   const r = await diagnose(target, {
     reader: createKubeReader(kc, { timeoutMs: 30_000 }),
@@ -30,6 +37,8 @@ async function measure(sim: KubeSim, label: string, target: TargetRef) {
     logLimitBytes: 65_536,
   });
   const ms = Math.round(performance.now() - started);
+  clearInterval(sampler);
+  rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
   const spans = sim.requestSpans();
   return {
     label,
@@ -37,6 +46,8 @@ async function measure(sim: KubeSim, label: string, target: TargetRef) {
     requests: spans.length,
     kib: Math.round(spans.reduce((n, s) => n + s.bytes, 0) / 1024),
     ms,
+    /** Peak RSS growth during the diagnose; the simulator runs in this process too, so an upper bound. */
+    rssGrowthMiB: Math.round((rssPeak - rssBefore) / 1048576),
     diagnosed: r.outcome === 'diagnosed' ? r.target.name : r.outcome,
     findings: r.outcome === 'diagnosed' ? r.findings.map((f) => f.id).join(',') : '',
   };
@@ -130,7 +141,7 @@ async function main(): Promise<void> {
     process.stdout.write(`+${LATENCY_MS} ms per request\n`);
     for (const r of rows)
       process.stdout.write(
-        `${r.label.padEnd(48)} steps=${r.steps} requests=${String(r.requests).padStart(2)} KiB=${String(r.kib).padStart(6)} ms=${String(r.ms).padStart(5)}  ${r.diagnosed}: ${r.findings}\n`,
+        `${r.label.padEnd(48)} steps=${r.steps} requests=${String(r.requests).padStart(2)} KiB=${String(r.kib).padStart(6)} ms=${String(r.ms).padStart(5)} rss+MiB=${String(r.rssGrowthMiB).padStart(3)}  ${r.diagnosed}: ${r.findings}\n`,
       );
   }
 }
