@@ -6,60 +6,18 @@
  * step per page; pages are large (PAGE_SIZE) so that an owner of 500 pods,
  * or any one object's events, take one.
  */
-import type { KubeReader, ListPage, PageQuery } from '../k8s/client.js';
+import type { KubeReader } from '../k8s/client.js';
+import { type ListCut, PAGE_SIZE, pageThrough } from '../k8s/pages.js';
 import type { KEvent } from '../k8s/types.js';
 import { addPods, emptySummary, type PodSummary } from './pod-summary.js';
 import { eventLastSeen } from './rules/util.js';
 
-/** Items per page (kubectl's chunk size). */
-export const PAGE_SIZE = 500;
+export { type ListCut, PAGE_SIZE, pageThrough };
+
 /** An owner's pods read at most: 20 pages. Past this the answer says the list was cut. */
 export const MAX_POD_PAGES = 20;
 /** Events about one object read at most: 10 pages; past this the answer says what was not read. */
 export const MAX_EVENT_PAGES = 10;
-
-/** Where a bounded list stopped: the last item read (name order) and how many followed, when the server said. */
-export interface ListCut {
-  read: number;
-  after: string;
-  remaining?: number;
-}
-
-/**
- * Pages through a list: `each` gets every page in turn; stops after
- * `maxPages` pages and says where. `fromCache` asks the first page from the
- * watch cache (resourceVersion=0; the server may answer whole).
- */
-export async function pageThrough<T>(
-  fetch: (q: PageQuery) => Promise<ListPage<T>>,
-  each: (items: T[]) => void,
-  o: { maxPages: number; fromCache?: boolean; nameOf: (t: T) => string },
-): Promise<{ read: number; pages: number; cut?: ListCut }> {
-  let read = 0;
-  let next: string | undefined;
-  for (let pages = 1; ; pages++) {
-    const page = await fetch({
-      limit: PAGE_SIZE,
-      ...(next ? { continue: next } : o.fromCache ? { fromCache: true } : {}),
-    });
-    read += page.items.length;
-    const last = page.items[page.items.length - 1];
-    each(page.items);
-    next = page.continue;
-    if (!next) return { read, pages };
-    if (pages >= o.maxPages) {
-      return {
-        read,
-        pages,
-        cut: {
-          read,
-          after: last ? o.nameOf(last) : '',
-          ...(page.remainingItemCount !== undefined ? { remaining: page.remainingItemCount } : {}),
-        },
-      };
-    }
-  }
-}
 
 /** The pods of a label selector in a namespace, reduced to a summary (never held whole). */
 export async function summarisePods(

@@ -5,6 +5,7 @@ import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '
 import { withTimeout } from '../timeout.js';
 import { KubeApiError, toKubeApiError } from './errors.js';
 import { markMetricsNotServed, metricsNotServed } from './metrics-served.js';
+import { pageThrough } from './pages.js';
 import type {
   DaemonSet,
   Deployment,
@@ -54,6 +55,12 @@ export interface KubeReader {
   getPod(namespace: string, name: string): Promise<Pod>;
   /** Pods with this exact name in any namespace (field selector metadata.name). */
   findPodsByName(name: string): Promise<Pod[]>;
+  /** The pods matching a label selector in a namespace, all pages up to 20 (10,000 pods). */
+  listPods(namespace: string, labelSelector: string): Promise<Pod[]>;
+  /** Events about one object (field selector on involvedObject name, kind and uid), from the watch cache, up to 10 pages. */
+  eventsFor(namespace: string, kind: string, name: string, uid?: string): Promise<KEvent[]>;
+  /** Events about a node, wherever they were recorded, from the watch cache, up to 10 pages. */
+  nodeEvents(node: string): Promise<KEvent[]>;
   /** One page of the pods matching a label selector in a namespace. */
   listPodsPage(namespace: string, labelSelector: string, page: PageQuery): Promise<ListPage<Pod>>;
   /**
@@ -170,7 +177,21 @@ export function createKubeReader(
     }
   }
 
-  return {
+  const allEvents = async (namespace: string | undefined, fieldSelector: string) => {
+    const events: KEvent[] = [];
+    await pageThrough(
+      (q) => reader.listEventsPage(namespace, fieldSelector, q),
+      (p) => events.push(...p),
+      {
+        maxPages: 10,
+        fromCache: true,
+        nameOf: (e) => e.metadata?.name ?? '',
+      },
+    );
+    return events;
+  };
+
+  const reader: KubeReader = {
     async getPod(namespace, name) {
       return toWire(await call('get pods', () => core.readNamespacedPod({ namespace, name })));
     },
@@ -191,6 +212,30 @@ export function createKubeReader(
           core.listNamespacedPod({ namespace, labelSelector, ...pageParams(page) }),
         ),
       );
+    },
+    async listPods(namespace, labelSelector) {
+      const pods: Pod[] = [];
+      await pageThrough(
+        (q) => reader.listPodsPage(namespace, labelSelector, q),
+        (p) => pods.push(...p),
+        {
+          maxPages: 20,
+          nameOf: (p) => p.metadata?.name ?? '',
+        },
+      );
+      return pods;
+    },
+    async eventsFor(namespace, kind, name, uid) {
+      const fieldSelector = sel({
+        'involvedObject.kind': kind,
+        'involvedObject.name': name,
+        'involvedObject.namespace': namespace,
+        'involvedObject.uid': uid,
+      });
+      return allEvents(namespace, fieldSelector);
+    },
+    async nodeEvents(node) {
+      return allEvents(undefined, sel({ 'involvedObject.kind': 'Node', 'involvedObject.name': node }));
     },
     async listEventsPage(namespace, fieldSelector, page) {
       return toPage<KEvent>(
@@ -269,4 +314,5 @@ export function createKubeReader(
     },
     requestCount: () => requests,
   };
+  return reader;
 }

@@ -22,7 +22,7 @@ export type { AccessDecision, AccessRequest } from './authz.js';
 export { authorize } from './authz.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
-export { dependentSteps, type RequestSpan } from './request-log.js';
+export { chainDepth, type RequestSpan } from './request-log.js';
 export { type KubeObject, ObjectStore } from './store.js';
 
 /** How to start a simulator. */

@@ -58,7 +58,7 @@ export class RequestLog {
  * a latency per request (setLatency), requests sent together overlap and
  * count as one step.
  */
-export function dependentSteps(spans: readonly RequestSpan[]): number {
+export function chainDepth(spans: readonly RequestSpan[]): number {
   const sorted = [...spans].sort((a, b) => a.start - b.start);
   const depth: number[] = [];
   let max = 0;
