@@ -13,6 +13,7 @@ import { loadFixtures } from './fixtures.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { NodeExecutor, type NodeExecutorOptions } from './node-executor.js';
 import { rebaseOffset, rebaseTimestamps } from './rebase.js';
+import { RequestLog, type RequestSpan } from './request-log.js';
 import { handle, type SimContext } from './server.js';
 import { isKubeObject, ObjectStore } from './store.js';
 import { RequestTimeline, type TimedRequest } from './timeline.js';
@@ -22,6 +23,7 @@ export type { AccessDecision, AccessRequest } from './authz.js';
 export { authorize } from './authz.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
+export { chainDepth, type RequestSpan } from './request-log.js';
 export { type KubeObject, ObjectStore } from './store.js';
 export { dependentSteps, type TimedRequest } from './timeline.js';
 
@@ -61,8 +63,13 @@ export interface KubeSim {
   stats(): { total: number; byRoute: Record<string, number> };
   /** Every request served since start or resetStats(), in order, with its query parameters. */
   requests(): { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
-  /** Every request since start or resetStats() with its start, end and response bytes (timeline.ts). */
-  timeline(): TimedRequest[];
+    timeline: () => timeline.entries(),
+    requestSpans: () => ctx.spans?.spans() ?? [],
+    resetStats: () => {
+      ctx.stats = { total: 0, byRoute: {} };
+      ctx.log = [];
+      timeline.reset();
+      ctx.spans?.reset();
   /** Zeroes the request counters. */
   resetStats(): void;
   /** Changes the delay added to every request. */
@@ -124,6 +131,7 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     latencyMs: opts.latencyMs ?? 0,
     stats: { total: 0, byRoute: {} },
     log: [],
+    spans: new RequestLog(),
     serverAddress: '',
   };
   let executor: NodeExecutor | undefined;
@@ -173,10 +181,12 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     stats: () => ({ total: ctx.stats.total, byRoute: { ...ctx.stats.byRoute } }),
     requests: () => [...ctx.log],
     timeline: () => timeline.entries(),
+    requestSpans: () => ctx.spans?.spans() ?? [],
     resetStats: () => {
       ctx.stats = { total: 0, byRoute: {} };
       ctx.log = [];
       timeline.reset();
+      ctx.spans?.reset();
     },
     setLatency: (ms) => {
       ctx.latencyMs = ms;

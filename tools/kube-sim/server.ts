@@ -14,7 +14,9 @@ import { eventToCore, eventToV1, isEventsResource } from './event-convert.js';
 import type { FaultList, FaultRule } from './faults.js';
 import { decideLog } from './log-access.js';
 import { sliceLog } from './log-text.js';
+import { pageOf } from './paging.js';
 import { podSecurityDenial } from './pod-security.js';
+import type { RequestLog } from './request-log.js';
 import { joinApiVersion, type ResourceInfo } from './resources.js';
 import { type ApiPath, parseApiPath, routeTemplate } from './router.js';
 import {
@@ -53,6 +55,8 @@ export interface SimContext {
   stats: { total: number; byRoute: Record<string, number> };
   /** Every request served, in order: method, route template, path and query (tests check selectors). */
   log: { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
+  /** Start and end of every request (request-log.ts). */
+  spans?: RequestLog;
   /** host:port, for /api's serverAddressByClientCIDRs. */
   serverAddress: string;
   /** Told about pods created and deleted through the API (the simulated kubelet, node-executor.ts). */
@@ -186,6 +190,9 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
     query: Object.fromEntries(url.searchParams),
     at: Date.now(),
   });
+  const ended = ctx.spans?.begin(method, route, url.pathname, Object.fromEntries(url.searchParams));
+  const sentBefore = req.socket.bytesWritten;
+  if (ended) res.on('close', () => ended(res.statusCode, req.socket.bytesWritten - sentBefore));
   if (ctx.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.latencyMs));
 
   const rule = ctx.faults.take(method, url.pathname, `${url.pathname}${url.search}`);
@@ -332,24 +339,14 @@ function list(
     if (err instanceof SelectorError) return status(badRequest(err.message));
     throw err;
   }
-  const rv = ctx.store.currentResourceVersion();
-  const meta: Record<string, unknown> = { resourceVersion: rv };
-  const limit = Number.parseInt(query.get('limit') ?? '', 10);
-  const cont = query.get('continue');
-  let offset = 0;
-  if (cont) {
-    const parsed = Number.parseInt(Buffer.from(cont, 'base64url').toString('utf8'), 10);
-    if (!Number.isInteger(parsed) || parsed < 0) return status(badRequest('continue key is not valid'));
-    offset = parsed;
-  }
-  if (offset > 0 || (limit > 0 && items.length > limit)) {
-    const end = limit > 0 ? offset + limit : items.length;
-    if (end < items.length) {
-      meta.continue = Buffer.from(String(end)).toString('base64url');
-      meta.remainingItemCount = items.length - end;
-    }
-    items = items.slice(offset, end);
-  }
+  // limit, continue, resourceVersion(Match) as the API server treats them (paging.ts).
+  const page = pageOf(items, query, ctx.store.currentResourceVersion(), {
+    allNamespaces: p.namespace === undefined,
+    selected: Boolean(query.get('fieldSelector') || query.get('labelSelector')),
+  });
+  if ('error' in page) return status(page.error);
+  items = page.items;
+  const meta = page.meta;
   if (r.group === '' && r.plural === 'pods' && wantsTable(headers.accept)) {
     const inc = query.get('includeObject');
     const include: IncludeObject = inc === 'None' || inc === 'Object' ? inc : 'Metadata';

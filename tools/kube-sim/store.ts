@@ -61,6 +61,8 @@ export class ObjectStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly logs = new Map<string, string>();
   private readonly logTimes = new Map<string, readonly string[]>();
+  /** list()'s sorted view per resource, dropped when one of its objects changes. */
+  private readonly sorted = new Map<string, KubeObject[]>();
   private rv = 1000;
 
   constructor() {
@@ -140,6 +142,7 @@ export class ObjectStore {
     const k = resKey(r);
     if (!this.objects.has(k)) this.objects.set(k, new Map());
     this.objects.get(k)!.set(objKey(ns, obj.metadata.name), obj);
+    this.sorted.delete(k);
     return obj;
   }
 
@@ -169,14 +172,16 @@ export class ObjectStore {
 
   /** Objects of a resource, in one namespace or all, sorted by namespace then name (etcd key order). */
   list(r: ResourceInfo, namespace?: string): KubeObject[] {
-    const all = [...(this.objects.get(resKey(r))?.values() ?? [])];
-    return all
-      .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
-      .sort((a, b) =>
-        objKey(a.metadata.namespace, a.metadata.name) < objKey(b.metadata.namespace, b.metadata.name)
-          ? -1
-          : 1,
-      );
+    const k = resKey(r);
+    let all = this.sorted.get(k);
+    if (!all) {
+      // Sorted once per change, not per request: generated fixtures hold tens of thousands of events.
+      all = [...(this.objects.get(k)?.entries() ?? [])]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map((e) => e[1]);
+      this.sorted.set(k, all);
+    }
+    return namespace === undefined ? [...all] : all.filter((o) => o.metadata.namespace === namespace);
   }
 
   /** Deletes one object; returns it, or undefined when absent. */
@@ -184,7 +189,10 @@ export class ObjectStore {
     const m = this.objects.get(resKey(r));
     const k = objKey(r.namespaced ? namespace : undefined, name);
     const o = m?.get(k);
-    if (o) m!.delete(k);
+    if (o) {
+      m!.delete(k);
+      this.sorted.delete(resKey(r));
+    }
     return o;
   }
 
