@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ContainerRuntime, type ContainerRuntimeOptions } from './container-runtime.js';
 import { FaultList, type FaultRule } from './faults.js';
 import { loadFixtures } from './fixtures.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -17,10 +18,12 @@ import { RequestLog, type RequestSpan } from './request-log.js';
 import { handle, type SimContext } from './server.js';
 import { isKubeObject, ObjectStore } from './store.js';
 import { RequestTimeline, type TimedRequest } from './timeline.js';
+import { WatchHub } from './watch.js';
 
 export type { AccessDecision, AccessRequest } from './authz.js';
 // Building blocks for tests that check RBAC objects without a server (deploy component tests).
 export { authorize } from './authz.js';
+export type { ContainerRuntimeOptions } from './container-runtime.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
 export { chainDepth, type RequestSpan } from './request-log.js';
@@ -51,6 +54,14 @@ export interface KubeSimOptions {
    * Node): runs their command locally and reports status and log (node-executor.ts). Off by default.
    */
   nodeExecutor?: NodeExecutorOptions;
+  /**
+   * Runs containers as local processes (container-runtime.ts): an ephemeral container's command+args
+   * (killed after `timeoutMs`) and the containers of pods created through the API (debug copies).
+   * Off by default: ephemeral containers then go Running and stay so; created pods stay Pending.
+   */
+  containerRuntime?: ContainerRuntimeOptions;
+  /** Serve pods/ephemeralcontainers (default true); false answers 404 like a cluster without it. */
+  ephemeralContainers?: boolean;
 }
 
 /** A running simulator. */
@@ -100,6 +111,12 @@ export interface KubeSim {
   setNodeExecutor(opts: NodeExecutorOptions | undefined): Promise<void>;
   /** Probe processes the simulated kubelet is running now. */
   nodeProcesses(): number;
+  /** Turns the container runtime on (or off, with undefined; its running processes are killed). */
+  setContainerRuntime(opts: ContainerRuntimeOptions | undefined): Promise<void>;
+  /** Container processes (ephemeral containers, created pods) running now. */
+  containerProcesses(): number;
+  /** Serves pods/ephemeralcontainers (true) or answers 404 like a cluster without the feature (false). */
+  setEphemeralContainers(enabled: boolean): void;
   /** Stops listening, drops open connections, removes a temporary kubeconfig. */
   close(): Promise<void>;
 }
@@ -133,16 +150,31 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     log: [],
     spans: new RequestLog(),
     serverAddress: '',
+    ephemeralContainersOff: opts.ephemeralContainers === false,
+    watch: new WatchHub(store),
   };
   let executor: NodeExecutor | undefined;
+  let runtime = new ContainerRuntime(store, opts.containerRuntime);
+  ctx.podHooks = {
+    created: (p) => {
+      executor?.podCreated(p);
+      if (!executor?.selects(p)) runtime.podCreated(p);
+    },
+    deleted: (p) => {
+      executor?.podDeleted(p);
+      runtime.podDeleted(p);
+    },
+    ephemeralAdded: (p, names) => runtime.ephemeralAdded(p, names),
+  };
   const setExecutor = async (o: NodeExecutorOptions | undefined) => {
     await executor?.close();
     executor = o ? new NodeExecutor(store, o) : undefined;
-    ctx.podHooks = executor
-      ? { created: (p) => executor?.podCreated(p), deleted: (p) => executor?.podDeleted(p) }
-      : undefined;
   };
   await setExecutor(opts.nodeExecutor);
+  const setRuntime = async (o: ContainerRuntimeOptions | undefined) => {
+    await runtime.close();
+    runtime = new ContainerRuntime(store, o);
+  };
   const sockets = new Set<Socket>();
   const timeline = new RequestTimeline();
   const server: Server = createServer((req, res) => {
@@ -202,6 +234,11 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     objectCount: () => store.count(),
     setNodeExecutor: setExecutor,
     nodeProcesses: () => executor?.running() ?? 0,
+    setContainerRuntime: setRuntime,
+    containerProcesses: () => runtime.running(),
+    setEphemeralContainers: (enabled) => {
+      ctx.ephemeralContainersOff = !enabled;
+    },
     close: () => {
       closed ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -209,6 +246,7 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
           for (const s of sockets) s.destroy();
         });
         await executor?.close();
+        await runtime.close();
         if (tempDir) await rm(tempDir, { recursive: true, force: true });
       })();
       return closed;

@@ -91,6 +91,13 @@ export const SUBRESOURCES: readonly {
 }[] = [
   { group: '', version: 'v1', name: 'pods/log', kind: 'Pod', verbs: ['get'] },
   { group: '', version: 'v1', name: 'pods/status', kind: 'Pod', verbs: ['get', 'patch', 'update'] },
+  {
+    group: '',
+    version: 'v1',
+    name: 'pods/ephemeralcontainers',
+    kind: 'Pod',
+    verbs: ['get', 'patch', 'update'],
+  },
 ];
 
 /** Splits "apps/v1" into group and version ("v1" → core group ''). */

@@ -10,11 +10,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { admissionPolicyDenial, type PolicyWorld, VAP_API_VERSION } from './admission-policy.js';
 import { accessReviewReply } from './authz.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
+import { ephemeralContainersReply } from './ephemeral-containers.js';
+import { ephemeralOnCreate } from './ephemeral-validation.js';
 import { eventToCore, eventToV1, isEventsResource } from './event-convert.js';
 import type { FaultList, FaultRule } from './faults.js';
 import { decideLog } from './log-access.js';
 import { sliceLog } from './log-text.js';
 import { pageOf } from './paging.js';
+import { bodyAsJson } from './pod-protobuf.js';
 import { podSecurityDenial } from './pod-security.js';
 import type { RequestLog } from './request-log.js';
 import { joinApiVersion, type ResourceInfo } from './resources.js';
@@ -45,6 +48,7 @@ import {
 } from './status.js';
 import { isKubeObject, type KubeObject, nowTimestamp, type ObjectStore } from './store.js';
 import { type IncludeObject, podTable, wantsTable } from './table.js';
+import type { WatchHub } from './watch.js';
 
 /** Mutable state the handler shares with the KubeSim facade. */
 export interface SimContext {
@@ -60,7 +64,16 @@ export interface SimContext {
   /** host:port, for /api's serverAddressByClientCIDRs. */
   serverAddress: string;
   /** Told about pods created and deleted through the API (the simulated kubelet, node-executor.ts). */
-  podHooks?: { created(pod: KubeObject): void; deleted(pod: KubeObject): void };
+  podHooks?: {
+    created(pod: KubeObject): void;
+    deleted(pod: KubeObject): void;
+    /** Ephemeral containers added through pods/ephemeralcontainers (container-runtime.ts). */
+    ephemeralAdded?(pod: KubeObject, names: string[]): void;
+  };
+  /** Serves watch requests from the store's changes (watch.ts). */
+  watch?: WatchHub;
+  /** Plays a cluster without ephemeral containers: pods/ephemeralcontainers answers 404 (ephemeral-containers.ts). */
+  ephemeralContainersOff?: boolean;
 }
 
 type Reply = { code: number; body: unknown; headers?: Record<string, string> };
@@ -88,7 +101,8 @@ function send(res: ServerResponse, reply: Reply): void {
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  // kubectl posts Pods as protobuf (pod-protobuf.ts turns them into JSON).
+  return bodyAsJson(req.headers['content-type'], Buffer.concat(chunks));
 }
 
 /** The RBAC verb a request needs. */
@@ -207,6 +221,20 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
   // SubjectAccessReview / SelfSubjectAccessReview (JSON or protobuf) against stored RBAC objects: authz.ts.
   const review = await accessReviewReply(ctx, method, p, req);
   if (review) return send(res, review);
+  const watching = url.searchParams.get('watch');
+  if (
+    method === 'GET' &&
+    (watching === 'true' || watching === '1') &&
+    p.type === 'resource' &&
+    !p.name &&
+    ctx.watch
+  ) {
+    const r = ctx.store.lookup(p.group, p.version, p.plural);
+    if (!r || (!r.namespaced && p.namespace !== undefined)) return send(res, status(unknownPath()));
+    const refused = ctx.watch.serve(ctx.store, r, p.namespace, url.searchParams, req, res);
+    if (refused) send(res, status(refused));
+    return;
+  }
   try {
     const body = method === 'POST' || method === 'PUT' || method === 'PATCH' ? await readBody(req) : '';
     send(res, route_(ctx, method, p, url.searchParams, req.headers, body));
@@ -240,7 +268,10 @@ function route_(
     }
     case 'resources': {
       const rs = store.resourcesOf(p.group, p.version);
-      return rs.length > 0 ? json(200, apiResourceList(p.group, p.version, rs)) : status(unknownPath());
+      const hidden = ctx.ephemeralContainersOff ? ['pods/ephemeralcontainers'] : [];
+      return rs.length > 0
+        ? json(200, apiResourceList(p.group, p.version, rs, hidden))
+        : status(unknownPath());
     }
     case 'resource':
       return resource(ctx, method, p, query, headers, body);
@@ -266,6 +297,10 @@ function resource(
   if (p.subresource !== undefined) {
     if (r.group === '' && r.plural === 'pods' && p.subresource === 'log') {
       return method === 'GET' ? podLog(ctx, r, p, query) : status(methodNotAllowed());
+    }
+    if (r.group === '' && r.plural === 'pods' && p.subresource === 'ephemeralcontainers' && p.namespace) {
+      const type = (headers['content-type'] ?? '').split(';')[0]!.trim();
+      return ephemeralContainersReply(ctx, method, p.namespace, p.name!, type, body, query);
     }
     if (p.subresource === 'status' && method === 'GET') return getOne(ctx, r, p, headers, t);
     return status(unknownPath());
@@ -532,6 +567,8 @@ function create(
     const containers = (o.spec as { containers?: unknown } | undefined)?.containers;
     if (!Array.isArray(containers) || containers.length === 0)
       causes.push({ field: 'spec.containers', reason: 'FieldValueRequired', message: 'Required value' });
+    const onCreate = ephemeralOnCreate(o.spec);
+    if (onCreate) causes.push(onCreate);
   }
   if (causes.length > 0) return status(invalid(r.kind, name, causes));
   const t: Target = {

@@ -54,6 +54,13 @@ export function nowTimestamp(ms = Date.now()): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
+/** Told about each change: the event type of a watch, the resource, the object as stored (or deleted). */
+export type StoreListener = (
+  type: 'ADDED' | 'MODIFIED' | 'DELETED',
+  r: ResourceInfo,
+  obj: KubeObject,
+) => void;
+
 /** In-memory objects and logs, keyed the way the API addresses them. */
 export class ObjectStore {
   private readonly resources = new Map<string, ResourceInfo>();
@@ -63,7 +70,18 @@ export class ObjectStore {
   private readonly logTimes = new Map<string, readonly string[]>();
   /** list()'s sorted view per resource, dropped when one of its objects changes. */
   private readonly sorted = new Map<string, KubeObject[]>();
+  private readonly listeners = new Set<StoreListener>();
   private rv = 1000;
+
+  /** Calls `fn` after every stored change (watch.ts); returns a function that stops it. */
+  onChange(fn: StoreListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(type: 'ADDED' | 'MODIFIED' | 'DELETED', r: ResourceInfo, obj: KubeObject): void {
+    for (const fn of this.listeners) fn(type, r, obj);
+  }
 
   constructor() {
     for (const r of [...BUILTIN_RESOURCES, ...METRICS_RESOURCES]) this.register(r);
@@ -141,8 +159,10 @@ export class ObjectStore {
     obj.metadata.resourceVersion = this.nextResourceVersion();
     const k = resKey(r);
     if (!this.objects.has(k)) this.objects.set(k, new Map());
+    const existed = this.objects.get(k)!.has(objKey(ns, obj.metadata.name));
     this.objects.get(k)!.set(objKey(ns, obj.metadata.name), obj);
     this.sorted.delete(k);
+    this.emit(existed ? 'MODIFIED' : 'ADDED', r, obj);
     return obj;
   }
 
@@ -189,11 +209,13 @@ export class ObjectStore {
     const m = this.objects.get(resKey(r));
     const k = objKey(r.namespaced ? namespace : undefined, name);
     const o = m?.get(k);
-    if (o) {
-      m!.delete(k);
-      this.sorted.delete(resKey(r));
-    }
-    return o;
+    if (!o) return undefined;
+    m!.delete(k);
+    this.sorted.delete(resKey(r));
+    // The deletion has its own resourceVersion, as the DELETED event of a watch shows.
+    const gone = { ...o, metadata: { ...o.metadata, resourceVersion: this.nextResourceVersion() } };
+    this.emit('DELETED', r, gone);
+    return gone;
   }
 
   /** Deletes by apiVersion/kind (no-op when unknown or absent). */
