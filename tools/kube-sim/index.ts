@@ -74,13 +74,10 @@ export interface KubeSim {
   stats(): { total: number; byRoute: Record<string, number> };
   /** Every request served since start or resetStats(), in order, with its query parameters. */
   requests(): { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
-    timeline: () => timeline.entries(),
-    requestSpans: () => ctx.spans?.spans() ?? [],
-    resetStats: () => {
-      ctx.stats = { total: 0, byRoute: {} };
-      ctx.log = [];
-      timeline.reset();
-      ctx.spans?.reset();
+  /** Every request since start or resetStats() with its start, end and response bytes (timeline.ts). */
+  timeline(): TimedRequest[];
+  /** Start and end (performance.now() ms), status and body size of every request ended since start or resetStats(). */
+  requestSpans(): RequestSpan[];
   /** Zeroes the request counters. */
   resetStats(): void;
   /** Changes the delay added to every request. */
