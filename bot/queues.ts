@@ -17,6 +17,9 @@ import {
   ProbeRunPayloadSchema,
   QUEUE_PREFIX,
   queueName,
+  READ_JOB,
+  type ReadPayload,
+  ReadPayloadSchema,
   withDeadline,
 } from '../jobs/contracts/index.js';
 
@@ -82,7 +85,7 @@ export class Queues {
   }
 
   /**
-   * Adds a diagnose job (idempotent by jobId: a retried Slack request finds the existing job) and, in the
+   * Adds a diagnose job, or a read's (idempotent by jobId: a retried Slack request finds the existing job) and, in the
    * same MULTI, what `then` queues after it (the request's record): Redis
    * runs them in this order, in one round trip and one socket write. `then` gets the job's Redis key, so
    * that what it queues can check that the job is there. Resolves to the replies of `then`'s commands.
@@ -91,11 +94,15 @@ export class Queues {
    */
   async addDiagnoseWith(
     jobId: string,
-    payload: DiagnosePayload,
+    payload: DiagnosePayload | ReadPayload,
     then: (tx: ChainableCommander, jobKey: string) => void,
     undo: (replies: unknown[]) => Promise<void>,
   ): Promise<unknown[]> {
-    const data = DiagnosePayloadSchema.parse(payload);
+    // A read (logs, events, describe) is a diagnose request with another job: same options, another name.
+    const [name, data] =
+      payload.action === 'read'
+        ? [READ_JOB, ReadPayloadSchema.parse(payload)]
+        : [DIAGNOSE_JOB, DiagnosePayloadSchema.parse(payload)];
     const q = this.queue(data.cluster);
     try {
       if (this.probe.status !== 'ready') throw new Error(`redis connection is ${this.probe.status}`);
@@ -103,7 +110,7 @@ export class Queues {
       const adding = (async () => {
         const client = (await q.backend.client) as unknown as Redis;
         const tx = client.multi();
-        const job = new Job(q, DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId }, jobId);
+        const job = new Job(q, name, data, { ...DIAGNOSE_JOB_OPTIONS, jobId }, jobId);
         // Queues the add on the transaction (resolves at once: a transaction answers on exec).
         await job.addJob(tx as never);
         then(tx, q.toKey(jobId));

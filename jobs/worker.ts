@@ -14,6 +14,8 @@ import {
   type ProbeResult,
   QUEUE_PREFIX,
   queueName,
+  READ_JOB,
+  type ReadResult,
   TIMEOUT_ATTEMPTS,
 } from './contracts/index.js';
 import { runDiagnoseJob } from './diagnose/job.js';
@@ -22,6 +24,7 @@ import type { Logger } from './log.js';
 import type { WorkerMetrics } from './metrics.js';
 import { type ProbeJobDeps, runPlanJob, runRunJob } from './probes/jobs.js';
 import { reapProbePods } from './probes/reaper.js';
+import { runReadJob } from './reads/job.js';
 import { withTimeout } from './timeout.js';
 
 export interface WorkerDeps {
@@ -48,13 +51,17 @@ export interface WorkerDeps {
   heartbeatMs?: number;
 }
 
-type JobResult = DiagnoseResult | ProbePlanResult | ProbeResult;
-type ProcessorDeps = Omit<WorkerDeps, 'redisUrl' | 'concurrency' | 'heartbeatMs'>;
+type JobResult = DiagnoseResult | ProbePlanResult | ProbeResult | ReadResult;
+type ProcessorDeps = Omit<WorkerDeps, 'redisUrl' | 'concurrency' | 'heartbeatMs'> & {
+  /** Where reads store long texts for the bot (the worker's own connection). */
+  redis?: Redis;
+};
 /** One handler per job name: reads the job, returns its result or throws (a CodedError, ideally). */
 type JobHandler = (job: Job, deps: ProcessorDeps, log: Logger) => Promise<JobResult>;
 
 const HANDLERS: Record<string, JobHandler> = {
   [DIAGNOSE_JOB]: (job, deps, log) => runDiagnoseJob(job, { ...deps, logger: log }),
+  [READ_JOB]: (job, deps, log) => runReadJob(job, { ...deps, logger: log }),
   [PROBE_PLAN_JOB]: (job, deps) =>
     withTimeout(
       runPlanJob(job, probeDeps(deps)),
@@ -122,7 +129,7 @@ function probeDeps(deps: ProcessorDeps): ProbeJobDeps {
 export function startWorker(deps: WorkerDeps): Worker {
   const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', (err) => deps.logger.debug({ err: err.message }, 'redis connection error'));
-  const worker = new Worker(queueName(deps.cluster), makeProcessor(deps), {
+  const worker = new Worker(queueName(deps.cluster), makeProcessor({ ...deps, redis: connection }), {
     connection,
     prefix: QUEUE_PREFIX,
     concurrency: deps.concurrency,

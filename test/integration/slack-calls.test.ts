@@ -88,8 +88,8 @@ describe('Slack calls per diagnose', () => {
   describe('a diagnose that runs longer', () => {
     let stack: Stack;
     beforeAll(async () => {
-      // Every API request takes 700 ms: the diagnose runs for seconds.
-      stack = await startStack({ latencyMs: 700 });
+      // Every API request takes 1.5 s: with its two dependent read steps the diagnose runs for seconds.
+      stack = await startStack({ latencyMs: 1500 });
     });
     afterAll(async () => {
       await stack?.close();

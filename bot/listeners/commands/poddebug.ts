@@ -106,7 +106,7 @@ export function register(app: App, d: CommandDeps): void {
     }
 
     const isProbe = cmd.verb === 'probe';
-    const action = isProbe ? cmd.spec.action : 'diagnose';
+    const action = cmd.verb === 'diagnose' ? 'diagnose' : cmd.spec.action;
     const namespace = isProbe ? cmd.target.namespace : cmd.target.namespace;
     const name = isProbe ? cmd.target.pod : cmd.target.name;
     const auditTarget = isProbe
@@ -245,6 +245,7 @@ export function register(app: App, d: CommandDeps): void {
         channelId: command.channel_id,
         teamId: command.team_id,
         triggerId: command.trigger_id,
+        ...(cmd.verb === 'read' ? { read: cmd.spec } : {}),
       });
     } catch (e) {
       const err = asCodedError(e);
