@@ -26,6 +26,15 @@ import {
   show,
   stripQuotes,
 } from './common.js';
+import {
+  isJobControlVerb,
+  JOB_CONTROL_SUMMARY,
+  JOB_CONTROL_USAGE,
+  JOB_CONTROL_VERBS,
+  type JobControlVerb,
+  jobControlHelpText,
+  parseJobControl,
+} from './job-control.js';
 import { type OptionSpec, parseOptions } from './options.js';
 import {
   FILTER_EXTRA_CHARACTERS,
@@ -41,7 +50,7 @@ import {
 export type { GrammarContext } from './common.js';
 
 /** What `/poddebug help TOPIC` can explain. */
-export type HelpTopic = 'diagnose' | ProbeAction;
+export type HelpTopic = 'diagnose' | ProbeAction | JobControlVerb;
 
 /**
  * A parsed command. `help` carries an optional topic; `diagnose` carries a
@@ -51,7 +60,9 @@ export type HelpTopic = 'diagnose' | ProbeAction;
 export type Command =
   | { verb: 'help'; topic?: HelpTopic }
   | { verb: 'diagnose'; cluster: string; target: TargetRef }
-  | { verb: 'probe'; cluster: string; target: ProbeTarget; spec: ProbeSpec };
+  | { verb: 'probe'; cluster: string; target: ProbeTarget; spec: ProbeSpec }
+  | { verb: 'jobs' }
+  | { verb: 'cancel'; id: string };
 
 /** Outcome of parsing: the command, or one short mrkdwn message naming what was wrong. */
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string };
@@ -59,8 +70,8 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; error: s
 /** Longest command text accepted, in characters, as Slack delivers it (escaped). */
 export const MAX_COMMAND_LENGTH = 300;
 
-const VERBS = ['diagnose', 'help', ...PROBE_ACTIONS] as const;
-const HELP_TOPICS: readonly string[] = ['diagnose', ...PROBE_ACTIONS];
+const VERBS = ['diagnose', 'help', ...PROBE_ACTIONS, ...JOB_CONTROL_VERBS] as const;
+const HELP_TOPICS: readonly string[] = ['diagnose', ...PROBE_ACTIONS, ...JOB_CONTROL_VERBS];
 const USAGE_DIAGNOSE =
   'Usage: `/poddebug diagnose POD|deploy/NAME [-n NAMESPACE] [-c CONTAINER] [--cluster NAME]`';
 const USAGE_HELP = `Usage: \`/poddebug help [${HELP_TOPICS.join('|')}]\``;
@@ -90,6 +101,7 @@ const DIAGNOSE_HELP = {
 
 /** The usage line for messages about `verb` (diagnose's for unknown words, as before). */
 function usageOf(verb: string): string {
+  if (isJobControlVerb(verb)) return JOB_CONTROL_USAGE[verb];
   return isProbeVerb(verb) ? PROBE_USAGE[verb] : USAGE_DIAGNOSE;
 }
 
@@ -136,6 +148,12 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
   const verb = first.toLowerCase();
   if (verb === 'help' || verb === '--help' || verb === '-h') return parseHelp(rest);
   if (verb === 'diagnose') return parseDiagnose(rest, ctx);
+  if (isJobControlVerb(verb)) {
+    const parsed = parseJobControl(verb, rest);
+    if (!parsed.ok) return parsed;
+    if ('help' in parsed) return { ok: true, command: { verb: 'help', topic: parsed.help } };
+    return { ok: true, command: parsed };
+  }
   if (isProbeVerb(verb) && verb !== probe) {
     // Only reachable when the verb was hidden in markup; its characters were checked as diagnose's.
     return fail(`Type \`${verb}\` as plain text at the start of the command. ${PROBE_USAGE[verb]}`);
@@ -440,6 +458,7 @@ function escapeMrkdwnChar(ch: string): string {
  */
 export function helpText(topic?: string): string {
   if (topic !== undefined && isProbeVerb(topic)) return probeHelpText(topic);
+  if (topic !== undefined && isJobControlVerb(topic)) return jobControlHelpText(topic);
   if (topic === 'diagnose') {
     return [
       '*`/poddebug diagnose`*: find out why a pod is not healthy.',
@@ -471,6 +490,11 @@ export function helpText(topic?: string): string {
     ...PROBE_ACTIONS.map(
       (a) =>
         `• \`/poddebug ${a}\`: ${PROBE_SUMMARY[a]}${a === 'strace' ? ' (slows the process while it runs)' : ''}`,
+    ),
+    '',
+    '*Job control*',
+    ...JOB_CONTROL_VERBS.map(
+      (v) => `• \`${JOB_CONTROL_USAGE[v].replace(/^Usage: `|`.*$/g, '')}\`: ${JOB_CONTROL_SUMMARY[v]}`,
     ),
     '',
     '*Examples*',

@@ -225,6 +225,7 @@ export class DiagnoseRequests implements RequestKindHandler {
       requestedBy: r.requester,
       verdict: f.verdict,
       counts: f.counts,
+      ...(r.cancelledBy ? { by: r.cancelledBy } : {}),
     });
     try {
       await this.d.threads.update(r, r.statusTs, msg);
