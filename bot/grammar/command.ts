@@ -152,7 +152,10 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
     const parsed = parseJobControl(verb, rest);
     if (!parsed.ok) return parsed;
     if ('help' in parsed) return { ok: true, command: { verb: 'help', topic: parsed.help } };
-    return { ok: true, command: parsed };
+    return {
+      ok: true,
+      command: parsed.verb === 'cancel' ? { verb: 'cancel', id: parsed.id } : { verb: 'jobs' },
+    };
   }
   if (isProbeVerb(verb) && verb !== probe) {
     // Only reachable when the verb was hidden in markup; its characters were checked as diagnose's.
