@@ -103,7 +103,7 @@ export function privilegedCancelKind(
       const m = await jc.mark(r, PRIVILEGED_OPEN, 'cancelled', by, {
         decidedBy: by,
         decisionReason: 'cancelled with /poddebug cancel',
-        decidedAt: String(jc.d.now()),
+        decidedAt: String(jc.now()),
       });
       if (!m.previous) return { status: 'finished', state: m.state ?? r.state };
       if (m.previous === 'planning') {

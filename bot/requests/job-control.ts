@@ -58,14 +58,19 @@ const LIST_READ = 100;
 export class JobControl {
   private readonly kinds = new Map<RequestKind, CancelKind>();
 
-  constructor(readonly d: JobControlDeps) {
+  constructor(private readonly d: JobControlDeps) {
     d.redis.defineCommand('poddebug_cancel', {
       numberOfKeys: 1,
       lua: luaScript(new URL('./lua/cancel.lua', import.meta.url)),
     });
   }
 
-  /** Plugs a kind in (the debug helper's kinds register here too). */
+  /** The bot's clock (Redis's, calibrated), for kinds and listings. */
+  now(): number {
+    return this.d.now();
+  }
+
+  /** Plugs a kind in (a kind added later registers here too: see docs/job-control.md). */
   register(kind: RequestKind, k: CancelKind): void {
     this.kinds.set(kind, k);
   }

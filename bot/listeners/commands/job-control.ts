@@ -38,7 +38,7 @@ export async function handleJobControl(
     }
     try {
       const { rows, more } = await withDeadline(d.requests.jobs.list(who.channelId), 2200);
-      const msg = renderJobList(rows, d.requests.jobs.d.now(), more);
+      const msg = renderJobList(rows, d.requests.jobs.now(), more);
       await io.answer('acked', '', {
         response_type: 'ephemeral',
         text: msg.text,
