@@ -158,6 +158,9 @@ describe('jobs and cancel of a queued request', () => {
       'jobs',
     );
     expect((elsewhere.json as { text: string }).text).toMatch(/not allowed in #random/);
+    await waitUntil(async () =>
+      audits().some((e) => e.type === 'refused' && e.decision === 'jobs refused' && e.actor === REQUESTER),
+    );
   });
 
   it('someone who is neither the requester nor an approver is refused; nothing changes; it is audited', async () => {
@@ -191,6 +194,33 @@ describe('jobs and cancel of a queued request', () => {
     expect(await ackText(REQUESTER, 'jobs')).not.toContain(id);
     expect(await stack.redis.zscore(KEYS.channelOpen(CHANNEL), id)).toBeNull();
   });
+
+  it.each([
+    ['cancel', /Missing request id/],
+    ['cancel prb-12', /`prb-12` is not a request id/],
+    ['cancel prb-000000000000000000000000 diag-000000000000000000000000', /takes one request id/],
+    ['cancel --all', /has no option `--all`/],
+    ['cancel prb-000000000000000000000000;true', /`;` \(semicolon\) is not allowed/],
+    ['cancel `prb-000000000000000000000000`', /A backtick is not allowed/],
+    ['jobs --all', /`jobs` takes no arguments/],
+    ['jobs shop', /`jobs` takes no arguments/],
+  ])(
+    'malformed %j: a clear answer in the ack, nothing queued, no form, nothing else sent',
+    async (text, message) => {
+      const q = stack.queue();
+      const queued = await q.count();
+      const views = stack.slack.views().length;
+      const ephemerals = ephemeralTexts(stack, REQUESTER).length;
+      const answer = await ackText(REQUESTER, text);
+      expect(answer).toMatch(message);
+      expect(answer).toMatch(/Usage: `\/poddebug (cancel|jobs)/);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await q.count()).toBe(queued);
+      await q.close();
+      expect(stack.slack.views().length).toBe(views);
+      expect(ephemeralTexts(stack, REQUESTER).length).toBe(ephemerals);
+    },
+  );
 
   it('a second cancel, an unknown id and a malformed id get clear messages and change nothing', async () => {
     expect(await cancel(REQUESTER, id)).toMatch(/has already ended \(done\): there is nothing to cancel/);

@@ -34,6 +34,18 @@ export async function handleJobControl(
     const refusal = d.auth.channelRefusal(who.channelId, who.channelName);
     if (refusal) {
       await io.answer('refused', 'channel', { response_type: 'ephemeral', text: refusal });
+      void d.requests.audit.event({
+        type: 'refused',
+        requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
+        cluster: 'unknown',
+        action: 'jobs',
+        target: { name: who.channelId },
+        actor: who.userId,
+        requester: who.userId,
+        channel: who.channelId,
+        decision: 'jobs refused',
+        reason: refusal,
+      });
       return;
     }
     try {
