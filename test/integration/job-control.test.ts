@@ -258,6 +258,34 @@ describe('cancel of privileged requests', () => {
     expect(await jobState(`run-${requestId}`)).toBe('unknown');
   }, 30_000);
 
+  it('cancelling an approved run that has not started takes it off the queue; no worker runs it later', async () => {
+    const { root, requestId } = await requestAwaitingApproval(
+      stack,
+      who(REQUESTER),
+      'strace cart-5c6d-q8 -n shop',
+    );
+    // No worker takes the run job (its heartbeat is still fresh, so the bot queues it).
+    await stack.worker!.close();
+    await click(stack, root, 'poddebug_approve', APPROVER, requestId);
+    await waitUntil(async () => (await jobState(`run-${requestId}`)) === 'waiting', 10_000);
+    expect(await ackText(REQUESTER, 'jobs')).toMatch(
+      new RegExp(`\`${requestId}\`.*\\*approved, starting\\*`),
+    );
+
+    expect(await cancel(REQUESTER, requestId)).toMatch(
+      /it was approved but had not started: it will not start/,
+    );
+    expect(await jobState(`run-${requestId}`)).toBe('unknown');
+    expect(await stack.redis.get(KEYS.approvalUsed(requestId))).toBe('cancelled');
+    await inThread(stack, root, /^🚫 <@U0ONCALL1> cancelled the request after its approval/);
+    stack.startWorker();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await probePods()).toEqual([]);
+    expect(
+      stack.sim.requests().some((r) => r.method === 'POST' && r.path.endsWith('/poddebug-probes/pods')),
+    ).toBe(false);
+  }, 30_000);
+
   it('an approver stops a running probe: the worker aborts it, its pod is deleted, the approval is spent', async () => {
     const { root, requestId } = await requestAwaitingApproval(
       stack,
@@ -291,6 +319,45 @@ describe('cancel of privileged requests', () => {
     expect(trail.map((a) => a.type)).toEqual(expect.arrayContaining(['requested', 'approved', 'cancelled']));
     expect(trail.find((a) => a.type === 'cancelled')?.actor).toBe(APPROVER);
     expect(await ackText(REQUESTER, 'jobs')).not.toContain(requestId);
+  }, 60_000);
+});
+
+describe('cancel of a running diagnose', () => {
+  it('its reads finish, its result is not posted, and the status message says who cancelled it', async () => {
+    // A slow API keeps the diagnose running long enough to cancel it.
+    stack.sim.setLatency(700);
+    try {
+      await command(stack, who(REQUESTER), 'diagnose cart-5c6d-q8 -n shop');
+      let id = '';
+      await waitUntil(async () => {
+        const m = /`(diag-[0-9a-f]{24})` diagnose on `shop\/cart-5c6d-q8`.*\*running\*/.exec(
+          await ackText(REQUESTER, 'jobs'),
+        );
+        id = m?.[1] ?? '';
+        return id !== '';
+      }, 15_000);
+      expect(await cancel(APPROVER, id)).toMatch(
+        /it was already reading the cluster \(read only\); its result will not be posted/,
+      );
+      stack.sim.setLatency(0);
+      await waitUntil(async () => (await jobState(id)) === 'completed', 20_000);
+      const status = stack.slack
+        .messages(CHANNEL)
+        .find(
+          (m) =>
+            !m.thread_ts &&
+            /Diagnosing `shop\/cart-5c6d-q8`/.test(m.text ?? '') &&
+            /cancelled/.test(m.text ?? ''),
+        )!;
+      expect(status.text).toMatch(/🚫 cancelled by <@U0ALICE>: it was running; its result is discarded/);
+      await new Promise((r) => setTimeout(r, 800)); // sweeps: nothing more is posted
+      const thread = stack.slack.thread(CHANNEL, status.ts);
+      expect(thread.map((m) => m.text)).toEqual([
+        '🚫 <@U0ALICE> cancelled this diagnose with `/poddebug cancel`: it was running; its result is discarded.',
+      ]);
+    } finally {
+      stack.sim.setLatency(0);
+    }
   }, 60_000);
 });
 
