@@ -3,6 +3,8 @@
  * Bolt receiver, real Redis and BullMQ, a real worker, the API simulator whose node runs probe pods as local
  * processes, and the Slack Web API double. What a user would check: the ephemeral answers, the thread and
  * the status message, the queue, the probe pod in the simulator, and the audit log.
+ *
+ * Longer than 400 lines on purpose: the cases share one stack (and its order: no worker first, then one).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KEYS, queueName } from '../../jobs/contracts/index.js';
