@@ -17,6 +17,9 @@ import {
   ProbeRunPayloadSchema,
   QUEUE_PREFIX,
   queueName,
+  READ_JOB,
+  type ReadPayload,
+  ReadPayloadSchema,
   withDeadline,
 } from '../jobs/contracts/index.js';
 
@@ -84,6 +87,12 @@ export class Queues {
   async addDiagnose(jobId: string, payload: DiagnosePayload): Promise<void> {
     const data = DiagnosePayloadSchema.parse(payload);
     await this.add(data.cluster, DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId });
+  }
+
+  /** Adds a read (logs, events, describe): the diagnose job's options, another job name. */
+  async addRead(jobId: string, payload: ReadPayload): Promise<void> {
+    const data = ReadPayloadSchema.parse(payload);
+    await this.add(data.cluster, READ_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId });
   }
 
   /** Queues the read-only resolution of a privileged request's target. */

@@ -16,6 +16,8 @@ import {
   parseJobId,
   QUEUE_PREFIX,
   queueName,
+  READ_JOB,
+  type ReadResult,
   type RequestKind,
   TIMEOUT_ATTEMPTS,
 } from './contracts/index.js';
@@ -25,6 +27,7 @@ import type { Logger } from './log.js';
 import type { WorkerMetrics } from './metrics.js';
 import { type ProbeJobDeps, runPlanJob, runRunJob } from './probes/jobs.js';
 import { reapProbePods } from './probes/reaper.js';
+import { runReadJob } from './reads/job.js';
 import { withTimeout } from './timeout.js';
 
 export interface WorkerDeps {
@@ -55,8 +58,10 @@ export interface WorkerDeps {
   cancelPollMs?: number;
 }
 
-type JobResult = DiagnoseResult | ProbePlanResult | ProbeResult;
+type JobResult = DiagnoseResult | ProbePlanResult | ProbeResult | ReadResult;
 type ProcessorDeps = Omit<WorkerDeps, 'redisUrl' | 'concurrency' | 'heartbeatMs'> & {
+  /** Where reads store long texts for the bot (the worker's own connection). */
+  redis?: Redis;
   /** Cancelled requests (`/poddebug cancel`): a handler passes its signal on; absent: never aborted. */
   cancels?: CancelWatch;
 };
@@ -65,6 +70,7 @@ type JobHandler = (job: Job, deps: ProcessorDeps, log: Logger) => Promise<JobRes
 
 const HANDLERS: Record<string, JobHandler> = {
   [DIAGNOSE_JOB]: (job, deps, log) => runDiagnoseJob(job, { ...deps, logger: log }),
+  [READ_JOB]: (job, deps, log) => runReadJob(job, { ...deps, logger: log }),
   [PROBE_PLAN_JOB]: (job, deps) =>
     withTimeout(
       runPlanJob(job, probeDeps(deps)),
@@ -147,7 +153,7 @@ export function startWorker(deps: WorkerDeps): Worker {
   });
   for (const [kind, hook] of Object.entries(deps.cancelHooks ?? {}))
     if (hook) cancels.onCancel(kind as RequestKind, hook);
-  const worker = new Worker(queueName(deps.cluster), makeProcessor({ ...deps, cancels }), {
+  const worker = new Worker(queueName(deps.cluster), makeProcessor({ ...deps, redis: connection, cancels }), {
     connection,
     prefix: QUEUE_PREFIX,
     concurrency: deps.concurrency,

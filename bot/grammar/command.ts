@@ -15,6 +15,7 @@ import {
   type ProbeSpec,
   type ProbeTarget,
 } from '../../jobs/contracts/probe.js';
+import type { ReadAction, ReadSpec } from '../../jobs/contracts/reads.js';
 import type { TargetKind, TargetRef } from '../../jobs/contracts/target.js';
 import {
   escapeCodePoint,
@@ -46,11 +47,12 @@ import {
   probeHelpText,
   splitFilter,
 } from './probes.js';
+import { isReadVerb, parseRead, READ_USAGE, READ_VERBS, type ReadParse, readHelpText } from './reads.js';
 
 export type { GrammarContext } from './common.js';
 
 /** What `/poddebug help TOPIC` can explain. */
-export type HelpTopic = 'diagnose' | ProbeAction | JobControlVerb;
+export type HelpTopic = 'diagnose' | ProbeAction | ReadAction | JobControlVerb;
 
 /**
  * A parsed command. `help` carries an optional topic; `diagnose` carries a
@@ -61,6 +63,7 @@ export type Command =
   | { verb: 'help'; topic?: HelpTopic }
   | { verb: 'diagnose'; cluster: string; target: TargetRef }
   | { verb: 'probe'; cluster: string; target: ProbeTarget; spec: ProbeSpec }
+  | { verb: 'read'; cluster: string; target: TargetRef; spec: ReadSpec }
   | { verb: 'jobs' }
   | { verb: 'cancel'; id: string };
 
@@ -70,8 +73,8 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; error: s
 /** Longest command text accepted, in characters, as Slack delivers it (escaped). */
 export const MAX_COMMAND_LENGTH = 300;
 
-const VERBS = ['diagnose', 'help', ...PROBE_ACTIONS, ...JOB_CONTROL_VERBS] as const;
-const HELP_TOPICS: readonly string[] = ['diagnose', ...PROBE_ACTIONS, ...JOB_CONTROL_VERBS];
+const VERBS = ['diagnose', 'help', ...PROBE_ACTIONS, ...READ_VERBS, ...JOB_CONTROL_VERBS] as const;
+const HELP_TOPICS: readonly string[] = ['diagnose', ...PROBE_ACTIONS, ...READ_VERBS, ...JOB_CONTROL_VERBS];
 const USAGE_DIAGNOSE =
   'Usage: `/poddebug diagnose POD|deploy/NAME [-n NAMESPACE] [-c CONTAINER] [--cluster NAME]`';
 const USAGE_HELP = `Usage: \`/poddebug help [${HELP_TOPICS.join('|')}]\``;
@@ -102,6 +105,7 @@ const DIAGNOSE_HELP = {
 /** The usage line for messages about `verb` (diagnose's for unknown words, as before). */
 function usageOf(verb: string): string {
   if (isJobControlVerb(verb)) return JOB_CONTROL_USAGE[verb];
+  if (isReadVerb(verb)) return READ_USAGE[verb];
   return isProbeVerb(verb) ? PROBE_USAGE[verb] : USAGE_DIAGNOSE;
 }
 
@@ -122,6 +126,8 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
   if (!normalised.ok) return normalised;
   const invisible = findInvisibleCharacter(normalised.text, usage, probe !== undefined);
   if (invisible) return fail(invisible);
+  if (isReadVerb(guess))
+    return readCommand(guess, parseRead(guess, normalised.text, ctx, findBadPunctuation));
 
   // tcpdump's filter runs to the end of the line and has characters of its own (`( ) && || ! :`).
   let optionsText = normalised.text;
@@ -171,6 +177,15 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
     };
   }
   return fail(unknownVerbMessage(first));
+}
+
+function readCommand(action: ReadAction, parsed: ReadParse): ParseResult {
+  if (!parsed.ok) return parsed;
+  if (parsed.help) return { ok: true, command: { verb: 'help', topic: action } };
+  return {
+    ok: true,
+    command: { verb: 'read', cluster: parsed.cluster, target: parsed.target, spec: parsed.spec },
+  };
 }
 
 function parseHelp(args: string[]): ParseResult {
@@ -462,6 +477,7 @@ function escapeMrkdwnChar(ch: string): string {
 export function helpText(topic?: string): string {
   if (topic !== undefined && isProbeVerb(topic)) return probeHelpText(topic);
   if (topic !== undefined && isJobControlVerb(topic)) return jobControlHelpText(topic);
+  if (topic !== undefined && isReadVerb(topic)) return readHelpText(topic);
   if (topic === 'diagnose') {
     return [
       '*`/poddebug diagnose`*: find out why a pod is not healthy.',
@@ -487,6 +503,7 @@ export function helpText(topic?: string): string {
     '*Commands*',
     '• `/poddebug diagnose POD [-n NAMESPACE] [-c CONTAINER] [--cluster NAME]`: diagnose a pod',
     '• `/poddebug diagnose deploy/NAME -n NAMESPACE`: diagnose the worst pod of a Deployment (also `sts/`, `ds/`, `job/`)',
+    '• `/poddebug logs|events|describe POD|deploy/NAME -n NAMESPACE`: logs, events or a description, like kubectl',
     `• \`/poddebug help [${HELP_TOPICS.join('|')}]\`: this help, or the details of a command`,
     '',
     "*Probes* (privileged: a short-lived pod on the pod's node; the policy decides who may run them and who approves). Each takes `POD -n NAMESPACE [-c CONTAINER] [--cluster NAME]`:",

@@ -22,6 +22,8 @@ export interface StatusInput {
   counts?: SeverityCounts;
   /** Cancelled: who cancelled it. */
   by?: string;
+  /** What the request does, first word of the line (default `Diagnosing`; reads say `Reading logs of`). */
+  doing?: string;
 }
 
 function phaseText(s: StatusInput): string {
@@ -31,6 +33,7 @@ function phaseText(s: StatusInput): string {
     case 'running':
       return `running: ${inline(s.stage ?? 'started', 60)}…`;
     case 'done':
+      if (!s.counts && s.doing && s.verdict) return `done: ${inline(s.verdict, 200)} — see thread`;
       return `done: ${s.counts ? formatCounts(s.counts) : 'finished'} — see thread`;
     case 'failed':
       return `failed: ${s.verdict ? inline(s.verdict, 300) : 'see thread'}`;
@@ -45,8 +48,9 @@ function phaseText(s: StatusInput): string {
  * (with the verdict on a second line) or "— failed: …".
  */
 export function renderStatus(s: StatusInput): RenderedMessage {
-  const line = `🔎 Diagnosing ${code(s.target)} on *${inline(s.cluster, 63)}* for ${mention(s.requestedBy)} — ${phaseText(s)}`;
-  const verdict = s.phase === 'done' && s.verdict ? `\n${inline(s.verdict, 300)}` : '';
+  const line = `🔎 ${s.doing ?? 'Diagnosing'} ${code(s.target)} on *${inline(s.cluster, 63)}* for ${mention(s.requestedBy)} — ${phaseText(s)}`;
+  const verdict =
+    s.phase === 'done' && s.verdict && !(s.doing && !s.counts) ? `\n${inline(s.verdict, 300)}` : '';
   const text = `${line}${verdict}`;
   return { text: truncate(text, LIMITS.fallbackText), blocks: [section(text)] };
 }

@@ -5,6 +5,10 @@ import {
   dueField,
   formatTarget,
   jobIdOf,
+  type ReadPayload,
+  type ReadResult,
+  ReadResultSchema,
+  type ReadSpec,
   requestIdFor,
   type TargetRef,
   type UserFacingError,
@@ -12,6 +16,7 @@ import {
 } from '../../jobs/contracts/index.js';
 import type { Logger } from '../log.js';
 import { type Queues, queueUnavailable } from '../queues.js';
+import { artefactLines } from '../render/artefacts.js';
 import {
   countBySeverity,
   type RenderContext,
@@ -22,11 +27,13 @@ import {
   renderStatus,
   verdictLine,
 } from '../render/index.js';
+import { renderReadResult } from '../render/read.js';
 import type { RequestAudit } from './audit.js';
 import type { RequestEngine, RequestKindHandler } from './engine.js';
 import { jobOutcome } from './jobs.js';
 import type { DiagnoseReq, Req, RequestStore } from './store.js';
 import { CHANNEL_REFUSALS, ChannelRefused, type RequestThreads, slackErrorCode } from './thread.js';
+import type { UploadArtefacts } from './uploads.js';
 
 export interface DiagnoseAsk {
   cluster: string;
@@ -38,6 +45,8 @@ export interface DiagnoseAsk {
   triggerId: string;
   /** Post into this thread (a re-run clicked inside a thread) instead of starting one. */
   threadTs?: string;
+  /** A read (logs, events, describe) instead of a diagnose: same request, another job. */
+  read?: ReadSpec;
 }
 
 export interface DiagnoseDeps {
@@ -49,9 +58,20 @@ export interface DiagnoseDeps {
   logger: Logger;
   now: () => number;
   enqueueTimeoutMs: number;
+  /** Uploads a read's long text into the thread (bot/requests/uploads.ts); absent: the file line says not uploaded. */
+  uploads?: UploadArtefacts;
 }
 
-type Outcome = { kind: 'result'; result: DiagnoseResult } | { kind: 'failure'; error: UserFacingError };
+type Outcome =
+  | { kind: 'result'; result: DiagnoseResult }
+  | { kind: 'read'; result: ReadResult }
+  | { kind: 'failure'; error: UserFacingError };
+
+/** The status line's verb: `Diagnosing`, `Reading logs of`, … */
+export function doingOf(r: { read?: ReadSpec }): string | undefined {
+  if (!r.read) return undefined;
+  return r.read.action === 'describe' ? 'Describing' : `Reading ${r.read.action} of`;
+}
 type Final = NonNullable<DiagnoseReq['final']>;
 
 /**
@@ -69,15 +89,30 @@ export class DiagnoseRequests implements RequestKindHandler {
   async submit(a: DiagnoseAsk): Promise<{ id: string; duplicate: boolean }> {
     const id = requestIdFor('diagnose', [a.teamId ?? '', a.channelId, a.userId, a.triggerId]);
     const now = this.d.now();
-    const payload: DiagnosePayload = {
-      version: 1,
-      action: 'diagnose',
-      cluster: a.cluster,
-      target: a.target,
-      requester: { userId: a.userId, channelId: a.channelId, ...(a.teamId ? { teamId: a.teamId } : {}) },
-      requestedAt: new Date(now).toISOString(),
-    };
-    await this.d.queues.addDiagnose(jobIdOf(id, 'diagnose'), payload);
+    const requester = { userId: a.userId, channelId: a.channelId, ...(a.teamId ? { teamId: a.teamId } : {}) };
+    const requestedAt = new Date(now).toISOString();
+    if (a.read) {
+      const payload: ReadPayload = {
+        version: 1,
+        action: 'read',
+        cluster: a.cluster,
+        target: a.target,
+        spec: a.read,
+        requester,
+        requestedAt,
+      };
+      await this.d.queues.addRead(jobIdOf(id, 'diagnose'), payload);
+    } else {
+      const payload: DiagnosePayload = {
+        version: 1,
+        action: 'diagnose',
+        cluster: a.cluster,
+        target: a.target,
+        requester,
+        requestedAt,
+      };
+      await this.d.queues.addDiagnose(jobIdOf(id, 'diagnose'), payload);
+    }
     let created: boolean;
     try {
       created = await withDeadline(
@@ -94,6 +129,7 @@ export class DiagnoseRequests implements RequestKindHandler {
             target: formatTarget(a.target),
             targetRef: a.target,
             threadTs: a.threadTs,
+            read: a.read,
           },
           ['requested'],
         ),
@@ -125,6 +161,7 @@ export class DiagnoseRequests implements RequestKindHandler {
       target: r.target,
       cluster: r.cluster,
       requestedBy: r.requester,
+      doing: doingOf(r),
     });
     try {
       await this.d.threads.postOnce(r, 'status', msg, {
@@ -154,7 +191,11 @@ export class DiagnoseRequests implements RequestKindHandler {
         return;
       }
       const ctx = { cluster: r.cluster, jobId: r.id, requestedBy: r.requester, requested: r.targetRef };
-      const posted = await this.d.threads.postOnce(r, 'result', render(out, ctx, r.target), {
+      const msg =
+        out.kind === 'read'
+          ? await this.renderRead(r, out.result)
+          : render(out, ctx, r.target, r.read?.action);
+      const posted = await this.d.threads.postOnce(r, 'result', msg, {
         threadTs: r.threadTs ?? r.statusTs,
       });
       if (!posted) return;
@@ -202,6 +243,7 @@ export class DiagnoseRequests implements RequestKindHandler {
       cluster: r.cluster,
       requestedBy: r.requester,
       stage,
+      doing: doingOf(r),
     });
     try {
       await this.d.threads.update(r, r.statusTs, msg, true);
@@ -225,6 +267,7 @@ export class DiagnoseRequests implements RequestKindHandler {
       requestedBy: r.requester,
       verdict: f.verdict,
       counts: f.counts,
+      doing: doingOf(r),
       ...(r.cancelledBy ? { by: r.cancelledBy } : {}),
     });
     try {
@@ -235,6 +278,32 @@ export class DiagnoseRequests implements RequestKindHandler {
       if (!(code === 'message_not_found' || (code && CHANNEL_REFUSALS.has(code)))) throw err;
       this.d.logger.warn({ id: r.id, code }, 'final state not shown: the message or channel is gone');
     }
+  }
+
+  /** A read's reply: its file (if any) uploaded into the thread first, exactly once, then the message naming it. */
+  private async renderRead(r: DiagnoseReq, result: ReadResult): Promise<RenderedMessage> {
+    const threadTs = r.threadTs ?? r.statusTs;
+    const uploads =
+      result.artefacts.length > 0 && this.d.uploads && threadTs
+        ? await this.d.uploads({
+            jobId: jobIdOf(r.id, 'diagnose'),
+            channel: r.channel,
+            threadTs,
+            artefacts: result.artefacts,
+          })
+        : result.artefacts.map((a) => ({
+            name: a.name,
+            status: 'failed' as const,
+            error: 'this bot cannot upload files',
+          }));
+    if (uploads.some((u) => u.status === 'failed'))
+      this.d.logger.warn({ id: r.id, uploads }, 'read file not uploaded');
+    return renderReadResult(result, {
+      cluster: r.cluster,
+      jobId: r.id,
+      requestedBy: r.requester,
+      artefactLines: artefactLines(result.artefacts, uploads),
+    });
   }
 
   private async outcome(r: DiagnoseReq): Promise<Outcome | 'pending' | 'active'> {
@@ -254,6 +323,15 @@ export class DiagnoseRequests implements RequestKindHandler {
       default:
         break;
     }
+    if (r.read) {
+      const read = ReadResultSchema.safeParse(out.value);
+      if (read.success) return { kind: 'read', result: read.data };
+      this.d.logger.error({ id: r.id, issues: read.error.issues }, 'worker returned an invalid read result');
+      return failure(
+        'The worker returned a result this bot cannot read.',
+        'Check that bot and worker run the same version.',
+      );
+    }
     const parsed = DiagnoseResultSchema.safeParse(out.value);
     if (parsed.success) return { kind: 'result', result: parsed.data };
     this.d.logger.error({ id: r.id, issues: parsed.error.issues }, 'worker returned an invalid result');
@@ -268,8 +346,18 @@ function failure(message: string, next: string): Outcome {
   return { kind: 'failure', error: { code: 'internal', message, next: [next] } };
 }
 
-function render(out: Outcome, ctx: RenderContext, target: string): RenderedMessage {
-  if (out.kind === 'failure') return renderFailure(out.error, { ...ctx, target });
+function render(
+  out: Exclude<Outcome, { kind: 'read' }>,
+  ctx: RenderContext,
+  target: string,
+  read?: string,
+): RenderedMessage {
+  if (out.kind === 'failure')
+    return renderFailure(out.error, {
+      ...ctx,
+      target,
+      ...(read ? { what: read === 'describe' ? 'describe' : `read ${read} of` } : {}),
+    });
   return out.result.outcome === 'ambiguous'
     ? renderAmbiguous(out.result, ctx)
     : renderDiagnosis(out.result, ctx);
@@ -277,6 +365,7 @@ function render(out: Outcome, ctx: RenderContext, target: string): RenderedMessa
 
 function finalOf(out: Outcome): Final {
   if (out.kind === 'failure') return { phase: 'failed', verdict: out.error.message };
+  if (out.kind === 'read') return { phase: 'done', verdict: out.result.verdict };
   const r = out.result;
   if (r.outcome === 'ambiguous') {
     return {
@@ -294,6 +383,7 @@ function finalOf(out: Outcome): Final {
 
 function auditDecision(out: Outcome): string {
   if (out.kind === 'failure') return `${out.error.code}: ${out.error.message}`;
+  if (out.kind === 'read') return `${out.result.action}: ${out.result.verdict}`;
   return out.result.outcome === 'ambiguous'
     ? `ambiguous: ${out.result.candidates.length} pods`
     : verdictLine(out.result.findings);

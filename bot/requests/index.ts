@@ -83,7 +83,11 @@ export function createRequests(d: RequestsDeps): Requests {
     claimStaleMs: 2 * engine.lockMs,
   });
   const common = { store, queues: d.queues, threads, audit, engine, logger: d.logger, now: d.now };
-  const diagnose = new DiagnoseRequests({ ...common, enqueueTimeoutMs: d.enqueueTimeoutMs });
+  const diagnose = new DiagnoseRequests({
+    ...common,
+    enqueueTimeoutMs: d.enqueueTimeoutMs,
+    uploads: (input) => uploadArtefacts(d.client, d.redis, input),
+  });
   const privileged = new PrivilegedRequests({
     ...common,
     auth: d.auth,

@@ -9,9 +9,18 @@ import type { Queues } from '../queues.js';
 import { describeSpec } from '../render/probe.js';
 import type { CancelKind, JobControl } from './job-control.js';
 import type { PrivilegedRequests } from './privileged.js';
+import type { Req } from './store.js';
 import type { RequestThreads } from './thread.js';
 
-/** A diagnose is cancellable while queued or running; a running one finishes its reads and is not posted. */
+/** What a diagnose-kind request does: `diagnose`, or a read (`logs`, `events`, `describe`). */
+function actionOf(r: Req): string {
+  return r.kind === 'diagnose' ? (r.read?.action ?? 'diagnose') : 'diagnose';
+}
+
+/**
+ * A diagnose (or a read: logs, events, describe, which run on the same kind) is cancellable while queued or
+ * running; a running one finishes its reads and is not posted.
+ */
 export function diagnoseCancelKind(
   jc: JobControl,
   d: { queues: Queues; threads: RequestThreads; logger: Logger },
@@ -21,7 +30,7 @@ export function diagnoseCancelKind(
       if (r.kind !== 'diagnose' || !(r.state === 'queued' || r.state === 'running')) return undefined;
       return {
         id: r.id,
-        action: 'diagnose',
+        action: actionOf(r),
         target: r.target,
         cluster: r.cluster,
         requester: r.requester,
@@ -30,7 +39,7 @@ export function diagnoseCancelKind(
       };
     },
     scope(r) {
-      return { action: 'diagnose', namespace: r.kind === 'diagnose' ? (r.targetRef?.namespace ?? '') : '' };
+      return { action: actionOf(r), namespace: r.kind === 'diagnose' ? (r.targetRef?.namespace ?? '') : '' };
     },
     async cancel(r, by) {
       if (r.kind !== 'diagnose') return { status: 'finished', state: r.state };
@@ -43,7 +52,7 @@ export function diagnoseCancelKind(
       if (m.previous === 'running') await jc.signalWorkers(r, by);
       const threadTs = r.threadTs ?? r.statusTs;
       if (threadTs) {
-        const text = `🚫 <@${by}> cancelled this diagnose with \`/poddebug cancel\`: ${was}.`;
+        const text = `🚫 <@${by}> cancelled this ${actionOf(r)} with \`/poddebug cancel\`: ${was}.`;
         await d.threads
           .postOnce(r, 'note-cancelled', { text }, { threadTs })
           .catch((err: unknown) => d.logger.warn({ err, id: r.id }, 'cancel note not posted'));

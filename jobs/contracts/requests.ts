@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ProbePlanSchema, ProbeSpecSchema, ProbeTargetSchema } from './probe.js';
+import { ReadSpecSchema } from './reads.js';
 import { TargetRefSchema } from './target.js';
 
 // --- ids ------------------------------------------------------------------------------------------------
@@ -176,6 +177,8 @@ export const DiagnoseRecordSchema = z.object({
   target: z.string(),
   /** What the user asked for, for the re-run button (repeats it exactly, container included). */
   targetRef: opt(json(TargetRefSchema)),
+  /** A read (logs, events, describe) on the same state machine: what to read; absent for a diagnose. */
+  read: opt(json(ReadSpecSchema)),
   /** The final state of the status message, kept so that it can be shown again over a late update. */
   final: opt(
     json(

@@ -47,7 +47,12 @@ export function apiGroupList(groups: { name: string; versions: string[] }[]): ob
 }
 
 /** /api/v1 or /apis/<g>/<v>: APIResourceList, with subresources of served parents. */
-export function apiResourceList(group: string, version: string, resources: ResourceInfo[]): object {
+export function apiResourceList(
+  group: string,
+  version: string,
+  resources: ResourceInfo[],
+  hidden: string[] = [],
+): object {
   const entries: object[] = [];
   for (const r of resources) {
     entries.push({
@@ -59,7 +64,12 @@ export function apiResourceList(group: string, version: string, resources: Resou
       ...(r.shortNames ? { shortNames: r.shortNames } : {}),
     });
     for (const s of SUBRESOURCES) {
-      if (s.group === group && s.version === version && s.name.startsWith(`${r.plural}/`)) {
+      if (
+        s.group === group &&
+        s.version === version &&
+        s.name.startsWith(`${r.plural}/`) &&
+        !hidden.includes(s.name)
+      ) {
         entries.push({
           name: s.name,
           singularName: '',

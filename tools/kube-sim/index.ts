@@ -8,20 +8,27 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ContainerRuntime, type ContainerRuntimeOptions } from './container-runtime.js';
 import { FaultList, type FaultRule } from './faults.js';
 import { loadFixtures } from './fixtures.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { NodeExecutor, type NodeExecutorOptions } from './node-executor.js';
 import { rebaseOffset, rebaseTimestamps } from './rebase.js';
+import { RequestLog, type RequestSpan } from './request-log.js';
 import { handle, type SimContext } from './server.js';
 import { isKubeObject, ObjectStore } from './store.js';
+import { RequestTimeline, type TimedRequest } from './timeline.js';
+import { WatchHub } from './watch.js';
 
 export type { AccessDecision, AccessRequest } from './authz.js';
 // Building blocks for tests that check RBAC objects without a server (deploy component tests).
 export { authorize } from './authz.js';
+export type { ContainerRuntimeOptions } from './container-runtime.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
+export { chainDepth, type RequestSpan } from './request-log.js';
 export { type KubeObject, ObjectStore } from './store.js';
+export { dependentSteps, type TimedRequest } from './timeline.js';
 
 /** How to start a simulator. */
 export interface KubeSimOptions {
@@ -47,6 +54,14 @@ export interface KubeSimOptions {
    * Node): runs their command locally and reports status and log (node-executor.ts). Off by default.
    */
   nodeExecutor?: NodeExecutorOptions;
+  /**
+   * Runs containers as local processes (container-runtime.ts): an ephemeral container's command+args
+   * (killed after `timeoutMs`) and the containers of pods created through the API (debug copies).
+   * Off by default: ephemeral containers then go Running and stay so; created pods stay Pending.
+   */
+  containerRuntime?: ContainerRuntimeOptions;
+  /** Serve pods/ephemeralcontainers (default true); false answers 404 like a cluster without it. */
+  ephemeralContainers?: boolean;
 }
 
 /** A running simulator. */
@@ -59,6 +74,10 @@ export interface KubeSim {
   stats(): { total: number; byRoute: Record<string, number> };
   /** Every request served since start or resetStats(), in order, with its query parameters. */
   requests(): { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
+  /** Every request since start or resetStats() with its start, end and response bytes (timeline.ts). */
+  timeline(): TimedRequest[];
+  /** Start and end (performance.now() ms), status and body size of every request ended since start or resetStats(). */
+  requestSpans(): RequestSpan[];
   /** Zeroes the request counters. */
   resetStats(): void;
   /** Changes the delay added to every request. */
@@ -74,13 +93,27 @@ export interface KubeSim {
   /** Deletes an object (no-op when absent). */
   remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
   /** Sets a container's current (or previous) log. */
-  setLog(namespace: string, pod: string, container: string, text: string, previous?: boolean): void;
+  setLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    text: string,
+    previous?: boolean,
+    /** The runtime's time of each line (RFC 3339), for sinceSeconds/sinceTime/timestamps; default: the instance's start. */
+    times?: readonly string[],
+  ): void;
   /** Number of objects held (fixtures plus synthesised namespaces and run-time changes). */
   objectCount(): number;
   /** Turns the simulated kubelet on (or off, with undefined; running processes are killed). */
   setNodeExecutor(opts: NodeExecutorOptions | undefined): Promise<void>;
   /** Probe processes the simulated kubelet is running now. */
   nodeProcesses(): number;
+  /** Turns the container runtime on (or off, with undefined; its running processes are killed). */
+  setContainerRuntime(opts: ContainerRuntimeOptions | undefined): Promise<void>;
+  /** Container processes (ephemeral containers, created pods) running now. */
+  containerProcesses(): number;
+  /** Serves pods/ephemeralcontainers (true) or answers 404 like a cluster without the feature (false). */
+  setEphemeralContainers(enabled: boolean): void;
   /** Stops listening, drops open connections, removes a temporary kubeconfig. */
   close(): Promise<void>;
 }
@@ -112,19 +145,37 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     latencyMs: opts.latencyMs ?? 0,
     stats: { total: 0, byRoute: {} },
     log: [],
+    spans: new RequestLog(),
     serverAddress: '',
+    ephemeralContainersOff: opts.ephemeralContainers === false,
+    watch: new WatchHub(store),
   };
   let executor: NodeExecutor | undefined;
+  let runtime = new ContainerRuntime(store, opts.containerRuntime);
+  ctx.podHooks = {
+    created: (p) => {
+      executor?.podCreated(p);
+      if (!executor?.selects(p)) runtime.podCreated(p);
+    },
+    deleted: (p) => {
+      executor?.podDeleted(p);
+      runtime.podDeleted(p);
+    },
+    ephemeralAdded: (p, names) => runtime.ephemeralAdded(p, names),
+  };
   const setExecutor = async (o: NodeExecutorOptions | undefined) => {
     await executor?.close();
     executor = o ? new NodeExecutor(store, o) : undefined;
-    ctx.podHooks = executor
-      ? { created: (p) => executor?.podCreated(p), deleted: (p) => executor?.podDeleted(p) }
-      : undefined;
   };
   await setExecutor(opts.nodeExecutor);
+  const setRuntime = async (o: ContainerRuntimeOptions | undefined) => {
+    await runtime.close();
+    runtime = new ContainerRuntime(store, o);
+  };
   const sockets = new Set<Socket>();
+  const timeline = new RequestTimeline();
   const server: Server = createServer((req, res) => {
+    timeline.observe(req, res);
     void handle(ctx, req, res);
   });
   server.on('connection', (s) => {
@@ -158,9 +209,13 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     kubeconfigPath,
     stats: () => ({ total: ctx.stats.total, byRoute: { ...ctx.stats.byRoute } }),
     requests: () => [...ctx.log],
+    timeline: () => timeline.entries(),
+    requestSpans: () => ctx.spans?.spans() ?? [],
     resetStats: () => {
       ctx.stats = { total: 0, byRoute: {} };
       ctx.log = [];
+      timeline.reset();
+      ctx.spans?.reset();
     },
     setLatency: (ms) => {
       ctx.latencyMs = ms;
@@ -171,11 +226,16 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
       store.put(obj);
     },
     remove: (apiVersion, kind, namespace, name) => store.remove(apiVersion, kind, namespace, name),
-    setLog: (namespace, pod, container, text, previous = false) =>
-      store.setLog(namespace, pod, container, text, previous),
+    setLog: (namespace, pod, container, text, previous = false, times) =>
+      store.setLog(namespace, pod, container, text, previous, times),
     objectCount: () => store.count(),
     setNodeExecutor: setExecutor,
     nodeProcesses: () => executor?.running() ?? 0,
+    setContainerRuntime: setRuntime,
+    containerProcesses: () => runtime.running(),
+    setEphemeralContainers: (enabled) => {
+      ctx.ephemeralContainersOff = !enabled;
+    },
     close: () => {
       closed ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -183,6 +243,7 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
           for (const s of sockets) s.destroy();
         });
         await executor?.close();
+        await runtime.close();
         if (tempDir) await rm(tempDir, { recursive: true, force: true });
       })();
       return closed;

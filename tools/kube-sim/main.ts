@@ -1,6 +1,7 @@
 /**
  * CLI: npm run kube-sim -- --fixtures PATH [--fixtures PATH2] --port PORT
  *   --kubeconfig-out FILE [--rebase-time ISO] [--latency-ms N] [--host H] [--user U]
+ *   [--run-containers] [--no-ephemeral-containers]
  * Serves until SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
@@ -18,6 +19,9 @@ Options:
   --rebase-time ISO      instant the fixtures were written against (timestamps shift to now)
   --latency-ms N         delay added to every request (default 0)
   --user USER            identity named in 403 messages
+  --run-containers       run ephemeral containers' and created pods' command+args as LOCAL processes
+                         (argv, no shell; anyone who can reach the port can run commands: loopback only)
+  --no-ephemeral-containers  answer pods/ephemeralcontainers with 404, like a cluster without the feature
   -h, --help             this text
 `;
 
@@ -31,6 +35,8 @@ async function main(): Promise<void> {
       'rebase-time': { type: 'string' },
       'latency-ms': { type: 'string', default: '0' },
       user: { type: 'string' },
+      'run-containers': { type: 'boolean', default: false },
+      'no-ephemeral-containers': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -46,6 +52,11 @@ async function main(): Promise<void> {
     throw new Error(`--port must be 0..65535, got ${values.port}`);
   if (!Number.isFinite(latencyMs) || latencyMs < 0)
     throw new Error(`--latency-ms must be ≥ 0, got ${values['latency-ms']}`);
+  // Running containers means running any argv a client sends: never on an address others can reach.
+  if (values['run-containers'] && !['127.0.0.1', '::1', 'localhost'].includes(values.host))
+    throw new Error(
+      `--run-containers runs commands sent by clients: only with a loopback --host, not ${values.host}`,
+    );
   const sim = await startKubeSim({
     fixtures: values.fixtures,
     port,
@@ -54,6 +65,8 @@ async function main(): Promise<void> {
     ...(values['kubeconfig-out'] ? { kubeconfigOut: values['kubeconfig-out'] } : {}),
     ...(values['rebase-time'] ? { rebaseTime: values['rebase-time'] } : {}),
     ...(values.user ? { user: values.user } : {}),
+    ...(values['run-containers'] ? { containerRuntime: {} } : {}),
+    ...(values['no-ephemeral-containers'] ? { ephemeralContainers: false } : {}),
   });
   process.stdout.write(`kube-sim listening on ${sim.url} (${sim.objectCount()} objects)\n`);
   const stop = () => {

@@ -77,9 +77,14 @@ export class NodeExecutor {
     return true;
   }
 
+  /** True for the pods this node runs (the container runtime leaves them alone). */
+  selects(pod: KubeObject): boolean {
+    return (this.opts.selects ?? isProbe)(pod);
+  }
+
   /** Called after a pod was stored by a create. */
   podCreated(pod: KubeObject): void {
-    if (!(this.opts.selects ?? isProbe)(pod)) return;
+    if (!this.selects(pod)) return;
     const spec = (pod.spec ?? {}) as Spec;
     if (!spec.nodeName) return;
     const nodes = this.store.lookup('', 'v1', 'nodes')!;

@@ -31,6 +31,7 @@ interface PodLike {
     securityContext?: Sc;
     containers?: Container[];
     initContainers?: Container[];
+    ephemeralContainers?: Container[];
     volumes?: { name?: string; hostPath?: object }[];
   };
 }
@@ -66,7 +67,12 @@ export function enforcedLevel(labels: Record<string, string> | undefined): { lev
 export function podSecurityViolations(pod: PodLike, level: Level): string[] {
   if (level === 'privileged') return [];
   const spec = pod.spec ?? {};
-  const containers = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+  // The admission plugin visits init, regular and ephemeral containers, in that order.
+  const containers = [
+    ...(spec.initContainers ?? []),
+    ...(spec.containers ?? []),
+    ...(spec.ephemeralContainers ?? []),
+  ];
   const out: string[] = [];
   // --- baseline ---
   const hostNs = [

@@ -49,6 +49,7 @@ function res(
 export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   res('', 'v1', 'Pod', 'pods', true, ['po']),
   res('', 'v1', 'Event', 'events', true, ['ev']),
+  res('events.k8s.io', 'v1', 'Event', 'events', true, ['ev']),
   res('', 'v1', 'Node', 'nodes', false, ['no']),
   res(
     '',
@@ -90,6 +91,13 @@ export const SUBRESOURCES: readonly {
 }[] = [
   { group: '', version: 'v1', name: 'pods/log', kind: 'Pod', verbs: ['get'] },
   { group: '', version: 'v1', name: 'pods/status', kind: 'Pod', verbs: ['get', 'patch', 'update'] },
+  {
+    group: '',
+    version: 'v1',
+    name: 'pods/ephemeralcontainers',
+    kind: 'Pod',
+    verbs: ['get', 'patch', 'update'],
+  },
 ];
 
 /** Splits "apps/v1" into group and version ("v1" → core group ''). */

@@ -54,13 +54,34 @@ export function nowTimestamp(ms = Date.now()): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
+/** Told about each change: the event type of a watch, the resource, the object as stored (or deleted). */
+export type StoreListener = (
+  type: 'ADDED' | 'MODIFIED' | 'DELETED',
+  r: ResourceInfo,
+  obj: KubeObject,
+) => void;
+
 /** In-memory objects and logs, keyed the way the API addresses them. */
 export class ObjectStore {
   private readonly resources = new Map<string, ResourceInfo>();
   private readonly kinds = new Map<string, ResourceInfo>();
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly logs = new Map<string, string>();
+  private readonly logTimes = new Map<string, readonly string[]>();
+  /** list()'s sorted view per resource, dropped when one of its objects changes. */
+  private readonly sorted = new Map<string, KubeObject[]>();
+  private readonly listeners = new Set<StoreListener>();
   private rv = 1000;
+
+  /** Calls `fn` after every stored change (watch.ts); returns a function that stops it. */
+  onChange(fn: StoreListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(type: 'ADDED' | 'MODIFIED' | 'DELETED', r: ResourceInfo, obj: KubeObject): void {
+    for (const fn of this.listeners) fn(type, r, obj);
+  }
 
   constructor() {
     for (const r of [...BUILTIN_RESOURCES, ...METRICS_RESOURCES]) this.register(r);
@@ -138,7 +159,10 @@ export class ObjectStore {
     obj.metadata.resourceVersion = this.nextResourceVersion();
     const k = resKey(r);
     if (!this.objects.has(k)) this.objects.set(k, new Map());
+    const existed = this.objects.get(k)!.has(objKey(ns, obj.metadata.name));
     this.objects.get(k)!.set(objKey(ns, obj.metadata.name), obj);
+    this.sorted.delete(k);
+    this.emit(existed ? 'MODIFIED' : 'ADDED', r, obj);
     return obj;
   }
 
@@ -168,14 +192,16 @@ export class ObjectStore {
 
   /** Objects of a resource, in one namespace or all, sorted by namespace then name (etcd key order). */
   list(r: ResourceInfo, namespace?: string): KubeObject[] {
-    const all = [...(this.objects.get(resKey(r))?.values() ?? [])];
-    return all
-      .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
-      .sort((a, b) =>
-        objKey(a.metadata.namespace, a.metadata.name) < objKey(b.metadata.namespace, b.metadata.name)
-          ? -1
-          : 1,
-      );
+    const k = resKey(r);
+    let all = this.sorted.get(k);
+    if (!all) {
+      // Sorted once per change, not per request: generated fixtures hold tens of thousands of events.
+      all = [...(this.objects.get(k)?.entries() ?? [])]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map((e) => e[1]);
+      this.sorted.set(k, all);
+    }
+    return namespace === undefined ? [...all] : all.filter((o) => o.metadata.namespace === namespace);
   }
 
   /** Deletes one object; returns it, or undefined when absent. */
@@ -183,8 +209,13 @@ export class ObjectStore {
     const m = this.objects.get(resKey(r));
     const k = objKey(r.namespaced ? namespace : undefined, name);
     const o = m?.get(k);
-    if (o) m!.delete(k);
-    return o;
+    if (!o) return undefined;
+    m!.delete(k);
+    this.sorted.delete(resKey(r));
+    // The deletion has its own resourceVersion, as the DELETED event of a watch shows.
+    const gone = { ...o, metadata: { ...o.metadata, resourceVersion: this.nextResourceVersion() } };
+    this.emit('DELETED', r, gone);
+    return gone;
   }
 
   /** Deletes by apiVersion/kind (no-op when unknown or absent). */
@@ -200,9 +231,32 @@ export class ObjectStore {
     return n;
   }
 
-  /** Sets a container's log text (current or previous instance). */
-  setLog(namespace: string, pod: string, container: string, text: string, previous = false): void {
-    this.logs.set(logKey(namespace, pod, container, previous), text);
+  /**
+   * Sets a container's log text (current or previous instance), with the runtime's time of each line when
+   * given (RFC 3339, in order); lines without one are dated at the instance's start.
+   */
+  setLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    text: string,
+    previous = false,
+    times?: readonly string[],
+  ): void {
+    const key = logKey(namespace, pod, container, previous);
+    this.logs.set(key, text);
+    if (times) this.logTimes.set(key, times);
+    else this.logTimes.delete(key);
+  }
+
+  /** The runtime's line times of a log set with them. */
+  getLogTimes(
+    namespace: string,
+    pod: string,
+    container: string,
+    previous: boolean,
+  ): readonly string[] | undefined {
+    return this.logTimes.get(logKey(namespace, pod, container, previous));
   }
 
   /** A container's log text, or undefined when none was given. */

@@ -131,7 +131,7 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
   }
 
   const isProbe = cmd.verb === 'probe';
-  const action = isProbe ? cmd.spec.action : 'diagnose';
+  const action = cmd.verb === 'diagnose' ? 'diagnose' : cmd.spec.action;
   const namespace = isProbe ? cmd.target.namespace : cmd.target.namespace;
   const name = isProbe ? cmd.target.pod : cmd.target.name;
   const auditTarget = isProbe
@@ -277,6 +277,7 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
       channelId: command.channel_id,
       teamId: command.team_id,
       triggerId: command.trigger_id,
+      ...(cmd.verb === 'read' ? { read: cmd.spec } : {}),
       ...(command.thread_ts ? { threadTs: command.thread_ts } : {}),
     });
   } catch (e) {
