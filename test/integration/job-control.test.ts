@@ -399,6 +399,17 @@ describe('follow-up buttons', () => {
     expect(JSON.stringify(view.view)).toContain('checkout-7d9f-x2');
   }, 40_000);
 
+  it('the Events button (a verb of the reads) runs events on the diagnosed pod, in the thread', async () => {
+    const root = stack.slack
+      .messages(CHANNEL)
+      .find((m) => !m.thread_ts && /Diagnosing `shop\/checkout-7d9f-x2`.*done/.test(m.text ?? ''))!;
+    const result = await inThread(stack, root, /checkout-7d9f-x2/, 10_000);
+    const value = `events checkout-7d9f-x2 -n shop --cluster ${stack.cluster}`;
+    expect(JSON.stringify(result.blocks)).toContain(JSON.stringify(value));
+    await clickFollowUp(REQUESTER, 'events', value, root.ts);
+    await inThread(stack, root, /Reading events of `shop\/checkout-7d9f-x2`/, 20_000);
+  }, 40_000);
+
   it('a click is authorized like the typed command: without a grant it is refused, audited, nothing opens', async () => {
     const views = stack.slack.views().length;
     const before = ephemeralTexts(stack, OUTSIDER).length;
