@@ -2,6 +2,7 @@ import { KEYS } from '../jobs/contracts/index.js';
 import type { ProbePlan, ProbeSpec } from '../jobs/contracts/probe.js';
 import {
   canApprove,
+  channelAllowed,
   decide,
   hostScopeRefusal,
   literalTargetProblems,
@@ -130,6 +131,18 @@ export class Authorizer {
       if (e instanceof RateLimitStoreError) throw queueUnavailable(e);
       throw e;
     }
+  }
+
+  /**
+   * Why commands that act on no cluster (`jobs`, `cancel`) may not run in this channel; undefined when the
+   * policy allows the channel (the same channel rule as every other command).
+   */
+  channelRefusal(channelId: string, channelName: string): string | undefined {
+    const policy = this.d.policy();
+    if (channelAllowed(policy, channelId, channelName)) return undefined;
+    const name = channelName ? `#${channelName.replace(/^#/, '')} (${channelId})` : channelId;
+    const ask = policy.contact ? ` Ask ${policy.contact}.` : '';
+    return `⛔ poddebug commands are not allowed in ${name}. Run it in an allowed channel, or have this channel added to channels in the poddebug policy.${ask}`;
   }
 
   /** Whether `approverId` may approve or deny a request by `requester` in this scope (never their own). */

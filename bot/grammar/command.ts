@@ -27,6 +27,15 @@ import {
   show,
   stripQuotes,
 } from './common.js';
+import {
+  isJobControlVerb,
+  JOB_CONTROL_SUMMARY,
+  JOB_CONTROL_USAGE,
+  JOB_CONTROL_VERBS,
+  type JobControlVerb,
+  jobControlHelpText,
+  parseJobControl,
+} from './job-control.js';
 import { type OptionSpec, parseOptions } from './options.js';
 import {
   FILTER_EXTRA_CHARACTERS,
@@ -43,7 +52,7 @@ import { isReadVerb, parseRead, READ_USAGE, READ_VERBS, type ReadParse, readHelp
 export type { GrammarContext } from './common.js';
 
 /** What `/poddebug help TOPIC` can explain. */
-export type HelpTopic = 'diagnose' | ProbeAction | ReadAction;
+export type HelpTopic = 'diagnose' | ProbeAction | ReadAction | JobControlVerb;
 
 /**
  * A parsed command. `help` carries an optional topic; `diagnose` carries a
@@ -54,7 +63,9 @@ export type Command =
   | { verb: 'help'; topic?: HelpTopic }
   | { verb: 'diagnose'; cluster: string; target: TargetRef }
   | { verb: 'probe'; cluster: string; target: ProbeTarget; spec: ProbeSpec }
-  | { verb: 'read'; cluster: string; target: TargetRef; spec: ReadSpec };
+  | { verb: 'read'; cluster: string; target: TargetRef; spec: ReadSpec }
+  | { verb: 'jobs' }
+  | { verb: 'cancel'; id: string };
 
 /** Outcome of parsing: the command, or one short mrkdwn message naming what was wrong. */
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string };
@@ -62,8 +73,8 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; error: s
 /** Longest command text accepted, in characters, as Slack delivers it (escaped). */
 export const MAX_COMMAND_LENGTH = 300;
 
-const VERBS = ['diagnose', 'help', ...PROBE_ACTIONS, ...READ_VERBS] as const;
-const HELP_TOPICS: readonly string[] = ['diagnose', ...PROBE_ACTIONS, ...READ_VERBS];
+const VERBS = ['diagnose', 'help', ...PROBE_ACTIONS, ...READ_VERBS, ...JOB_CONTROL_VERBS] as const;
+const HELP_TOPICS: readonly string[] = ['diagnose', ...PROBE_ACTIONS, ...READ_VERBS, ...JOB_CONTROL_VERBS];
 const USAGE_DIAGNOSE =
   'Usage: `/poddebug diagnose POD|deploy/NAME [-n NAMESPACE] [-c CONTAINER] [--cluster NAME]`';
 const USAGE_HELP = `Usage: \`/poddebug help [${HELP_TOPICS.join('|')}]\``;
@@ -93,6 +104,7 @@ const DIAGNOSE_HELP = {
 
 /** The usage line for messages about `verb` (diagnose's for unknown words, as before). */
 function usageOf(verb: string): string {
+  if (isJobControlVerb(verb)) return JOB_CONTROL_USAGE[verb];
   if (isReadVerb(verb)) return READ_USAGE[verb];
   return isProbeVerb(verb) ? PROBE_USAGE[verb] : USAGE_DIAGNOSE;
 }
@@ -142,6 +154,15 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
   const verb = first.toLowerCase();
   if (verb === 'help' || verb === '--help' || verb === '-h') return parseHelp(rest);
   if (verb === 'diagnose') return parseDiagnose(rest, ctx);
+  if (isJobControlVerb(verb)) {
+    const parsed = parseJobControl(verb, rest);
+    if (!parsed.ok) return parsed;
+    if ('help' in parsed) return { ok: true, command: { verb: 'help', topic: parsed.help } };
+    return {
+      ok: true,
+      command: parsed.verb === 'cancel' ? { verb: 'cancel', id: parsed.id } : { verb: 'jobs' },
+    };
+  }
   if (isProbeVerb(verb) && verb !== probe) {
     // Only reachable when the verb was hidden in markup; its characters were checked as diagnose's.
     return fail(`Type \`${verb}\` as plain text at the start of the command. ${PROBE_USAGE[verb]}`);
@@ -455,6 +476,7 @@ function escapeMrkdwnChar(ch: string): string {
  */
 export function helpText(topic?: string): string {
   if (topic !== undefined && isProbeVerb(topic)) return probeHelpText(topic);
+  if (topic !== undefined && isJobControlVerb(topic)) return jobControlHelpText(topic);
   if (topic !== undefined && isReadVerb(topic)) return readHelpText(topic);
   if (topic === 'diagnose') {
     return [
@@ -488,6 +510,11 @@ export function helpText(topic?: string): string {
     ...PROBE_ACTIONS.map(
       (a) =>
         `• \`/poddebug ${a}\`: ${PROBE_SUMMARY[a]}${a === 'strace' ? ' (slows the process while it runs)' : ''}`,
+    ),
+    '',
+    '*Job control*',
+    ...JOB_CONTROL_VERBS.map(
+      (v) => `• \`${JOB_CONTROL_USAGE[v].replace(/^Usage: `|`.*$/g, '')}\`: ${JOB_CONTROL_SUMMARY[v]}`,
     ),
     '',
     '*Examples*',

@@ -7,7 +7,7 @@ import { formatCounts, type SeverityCounts } from './severity.js';
 import type { RenderedMessage } from './types.js';
 
 /** Where a request is. */
-export type StatusPhase = 'queued' | 'running' | 'done' | 'failed';
+export type StatusPhase = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 /** What the status line shows. `target` is formatted, e.g. `shop/checkout-7d9f` or `shop/deploy/checkout`. */
 export interface StatusInput {
@@ -17,9 +17,11 @@ export interface StatusInput {
   requestedBy: string;
   /** Worker stage while running (resolving, gathering, analysing). */
   stage?: string;
-  /** Done: the verdict line; failed: what went wrong, in one line. */
+  /** Done: the verdict line; failed: what went wrong, in one line; cancelled: who cancelled it and when. */
   verdict?: string;
   counts?: SeverityCounts;
+  /** Cancelled: who cancelled it. */
+  by?: string;
   /** What the request does, first word of the line (default `Diagnosing`; reads say `Reading logs of`). */
   doing?: string;
 }
@@ -35,6 +37,8 @@ function phaseText(s: StatusInput): string {
       return `done: ${s.counts ? formatCounts(s.counts) : 'finished'} — see thread`;
     case 'failed':
       return `failed: ${s.verdict ? inline(s.verdict, 300) : 'see thread'}`;
+    case 'cancelled':
+      return `🚫 cancelled${s.by ? ` by ${mention(s.by)}` : ''}${s.verdict ? `: ${inline(s.verdict, 300)}` : ''}`;
   }
 }
 

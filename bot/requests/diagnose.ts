@@ -343,6 +343,7 @@ export class DiagnoseRequests implements RequestKindHandler {
       verdict: f.verdict,
       counts: f.counts,
       doing: doingOf(r),
+      ...(r.cancelledBy ? { by: r.cancelledBy } : {}),
     });
     try {
       await this.d.threads.update(r, r.statusTs, msg);

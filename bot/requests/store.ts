@@ -36,7 +36,7 @@ export type DecideOutcome =
 export type Claim = 0 | 1 | 2 | 3;
 
 const SCRIPTS = {
-  create: 2,
+  create: 3,
   transition: 1,
   approve: 2,
   decide: 1,
@@ -95,6 +95,7 @@ export class RequestStore {
         'create',
         KEYS.request(r.id),
         KEYS.open(r.cluster),
+        KEYS.channelOpen(r.channel),
         r.createdAt,
         r.id,
         REQUEST_TTL_SEC,
@@ -234,13 +235,20 @@ export class RequestStore {
     return this.redis.zrange(KEYS.open(cluster), '0', String(limit - 1));
   }
 
+  /** The request's thread is final: no longer swept, nor listed by `/poddebug jobs` in its channel. */
   async close(cluster: string, id: string): Promise<void> {
-    await this.redis.zrem(KEYS.open(cluster), id);
+    const channel = await this.redis.hget(KEYS.request(id), 'channel');
+    const m = this.redis.multi().zrem(KEYS.open(cluster), id);
+    if (channel) m.zrem(KEYS.channelOpen(channel), id);
+    await m.exec();
   }
 
   /** Forgets a request that never got going (e.g. the channel refused its first message). */
   async drop(id: string, cluster: string): Promise<void> {
-    await this.redis.multi().del(KEYS.request(id), KEYS.approvers(id)).zrem(KEYS.open(cluster), id).exec();
+    const channel = await this.redis.hget(KEYS.request(id), 'channel');
+    const m = this.redis.multi().del(KEYS.request(id), KEYS.approvers(id)).zrem(KEYS.open(cluster), id);
+    if (channel) m.zrem(KEYS.channelOpen(channel), id);
+    await m.exec();
   }
 
   /** Takes the request's lock; a token for renew/unlock, or undefined when another replica holds it. */

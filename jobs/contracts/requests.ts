@@ -77,6 +77,12 @@ export const KEYS = {
   approvalUsed: (id: string): string => `poddebug:approval-used:{${id}}`,
   /** The last time a worker of this cluster said it was alive. */
   heartbeat: (cluster: string): string => `poddebug:worker:${cluster}`,
+  /** Requests made in a Slack channel whose thread is not final yet: a sorted set by creation time (`jobs`). */
+  channelOpen: (channel: string): string => `poddebug:chan-open:${channel}`,
+  /** Set by the bot when a request is cancelled: workers stop its job (and refuse to start it). */
+  cancel: (id: string): string => `poddebug:req:{${id}}:cancel`,
+  /** Pub/sub channel on which the bot announces a cancelled request (message: its id) to its cluster's workers. */
+  cancelChannel: (cluster: string): string => `poddebug:cancel:${cluster}`,
 } as const;
 
 /**
@@ -158,6 +164,9 @@ const common = {
   statusTs: opt(z.string()),
   /** Thread messages already posted, by key (each is claimed before it is posted and marked after). */
   posted: z.preprocess((v) => v ?? '', list),
+  /** `/poddebug cancel`: who cancelled the request and the state it was in then (queued, running, …). */
+  cancelledBy: opt(z.string()),
+  cancelledFrom: opt(z.string()),
 };
 
 export const DiagnoseRecordSchema = z.object({
@@ -174,7 +183,7 @@ export const DiagnoseRecordSchema = z.object({
   final: opt(
     json(
       z.object({
-        phase: z.enum(['done', 'failed']),
+        phase: z.enum(['done', 'failed', 'cancelled']),
         verdict: z.string(),
         counts: z.object({ critical: z.number(), warning: z.number(), info: z.number() }).optional(),
         target: z.string().optional(),
