@@ -142,7 +142,7 @@ export class RequestStore {
   static prepareTransactions(connection: Redis): void {
     if (CREATE_AFTER_JOB in connection) return;
     connection.defineCommand(CREATE_AFTER_JOB, {
-      numberOfKeys: 3,
+      numberOfKeys: 4,
       lua: luaScript(new URL('./lua/create-after-job.lua', import.meta.url)),
     });
   }
@@ -160,6 +160,7 @@ export class RequestStore {
       KEYS.request(r.id),
       KEYS.open(r.cluster),
       jobKey,
+      KEYS.channelOpen(r.channel),
       r.createdAt,
       r.id,
       REQUEST_TTL_SEC,
