@@ -9,11 +9,14 @@
 #           the tools installed in the runtime stage below.
 # The Kubernetes manifests in deploy/ set the argument for each.
 #
-# The base image is pinned by tag; pin it by digest too (node:20-bookworm-slim@sha256:…)
-# where your registry policy asks for reproducible builds.
+# The base image is pinned by digest: node:24-bookworm-slim as public builds record it
+# for Node 24.18.0 (taken from those records; the development machine reaches no
+# container registry to check it). Docker uses the digest and ignores the tag. npm
+# scripts, CI and the tests run the Node of the `node` dev dependency (package.json);
+# move both together: `docker buildx imagetools inspect node:24-bookworm-slim`.
 
 # ---- build: compile TypeScript, then drop dev dependencies -------------------
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS build
 WORKDIR /app
 
 # Dependencies first, from the lock file only, so this layer is cached until it
@@ -24,7 +27,10 @@ WORKDIR /app
 # its script loses nothing. @resvg/resvg-js (the memory chart) has no install
 # script either: its native binary is an optional package per platform. Build
 # and runtime stages share the base image, so those prebuilt binaries match the
-# runtime's libc (glibc).
+# runtime's libc (glibc). The `node` dev dependency (the runtime for npm scripts on
+# developers' machines and CI) installs its binary from its preinstall script, so here
+# it installs nothing and the image's own Node runs the build; esbuild needs no
+# script either (its binary is an optional package, as above).
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 
@@ -35,14 +41,20 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY bot ./bot
 COPY jobs ./jobs
 COPY bin ./bin
-# The build script (tsc into a staging directory, then each file renamed into dist/).
+# The build script: tsc into a staging directory, the bundles of the CLI, the bot and
+# the worker (esbuild: dist/bundle/, one file each; dist/bot/main.js and
+# dist/jobs/worker-main.js load them), then each file renamed into dist/.
 COPY scripts/build.mjs ./scripts/build.mjs
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime -----------------------------------------------------------------
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS runtime
 ENV NODE_ENV=production
+# The entries turn on Node's module compile cache; it lives in the writable /tmp the
+# manifests mount (the root filesystem is read-only), so a restarted container in the
+# same pod starts from cached code. Without a writable directory Node runs without it.
+ENV NODE_COMPILE_CACHE=/tmp/node-compile-cache
 WORKDIR /app
 
 # The probe pods' tools (only probe pods use them; bot and worker run as 65532

@@ -11,6 +11,7 @@ import { Authorizer, type KubeAccessCheck } from './auth.js';
 import type { BotConfig } from './config.js';
 import { guardReceiver } from './http-edge.js';
 import { register as registerApproval } from './listeners/actions/approval.js';
+import { register as registerFollowUp } from './listeners/actions/follow-up.js';
 import { register as registerRerun } from './listeners/actions/rerun.js';
 import { type CommandDeps, register as registerCommand } from './listeners/commands/poddebug.js';
 import { register as registerProbeViews } from './listeners/views/probe.js';
@@ -218,6 +219,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
   };
   registerCommand(app, deps);
   registerRerun(app, deps);
+  registerFollowUp(app, deps);
   registerApproval(app, { requests, logger });
   registerProbeViews(app, { auth, requests, logger });
   app.error(async (err) => {

@@ -1,6 +1,8 @@
+import { KEYS } from '../jobs/contracts/index.js';
 import type { ProbePlan, ProbeSpec } from '../jobs/contracts/probe.js';
 import {
   canApprove,
+  channelAllowed,
   debugPlanRefusal,
   decide,
   hostScopeRefusal,
@@ -33,7 +35,7 @@ export interface KubeAccessCheck {
 export interface AuthorizerDeps {
   policy: () => Policy;
   groups: Pick<UserGroups, 'groupsOf'>;
-  rateLimits: Pick<RateLimits, 'consume'>;
+  rateLimits: Pick<RateLimits, 'gate'>;
   kubeAccess?: KubeAccessCheck;
 }
 
@@ -50,17 +52,23 @@ export interface AuthRequest {
   privileged: boolean;
   /** Count against the rate limits (default true; false when re-checking a request already counted). */
   count?: boolean;
+  /**
+   * Also say whether a worker of the cluster was seen lately (its heartbeat), read in the same Redis round
+   * trip as the rate limits: `workerSeen` in an allowing answer.
+   */
+  checkWorker?: boolean;
 }
 
 export type AuthResult =
-  | { allow: true; needsApprovals: number; userGroups: string[] }
+  | { allow: true; needsApprovals: number; userGroups: string[]; workerSeen?: boolean }
   | { allow: false; kind: 'policy' | 'channel' | 'rate_limited' | 'kubernetes'; message: string };
 
 /**
  * The gate in front of every queue: the policy (deny by default, channel
  * restriction, grants via users, groups and channels), the optional
  * Kubernetes-side check, then rate limits. Nothing is enqueued unless this says
- * allow. Answers are short mrkdwn for an ephemeral message.
+ * allow. Answers are short mrkdwn for an ephemeral message. Its Redis part (every rate-limit bucket and,
+ * when asked, the worker heartbeat) is one script: one round trip.
  */
 export class Authorizer {
   constructor(private readonly d: AuthorizerDeps) {}
@@ -108,22 +116,35 @@ export class Authorizer {
       });
       if (!k.allowed) return { allow: false, kind: 'kubernetes', message: `⛔ ${k.reason}` };
     }
-    if (r.count === false) return { allow: true, needsApprovals: d.needsApprovals, userGroups: groups };
+    const allowed = { allow: true as const, needsApprovals: d.needsApprovals, userGroups: groups };
+    if (r.count === false && !r.checkWorker) return allowed;
     try {
-      const kinds = r.privileged ? (['commands', 'privileged'] as const) : (['commands'] as const);
-      for (const kind of kinds) {
-        const rl = await this.d.rateLimits.consume(policy, {
-          kind,
-          userId: r.userId,
-          channelId: r.channelId,
-        });
-        if (!rl.ok) return { allow: false, kind: 'rate_limited', message: `⏱️ ${rl.message}` };
-      }
+      const kinds =
+        r.count === false ? [] : r.privileged ? (['commands', 'privileged'] as const) : ['commands' as const];
+      const rl = await this.d.rateLimits.gate(policy, {
+        kinds,
+        userId: r.userId,
+        channelId: r.channelId,
+        ...(r.checkWorker ? { heartbeatKey: KEYS.heartbeat(r.cluster) } : {}),
+      });
+      if (!rl.ok) return { allow: false, kind: 'rate_limited', message: `⏱️ ${rl.message}` };
+      return r.checkWorker ? { ...allowed, workerSeen: rl.alive } : allowed;
     } catch (e) {
       if (e instanceof RateLimitStoreError) throw queueUnavailable(e);
       throw e;
     }
-    return { allow: true, needsApprovals: d.needsApprovals, userGroups: groups };
+  }
+
+  /**
+   * Why commands that act on no cluster (`jobs`, `cancel`) may not run in this channel; undefined when the
+   * policy allows the channel (the same channel rule as every other command).
+   */
+  channelRefusal(channelId: string, channelName: string): string | undefined {
+    const policy = this.d.policy();
+    if (channelAllowed(policy, channelId, channelName)) return undefined;
+    const name = channelName ? `#${channelName.replace(/^#/, '')} (${channelId})` : channelId;
+    const ask = policy.contact ? ` Ask ${policy.contact}.` : '';
+    return `⛔ poddebug commands are not allowed in ${name}. Run it in an allowed channel, or have this channel added to channels in the poddebug policy.${ask}`;
   }
 
   /** Whether `approverId` may approve or deny a request by `requester` in this scope (never their own). */

@@ -1,5 +1,5 @@
 import { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import {
   CodedError,
   DIAGNOSE_JOB,
@@ -17,6 +17,9 @@ import {
   ProbeRunPayloadSchema,
   QUEUE_PREFIX,
   queueName,
+  READ_JOB,
+  type ReadPayload,
+  ReadPayloadSchema,
   withDeadline,
 } from '../jobs/contracts/index.js';
 
@@ -43,7 +46,8 @@ export class Queues {
    * @param probe a fail-fast connection (offline queue off): while it is not ready, nothing is enqueued
    */
   constructor(
-    connection: Redis,
+    /** BullMQ's connection: scripts that run in a transaction with an add are defined on it. */
+    readonly connection: Redis,
     private readonly probe: Redis,
     readonly clusters: readonly string[],
     private readonly timeoutMs: number,
@@ -80,10 +84,58 @@ export class Queues {
     return q;
   }
 
-  /** Adds the job (idempotent by jobId: a retried Slack request finds the existing job). */
-  async addDiagnose(jobId: string, payload: DiagnosePayload): Promise<void> {
-    const data = DiagnosePayloadSchema.parse(payload);
-    await this.add(data.cluster, DIAGNOSE_JOB, data, { ...DIAGNOSE_JOB_OPTIONS, jobId });
+  /**
+   * Adds a diagnose job, or a read's (idempotent by jobId: a retried Slack request finds the existing job) and, in the
+   * same MULTI, what `then` queues after it (the request's record): Redis
+   * runs them in this order, in one round trip and one socket write. `then` gets the job's Redis key, so
+   * that what it queues can check that the job is there. Resolves to the replies of `then`'s commands.
+   * Bounded by the enqueue deadline like every add; a MULTI that lands after it is taken back: `undo`
+   * gets its replies, then the job is removed if this add made it.
+   */
+  async addDiagnoseWith(
+    jobId: string,
+    payload: DiagnosePayload | ReadPayload,
+    then: (tx: ChainableCommander, jobKey: string) => void,
+    undo: (replies: unknown[]) => Promise<void>,
+  ): Promise<unknown[]> {
+    // A read (logs, events, describe) is a diagnose request with another job: same options, another name.
+    const [name, data] =
+      payload.action === 'read'
+        ? [READ_JOB, ReadPayloadSchema.parse(payload)]
+        : [DIAGNOSE_JOB, DiagnosePayloadSchema.parse(payload)];
+    const q = this.queue(data.cluster);
+    try {
+      if (this.probe.status !== 'ready') throw new Error(`redis connection is ${this.probe.status}`);
+      const startedAt = Date.now();
+      const adding = (async () => {
+        const client = (await q.backend.client) as unknown as Redis;
+        const tx = client.multi();
+        const job = new Job(q, name, data, { ...DIAGNOSE_JOB_OPTIONS, jobId }, jobId);
+        // Queues the add on the transaction (resolves at once: a transaction answers on exec).
+        await job.addJob(tx as never);
+        then(tx, q.toKey(jobId));
+        const res = await tx.exec();
+        if (!res) throw new Error('the transaction was discarded');
+        const [addErr] = res[0]!;
+        if (addErr) throw addErr;
+        return res.slice(1).map(([err, reply]) => {
+          if (err) throw err;
+          return reply;
+        });
+      })();
+      return await withDeadline(adding, this.timeoutMs).catch((e: unknown) => {
+        adding
+          .then(async (replies) => {
+            await undo(replies);
+            const stored = await Job.fromId(q, jobId);
+            if (stored && stored.timestamp >= startedAt) await stored.remove();
+          })
+          .catch(() => undefined);
+        throw e;
+      });
+    } catch (e) {
+      throw queueUnavailable(e);
+    }
   }
 
   /** Queues the read-only resolution of a privileged request's target. */

@@ -190,7 +190,9 @@ const RULES: Rule[] = [
   [new RegExp(String.raw`(${B}(?:requirepass|masterauth)[ \t]+)(?![-\\])${VALUE}`, 'gi'), '$1[redacted]'],
   // openssl's literal password argument: -passin pass:hunter2 (env:VAR and file:PATH name where it lives)
   [
-    new RegExp(String.raw`((?<=-(?:passin|passout|pass|kpass)(?:", "|[ \t]+))pass:)${VALUE}`, 'g'),
+    // (the literal first, then a bounded look back: a lookbehind first with `[ \t]+` rescans every run of
+    // blanks at each position, quadratic on a line of blanks)
+    new RegExp(String.raw`(pass:(?<=-(?:passin|passout|pass|kpass)(?:", "|[ \t]{1,16})pass:))${VALUE}`, 'g'),
     '$1[redacted]',
   ],
   // .netrc: machine HOST login USER password PASS

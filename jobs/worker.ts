@@ -1,5 +1,6 @@
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { type CancelHook, CancelWatch, withCancel } from './cancel-watch.js';
 import {
   asCodedError,
   CodedError,
@@ -12,8 +13,12 @@ import {
   PROBE_RUN_JOB,
   type ProbePlanResult,
   type ProbeResult,
+  parseJobId,
   QUEUE_PREFIX,
   queueName,
+  READ_JOB,
+  type ReadResult,
+  type RequestKind,
   TIMEOUT_ATTEMPTS,
 } from './contracts/index.js';
 import { reapDebugCopies } from './debug/reaper.js';
@@ -23,6 +28,7 @@ import type { Logger } from './log.js';
 import type { WorkerMetrics } from './metrics.js';
 import { type ProbeJobDeps, runPlanJob, runRunJob } from './probes/jobs.js';
 import { reapProbePods } from './probes/reaper.js';
+import { runReadJob } from './reads/job.js';
 import { withTimeout } from './timeout.js';
 
 export interface WorkerDeps {
@@ -47,15 +53,25 @@ export interface WorkerDeps {
   metrics?: WorkerMetrics;
   /** How often the heartbeat KEYS.heartbeat(cluster) is written (ms). Default HEARTBEAT_TTL_MS / 6. */
   heartbeatMs?: number;
+  /** What a kind does on this worker when one of its requests is cancelled (jobs/cancel-watch.ts). */
+  cancelHooks?: Partial<Record<RequestKind, CancelHook>>;
+  /** How often a running job's cancel flag is read besides the pub/sub message (ms). Default 2000. */
+  cancelPollMs?: number;
 }
 
-type JobResult = DiagnoseResult | ProbePlanResult | ProbeResult;
-type ProcessorDeps = Omit<WorkerDeps, 'redisUrl' | 'concurrency' | 'heartbeatMs'>;
+type JobResult = DiagnoseResult | ProbePlanResult | ProbeResult | ReadResult;
+type ProcessorDeps = Omit<WorkerDeps, 'redisUrl' | 'concurrency' | 'heartbeatMs'> & {
+  /** Where reads store long texts for the bot (the worker's own connection). */
+  redis?: Redis;
+  /** Cancelled requests (`/poddebug cancel`): a handler passes its signal on; absent: never aborted. */
+  cancels?: CancelWatch;
+};
 /** One handler per job name: reads the job, returns its result or throws (a CodedError, ideally). */
 type JobHandler = (job: Job, deps: ProcessorDeps, log: Logger) => Promise<JobResult>;
 
 const HANDLERS: Record<string, JobHandler> = {
   [DIAGNOSE_JOB]: (job, deps, log) => runDiagnoseJob(job, { ...deps, logger: log }),
+  [READ_JOB]: (job, deps, log) => runReadJob(job, { ...deps, logger: log }),
   [PROBE_PLAN_JOB]: (job, deps) =>
     withTimeout(
       runPlanJob(job, probeDeps(deps)),
@@ -66,8 +82,12 @@ const HANDLERS: Record<string, JobHandler> = {
           `Resolving the probe target did not finish within ${Math.round(deps.jobTimeoutMs / 1000)} s.`,
         ),
     ),
-  // The run has its own deadlines (start timeout, activeDeadlineSeconds) and always cleans up.
-  [PROBE_RUN_JOB]: (job, deps) => runRunJob(job, probeDeps(deps)),
+  // The run has its own deadlines (start timeout, activeDeadlineSeconds) and always cleans up; a cancel
+  // aborts it (the probe pod is deleted).
+  [PROBE_RUN_JOB]: (job, deps) =>
+    withCancel(deps.cancels, parseJobId(job.id ?? '')?.requestId, (signal) =>
+      runRunJob(job, probeDeps(deps), signal),
+    ),
 };
 
 /**
@@ -123,7 +143,18 @@ function probeDeps(deps: ProcessorDeps): ProbeJobDeps {
 export function startWorker(deps: WorkerDeps): Worker {
   const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
   connection.on('error', (err) => deps.logger.debug({ err: err.message }, 'redis connection error'));
-  const worker = new Worker(queueName(deps.cluster), makeProcessor(deps), {
+  const subscriber = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  subscriber.on('error', (err) => deps.logger.debug({ err: err.message }, 'redis subscriber error'));
+  const cancels = new CancelWatch({
+    cluster: deps.cluster,
+    redis: connection,
+    subscriber,
+    logger: deps.logger,
+    ...(deps.cancelPollMs ? { pollMs: deps.cancelPollMs } : {}),
+  });
+  for (const [kind, hook] of Object.entries(deps.cancelHooks ?? {}))
+    if (hook) cancels.onCancel(kind as RequestKind, hook);
+  const worker = new Worker(queueName(deps.cluster), makeProcessor({ ...deps, redis: connection, cancels }), {
     connection,
     prefix: QUEUE_PREFIX,
     concurrency: deps.concurrency,
@@ -193,6 +224,7 @@ export function startWorker(deps: WorkerDeps): Worker {
   worker.on('closed', () => {
     clearInterval(heartbeat);
     clearInterval(reaper);
+    void cancels.close();
     void queue?.close();
     connection.disconnect();
   });

@@ -23,6 +23,7 @@ export const DEFAULT_AUDIT_KEY = 'poddebug:audit';
 
 /** Compare-and-append (see append.lua). */
 const APPEND_LUA = luaScript(new URL('./append.lua', import.meta.url));
+const APPEND_COMMAND = 'poddebug_audit_append';
 
 /** An append that happens at most once: while the hash at `key` has the field `due:<item>` (see append.lua). */
 export interface AppendOnce {
@@ -93,11 +94,15 @@ export class AuditStream {
   private readonly maxAttempts: number;
   readonly keys?: readonly AuditKey[];
   private tail: Promise<unknown> = Promise.resolve();
+  /** The head as this instance last wrote or saw it: the next append tries it first (a stale one costs a retry). */
+  private knownHead: string | null | undefined;
 
   constructor(
     private readonly redis: Redis,
     opts: AuditStreamOptions = {},
   ) {
+    // As a defined command (EVALSHA): the script is sent once per connection, not with every append.
+    if (!(APPEND_COMMAND in redis)) redis.defineCommand(APPEND_COMMAND, { lua: APPEND_LUA });
     this.key = opts.key ?? DEFAULT_AUDIT_KEY;
     this.headKey = `${this.key}:head`;
     this.logger = opts.logger;
@@ -134,15 +139,18 @@ export class AuditStream {
   }
 
   private async appendNow(event: string, once?: AppendOnce): Promise<Appended | undefined> {
-    let raw = await this.redis.get(this.headKey);
+    let raw = this.knownHead !== undefined ? this.knownHead : await this.redis.get(this.headKey);
+    const append = (this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[
+      APPEND_COMMAND
+    ]!;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const head = this.headOf(raw);
       const seq = (head?.seq ?? 0) + 1;
       const prev = head?.hash ?? GENESIS;
       const key = this.keys?.[0];
       const hash = key ? entryMac(key, prev, seq, event) : entryHash(prev, seq, event);
-      const res = (await this.redis.eval(
-        APPEND_LUA,
+      const res = (await append.call(
+        this.redis,
         once ? 3 : 2,
         this.key,
         this.headKey,
@@ -156,9 +164,13 @@ export class AuditStream {
         once?.item ?? '',
         key?.kid ?? '',
       )) as [number, string];
-      if (res[0] === 1) return { id: res[1], hash, seq };
+      if (res[0] === 1) {
+        this.knownHead = formatHead({ seq, hash });
+        return { id: res[1], hash, seq };
+      }
       if (res[0] === 2) return undefined;
       raw = res[1] === '' ? null : res[1];
+      this.knownHead = raw;
       this.logger?.debug({ key: this.key, attempt }, 'audit append conflict, retrying');
       if (attempt > 3) await sleep(Math.random() * Math.min(50, 2 * attempt));
     }

@@ -15,6 +15,7 @@ import {
   type ProbeSpec,
   type ProbeTarget,
 } from '../../jobs/contracts/probe.js';
+import type { ReadAction, ReadSpec } from '../../jobs/contracts/reads.js';
 import type { TargetKind, TargetRef } from '../../jobs/contracts/target.js';
 import {
   escapeCodePoint,
@@ -34,6 +35,15 @@ import {
   isDebugVerb,
   parseDebug,
 } from './debug.js';
+import {
+  isJobControlVerb,
+  JOB_CONTROL_SUMMARY,
+  JOB_CONTROL_USAGE,
+  JOB_CONTROL_VERBS,
+  type JobControlVerb,
+  jobControlHelpText,
+  parseJobControl,
+} from './job-control.js';
 import { type OptionSpec, parseOptions } from './options.js';
 import {
   FILTER_EXTRA_CHARACTERS,
@@ -45,11 +55,12 @@ import {
   probeHelpText,
   splitFilter,
 } from './probes.js';
+import { isReadVerb, parseRead, READ_USAGE, READ_VERBS, type ReadParse, readHelpText } from './reads.js';
 
 export type { GrammarContext } from './common.js';
 
 /** What `/poddebug help TOPIC` can explain. */
-export type HelpTopic = 'diagnose' | ProbeAction | 'debug' | 'connectivity';
+export type HelpTopic = 'diagnose' | ProbeAction | ReadAction | JobControlVerb | 'debug' | 'connectivity';
 
 /**
  * A parsed command. `help` carries an optional topic; `diagnose` carries a
@@ -59,7 +70,10 @@ export type HelpTopic = 'diagnose' | ProbeAction | 'debug' | 'connectivity';
 export type Command =
   | { verb: 'help'; topic?: HelpTopic }
   | { verb: 'diagnose'; cluster: string; target: TargetRef }
-  | { verb: 'probe'; cluster: string; target: ProbeTarget; spec: ProbeSpec };
+  | { verb: 'probe'; cluster: string; target: ProbeTarget; spec: ProbeSpec }
+  | { verb: 'read'; cluster: string; target: TargetRef; spec: ReadSpec }
+  | { verb: 'jobs' }
+  | { verb: 'cancel'; id: string };
 
 /** Outcome of parsing: the command, or one short mrkdwn message naming what was wrong. */
 export type ParseResult = { ok: true; command: Command } | { ok: false; error: string };
@@ -67,8 +81,23 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; error: s
 /** Longest command text accepted, in characters, as Slack delivers it (escaped). */
 export const MAX_COMMAND_LENGTH = 300;
 
-const VERBS = ['diagnose', 'help', ...PROBE_ACTIONS, 'debug', 'connectivity'] as const;
-const HELP_TOPICS: readonly string[] = ['diagnose', ...PROBE_ACTIONS, 'debug', 'connectivity'];
+const VERBS = [
+  'diagnose',
+  'help',
+  ...PROBE_ACTIONS,
+  ...READ_VERBS,
+  'debug',
+  'connectivity',
+  ...JOB_CONTROL_VERBS,
+] as const;
+const HELP_TOPICS: readonly string[] = [
+  'diagnose',
+  ...PROBE_ACTIONS,
+  ...READ_VERBS,
+  'debug',
+  'connectivity',
+  ...JOB_CONTROL_VERBS,
+];
 const USAGE_DIAGNOSE =
   'Usage: `/poddebug diagnose POD|deploy/NAME [-n NAMESPACE] [-c CONTAINER] [--cluster NAME]`';
 const USAGE_HELP = `Usage: \`/poddebug help [${HELP_TOPICS.join('|')}]\``;
@@ -99,6 +128,8 @@ const DIAGNOSE_HELP = {
 /** The usage line for messages about `verb` (diagnose's for unknown words, as before). */
 function usageOf(verb: string): string {
   if (isDebugVerb(verb)) return DEBUG_USAGE[verb];
+  if (isJobControlVerb(verb)) return JOB_CONTROL_USAGE[verb];
+  if (isReadVerb(verb)) return READ_USAGE[verb];
   return isProbeVerb(verb) ? PROBE_USAGE[verb] : USAGE_DIAGNOSE;
 }
 
@@ -124,6 +155,8 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
     probe !== undefined || debug !== undefined,
   );
   if (invisible) return fail(invisible);
+  if (isReadVerb(guess))
+    return readCommand(guess, parseRead(guess, normalised.text, ctx, findBadPunctuation));
 
   // tcpdump's filter runs to the end of the line and has characters of its own (`( ) && || ! :`).
   let optionsText = normalised.text;
@@ -164,6 +197,15 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
       command: { verb: 'probe', cluster: parsed.cluster, target: parsed.target, spec: parsed.spec },
     };
   }
+  if (isJobControlVerb(verb)) {
+    const parsed = parseJobControl(verb, rest);
+    if (!parsed.ok) return parsed;
+    if ('help' in parsed) return { ok: true, command: { verb: 'help', topic: parsed.help } };
+    return {
+      ok: true,
+      command: parsed.verb === 'cancel' ? { verb: 'cancel', id: parsed.id } : { verb: 'jobs' },
+    };
+  }
   if (isProbeVerb(verb) && verb !== probe) {
     // Only reachable when the verb was hidden in markup; its characters were checked as diagnose's.
     return fail(`Type \`${verb}\` as plain text at the start of the command. ${PROBE_USAGE[verb]}`);
@@ -178,6 +220,15 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
     };
   }
   return fail(unknownVerbMessage(first));
+}
+
+function readCommand(action: ReadAction, parsed: ReadParse): ParseResult {
+  if (!parsed.ok) return parsed;
+  if (parsed.help) return { ok: true, command: { verb: 'help', topic: action } };
+  return {
+    ok: true,
+    command: { verb: 'read', cluster: parsed.cluster, target: parsed.target, spec: parsed.spec },
+  };
 }
 
 function parseHelp(args: string[]): ParseResult {
@@ -469,6 +520,8 @@ function escapeMrkdwnChar(ch: string): string {
 export function helpText(topic?: string): string {
   if (topic !== undefined && isProbeVerb(topic)) return probeHelpText(topic);
   if (topic !== undefined && isDebugVerb(topic)) return debugHelpText(topic);
+  if (topic !== undefined && isJobControlVerb(topic)) return jobControlHelpText(topic);
+  if (topic !== undefined && isReadVerb(topic)) return readHelpText(topic);
   if (topic === 'diagnose') {
     return [
       '*`/poddebug diagnose`*: find out why a pod is not healthy.',
@@ -494,6 +547,7 @@ export function helpText(topic?: string): string {
     '*Commands*',
     '• `/poddebug diagnose POD [-n NAMESPACE] [-c CONTAINER] [--cluster NAME]`: diagnose a pod',
     '• `/poddebug diagnose deploy/NAME -n NAMESPACE`: diagnose the worst pod of a Deployment (also `sts/`, `ds/`, `job/`)',
+    '• `/poddebug logs|events|describe POD|deploy/NAME -n NAMESPACE`: logs, events or a description, like kubectl',
     `• \`/poddebug help [${HELP_TOPICS.join('|')}]\`: this help, or the details of a command`,
     '',
     "*Probes* (privileged: a short-lived pod on the pod's node; the policy decides who may run them and who approves). Each takes `POD -n NAMESPACE [-c CONTAINER] [--cluster NAME]`:",
@@ -505,6 +559,10 @@ export function helpText(topic?: string): string {
     '*In the pod* (role operator: a debug container added to the pod; elevated profiles and copies need an approval):',
     `• \`/poddebug debug POD -n NAMESPACE [--profile P] [--copy] -- COMMAND …\`: ${DEBUG_SUMMARY.debug}`,
     `• \`/poddebug connectivity POD -n NAMESPACE HOST[:PORT] …\`: ${DEBUG_SUMMARY.connectivity}`,
+    '*Job control*',
+    ...JOB_CONTROL_VERBS.map(
+      (v) => `• \`${JOB_CONTROL_USAGE[v].replace(/^Usage: `|`.*$/g, '')}\`: ${JOB_CONTROL_SUMMARY[v]}`,
+    ),
     '',
     '*Examples*',
     '• `/poddebug diagnose checkout-7d9f8b-x2kq -n shop`',

@@ -54,6 +54,7 @@ export const ACTION_RBAC = {
   diagnose: { verb: 'get', group: '', resource: 'pods' },
   logs: { verb: 'get', group: '', resource: 'pods', subresource: 'log' },
   events: { verb: 'list', group: '', resource: 'events' },
+  describe: { verb: 'get', group: '', resource: 'pods' },
   debug: { verb: 'patch', group: '', resource: 'pods', subresource: 'ephemeralcontainers' },
   connectivity: { verb: 'patch', group: '', resource: 'pods', subresource: 'ephemeralcontainers' },
   strace: probe('strace'),

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { luaScript } from '../../jobs/contracts/lua.js';
 import type { Policy } from './schema.js';
 
 export type RateLimitKind = 'commands' | 'privileged';
@@ -15,6 +15,18 @@ export type RateLimitResult =
   | { ok: true }
   | { ok: false; scope: RateLimitScope; retryAfterSec: number; message: string };
 
+/** Several buckets at once and, in the same step, whether a key (a worker's heartbeat) exists. */
+export interface RateLimitGateRequest {
+  /** In order: a refusal by a later bucket leaves the earlier ones counted. */
+  kinds: readonly RateLimitKind[];
+  userId: string;
+  channelId: string;
+  /** Also check that this key exists (read after the counts, in the same script). */
+  heartbeatKey?: string;
+}
+
+export type RateLimitGateResult = { ok: true; alive: boolean } | Extract<RateLimitResult, { ok: false }>;
+
 /** Redis could not be reached: the caller answers "queue unavailable" rather than guessing. */
 export class RateLimitStoreError extends Error {
   override readonly name = 'RateLimitStoreError';
@@ -25,9 +37,13 @@ interface Limit {
   windowSeconds: number;
 }
 
+const SCRIPT = 'poddebug_rate_limits';
+
 /**
- * The policy's rate limits (`rateLimits.{commands,privileged}.{perUser,perChannel}`), counted in Redis with
- * rate-limiter-flexible, so every bot replica shares the counts.
+ * The policy's rate limits (`rateLimits.{commands,privileged}.{perUser,perChannel}`), counted in Redis, so
+ * every bot replica shares the counts. One script (rate-limit.lua) counts every bucket of a request and reads
+ * the worker heartbeat in one round trip; its keys and counting are rate-limiter-flexible's fixed windows,
+ * which this class used before (a counter created with the window as expiry, then incremented).
  *
  * - Windows are fixed: a window opens with the first request counted and lasts `windowSeconds`; within it
  *   `max` requests pass. (Up to 2 × max can pass across a window boundary.)
@@ -35,76 +51,66 @@ interface Limit {
  *   user is not counted against the channel, and one refused for the channel is given back to the user.
  *   So one person retrying once limited cannot use up the channel's budget, and a busy channel does not
  *   use up its users' own budgets.
- * - `commands` and `privileged` are separate buckets: call `consume` with `commands` for every command and
- *   again with `privileged` for a privileged request.
- * - When the policy's limits change the limiters are rebuilt. Counts carry over when only `max` changes;
- *   a changed `windowSeconds` starts new counts.
+ * - `commands` and `privileged` are separate buckets: a privileged request counts in both, commands first
+ *   (one refused for its privileged limit stays counted as a command).
+ * - When the policy's limits change, counts carry over when only `max` changes; a changed `windowSeconds`
+ *   starts new counts (the window is part of the key).
  * - Redis unreachable → {@link RateLimitStoreError} (the ioredis client should not queue commands while
  *   disconnected: `enableOfflineQueue: false`, as the bot's is).
  */
 export class RateLimits {
   private readonly keyPrefix: string;
-  private readonly limiters = new Map<string, { spec: string; limiter: RateLimiterRedis }>();
 
   constructor(
     private readonly redis: Redis,
     opts: { keyPrefix?: string } = {},
   ) {
     this.keyPrefix = opts.keyPrefix ?? 'poddebug:rl';
+    if (!(SCRIPT in redis)) {
+      // No numberOfKeys: the first argument of each call says how many keys follow.
+      redis.defineCommand(SCRIPT, {
+        lua: luaScript(new URL('./rate-limit.lua', import.meta.url)),
+      });
+    }
   }
 
   async consume(policy: Policy, r: RateLimitRequest): Promise<RateLimitResult> {
-    const limits = policy.rateLimits[r.kind];
-    const user = this.limiter(r.kind, 'user', limits.perUser);
-    const userRefusal = await take(user, r.userId);
-    if (userRefusal) return refusal(r.kind, 'user', limits.perUser, userRefusal);
+    const res = await this.gate(policy, { kinds: [r.kind], userId: r.userId, channelId: r.channelId });
+    return res.ok ? { ok: true } : res;
+  }
 
-    const channel = this.limiter(r.kind, 'channel', limits.perChannel);
-    const channelRefusal = await take(channel, r.channelId);
-    if (channelRefusal) {
-      await giveBack(user, r.userId);
-      return refusal(r.kind, 'channel', limits.perChannel, channelRefusal);
+  /** Counts the request in each of `kinds` (and reads `heartbeatKey`) in one round trip. */
+  async gate(policy: Policy, r: RateLimitGateRequest): Promise<RateLimitGateResult> {
+    const keys: string[] = [];
+    const args: number[] = [r.heartbeatKey ? 1 : 0];
+    for (const kind of r.kinds) {
+      const { perUser, perChannel } = policy.rateLimits[kind];
+      keys.push(
+        this.key(kind, 'user', perUser, r.userId),
+        this.key(kind, 'channel', perChannel, r.channelId),
+      );
+      args.push(perUser.max, perUser.windowSeconds, perChannel.max, perChannel.windowSeconds);
     }
-    return { ok: true };
+    if (r.heartbeatKey) keys.push(r.heartbeatKey);
+    let out: [0, number] | [1, number, RateLimitScope, number, number];
+    try {
+      if (this.redis.status !== 'ready') throw new Error(`connection is ${this.redis.status}`);
+      const run = (this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[
+        SCRIPT
+      ]!;
+      out = (await run.call(this.redis, keys.length, ...keys, ...args)) as typeof out;
+    } catch (err) {
+      throw storeError(err);
+    }
+    if (out[0] === 0) return { ok: true, alive: out[1] === 1 };
+    const [, bucket, scope, count, msLeft] = out;
+    const kind = r.kinds[bucket - 1]!;
+    const limits = policy.rateLimits[kind];
+    return refusal(kind, scope, scope === 'user' ? limits.perUser : limits.perChannel, count, msLeft);
   }
 
-  private limiter(kind: RateLimitKind, scope: RateLimitScope, limit: Limit): RateLimiterRedis {
-    const slot = `${kind}:${scope}`;
-    const spec = `${limit.max}/${limit.windowSeconds}`;
-    const have = this.limiters.get(slot);
-    if (have?.spec === spec) return have.limiter;
-    const limiter = new RateLimiterRedis({
-      storeClient: this.redis,
-      keyPrefix: `${this.keyPrefix}:${kind}:${scope}:${limit.windowSeconds}s`,
-      points: limit.max,
-      duration: limit.windowSeconds,
-      rejectIfRedisNotReady: true,
-    });
-    this.limiters.set(slot, { spec, limiter });
-    return limiter;
-  }
-}
-
-/**
- * Counts one request; resolves the refusal when over the limit, undefined when allowed. A refused request is
- * given back at once, so the counts are of requests let through (and a loosened limit applies to those).
- */
-async function take(limiter: RateLimiterRedis, key: string): Promise<RateLimiterRes | undefined> {
-  try {
-    await limiter.consume(key, 1);
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof RateLimiterRes)) throw storeError(err);
-    await giveBack(limiter, key);
-    return err;
-  }
-}
-
-async function giveBack(limiter: RateLimiterRedis, key: string): Promise<void> {
-  try {
-    await limiter.reward(key, 1);
-  } catch (err) {
-    throw storeError(err);
+  private key(kind: RateLimitKind, scope: RateLimitScope, limit: Limit, id: string): string {
+    return `${this.keyPrefix}:${kind}:${scope}:${limit.windowSeconds}s:${id}`;
   }
 }
 
@@ -118,12 +124,13 @@ function refusal(
   kind: RateLimitKind,
   scope: RateLimitScope,
   limit: Limit,
-  res: RateLimiterRes,
+  consumedPoints: number,
+  msBeforeNext: number,
 ): Extract<RateLimitResult, { ok: false }> {
-  const retryAfterSec = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+  const retryAfterSec = Math.max(1, Math.ceil(msBeforeNext / 1000));
   const window = duration(limit.windowSeconds);
   // consumedPoints includes this refused request; after a tightened limit the count may exceed max.
-  const count = Math.max(limit.max, res.consumedPoints - 1);
+  const count = Math.max(limit.max, consumedPoints - 1);
   const what = plural(count, kind === 'commands' ? 'command' : 'privileged request');
   const done =
     scope === 'user'

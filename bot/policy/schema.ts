@@ -11,8 +11,8 @@ import { parseNet } from './net.js';
 
 /** The actions each role grants. Roles are not cumulative: grant `[viewer, operator]` for both. */
 export const ROLE_ACTIONS = {
-  /** Read-only: what is wrong with the pod. */
-  viewer: ['diagnose', 'logs', 'events'],
+  /** Read-only: what is wrong with the pod, its logs, events and description. */
+  viewer: ['diagnose', 'logs', 'events', 'describe'],
   /** Touches the pod: an ephemeral debug container, network checks from the pod (DNS, TCP connect). */
   operator: ['debug', 'connectivity'],
   /** Node probes with host privileges: syscall tracing, packet capture, memory/process/fd/socket inspection. */

@@ -8,6 +8,7 @@ import type { DiagnoseResult, Sibling } from '../../jobs/contracts/diagnose.js';
 import { type Finding, sortFindings } from '../../jobs/contracts/finding.js';
 import { TARGET_KIND_API, type TargetKind, type TargetRef } from '../../jobs/contracts/target.js';
 import { actions, button, context, divider, header, section } from './blocks.js';
+import { followUpButtons } from './follow-ups.js';
 import { LIMITS, truncate } from './limits.js';
 import { code, codeBlock, inline, mention } from './mrkdwn.js';
 import { encodeRerunValue, RERUN_ACTION_ID } from './rerun.js';
@@ -43,7 +44,19 @@ export function renderDiagnosis(r: Diagnosed, ctx: RenderContext): RenderedMessa
   const bottom: KnownBlock[] = [];
   if (r.gaps.length > 0) bottom.push(section(gapsText(r.gaps)));
   bottom.push(context(footer(r, ctx)));
-  bottom.push(actions([button('Re-run diagnose', RERUN_ACTION_ID, encodeRerunValue(rerunOf(r, ctx)))]));
+  // Follow-ups (logs, events, debug, connectivity, strace) on the pod diagnosed, beside the re-run.
+  const followUps =
+    r.target.kind === 'Pod'
+      ? followUpButtons({
+          cluster: ctx.cluster,
+          namespace: r.target.namespace,
+          pod: r.target.name,
+          ...(ctx.requested?.container ? { container: ctx.requested.container } : {}),
+        })
+      : [];
+  bottom.push(
+    actions([button('Re-run diagnose', RERUN_ACTION_ID, encodeRerunValue(rerunOf(r, ctx))), ...followUps]),
+  );
 
   const room = LIMITS.blocks - top.length - bottom.length;
   const shownCount = findings.length <= room ? findings.length : room - 1;

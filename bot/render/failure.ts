@@ -14,9 +14,12 @@ function withoutStack(message: string): string {
 }
 
 /** Renders a failure: the message, the next steps as a list, and the error code and job id for the logs. */
-export function renderFailure(e: UserFacingError, ctx: RenderContext & { target: string }): RenderedMessage {
+export function renderFailure(
+  e: UserFacingError,
+  ctx: RenderContext & { target: string /** `diagnose` (default), `read logs of`, … */; what?: string },
+): RenderedMessage {
   const message = inline(withoutStack(e.message), 1500);
-  const title = `❌ *Could not diagnose ${code(ctx.target)}* on *${inline(ctx.cluster, 63)}*`;
+  const title = `❌ *Could not ${ctx.what ?? 'diagnose'} ${code(ctx.target)}* on *${inline(ctx.cluster, 63)}*`;
   const blocks = [section(`${title}\n${message}`)];
   const next = e.next.slice(0, 8).map((s) => `• ${inline(s, 300)}`);
   if (next.length > 0) blocks.push(section(`*Next:*\n${next.join('\n')}`));
@@ -25,6 +28,6 @@ export function renderFailure(e: UserFacingError, ctx: RenderContext & { target:
     `job ${code(ctx.jobId, 100)}`,
     `asked by ${mention(ctx.requestedBy)}`,
   ]);
-  const text = `❌ Could not diagnose ${inline(ctx.target)} on ${inline(ctx.cluster, 63)}: ${message}`;
+  const text = `❌ Could not ${ctx.what ?? 'diagnose'} ${inline(ctx.target)} on ${inline(ctx.cluster, 63)}: ${message}`;
   return { text: truncate(text, LIMITS.fallbackText), blocks: [...blocks, footer] };
 }

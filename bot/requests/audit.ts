@@ -57,7 +57,7 @@ export class RequestAudit {
         cluster: r.cluster,
         ...(r.kind === 'diagnose'
           ? {
-              action: 'diagnose',
+              action: r.read?.action ?? 'diagnose',
               target: r.targetRef
                 ? {
                     namespace: r.targetRef.namespace,

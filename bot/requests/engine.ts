@@ -26,6 +26,8 @@ export interface RequestKindHandler {
   settle(r: Req): Promise<void>;
   /** A job of the request started or reported progress: best effort (not under the lock). */
   progress?(r: Req, step: JobStep, stage?: string): Promise<void>;
+  /** The engine stops: drop timers (e.g. pending progress updates). */
+  stop?(): void;
 }
 
 export interface EngineDeps {
@@ -42,6 +44,11 @@ export interface EngineDeps {
   announceGraceMs?: number;
   /** How long a request lock lives without renewal (ms). Default 30000; renewed every third of it. */
   lockMs?: number;
+  /**
+   * How many requests' after-ack work (first message, due audit entry, first settle) runs at once. Default 4:
+   * during a burst of commands the acks go first, and the status messages follow.
+   */
+  afterAckConcurrency?: number;
 }
 
 /**
@@ -59,6 +66,7 @@ export class RequestEngine {
   private sweeping?: Promise<void>;
   private stopping = false;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly afterAck = new AfterAck(() => this.d.afterAckConcurrency ?? 4);
 
   constructor(private readonly d: EngineDeps) {}
 
@@ -94,6 +102,10 @@ export class RequestEngine {
   /** Stops taking work, lets what is under way finish (and release its locks), then closes the event streams. */
   async stop(): Promise<void> {
     this.stopping = true;
+    // Work not started yet is left to the sweep (after the announce grace): every such request is recorded.
+    const dropped = this.afterAck.clear();
+    for (const k of this.kinds.values()) k.stop?.();
+    if (dropped > 0) this.d.logger.info({ dropped }, 'after-ack work left to the sweep');
     clearInterval(this.sweepTimer);
     await this.sweeping;
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -184,6 +196,39 @@ export class RequestEngine {
     return this.track(this.announceNow(id).then(() => this.settleNow(id)));
   }
 
+  /**
+   * What follows the ack of a new request, queued behind the acks (a few requests at a time, see
+   * `afterAckConcurrency`): under one lock, `first` (e.g. the `requested` audit entry), the first message,
+   * then a settle (its job may be done already). Rejects with ChannelRefused (or a Slack error) when the
+   * first message could not be posted; resolves without doing anything once the engine stops (the sweep
+   * then announces the request, after the grace period).
+   */
+  accept(id: string, first?: (r: Req) => Promise<void>): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return this.afterAck.run(() => this.track(this.acceptNow(id, first))).then(() => undefined);
+  }
+
+  private async acceptNow(id: string, first?: (r: Req) => Promise<void>): Promise<void> {
+    await this.withLock(
+      id,
+      async (r) => {
+        const handler = this.kinds.get(r.kind);
+        if (!handler) return;
+        await first?.(r);
+        if (!handler.announced(r)) await handler.announce(r);
+        const fresh = await this.d.store.get(id);
+        if (!fresh || !handler.announced(fresh)) return;
+        try {
+          await this.d.audit.flushDue(fresh, this.d.now(), this.lockMs);
+          await handler.settle(fresh);
+        } catch (err) {
+          this.d.logger.warn({ err, id }, 'could not settle the request yet; the sweep retries');
+        }
+      },
+      { waitMs: 0, rethrow: true },
+    );
+  }
+
   private async announceNow(id: string): Promise<void> {
     await this.withLock(
       id,
@@ -207,13 +252,15 @@ export class RequestEngine {
   ): Promise<T | undefined> {
     const { store, logger } = this.d;
     const waitMs = o.waitMs ?? 3000;
-    let token = await store.lock(id, this.lockMs);
-    for (let waited = 0; !token && waited < waitMs && !this.stopping; waited += 100) {
+    // The lock and a fresh read of the record in one round trip.
+    let got = await store.lockAndGet(id, this.lockMs);
+    for (let waited = 0; !got && waited < waitMs && !this.stopping; waited += 100) {
       await new Promise((res) => setTimeout(res, 100));
-      token = await store.lock(id, this.lockMs);
+      got = await store.lockAndGet(id, this.lockMs);
     }
-    if (!token) return undefined;
-    const held = token;
+    if (!got) return undefined;
+    const held = got.token;
+    const { read } = got;
     const renew = setInterval(() => {
       store
         .renew(id, held, this.lockMs)
@@ -221,7 +268,7 @@ export class RequestEngine {
         .catch(() => undefined);
     }, this.lockMs / 3);
     try {
-      const r = await store.get(id);
+      const r = read();
       return r ? await fn(r) : undefined;
     } catch (err) {
       if (o.rethrow) throw err;
@@ -236,5 +283,73 @@ export class RequestEngine {
   /** The kind of a request id, for listeners that get ids from buttons. */
   static kindOf(id: string): RequestKind | undefined {
     return parseRequestId(id)?.kind;
+  }
+}
+
+/**
+ * A FIFO of after-ack work with a concurrency limit that yields to a burst: while new work keeps arriving
+ * (commands still being acked) nothing starts, until the arrivals pause for `quietMs` or the oldest task
+ * has waited `maxWaitMs` (then one at a time). So the acks of a burst go first and its status messages
+ * follow, and nothing waits long.
+ */
+class AfterAck {
+  private readonly waiting: { start: () => void; drop: () => void; at: number }[] = [];
+  private running = 0;
+  private lastArrival = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly limit: () => number,
+    private readonly quietMs = 20,
+    private readonly maxWaitMs = 1000,
+  ) {}
+
+  /** Runs `fn` once a place is free; resolves to undefined if it is dropped before it starts. */
+  run<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve, reject) => {
+      const start = () => {
+        this.running++;
+        fn()
+          .then(resolve, reject)
+          .finally(() => {
+            this.running--;
+            this.next();
+          });
+      };
+      this.lastArrival = performance.now();
+      this.waiting.push({ start, drop: () => resolve(undefined), at: this.lastArrival });
+      this.wake(this.quietMs);
+    });
+  }
+
+  private wake(inMs: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.next();
+    }, inMs);
+  }
+
+  private next(): void {
+    if (this.waiting.length === 0) return;
+    const now = performance.now();
+    const quietIn = this.lastArrival + this.quietMs - now;
+    if (quietIn <= 0) {
+      while (this.running < this.limit() && this.waiting.length > 0) this.waiting.shift()!.start();
+      return;
+    }
+    const overdueIn = this.waiting[0]!.at + this.maxWaitMs - now;
+    if (overdueIn <= 0 && this.running === 0) this.waiting.shift()!.start();
+    if (this.waiting.length > 0)
+      this.wake(Math.max(1, Math.min(quietIn, overdueIn > 0 ? overdueIn : quietIn)));
+  }
+
+  /** Drops the work not started (its callers' requests are left to the sweep); how many were dropped. */
+  clear(): number {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const dropped = this.waiting.splice(0);
+    for (const w of dropped) w.drop();
+    return dropped.length;
   }
 }

@@ -9,6 +9,8 @@ import { RequestAudit } from './audit.js';
 import { DiagnoseRequests } from './diagnose.js';
 import { Drafts } from './drafts.js';
 import { RequestEngine } from './engine.js';
+import { JobControl } from './job-control.js';
+import { diagnoseCancelKind, privilegedCancelKind } from './job-control-kinds.js';
 import { PrivilegedRequests } from './privileged.js';
 import { PrivilegedClicks } from './privileged-clicks.js';
 import { RequestStore } from './store.js';
@@ -19,6 +21,7 @@ export { RequestAudit } from './audit.js';
 export type { DiagnoseAsk, DiagnoseRequests } from './diagnose.js';
 export type { Consumed, Draft, Drafts } from './drafts.js';
 export type { RequestEngine } from './engine.js';
+export type { CancelKind, CancelOutcome, JobControl } from './job-control.js';
 export type { PrivilegedRequests, ProbeAsk } from './privileged.js';
 export type { PrivilegedClicks } from './privileged-clicks.js';
 export { ChannelRefused } from './thread.js';
@@ -52,10 +55,13 @@ export interface Requests {
   clicks: PrivilegedClicks;
   drafts: Drafts;
   audit: RequestAudit;
+  /** `/poddebug jobs` and `/poddebug cancel`; kinds plug in with `jobs.register`. */
+  jobs: JobControl;
 }
 
 export function createRequests(d: RequestsDeps): Requests {
   const store = new RequestStore(d.redis);
+  RequestStore.prepareTransactions(d.queues.connection);
   const audit = new RequestAudit(d.auditLog, d.logger);
   const engine = new RequestEngine({
     store,
@@ -78,7 +84,11 @@ export function createRequests(d: RequestsDeps): Requests {
     claimStaleMs: 2 * engine.lockMs,
   });
   const common = { store, queues: d.queues, threads, audit, engine, logger: d.logger, now: d.now };
-  const diagnose = new DiagnoseRequests({ ...common, enqueueTimeoutMs: d.enqueueTimeoutMs });
+  const diagnose = new DiagnoseRequests({
+    ...common,
+    enqueueTimeoutMs: d.enqueueTimeoutMs,
+    uploads: (input) => uploadArtefacts(d.client, d.redis, input),
+  });
   const privileged = new PrivilegedRequests({
     ...common,
     auth: d.auth,
@@ -88,6 +98,12 @@ export function createRequests(d: RequestsDeps): Requests {
   });
   engine.register('diagnose', diagnose);
   engine.register('privileged', privileged);
+  const jobs = new JobControl({ ...common, redis: d.redis, auth: d.auth });
+  jobs.register('diagnose', diagnoseCancelKind(jobs, { queues: d.queues, threads, logger: d.logger }));
+  jobs.register(
+    'privileged',
+    privilegedCancelKind(jobs, { queues: d.queues, privileged, redis: d.redis, logger: d.logger }),
+  );
   return {
     engine,
     diagnose,
@@ -95,5 +111,6 @@ export function createRequests(d: RequestsDeps): Requests {
     clicks: new PrivilegedClicks(privileged),
     drafts: new Drafts(d.redis),
     audit,
+    jobs,
   };
 }

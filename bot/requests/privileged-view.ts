@@ -42,6 +42,10 @@ export function finalLine(r: PrivilegedReq): string | undefined {
     case 'denied':
       return `⛔ <@${r.decidedBy}> denied the request: ${r.decisionReason ?? ''}`;
     case 'cancelled':
+      if (r.cancelledFrom === 'running')
+        return `🛑 <@${r.decidedBy ?? r.requester}> stopped the request while it ran (\`/poddebug cancel\`): the probe was stopped and its pod deleted; no result will be posted.`;
+      if (r.cancelledFrom === 'approved')
+        return `🚫 <@${r.decidedBy ?? r.requester}> cancelled the request after its approval (\`/poddebug cancel\`): it never started, and its approval can no longer be used.`;
       return `🚫 <@${r.decidedBy ?? r.requester}> cancelled the request. Nothing ran.`;
     default:
       return undefined;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import {
   dueAuditEntries,
   dueField,
@@ -36,7 +36,7 @@ export type DecideOutcome =
 export type Claim = 0 | 1 | 2 | 3;
 
 const SCRIPTS = {
-  create: 2,
+  create: 3,
   transition: 1,
   approve: 2,
   decide: 1,
@@ -46,6 +46,18 @@ const SCRIPTS = {
   renew: 1,
 } as const;
 type Script = keyof typeof SCRIPTS;
+const CREATE_AFTER_JOB = 'poddebug_create_after_job';
+
+/** A record and its approvers from the replies of HGETALL and LRANGE. */
+function readReq(replies: [Error | null, unknown][]): Req | undefined {
+  const [[hErr, h], [aErr, approvers]] = replies as [
+    [Error | null, Record<string, string>],
+    [Error | null, string[]],
+  ];
+  if (hErr || aErr) throw hErr ?? aErr;
+  const rec = parseRequestRecord(h);
+  return rec ? { ...rec, approvers, due: dueAuditEntries(h) } : undefined;
+}
 
 /**
  * Every request's record in Redis, shared by every bot replica; never in process memory. The schema is the
@@ -83,6 +95,7 @@ export class RequestStore {
         'create',
         KEYS.request(r.id),
         KEYS.open(r.cluster),
+        KEYS.channelOpen(r.channel),
         r.createdAt,
         r.id,
         REQUEST_TTL_SEC,
@@ -92,12 +105,72 @@ export class RequestStore {
   }
 
   async get(id: string): Promise<Req | undefined> {
-    const [h, approvers] = await Promise.all([
-      this.redis.hgetall(KEYS.request(id)),
-      this.redis.lrange(KEYS.approvers(id), 0, -1),
-    ]);
-    const rec = parseRequestRecord(h);
-    return rec ? { ...rec, approvers, due: dueAuditEntries(h) } : undefined;
+    // One pipeline: one socket write for both reads.
+    const res = await this.redis
+      .pipeline()
+      .hgetall(KEYS.request(id))
+      .lrange(KEYS.approvers(id), 0, -1)
+      .exec();
+    return readReq(res ?? []);
+  }
+
+  /**
+   * {@link lock} and, in the same pipeline (one round trip), {@link get}: the record as read just after the
+   * lock was taken (`read()`, which throws if that read failed), or undefined when another replica holds
+   * the lock.
+   */
+  async lockAndGet(
+    id: string,
+    ms: number,
+  ): Promise<{ token: string; read: () => Req | undefined } | undefined> {
+    const token = randomBytes(8).toString('hex');
+    const res = await this.redis
+      .pipeline()
+      .set(KEYS.lock(id), token, 'PX', ms, 'NX')
+      .hgetall(KEYS.request(id))
+      .lrange(KEYS.approvers(id), 0, -1)
+      .exec();
+    const [[lockErr, ok], ...reads] = (res ?? []) as [Error | null, unknown][];
+    if (lockErr) throw lockErr;
+    return ok === 'OK' ? { token, read: () => readReq(reads) } : undefined;
+  }
+
+  /**
+   * Defines the script that {@link createAfterJob} queues on `connection` (the connection whose
+   * transactions add jobs: BullMQ's).
+   */
+  static prepareTransactions(connection: Redis): void {
+    if (CREATE_AFTER_JOB in connection) return;
+    connection.defineCommand(CREATE_AFTER_JOB, {
+      numberOfKeys: 4,
+      lua: luaScript(new URL('./lua/create-after-job.lua', import.meta.url)),
+    });
+  }
+
+  /**
+   * {@link create} inside the transaction that has just added the request's job (`jobKey`, its hash): the
+   * record is made only if the job is there (see create-after-job.lua). Read the reply with {@link created}.
+   * Needs {@link prepareTransactions} on the transaction's connection.
+   */
+  createAfterJob(tx: ChainableCommander, r: NewRequest, due: readonly string[], jobKey: string): void {
+    const fields = recordFields(r);
+    for (const type of due) fields[dueField(type)] = String(r.createdAt);
+    (tx as unknown as Record<string, (...a: (string | number)[]) => unknown>)[CREATE_AFTER_JOB]!.call(
+      tx,
+      KEYS.request(r.id),
+      KEYS.open(r.cluster),
+      jobKey,
+      KEYS.channelOpen(r.channel),
+      r.createdAt,
+      r.id,
+      REQUEST_TTL_SEC,
+      ...Object.entries(fields).flat(),
+    );
+  }
+
+  /** What a {@link createAfterJob} did: made the record, found one (a redelivered request), or no job. */
+  static created(reply: unknown): 'created' | 'exists' | 'no_job' {
+    return reply === 1 ? 'created' : reply === 0 ? 'exists' : 'no_job';
   }
 
   /** Sets fields other than the state (message timestamps, verdicts). */
@@ -163,13 +236,20 @@ export class RequestStore {
     return this.redis.zrange(KEYS.open(cluster), '0', String(limit - 1));
   }
 
+  /** The request's thread is final: no longer swept, nor listed by `/poddebug jobs` in its channel. */
   async close(cluster: string, id: string): Promise<void> {
-    await this.redis.zrem(KEYS.open(cluster), id);
+    const channel = await this.redis.hget(KEYS.request(id), 'channel');
+    const m = this.redis.multi().zrem(KEYS.open(cluster), id);
+    if (channel) m.zrem(KEYS.channelOpen(channel), id);
+    await m.exec();
   }
 
   /** Forgets a request that never got going (e.g. the channel refused its first message). */
   async drop(id: string, cluster: string): Promise<void> {
-    await this.redis.multi().del(KEYS.request(id), KEYS.approvers(id)).zrem(KEYS.open(cluster), id).exec();
+    const channel = await this.redis.hget(KEYS.request(id), 'channel');
+    const m = this.redis.multi().del(KEYS.request(id), KEYS.approvers(id)).zrem(KEYS.open(cluster), id);
+    if (channel) m.zrem(KEYS.channelOpen(channel), id);
+    await m.exec();
   }
 
   /** Takes the request's lock; a token for renew/unlock, or undefined when another replica holds it. */

@@ -2,7 +2,6 @@ import { Command, InvalidArgumentError } from 'commander';
 import { asCodedError, isDns1123Label, parseTargetSpec, type TargetRef } from '../contracts/index.js';
 import { diagnose } from '../diagnose/diagnose.js';
 import { createKubeReader, loadKubeConfig } from '../k8s/client.js';
-import { redisAclLines } from './redis-acl.js';
 import { renderText } from './render-text.js';
 
 /**
@@ -122,25 +121,29 @@ export function buildProgram(): Command {
     .option('--bot-user <name>', "the bot's user", 'poddebug-bot')
     .option('--worker-prefix <prefix>', 'worker users are <prefix><cluster>', 'poddebug-worker-')
     .option('--keep-default-user', 'do not print ACL SETUSER default off')
-    .action((o: { clusters: string; botUser: string; workerPrefix: string; keepDefaultUser?: boolean }) => {
-      const clusters = o.clusters
-        .split(',')
-        .map((c) => c.trim())
-        .filter(Boolean);
-      try {
-        const lines = redisAclLines({
-          clusters,
-          botUser: o.botUser,
-          workerPrefix: o.workerPrefix,
-          disableDefault: !o.keepDefaultUser,
-        });
-        process.stdout.write(`${lines.join('\n')}\n`);
-        process.exitCode = 0;
-      } catch (e) {
-        process.stderr.write(`poddebug: ${(e as Error).message}\n`);
-        process.exitCode = 2;
-      }
-    });
+    .action(
+      async (o: { clusters: string; botUser: string; workerPrefix: string; keepDefaultUser?: boolean }) => {
+        // Loaded only for this command: it names the probe slots' keys, which diagnose never touches.
+        const { redisAclLines } = await import('./redis-acl.js');
+        const clusters = o.clusters
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean);
+        try {
+          const lines = redisAclLines({
+            clusters,
+            botUser: o.botUser,
+            workerPrefix: o.workerPrefix,
+            disableDefault: !o.keepDefaultUser,
+          });
+          process.stdout.write(`${lines.join('\n')}\n`);
+          process.exitCode = 0;
+        } catch (e) {
+          process.stderr.write(`poddebug: ${(e as Error).message}\n`);
+          process.exitCode = 2;
+        }
+      },
+    );
   return program;
 }
 

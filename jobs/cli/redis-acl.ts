@@ -47,7 +47,7 @@ const COMMANDS = [
   '+time',
 ];
 
-/** The key patterns of a cluster's worker (`%R~` read only, `%W~` write only, `~` both). */
+/** The key patterns of a cluster's worker (`%R~` read only, `%W~` write only, `~` both) and its one pub/sub channel (`&`). */
 export function workerKeyPatterns(cluster: string): string[] {
   const slots = slotKeys('poddebug:', cluster, 'NODE', 'CONTAINER');
   return [
@@ -63,6 +63,9 @@ export function workerKeyPatterns(cluster: string): string[] {
     // The bot's record of a request and its approvers: read, never written.
     `%R~${KEYS.request('*')}`,
     `%R~${KEYS.approvers('*')}`,
+    // `/poddebug cancel`: the flag of a cancelled request (read) and the cluster's cancel channel (subscribe).
+    `%R~${KEYS.cancel('*')}`,
+    `&${KEYS.cancelChannel(cluster)}`,
   ];
 }
 

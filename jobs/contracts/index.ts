@@ -9,6 +9,7 @@ export * from './lua.js';
 export * from './names.js';
 export * from './probe.js';
 export * from './queue.js';
+export * from './reads.js';
 export * from './redis-url.js';
 export * from './requests.js';
 export * from './target.js';

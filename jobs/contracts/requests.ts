@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ProbePlanSchema, ProbeSpecSchema, ProbeTargetSchema } from './probe.js';
+import { ReadSpecSchema } from './reads.js';
 import { TargetRefSchema } from './target.js';
 
 // --- ids ------------------------------------------------------------------------------------------------
@@ -76,6 +77,12 @@ export const KEYS = {
   approvalUsed: (id: string): string => `poddebug:approval-used:{${id}}`,
   /** The last time a worker of this cluster said it was alive. */
   heartbeat: (cluster: string): string => `poddebug:worker:${cluster}`,
+  /** Requests made in a Slack channel whose thread is not final yet: a sorted set by creation time (`jobs`). */
+  channelOpen: (channel: string): string => `poddebug:chan-open:${channel}`,
+  /** Set by the bot when a request is cancelled: workers stop its job (and refuse to start it). */
+  cancel: (id: string): string => `poddebug:req:{${id}}:cancel`,
+  /** Pub/sub channel on which the bot announces a cancelled request (message: its id) to its cluster's workers. */
+  cancelChannel: (cluster: string): string => `poddebug:cancel:${cluster}`,
 } as const;
 
 /**
@@ -157,6 +164,9 @@ const common = {
   statusTs: opt(z.string()),
   /** Thread messages already posted, by key (each is claimed before it is posted and marked after). */
   posted: z.preprocess((v) => v ?? '', list),
+  /** `/poddebug cancel`: who cancelled the request and the state it was in then (queued, running, …). */
+  cancelledBy: opt(z.string()),
+  cancelledFrom: opt(z.string()),
 };
 
 export const DiagnoseRecordSchema = z.object({
@@ -167,11 +177,13 @@ export const DiagnoseRecordSchema = z.object({
   target: z.string(),
   /** What the user asked for, for the re-run button (repeats it exactly, container included). */
   targetRef: opt(json(TargetRefSchema)),
+  /** A read (logs, events, describe) on the same state machine: what to read; absent for a diagnose. */
+  read: opt(json(ReadSpecSchema)),
   /** The final state of the status message, kept so that it can be shown again over a late update. */
   final: opt(
     json(
       z.object({
-        phase: z.enum(['done', 'failed']),
+        phase: z.enum(['done', 'failed', 'cancelled']),
         verdict: z.string(),
         counts: z.object({ critical: z.number(), warning: z.number(), info: z.number() }).optional(),
         target: z.string().optional(),

@@ -57,7 +57,12 @@ export async function diagnose(target: TargetRef, deps: DiagnoseDeps): Promise<D
     }
   }
   await deps.progress?.({ stage: 'gathering', detail: podName });
-  const gathered = await gatherPod(deps.reader, pod, { ...deps, container: target.container });
+  const gathered = await gatherPod(deps.reader, pod, {
+    ...deps,
+    container: target.container,
+    known: resolved.known,
+    gaps: resolved.gaps,
+  });
   await deps.progress?.({ stage: 'analysing', detail: podName });
   // Evidence quotes logs and messages: secrets are redacted before anything leaves the worker.
   const findings = runRules(gathered, { container: target.container }).map(redactFinding);

@@ -8,7 +8,10 @@ import {
 import type { KubeReader } from '../k8s/client.js';
 import { apiFailure, gapNote, KubeApiError } from '../k8s/errors.js';
 import type { KEvent, Pod, ResourceQuota } from '../k8s/types.js';
-import { badness, labelSelectorString, sibling } from './select.js';
+import { eventsAbout, nodeEventsOf, summarisePods } from './lists.js';
+import { type KnownOwner, readOwners, type Soft } from './owner-chain.js';
+import { pickReason, siblingsOf } from './pod-summary.js';
+import { labelSelectorString } from './select.js';
 import type { ContainerLog, Gathered } from './types.js';
 
 export interface GatherOptions {
@@ -25,6 +28,10 @@ export type Resolved =
       pod: Pod;
       owner?: { kind: string; name: string; reason: string };
       siblings: Sibling[];
+      /** The owner target, already read (with its events): not read again. */
+      known?: KnownOwner;
+      /** What could not be read while resolving (owner events, a cut pod list). */
+      gaps?: string[];
     }
   | { kind: 'ambiguous'; name: string; candidates: PodRef[] }
   | {
@@ -34,6 +41,9 @@ export type Resolved =
       namespace: string;
       name: string;
       owner: Awaited<ReturnType<typeof readOwner>>;
+      /** The owner's events, read with it (none for a Deployment: its ReplicaSet's are read later). */
+      ownerEvents: KEvent[];
+      gaps: string[];
     };
 
 function isNotFound(e: unknown): boolean {
@@ -112,11 +122,26 @@ export async function findPodToDiagnose(
   const ns = t.namespace;
   if (!ns)
     throw new CodedError('invalid_args', `Say which namespace ${t.kind}/${t.name} is in: -n NAMESPACE.`);
-  const apiKind = TARGET_KIND_API[t.kind];
-  let owner: Awaited<ReturnType<typeof readOwner>>;
-  try {
-    owner = await readOwner(reader, { ...t, namespace: ns });
-  } catch (e) {
+  const apiKind = TARGET_KIND_API[t.kind] as KnownOwner['apiKind'];
+  const gaps: string[] = [];
+  // Step 1: the owner and (but for a Deployment, whose events no rule reads) its events, together.
+  const [ownerRead, ownerEvents]: [
+    { ok: true; o: Awaited<ReturnType<typeof readOwner>> } | { ok: false; e: unknown },
+    { events: KEvent[]; note?: string },
+  ] = await Promise.all([
+    readOwner(reader, { ...t, namespace: ns }).then(
+      (o) => ({ ok: true as const, o }),
+      (e: unknown) => ({ ok: false as const, e }),
+    ),
+    apiKind === 'Deployment'
+      ? { events: [] as KEvent[] }
+      : eventsAbout(reader, ns, apiKind, t.name).catch((e: unknown) => {
+          gaps.push(gapNote(`${apiKind.toLowerCase()} events`, e));
+          return { events: [] as KEvent[] };
+        }),
+  ]);
+  if (!ownerRead.ok) {
+    const e = ownerRead.e;
     if (isNotFound(e)) {
       throw new CodedError(
         'owner_not_found',
@@ -126,6 +151,8 @@ export async function findPodToDiagnose(
     }
     throw apiFailure(e, `get ${apiKind.toLowerCase()} ${ns}/${t.name}`, o.cluster);
   }
+  const owner = ownerRead.o;
+  if (ownerEvents.note) gaps.push(ownerEvents.note);
   const selector = labelSelectorString(owner.spec?.selector);
   if (!selector) {
     throw new CodedError(
@@ -134,34 +161,37 @@ export async function findPodToDiagnose(
       [`Diagnose one of its pods by name: kubectl get pods -n ${ns}`],
     );
   }
-  let pods: Pod[];
+  // Step 2: its pods, page by page, reduced to a summary with the worst pod kept whole.
+  let listed: Awaited<ReturnType<typeof summarisePods>>;
   try {
-    pods = await reader.listPods(ns, selector);
+    listed = await summarisePods(reader, ns, selector);
   } catch (e) {
     throw apiFailure(e, `list pods of ${apiKind.toLowerCase()} ${ns}/${t.name}`, o.cluster);
   }
-  if (pods.length === 0) {
+  const { summary, cut } = listed;
+  if (!summary.worst) {
     return {
       kind: 'no-pods',
-      apiKind: apiKind as 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job',
+      apiKind,
       namespace: ns,
       name: t.name,
       owner,
+      ownerEvents: ownerEvents.events,
+      gaps,
     };
   }
-  const ranked = [...pods].sort((a, b) => badness(b) - badness(a));
-  const worst = ranked[0]!;
-  const reason =
-    pods.length === 1
-      ? 'its only pod'
-      : badness(worst) === 0
-        ? `none of its ${pods.length} pods looks unhealthy; showing one`
-        : `worst of ${pods.length} pods`;
+  if (cut) {
+    gaps.push(
+      `pods of ${t.kind}/${t.name}: read the first ${cut.read} in name order (the bound is ${cut.read}); pods after \`${cut.after}\`${cut.remaining !== undefined ? ` (${cut.remaining} more)` : ''} were not read and may be worse`,
+    );
+  }
   return {
     kind: 'pod',
-    pod: worst,
-    owner: { kind: apiKind, name: t.name, reason },
-    siblings: ranked.slice(1).map(sibling),
+    pod: summary.worst,
+    owner: { kind: apiKind, name: t.name, reason: pickReason(summary, cut) },
+    siblings: siblingsOf(summary),
+    known: { apiKind, object: owner, events: ownerEvents.events },
+    gaps,
   };
 }
 
@@ -200,71 +230,44 @@ export function noPodsError(apiKind: string, ns: string, name: string): CodedErr
 }
 
 /**
- * For an owner without pods: the owner, its events and (for a Deployment)
- * its newest ReplicaSet, named by the Progressing condition, with its
- * events; then the quotas a create failure names.
+ * For an owner without pods: the owner and its events (read while
+ * resolving) and, for a Deployment, its newest ReplicaSet, named by the
+ * Progressing condition, with its events; then the quotas a create failure names.
  */
 export async function gatherOwner(
   reader: KubeReader,
   r: Extract<Resolved, { kind: 'no-pods' }>,
 ): Promise<{ owners: Gathered['owners']; quotas: ResourceQuota[]; gaps: string[] }> {
-  const gaps: string[] = [];
-  const soft = async <T>(what: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
-    try {
-      return await fn();
-    } catch (e) {
-      gaps.push(gapNote(what, e));
-      return fallback;
-    }
-  };
+  const gaps: string[] = [...r.gaps];
+  const soft = softReads(gaps);
   const ns = r.namespace;
-  const owners: Gathered['owners'] = { events: [] };
-  const events: Promise<KEvent[]>[] = [
-    soft(`${r.apiKind.toLowerCase()} events`, () => reader.eventsFor(ns, r.apiKind, r.name), []),
-  ];
+  const owners: Gathered['owners'] = { events: [...r.ownerEvents] };
   if (r.apiKind === 'Deployment') {
     const d = r.owner as NonNullable<Gathered['owners']['deployment']>;
     owners.deployment = d;
     const progressing = d.status?.conditions?.find((c) => c.type === 'Progressing');
     const rsName = /ReplicaSet "([^"]+)"/.exec(progressing?.message ?? '')?.[1];
     if (rsName) {
-      owners.replicaSet = await soft(
-        `replicaset ${rsName}`,
-        () => reader.getReplicaSet(ns, rsName),
-        undefined,
-      );
-      events.push(soft('replicaset events', () => reader.eventsFor(ns, 'ReplicaSet', rsName), []));
+      const [rs, ev] = await Promise.all([
+        soft(`replicaset ${rsName}`, () => reader.getReplicaSet(ns, rsName), undefined),
+        soft('replicaset events', () => eventsAbout(reader, ns, 'ReplicaSet', rsName), {
+          events: [] as KEvent[],
+        }),
+      ]);
+      owners.replicaSet = rs;
+      if ('note' in ev && ev.note) gaps.push(ev.note);
+      owners.events.push(...ev.events);
     }
   } else if (r.apiKind === 'StatefulSet') owners.statefulSet = r.owner as Gathered['owners']['statefulSet'];
   else if (r.apiKind === 'DaemonSet') owners.daemonSet = r.owner as Gathered['owners']['daemonSet'];
   else owners.job = r.owner as Gathered['owners']['job'];
-  owners.events = (await Promise.all(events)).flat();
   const quotas = await readQuotas(reader, ns, owners, soft);
   return { owners, quotas, gaps };
 }
 
-function controllerOf(obj: {
-  metadata?: { ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
-}) {
-  const refs = obj.metadata?.ownerReferences ?? [];
-  return refs.find((r) => r.controller) ?? refs[0];
-}
-
-/**
- * Reads everything about one pod that the rules look at. Independent reads
- * run concurrently; only the owner chain is sequential (a ReplicaSet names
- * its Deployment). A failed non-essential read becomes a gap, not a failure.
- */
-export async function gatherPod(
-  reader: KubeReader,
-  pod: Pod,
-  o: GatherOptions & { container?: string },
-): Promise<Gathered> {
-  const ns = pod.metadata?.namespace ?? '';
-  const name = pod.metadata?.name ?? '';
-  const nodeName = pod.spec?.nodeName;
-  const gaps: string[] = [];
-  const soft = async <T>(what: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
+/** A read that may fail: the failure becomes a line in `gaps` and the fallback is used. */
+function softReads(gaps: string[]): Soft {
+  return async <T>(what: string, fn: () => Promise<T>, fallback: T): Promise<T> => {
     try {
       return await fn();
     } catch (e) {
@@ -272,87 +275,99 @@ export async function gatherPod(
       return fallback;
     }
   };
+}
 
-  const owners: Gathered['owners'] = { events: [] };
-  const ownerChain = async () => {
-    const ref = controllerOf(pod);
-    if (!ref) return;
-    const ownerEvents: Promise<KEvent[]>[] = [];
-    if (ref.kind === 'ReplicaSet') {
-      const rs = await soft(`replicaset ${ref.name}`, () => reader.getReplicaSet(ns, ref.name), undefined);
-      if (!rs) return;
-      owners.replicaSet = rs;
-      ownerEvents.push(soft('replicaset events', () => reader.eventsFor(ns, 'ReplicaSet', ref.name), []));
-      const up = controllerOf(rs);
-      if (up?.kind === 'Deployment') {
-        owners.deployment = await soft(
-          `deployment ${up.name}`,
-          () => reader.getDeployment(ns, up.name),
-          undefined,
-        );
-        ownerEvents.push(soft('deployment events', () => reader.eventsFor(ns, 'Deployment', up.name), []));
-      }
-    } else if (ref.kind === 'StatefulSet') {
-      owners.statefulSet = await soft(
-        `statefulset ${ref.name}`,
-        () => reader.getStatefulSet(ns, ref.name),
-        undefined,
-      );
-      ownerEvents.push(soft('statefulset events', () => reader.eventsFor(ns, 'StatefulSet', ref.name), []));
-    } else if (ref.kind === 'DaemonSet') {
-      owners.daemonSet = await soft(
-        `daemonset ${ref.name}`,
-        () => reader.getDaemonSet(ns, ref.name),
-        undefined,
-      );
-      ownerEvents.push(soft('daemonset events', () => reader.eventsFor(ns, 'DaemonSet', ref.name), []));
-    } else if (ref.kind === 'Job') {
-      owners.job = await soft(`job ${ref.name}`, () => reader.getJob(ns, ref.name), undefined);
-      ownerEvents.push(soft('job events', () => reader.eventsFor(ns, 'Job', ref.name), []));
-    }
-    owners.events = (await Promise.all(ownerEvents)).flat();
-  };
+/**
+ * Whether a rule can use the pod's metrics.k8s.io usage: cpu-throttled
+ * compares it with a container's limits.cpu, oom-killed quotes it for an
+ * OOMKilled container. Otherwise the read is skipped.
+ */
+export function metricsUseful(pod: Pod): boolean {
+  const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  return (
+    specs.some((c) => c.resources?.limits?.cpu !== undefined) ||
+    statuses.some(
+      (s) => s.state?.terminated?.reason === 'OOMKilled' || s.lastState?.terminated?.reason === 'OOMKilled',
+    )
+  );
+}
 
-  const containers = [
-    ...(pod.spec?.initContainers ?? []).map((c) => ({ name: c.name, init: true })),
-    ...(pod.spec?.containers ?? []).map((c) => ({ name: c.name, init: false })),
-  ].filter((c) => !o.container || c.name === o.container);
+/** The container logs to read: the current instance of a started container, the previous one of a restarted container. */
+function logPlan(
+  pod: Pod,
+  container?: string,
+): { name: string; init: boolean; current: boolean; previous: boolean }[] {
   const statuses = new Map(
     [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].map((s) => [
       s.name,
       s,
     ]),
   );
-  const logOpts = { tailLines: o.logTailLines, limitBytes: o.logLimitBytes };
-  const readLogs = (c: { name: string; init: boolean }): Promise<ContainerLog> => {
-    const st = statuses.get(c.name);
-    const started = Boolean(st?.state?.running || st?.state?.terminated);
-    const restarted = Boolean(st?.lastState?.terminated) || (st?.restartCount ?? 0) > 0;
-    return Promise.all([
-      started
-        ? soft(
-            `log of ${c.name}`,
-            () => reader.podLog(ns, name, c.name, { previous: false, ...logOpts }),
-            undefined,
-          )
-        : undefined,
-      restarted
-        ? soft(
-            `previous log of ${c.name}`,
-            () => reader.podLog(ns, name, c.name, { previous: true, ...logOpts }),
-            undefined,
-          )
-        : undefined,
-    ]).then(([current, previous]) => ({ container: c.name, init: c.init, current, previous }));
+  return [
+    ...(pod.spec?.initContainers ?? []).map((c) => ({ name: c.name, init: true })),
+    ...(pod.spec?.containers ?? []).map((c) => ({ name: c.name, init: false })),
+  ]
+    .filter((c) => !container || c.name === container)
+    .map((c) => {
+      const st = statuses.get(c.name);
+      const started = Boolean(st?.state?.running || st?.state?.terminated);
+      const restarted = Boolean(st?.lastState?.terminated) || (st?.restartCount ?? 0) > 0;
+      return { ...c, current: started, previous: restarted };
+    });
+}
+
+/**
+ * Reads everything about one pod that the rules look at, in one concurrent
+ * step: its events, node, node events, logs, metrics, and its owners with
+ * their events (owner-chain.ts; an owner already read is not read again).
+ * Only the quotas a create failure names come after. A failed non-essential
+ * read becomes a gap, not a failure.
+ */
+export async function gatherPod(
+  reader: KubeReader,
+  pod: Pod,
+  o: GatherOptions & { container?: string; known?: KnownOwner; gaps?: string[] },
+): Promise<Gathered> {
+  const ns = pod.metadata?.namespace ?? '';
+  const name = pod.metadata?.name ?? '';
+  const nodeName = pod.spec?.nodeName;
+  const gaps: string[] = [...(o.gaps ?? [])];
+  const soft = softReads(gaps);
+  const notes: string[] = [];
+  const noted = (r: { events: KEvent[]; note?: string }) => {
+    if (r.note) notes.push(r.note);
+    return r.events;
   };
 
-  const [events, node, nodeEvents, logs, metrics] = await Promise.all([
-    soft('pod events', () => reader.eventsFor(ns, 'Pod', name, pod.metadata?.uid), [] as KEvent[]),
+  const logOpts = { tailLines: o.logTailLines, limitBytes: o.logLimitBytes };
+  const readLogs = async (c: ReturnType<typeof logPlan>[number]): Promise<ContainerLog> => {
+    const read = (previous: boolean) =>
+      soft(
+        `${previous ? 'previous ' : ''}log of ${c.name}`,
+        () => reader.podLog(ns, name, c.name, { previous, ...logOpts }),
+        undefined,
+      );
+    const [current, previous] = await Promise.all([
+      c.current ? read(false) : undefined,
+      c.previous ? read(true) : undefined,
+    ]);
+    return { container: c.name, init: c.init, current, previous };
+  };
+
+  const [events, node, nodeEvents, logs, metrics, owners] = await Promise.all([
+    soft('pod events', () => eventsAbout(reader, ns, 'Pod', name, pod.metadata?.uid), {
+      events: [] as KEvent[],
+    }).then(noted),
     nodeName ? soft(`node ${nodeName}`, () => reader.getNode(nodeName), undefined) : undefined,
-    nodeName ? soft(`node ${nodeName} events`, () => reader.nodeEvents(nodeName), [] as KEvent[]) : [],
-    Promise.all(containers.map(readLogs)),
-    soft('pod metrics', () => reader.podMetrics(ns, name), undefined),
-    ownerChain(),
+    nodeName
+      ? soft(`node ${nodeName} events`, () => nodeEventsOf(reader, nodeName), {
+          events: [] as KEvent[],
+        }).then(noted)
+      : [],
+    Promise.all(logPlan(pod, o.container).map(readLogs)),
+    metricsUseful(pod) ? soft('pod metrics', () => reader.podMetrics(ns, name), undefined) : undefined,
+    readOwners(reader, pod, soft, notes, o.known),
   ]);
 
   const quotas = await readQuotas(reader, ns, owners, soft);
@@ -367,6 +382,6 @@ export async function gatherPod(
     ...(quotas.length > 0 ? { quotas } : {}),
     logs,
     metrics,
-    gaps,
+    gaps: [...gaps, ...notes],
   };
 }

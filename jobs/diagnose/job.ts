@@ -2,7 +2,8 @@
  * The worker's side of a diagnose request (beside the probe handlers in
  * jobs/probes/jobs.ts; jobs/worker.ts dispatches by job name): validate the
  * payload read back from Redis, check it is for this cluster, run diagnose
- * under the job deadline and report its stages as job progress.
+ * under the job deadline and report its stages as job progress (only for a job
+ * that is still running after a moment: jobs/diagnose/progress.ts).
  */
 import type { Job } from 'bullmq';
 import { CodedError, DiagnosePayloadSchema, type DiagnoseResult } from '../contracts/index.js';
@@ -10,6 +11,7 @@ import type { KubeReader } from '../k8s/client.js';
 import type { Logger } from '../log.js';
 import { withTimeout } from '../timeout.js';
 import { diagnose } from './diagnose.js';
+import { type ProgressReporterOptions, progressReporter } from './progress.js';
 
 export interface DiagnoseJobDeps {
   cluster: string;
@@ -21,6 +23,8 @@ export interface DiagnoseJobDeps {
   logTailLines: number;
   logLimitBytes: number;
   now?: () => Date;
+  /** When stages are reported (default PROGRESS_REPORTING: after 1 s, then at most every 1 s). */
+  progress?: ProgressReporterOptions;
 }
 
 /** Runs one diagnose job; throws a CodedError (the worker encodes it and decides on retry). */
@@ -39,6 +43,8 @@ export async function runDiagnoseJob(job: Job, d: DiagnoseJobDeps): Promise<Diag
     );
   }
   d.logger.info({ target: p.target, requester: p.requester.userId }, 'diagnose started');
+  // Stages only for a job still running after a moment, never waited for (jobs/diagnose/progress.ts).
+  const reporter = progressReporter((pr) => job.updateProgress(pr), d.progress);
   const result = await withTimeout(
     diagnose(p.target, {
       reader: d.reader(),
@@ -46,14 +52,14 @@ export async function runDiagnoseJob(job: Job, d: DiagnoseJobDeps): Promise<Diag
       now: d.now ?? (() => new Date()),
       logTailLines: d.logTailLines,
       logLimitBytes: d.logLimitBytes,
-      progress: (pr) => job.updateProgress(pr),
+      progress: (pr) => reporter.progress(pr),
     }),
     d.jobTimeoutMs,
     () =>
       new CodedError('timeout', `Diagnose did not finish within ${Math.round(d.jobTimeoutMs / 1000)} s.`, [
         'The API server may be slow; poddebug retries automatically.',
       ]),
-  );
+  ).finally(() => reporter.stop());
   d.logger.info(
     {
       outcome: result.outcome,

@@ -49,9 +49,14 @@ export function toKubeApiError(e: unknown, operation: string): KubeApiError {
     const reason = s.reason ?? (e.code === 401 ? 'Unauthorized' : `HTTP${e.code}`);
     return new KubeApiError(e.code, reason, s.message ?? `HTTP ${e.code}`, operation, { cause: e });
   }
-  const err = e as { code?: string; message?: string; name?: string; type?: string };
-  const code = err?.code ?? err?.type ?? err?.name ?? 'error';
-  return new KubeApiError(0, String(code), err?.message ?? String(e), operation, { cause: e });
+  type Failure = { code?: string; message?: string; name?: string; type?: string; cause?: Failure };
+  const err = e as Failure;
+  // client-node 2 fetches with undici: a transport failure is TypeError('fetch failed') whose cause says
+  // why (ECONNREFUSED, UND_ERR_SOCKET "other side closed", a TLS error).
+  const cause = err?.message === 'fetch failed' && typeof err.cause === 'object' ? err.cause : undefined;
+  const code = cause?.code ?? err?.code ?? err?.type ?? err?.name ?? 'error';
+  const message = cause?.message ? `${err.message}: ${cause.message}` : (err?.message ?? String(e));
+  return new KubeApiError(0, String(code), message, operation, { cause: e });
 }
 
 const FORBIDDEN_RE =

@@ -1,6 +1,7 @@
 /** Kubernetes API objects as the worker reads them (wire shape), shared by diagnose, the probes and the client. */
 import type {
   CoreV1Event,
+  EventsV1Event,
   V1DaemonSet,
   V1Deployment,
   V1Job,
@@ -27,6 +28,8 @@ export type Wire<T> = T extends Date
 
 export type Pod = Wire<V1Pod>;
 export type KEvent = Wire<CoreV1Event>;
+/** An event as events.k8s.io/v1 serves it. */
+export type EventV1 = Wire<EventsV1Event>;
 export type Node = Wire<V1Node>;
 export type ReplicaSet = Wire<V1ReplicaSet>;
 export type Deployment = Wire<V1Deployment>;

@@ -7,8 +7,13 @@
  * swatches still show, and `chartFontsAvailable()` says so.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { Resvg } from '@resvg/resvg-js';
+import { createRequire } from 'node:module';
 import type { MemData } from '../contracts/probe.js';
+
+// resvg is a native addon (about 10 MiB resident once loaded): required on the first chart, not when the
+// worker starts. It is a CommonJS package, so a synchronous require keeps memChartPng synchronous.
+const requireCjs = createRequire(import.meta.url);
+let resvg: typeof import('@resvg/resvg-js') | undefined;
 
 export type MemSamples = MemData['samples'];
 
@@ -253,7 +258,8 @@ export function chartFontsAvailable(): boolean {
 
 /** Render an SVG to an RGBA image (for PNG encoding, and for tests that check pixels). */
 export function renderSvg(svg: string) {
-  return new Resvg(svg, {
+  resvg ??= requireCjs('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
+  return new resvg.Resvg(svg, {
     font: { loadSystemFonts: true, defaultFontFamily: CHART_FONT_FAMILY, sansSerifFamily: CHART_FONT_FAMILY },
     background: CHART_COLORS.background,
   }).render();

@@ -171,7 +171,9 @@ export async function removeRequestKeys(redis: Redis, cluster: string): Promise<
     for (const k of keys) {
       const id = /\{([^}]+)\}$/.exec(k)?.[1];
       if (!id || (await redis.hget(k, 'cluster')) !== cluster) continue;
-      await redis.del(k, KEYS.approvers(id), KEYS.lock(id), KEYS.approvalUsed(id));
+      const channel = await redis.hget(k, 'channel');
+      if (channel) await redis.zrem(KEYS.channelOpen(channel), id);
+      await redis.del(k, KEYS.approvers(id), KEYS.lock(id), KEYS.approvalUsed(id), KEYS.cancel(id));
     }
   } while (cursor !== '0');
   await redis.del(KEYS.open(cluster));

@@ -133,10 +133,8 @@ export function loadGathered(s: Scenario, podName: string = s.expect.pod): Gathe
     owners.replicaSet = inNs('ReplicaSet', ref.name) as ReplicaSet | undefined;
     owners.events.push(...eventsAbout('ReplicaSet', ref.name));
     const up = owners.replicaSet?.metadata?.ownerReferences?.find((r) => r.controller);
-    if (up?.kind === 'Deployment') {
-      owners.deployment = inNs('Deployment', up.name) as Deployment | undefined;
-      owners.events.push(...eventsAbout('Deployment', up.name));
-    }
+    // Deployment events are not gathered (no rule reads them; see jobs/diagnose/owner-chain.ts).
+    if (up?.kind === 'Deployment') owners.deployment = inNs('Deployment', up.name) as Deployment | undefined;
   } else if (ref?.kind === 'StatefulSet') {
     owners.statefulSet = inNs('StatefulSet', ref.name) as StatefulSet | undefined;
     owners.events.push(...eventsAbout('StatefulSet', ref.name));

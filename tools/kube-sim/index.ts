@@ -14,8 +14,10 @@ import { loadFixtures } from './fixtures.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { NodeExecutor, type NodeExecutorOptions } from './node-executor.js';
 import { rebaseOffset, rebaseTimestamps } from './rebase.js';
+import { RequestLog, type RequestSpan } from './request-log.js';
 import { handle, type SimContext } from './server.js';
 import { isKubeObject, ObjectStore } from './store.js';
+import { RequestTimeline, type TimedRequest } from './timeline.js';
 import { WatchHub } from './watch.js';
 
 export type { AccessDecision, AccessRequest } from './authz.js';
@@ -24,7 +26,9 @@ export { authorize } from './authz.js';
 export type { ContainerRuntimeOptions } from './container-runtime.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
+export { chainDepth, type RequestSpan } from './request-log.js';
 export { type KubeObject, ObjectStore } from './store.js';
+export { dependentSteps, type TimedRequest } from './timeline.js';
 
 /** How to start a simulator. */
 export interface KubeSimOptions {
@@ -70,6 +74,10 @@ export interface KubeSim {
   stats(): { total: number; byRoute: Record<string, number> };
   /** Every request served since start or resetStats(), in order, with its query parameters. */
   requests(): { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
+  /** Every request since start or resetStats() with its start, end and response bytes (timeline.ts). */
+  timeline(): TimedRequest[];
+  /** Start and end (performance.now() ms), status and body size of every request ended since start or resetStats(). */
+  requestSpans(): RequestSpan[];
   /** Zeroes the request counters. */
   resetStats(): void;
   /** Changes the delay added to every request. */
@@ -85,7 +93,15 @@ export interface KubeSim {
   /** Deletes an object (no-op when absent). */
   remove(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
   /** Sets a container's current (or previous) log. */
-  setLog(namespace: string, pod: string, container: string, text: string, previous?: boolean): void;
+  setLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    text: string,
+    previous?: boolean,
+    /** The runtime's time of each line (RFC 3339), for sinceSeconds/sinceTime/timestamps; default: the instance's start. */
+    times?: readonly string[],
+  ): void;
   /** Number of objects held (fixtures plus synthesised namespaces and run-time changes). */
   objectCount(): number;
   /** Turns the simulated kubelet on (or off, with undefined; running processes are killed). */
@@ -129,6 +145,7 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     latencyMs: opts.latencyMs ?? 0,
     stats: { total: 0, byRoute: {} },
     log: [],
+    spans: new RequestLog(),
     serverAddress: '',
     ephemeralContainersOff: opts.ephemeralContainers === false,
     watch: new WatchHub(store),
@@ -156,7 +173,9 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     runtime = new ContainerRuntime(store, o);
   };
   const sockets = new Set<Socket>();
+  const timeline = new RequestTimeline();
   const server: Server = createServer((req, res) => {
+    timeline.observe(req, res);
     void handle(ctx, req, res);
   });
   server.on('connection', (s) => {
@@ -190,9 +209,13 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     kubeconfigPath,
     stats: () => ({ total: ctx.stats.total, byRoute: { ...ctx.stats.byRoute } }),
     requests: () => [...ctx.log],
+    timeline: () => timeline.entries(),
+    requestSpans: () => ctx.spans?.spans() ?? [],
     resetStats: () => {
       ctx.stats = { total: 0, byRoute: {} };
       ctx.log = [];
+      timeline.reset();
+      ctx.spans?.reset();
     },
     setLatency: (ms) => {
       ctx.latencyMs = ms;
@@ -203,8 +226,8 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
       store.put(obj);
     },
     remove: (apiVersion, kind, namespace, name) => store.remove(apiVersion, kind, namespace, name),
-    setLog: (namespace, pod, container, text, previous = false) =>
-      store.setLog(namespace, pod, container, text, previous),
+    setLog: (namespace, pod, container, text, previous = false, times) =>
+      store.setLog(namespace, pod, container, text, previous, times),
     objectCount: () => store.count(),
     setNodeExecutor: setExecutor,
     nodeProcesses: () => executor?.running() ?? 0,

@@ -49,6 +49,7 @@ function res(
 export const BUILTIN_RESOURCES: readonly ResourceInfo[] = [
   res('', 'v1', 'Pod', 'pods', true, ['po']),
   res('', 'v1', 'Event', 'events', true, ['ev']),
+  res('events.k8s.io', 'v1', 'Event', 'events', true, ['ev']),
   res('', 'v1', 'Node', 'nodes', false, ['no']),
   res(
     '',

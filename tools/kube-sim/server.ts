@@ -12,11 +12,14 @@ import { accessReviewReply } from './authz.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import { ephemeralContainersReply } from './ephemeral-containers.js';
 import { ephemeralOnCreate } from './ephemeral-validation.js';
+import { eventToCore, eventToV1, isEventsResource } from './event-convert.js';
 import type { FaultList, FaultRule } from './faults.js';
 import { decideLog } from './log-access.js';
 import { sliceLog } from './log-text.js';
+import { pageOf } from './paging.js';
 import { bodyAsJson } from './pod-protobuf.js';
 import { podSecurityDenial } from './pod-security.js';
+import type { RequestLog } from './request-log.js';
 import { joinApiVersion, type ResourceInfo } from './resources.js';
 import { type ApiPath, parseApiPath, routeTemplate } from './router.js';
 import {
@@ -56,6 +59,8 @@ export interface SimContext {
   stats: { total: number; byRoute: Record<string, number> };
   /** Every request served, in order: method, route template, path and query (tests check selectors). */
   log: { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
+  /** Start and end of every request (request-log.ts). */
+  spans?: RequestLog;
   /** host:port, for /api's serverAddressByClientCIDRs. */
   serverAddress: string;
   /** Told about pods created and deleted through the API (the simulated kubelet, node-executor.ts). */
@@ -199,6 +204,9 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
     query: Object.fromEntries(url.searchParams),
     at: Date.now(),
   });
+  const ended = ctx.spans?.begin(method, route, url.pathname, Object.fromEntries(url.searchParams));
+  const sentBefore = req.socket.bytesWritten;
+  if (ended) res.on('close', () => ended(res.statusCode, req.socket.bytesWritten - sentBefore));
   if (ctx.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.latencyMs));
 
   const rule = ctx.faults.take(method, url.pathname, `${url.pathname}${url.search}`);
@@ -351,6 +359,12 @@ function list(
     return status(failure(405, 'kube-sim does not serve watch requests', 'MethodNotAllowed'));
   }
   let items = ctx.store.list(r, p.namespace);
+  if (isEventsResource(r)) {
+    // The same events through the other group, converted (a real server stores each event once).
+    const other = ctx.store.lookup(r.group === '' ? 'events.k8s.io' : '', 'v1', 'events');
+    if (other)
+      items = [...items, ...ctx.store.list(other, p.namespace).map(r.group === '' ? eventToCore : eventToV1)];
+  }
   try {
     const fields = parseFieldSelector(query.get('fieldSelector') ?? '');
     checkFieldsSupported(r.plural, r.group, fields);
@@ -360,24 +374,14 @@ function list(
     if (err instanceof SelectorError) return status(badRequest(err.message));
     throw err;
   }
-  const rv = ctx.store.currentResourceVersion();
-  const meta: Record<string, unknown> = { resourceVersion: rv };
-  const limit = Number.parseInt(query.get('limit') ?? '', 10);
-  const cont = query.get('continue');
-  let offset = 0;
-  if (cont) {
-    const parsed = Number.parseInt(Buffer.from(cont, 'base64url').toString('utf8'), 10);
-    if (!Number.isInteger(parsed) || parsed < 0) return status(badRequest('continue key is not valid'));
-    offset = parsed;
-  }
-  if (offset > 0 || (limit > 0 && items.length > limit)) {
-    const end = limit > 0 ? offset + limit : items.length;
-    if (end < items.length) {
-      meta.continue = Buffer.from(String(end)).toString('base64url');
-      meta.remainingItemCount = items.length - end;
-    }
-    items = items.slice(offset, end);
-  }
+  // limit, continue, resourceVersion(Match) as the API server treats them (paging.ts).
+  const page = pageOf(items, query, ctx.store.currentResourceVersion(), {
+    allNamespaces: p.namespace === undefined,
+    selected: Boolean(query.get('fieldSelector') || query.get('labelSelector')),
+  });
+  if ('error' in page) return status(page.error);
+  items = page.items;
+  const meta = page.meta;
   if (r.group === '' && r.plural === 'pods' && wantsTable(headers.accept)) {
     const inc = query.get('includeObject');
     const include: IncludeObject = inc === 'None' || inc === 'Object' ? inc : 'Metadata';
@@ -406,8 +410,17 @@ function podLog(ctx: SimContext, r: ResourceInfo, p: ResourcePath, query: URLSea
     );
   const tail = intParam(query, 'tailLines');
   const limitBytes = intParam(query, 'limitBytes');
-  if (tail === 'bad' || limitBytes === 'bad')
-    return status(badRequest('tailLines and limitBytes must be integers'));
+  const sinceSeconds = intParam(query, 'sinceSeconds');
+  if (tail === 'bad' || limitBytes === 'bad' || sinceSeconds === 'bad')
+    return status(badRequest('tailLines, limitBytes and sinceSeconds must be integers'));
+  const sinceTimeText = query.get('sinceTime');
+  const sinceTime = sinceTimeText ? Date.parse(sinceTimeText) : undefined;
+  if (
+    sinceTimeText &&
+    (Number.isNaN(sinceTime) ||
+      !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(sinceTimeText))
+  )
+    return status(badRequest(`parsing time "${sinceTimeText}" as "2006-01-02T15:04:05Z07:00": cannot parse`));
   const causes: { field: string; reason: string; message: string }[] = [];
   if (tail !== undefined && tail < 0)
     causes.push({
@@ -421,6 +434,18 @@ function podLog(ctx: SimContext, r: ResourceInfo, p: ResourcePath, query: URLSea
       reason: 'FieldValueInvalid',
       message: `Invalid value: ${limitBytes}: must be greater than 0`,
     });
+  if (sinceSeconds !== undefined && sinceSeconds < 1)
+    causes.push({
+      field: 'sinceSeconds',
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${sinceSeconds}: must be greater than 0`,
+    });
+  if (sinceSeconds !== undefined && sinceTime !== undefined)
+    causes.push({
+      field: '',
+      reason: 'FieldValueForbidden',
+      message: 'Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified',
+    });
   if (causes.length > 0) return status(invalid('PodLogOptions', name, causes));
 
   const explicitPrevious = query.get('previous') === 'true' || query.get('previous') === '1';
@@ -433,14 +458,41 @@ function podLog(ctx: SimContext, r: ResourceInfo, p: ResourcePath, query: URLSea
   const cur = ctx.store.getLog(ns, name, d.container, false);
   // A current-log request that lands on the last terminated instance (CrashLoopBackOff) reads that
   // instance's log; fixtures may have written it as either file.
-  const text = explicitPrevious ? prev : d.instance === 'previous' ? (prev ?? cur) : cur;
+  const readsPrev = explicitPrevious || (d.instance === 'previous' && prev !== undefined);
+  const text = readsPrev ? prev : cur;
+  const times = ctx.store.getLogTimes(ns, name, d.container, readsPrev);
+  const timestamps = query.get('timestamps') === 'true' || query.get('timestamps') === '1';
+  const sinceMs = sinceSeconds !== undefined ? Date.now() - sinceSeconds * 1000 : sinceTime;
   return {
     code: 200,
     body: sliceLog(text ?? '', {
       ...(tail !== undefined ? { tailLines: tail } : {}),
       ...(limitBytes !== undefined ? { limitBytes } : {}),
+      ...(sinceMs !== undefined ? { sinceMs } : {}),
+      ...(timestamps ? { timestamps } : {}),
+      ...(times ? { times } : {}),
+      defaultTime: instanceStart(pod, d.container, readsPrev || d.instance === 'previous'),
     }),
   };
+}
+
+/** When the container instance a log belongs to started (the time of log lines that carry none). */
+function instanceStart(pod: KubeObject, container: string, previous: boolean): string {
+  const st = (pod.status ?? {}) as Record<string, unknown>;
+  const all = ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses'].flatMap(
+    (k) =>
+      (st[k] as
+        | {
+            name?: string;
+            state?: Record<string, { startedAt?: string }>;
+            lastState?: Record<string, { startedAt?: string }>;
+          }[]
+        | undefined) ?? [],
+  );
+  const cs = all.find((c) => c.name === container);
+  const state = previous ? cs?.lastState : cs?.state;
+  const started = state?.running?.startedAt ?? state?.terminated?.startedAt;
+  return started ?? (pod.metadata.creationTimestamp as string | undefined) ?? new Date().toISOString();
 }
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

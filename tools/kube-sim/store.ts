@@ -67,6 +67,9 @@ export class ObjectStore {
   private readonly kinds = new Map<string, ResourceInfo>();
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly logs = new Map<string, string>();
+  private readonly logTimes = new Map<string, readonly string[]>();
+  /** list()'s sorted view per resource, dropped when one of its objects changes. */
+  private readonly sorted = new Map<string, KubeObject[]>();
   private readonly listeners = new Set<StoreListener>();
   private rv = 1000;
 
@@ -158,6 +161,7 @@ export class ObjectStore {
     if (!this.objects.has(k)) this.objects.set(k, new Map());
     const existed = this.objects.get(k)!.has(objKey(ns, obj.metadata.name));
     this.objects.get(k)!.set(objKey(ns, obj.metadata.name), obj);
+    this.sorted.delete(k);
     this.emit(existed ? 'MODIFIED' : 'ADDED', r, obj);
     return obj;
   }
@@ -188,14 +192,16 @@ export class ObjectStore {
 
   /** Objects of a resource, in one namespace or all, sorted by namespace then name (etcd key order). */
   list(r: ResourceInfo, namespace?: string): KubeObject[] {
-    const all = [...(this.objects.get(resKey(r))?.values() ?? [])];
-    return all
-      .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
-      .sort((a, b) =>
-        objKey(a.metadata.namespace, a.metadata.name) < objKey(b.metadata.namespace, b.metadata.name)
-          ? -1
-          : 1,
-      );
+    const k = resKey(r);
+    let all = this.sorted.get(k);
+    if (!all) {
+      // Sorted once per change, not per request: generated fixtures hold tens of thousands of events.
+      all = [...(this.objects.get(k)?.entries() ?? [])]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map((e) => e[1]);
+      this.sorted.set(k, all);
+    }
+    return namespace === undefined ? [...all] : all.filter((o) => o.metadata.namespace === namespace);
   }
 
   /** Deletes one object; returns it, or undefined when absent. */
@@ -205,6 +211,7 @@ export class ObjectStore {
     const o = m?.get(k);
     if (!o) return undefined;
     m!.delete(k);
+    this.sorted.delete(resKey(r));
     // The deletion has its own resourceVersion, as the DELETED event of a watch shows.
     const gone = { ...o, metadata: { ...o.metadata, resourceVersion: this.nextResourceVersion() } };
     this.emit('DELETED', r, gone);
@@ -224,9 +231,32 @@ export class ObjectStore {
     return n;
   }
 
-  /** Sets a container's log text (current or previous instance). */
-  setLog(namespace: string, pod: string, container: string, text: string, previous = false): void {
-    this.logs.set(logKey(namespace, pod, container, previous), text);
+  /**
+   * Sets a container's log text (current or previous instance), with the runtime's time of each line when
+   * given (RFC 3339, in order); lines without one are dated at the instance's start.
+   */
+  setLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    text: string,
+    previous = false,
+    times?: readonly string[],
+  ): void {
+    const key = logKey(namespace, pod, container, previous);
+    this.logs.set(key, text);
+    if (times) this.logTimes.set(key, times);
+    else this.logTimes.delete(key);
+  }
+
+  /** The runtime's line times of a log set with them. */
+  getLogTimes(
+    namespace: string,
+    pod: string,
+    container: string,
+    previous: boolean,
+  ): readonly string[] | undefined {
+    return this.logTimes.get(logKey(namespace, pod, container, previous));
   }
 
   /** A container's log text, or undefined when none was given. */

@@ -436,6 +436,13 @@ const WORKER_API_CALLS: ApiCall[] = [
     scope: 'namespaced',
   },
   {
+    call: 'listNamespacedEvent (events.k8s.io/v1, regarding.*)',
+    verb: 'list',
+    group: 'events.k8s.io',
+    resource: 'events',
+    scope: 'namespaced',
+  },
+  {
     call: 'listEventForAllNamespaces (node events)',
     verb: 'list',
     group: '',
@@ -1039,10 +1046,9 @@ describe('Dockerfile', () => {
     scripts: Record<string, string>;
   };
 
-  it('is multi-stage on node:20-bookworm-slim', () => {
+  it('is multi-stage on node:24-bookworm-slim, pinned by digest', () => {
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const [l] of froms)
-      expect(l).toMatch(/^FROM node:20-bookworm-slim(@sha256:[a-f0-9]{64})?( AS \w+)?$/i);
+    for (const [l] of froms) expect(l).toMatch(/^FROM node:24-bookworm-slim@sha256:[a-f0-9]{64}( AS \w+)?$/i);
   });
 
   it('builds from the lock file without install scripts, then drops dev dependencies', () => {

@@ -45,3 +45,13 @@ describe('renderStatus', () => {
     expect(m.text).toContain('for !channel');
   });
 });
+
+describe('renderStatus: cancelled', () => {
+  it('says who cancelled it and what became of it', () => {
+    const m = renderStatus({ ...base, phase: 'cancelled', by: 'U0ALICE', verdict: 'nothing ran' });
+    expect(m.text).toBe(
+      '🔎 Diagnosing `shop/checkout-7d9f8b-x2kq` on *prod* for <@U0123ABCD> — 🚫 cancelled by <@U0ALICE>: nothing ran',
+    );
+    expect(fitsBlockKitLimits(m)).toEqual([]);
+  });
+});

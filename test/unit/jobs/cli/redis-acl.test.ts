@@ -28,6 +28,9 @@ describe('poddebug redis-acl', () => {
         '%R~poddebug:req:{*}:approvers',
         '~poddebug:approval-used:{*}',
         '%W~poddebug:artefact:*:*',
+        // `/poddebug cancel`: the flag (read) and its own cluster's cancel channel only.
+        '%R~poddebug:req:{*}:cancel',
+        '&poddebug:cancel:prod-eu',
       ]),
     );
     // Nothing of the other cluster, and no key pattern that reaches everything.

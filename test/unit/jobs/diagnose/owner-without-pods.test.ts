@@ -15,10 +15,10 @@ function reader(events: KEvent[]) {
       metadata: { name: 'db', namespace: 'data' },
       spec: { selector: { matchLabels: { app: 'db' } } },
     }),
-    listPods: async () => [],
-    eventsFor: async (_ns: string, kind: string, name: string) => {
-      calls.push(`events ${kind}/${name}`);
-      return events;
+    listPodsPage: async () => ({ items: [] }),
+    listEventsPage: async (_ns: string, fieldSelector: string) => {
+      calls.push(`events ${fieldSelector}`);
+      return { items: events };
     },
     getResourceQuota: async () => {
       calls.push('get resourcequota');

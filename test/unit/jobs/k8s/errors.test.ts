@@ -1,5 +1,9 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
-import { apiFailure, gapNote, KubeApiError } from '../../../../jobs/k8s/errors.js';
+import { fetch } from 'undici';
+import { apiFailure, gapNote, KubeApiError, toKubeApiError } from '../../../../jobs/k8s/errors.js';
 
 describe('API failures as users read them', () => {
   const forbidden = new KubeApiError(
@@ -28,6 +32,23 @@ describe('API failures as users read them', () => {
     expect(apiFailure(new KubeApiError(401, 'Unauthorized', 'x', 'get pods'), 'x', 'prod').code).toBe(
       'forbidden',
     );
+  });
+  it("undici's `fetch failed` (client-node 2) keeps the transport error's code and reason", async () => {
+    // A loopback port that was just closed: the connection is refused.
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    await new Promise((r) => server.close(r));
+    const thrown = await fetch(`http://127.0.0.1:${port}/api`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const e = toKubeApiError(thrown, 'get pods');
+    expect(e.status).toBe(0);
+    expect(e.unreachable).toBe(true);
+    expect(e.reason).toBe('ECONNREFUSED');
+    expect(e.message).toMatch(/^fetch failed: .*ECONNREFUSED/);
+    expect(apiFailure(e, 'get pod shop/p1', 'prod').retryable).toBe(true);
   });
   it('a non-essential read becomes a one-line gap', () => {
     expect(

@@ -1,5 +1,5 @@
 /**
- * kube-sim against real clients: @kubernetes/client-node 1.4.0 and the real
+ * kube-sim against real clients: @kubernetes/client-node 2 and the real
  * kubectl, plus fault injection and request statistics.
  */
 
@@ -247,7 +247,7 @@ describe('kube-sim with @kubernetes/client-node', () => {
 
   it('does not serve metrics.k8s.io when the fixtures hold no PodMetrics', async () => {
     const groups = (await (await fetch(`${sim.url}/apis`)).json()) as { groups: { name: string }[] };
-    expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'batch']);
+    expect(groups.groups.map((g) => g.name).sort()).toEqual(['apps', 'batch', 'events.k8s.io']);
     const res = await fetch(`${sim.url}/apis/metrics.k8s.io/v1beta1/namespaces/${NS}/pods/${POD}`);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({
@@ -388,7 +388,15 @@ describe('kube-sim fault injection and stats', () => {
 
   it('resets the connection', async () => {
     const undo = sim.fail({ path: /\/nodes\//, status: 'reset', times: 1 });
-    await expect(api.core.readNode({ name: 'sim-node-1' })).rejects.toThrow(/socket hang up|ECONNRESET/);
+    // client-node 2 (undici): TypeError('fetch failed') with the socket error as its cause.
+    const err = await api.core.readNode({ name: 'sim-node-1' }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { cause?: { code?: string; message?: string } },
+    );
+    expect(err?.message).toBe('fetch failed');
+    expect(`${err?.cause?.code} ${err?.cause?.message}`).toMatch(
+      /UND_ERR_SOCKET|ECONNRESET|other side closed/,
+    );
     undo();
     await expect(api.core.readNode({ name: 'sim-node-1' })).resolves.toBeDefined();
   });

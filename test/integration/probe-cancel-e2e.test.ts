@@ -1,0 +1,106 @@
+/**
+ * `/poddebug cancel` of a real running strace: the simulator's node runs this repository's probe program,
+ * which attaches strace to a real process in new namespaces (as in probe-e2e.test.ts); an approver cancels it
+ * mid-run, and the worker stops the run: the probe pod is deleted, the probe program and its strace are gone
+ * from the "node", the traced process keeps running untraced, and the thread says who stopped it.
+ * Needs root (namespaces, cgroups, ptrace); skips and says why otherwise.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type FakeContainer, fakeContainerSupport, startFakeContainer } from '../support/fake-container.js';
+import {
+  click,
+  command,
+  ephemeralTexts,
+  inThread,
+  putTargetPod,
+  realProbeExecutor,
+  requestAwaitingApproval,
+} from '../support/probe-flow.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const REQUESTER = 'U0ONCALL1';
+const APPROVER = 'U0ALICE';
+const POLICY = `
+version: 1
+channels: { ids: [C0INCIDENT] }
+grants:
+  - users: [${REQUESTER}]
+    roles: [viewer, privileged]
+    clusters: ["*"]
+    namespaces: [shop]
+  - users: [${APPROVER}]
+    roles: [approver]
+    clusters: ["*"]
+    namespaces: ["*"]
+`;
+
+const skipReason =
+  fakeContainerSupport() ?? (spawnSync('strace', ['-V']).status === 0 ? null : 'strace is not installed');
+if (skipReason) console.warn(`probe-cancel-e2e: skipped: ${skipReason}`);
+const d = skipReason ? describe.skip : describe;
+
+/** Whether a process traces the given pid (its TracerPid). */
+function tracerOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^TracerPid:\s+(\d+)/m.exec(status)?.[1] ?? '0');
+}
+
+async function waitUntil(ok: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+d('cancel of a running strace, end to end', () => {
+  let stack: Stack;
+  let fake: FakeContainer;
+
+  beforeAll(async () => {
+    fake = await startFakeContainer({ layout: 'containerd-systemd' });
+    stack = await startStack({ fixtures: [], policy: POLICY, probes: { executor: realProbeExecutor() } });
+    putTargetPod(stack, {
+      namespace: 'shop',
+      name: 'checkout-7d9f-x2',
+      containerId: fake.containerId,
+      uid: fake.podUid,
+    });
+  }, 30_000);
+  afterAll(async () => {
+    await stack?.close();
+    await fake?.stop();
+  });
+
+  it('the approver stops it: strace detaches, the probe pod and its processes are gone, no result', async () => {
+    const { root, requestId } = await requestAwaitingApproval(
+      stack,
+      { userId: REQUESTER, channelId: 'C0INCIDENT' },
+      'strace checkout-7d9f-x2 -n shop --duration 60s',
+      15_000,
+    );
+    await click(stack, root, 'poddebug_approve', APPROVER, requestId);
+    // strace is attached to the container's main process on the host.
+    await waitUntil(() => tracerOf(fake.pid) !== 0, 30_000);
+    expect(stack.sim.nodeProcesses()).toBe(1);
+
+    const before = ephemeralTexts(stack, APPROVER).length;
+    await command(stack, { userId: APPROVER, channelId: 'C0INCIDENT' }, `cancel ${requestId}`);
+    const answer = await stack.slack.waitFor(() => ephemeralTexts(stack, APPROVER)[before], 10_000);
+    expect(answer).toMatch(/it was running: the worker stops the probe and deletes its probe pod/);
+
+    await waitUntil(() => stack.sim.nodeProcesses() === 0, 10_000);
+    await waitUntil(() => tracerOf(fake.pid) === 0, 10_000);
+    const res = await fetch(`${stack.sim.url}/api/v1/namespaces/poddebug-probes/pods`);
+    expect(((await res.json()) as { items: unknown[] }).items).toEqual([]);
+    await inThread(stack, root, /^🛑 <@U0ALICE> stopped the request while it ran/);
+    // The traced process itself is untouched.
+    expect(readFileSync(`/proc/${fake.pid}/status`, 'utf8')).toMatch(/^State:\s+[RS]/m);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(
+      stack.slack.thread(root.channel, root.ts).some((m) => /^\S+ strace on shop\//u.test(m.text ?? '')),
+    ).toBe(false);
+  }, 90_000);
+});
