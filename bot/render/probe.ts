@@ -153,8 +153,10 @@ export function renderProbeRequest(v: ProbeView, s: ProbeStatus): RenderedMessag
  */
 export function renderApproval(v: ProbeView, s: ProbeStatus): RenderedMessage {
   const p = v.plan;
+  // Debug and connectivity with the general/baseline/restricted profiles run without an approval.
+  const title = v.needed > 0 ? 'Approval needed' : 'No approval needed';
   const blocks: KnownBlock[] = [
-    header(`Approval needed: ${v.spec.action} on ${v.target.namespace}/${v.target.pod}`),
+    header(`${title}: ${v.spec.action} on ${v.target.namespace}/${v.target.pod}`),
   ];
   if (p) {
     blocks.push(section(`*Command:*\n${codeBlock([p.commandLine], 1500, 5).text}`));
@@ -182,9 +184,11 @@ export function renderApproval(v: ProbeView, s: ProbeStatus): RenderedMessage {
       [
         `*Requested by:* ${mention(v.requester)}`,
         `*Reason:* ${inline(v.reason, 1500)}`,
-        `*Needs:* ${v.needed} approval${v.needed === 1 ? '' : 's'} from approvers in scope (not the requester)${
-          v.approvers.length > 0 ? ` — so far ${v.approvers.map(mention).join(', ')}` : ''
-        }`,
+        v.needed > 0
+          ? `*Needs:* ${v.needed} approval${v.needed === 1 ? '' : 's'} from approvers in scope (not the requester)${
+              v.approvers.length > 0 ? ` — so far ${v.approvers.map(mention).join(', ')}` : ''
+            }`
+          : '*Needs:* no approval (the policy lets the requester run this profile)',
         v.expiresAt ? `*Expires:* ${slackDate(v.expiresAt)}` : '',
       ]
         .filter(Boolean)
@@ -206,7 +210,7 @@ export function renderApproval(v: ProbeView, s: ProbeStatus): RenderedMessage {
   const fallbackTail = s.phase === 'pending' ? 'approve or deny in the thread' : decisionPlain(v, s);
   return {
     text: truncate(
-      `Approval needed: ${v.spec.action} on ${v.target.namespace}/${v.target.pod} in ${v.cluster}, requested by <@${v.requester}> — ${fallbackTail}`,
+      `${title}: ${v.spec.action} on ${v.target.namespace}/${v.target.pod} in ${v.cluster}, requested by <@${v.requester}> — ${fallbackTail}`,
       LIMITS.fallbackText,
     ),
     blocks,
