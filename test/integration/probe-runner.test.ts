@@ -20,6 +20,7 @@ import { type RunProbePodOptions, runProbePod } from '../../jobs/probes/runner.j
 import { createProbeSlots, type ProbeSlots, slotKeys } from '../../jobs/probes/slots.js';
 import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
 import { KUBECTL, one, renderOverlayWith } from '../support/deploy.js';
+import { deployRbacMode, deployRbacObjects, rbacDenialLines } from '../support/deploy-rbac.js';
 import { testRedisUrl } from '../support/redis-server.js';
 
 const REDIS_URL = testRedisUrl();
@@ -95,7 +96,9 @@ function running(name: string, node: string, containers: string[]) {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'probe-runner-'));
+  // RBAC mode with deploy/'s RBAC: the worker may create probe pods in poddebug-probes only.
   sim = await startKubeSim({
+    ...deployRbacMode(),
     fixtures: dir,
     user: WORKER,
     nodeExecutor: {
@@ -127,6 +130,9 @@ beforeAll(async () => {
     kind: 'Namespace',
     metadata: { name: 'locked', labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
   });
+  // `locked` stands for a probe namespace renamed by the operator: deploy's probe Role and binding copied there.
+  for (const o of deployRbacObjects().filter((x) => x.metadata.namespace === PROBE_NS))
+    sim.put({ ...o, metadata: { ...o.metadata, namespace: 'locked' } });
   sim.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } });
   if (KUBECTL) {
     // The cluster-side guard as deploy/ renders it, with the worker's image pinned by digest.
@@ -152,6 +158,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // deploy/'s RBAC allowed every call the runner and the reaper made.
+  expect(rbacDenialLines(sim)).toEqual([]);
   // No list without a label selector, ever.
   const lists = sim.requests().filter((r) => r.method === 'GET' && /\/pods$/.test(r.path));
   expect(lists.length).toBeGreaterThan(0);

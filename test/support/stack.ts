@@ -20,6 +20,7 @@ import { createProbeSlots } from '../../jobs/probes/slots.js';
 import { startWorker } from '../../jobs/worker.js';
 import { type KubeSim, type NodeExecutorOptions, startKubeSim } from '../../tools/kube-sim/index.js';
 import { type SlackDouble, startSlackDouble } from '../../tools/slack-double/index.js';
+import { deployRbacMode, rbacDenialLines } from './deploy-rbac.js';
 import { removeRequestKeys, testRedisUrl } from './redis-server.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-8f2c1e';
@@ -59,6 +60,12 @@ export interface StackOptions {
   now?: () => number;
   /** The optional Kubernetes-side check, built by the test (e.g. against this stack's simulator). */
   kubeAccess?: (sim: KubeSim, slack: SlackDouble) => KubeAccessCheck;
+  /**
+   * The simulator runs in RBAC mode with deploy/'s RBAC (test/support/deploy-rbac.ts): the worker is its
+   * ServiceAccount, and close() fails when any request was refused with 403. true: a test that expects
+   * refusals (they are still enforced, just not an error at close).
+   */
+  expectRbacDenials?: boolean;
   /** Privileged probes: the worker gets probe deps, the simulator a node that runs probe pods locally. */
   probes?: {
     executor?: NodeExecutorOptions;
@@ -159,6 +166,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     fixtures: o.fixtures ?? 'test/fixtures/scenarios',
     rebaseTime: o.rebaseTime ?? '2026-11-20T10:00:00Z',
     latencyMs: o.latencyMs,
+    ...deployRbacMode(),
     ...(o.probes?.executor ? { nodeExecutor: o.probes.executor } : {}),
   });
   if (o.probes) {
@@ -311,10 +319,13 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       await redis.del(auditKey, `${auditKey}:head`).catch(() => undefined);
       await removeRateLimitKeys(redis).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
+      const denied = rbacDenialLines(sim);
       await sim.close();
       await slack.close();
       if (workerRedis !== redis) workerRedis.disconnect();
       redis.disconnect();
+      if (denied.length > 0 && !o.expectRbacDenials)
+        throw new Error(`deploy/'s RBAC refused the worker or bot:\n${denied.join('\n')}`);
     },
   };
   if (stack.worker) {

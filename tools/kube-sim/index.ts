@@ -12,6 +12,7 @@ import { FaultList, type FaultRule } from './faults.js';
 import { loadFixtures } from './fixtures.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { NodeExecutor, type NodeExecutorOptions } from './node-executor.js';
+import { type RbacDecision, type RbacDenial, RbacMode, type RbacModeOptions } from './rbac-mode.js';
 import { rebaseOffset, rebaseTimestamps } from './rebase.js';
 import { handle, type SimContext } from './server.js';
 import { isKubeObject, ObjectStore } from './store.js';
@@ -21,6 +22,7 @@ export type { AccessDecision, AccessRequest } from './authz.js';
 export { authorize } from './authz.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
+export type { RbacDecision, RbacDenial, RbacModeOptions } from './rbac-mode.js';
 export { type KubeObject, ObjectStore } from './store.js';
 
 /** How to start a simulator. */
@@ -47,6 +49,12 @@ export interface KubeSimOptions {
    * Node): runs their command locally and reports status and log (node-executor.ts). Off by default.
    */
   nodeExecutor?: NodeExecutorOptions;
+  /**
+   * RBAC mode (rbac-mode.ts): authorize every request against the RBAC objects held (fixtures,
+   * `objects`, `put()`), as `user` unless a bearer token of `tokens` names someone else; a denial is a
+   * 403 Forbidden Status and is listed by rbacDenials(). Off by default (everything allowed).
+   */
+  rbac?: RbacModeOptions;
 }
 
 /** A running simulator. */
@@ -81,6 +89,10 @@ export interface KubeSim {
   setNodeExecutor(opts: NodeExecutorOptions | undefined): Promise<void>;
   /** Probe processes the simulated kubelet is running now. */
   nodeProcesses(): number;
+  /** In RBAC mode: the requests refused so far (empty otherwise). */
+  rbacDenials(): RbacDenial[];
+  /** In RBAC mode: every authorization decision so far, allowed or not, in order (empty otherwise). */
+  rbacDecisions(): RbacDecision[];
   /** Stops listening, drops open connections, removes a temporary kubeconfig. */
   close(): Promise<void>;
 }
@@ -113,6 +125,7 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     stats: { total: 0, byRoute: {} },
     log: [],
     serverAddress: '',
+    ...(opts.rbac ? { rbac: new RbacMode(store, opts.rbac) } : {}),
   };
   let executor: NodeExecutor | undefined;
   const setExecutor = async (o: NodeExecutorOptions | undefined) => {
@@ -176,6 +189,8 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     objectCount: () => store.count(),
     setNodeExecutor: setExecutor,
     nodeProcesses: () => executor?.running() ?? 0,
+    rbacDenials: () => ctx.rbac?.denials() ?? [],
+    rbacDecisions: () => [...(ctx.rbac?.decisions ?? [])],
     close: () => {
       closed ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -14,6 +14,7 @@ import type { FaultList, FaultRule } from './faults.js';
 import { decideLog } from './log-access.js';
 import { sliceLog } from './log-text.js';
 import { podSecurityDenial } from './pod-security.js';
+import type { RbacMode } from './rbac-mode.js';
 import { joinApiVersion, type ResourceInfo } from './resources.js';
 import { type ApiPath, parseApiPath, routeTemplate } from './router.js';
 import {
@@ -56,6 +57,8 @@ export interface SimContext {
   serverAddress: string;
   /** Told about pods created and deleted through the API (the simulated kubelet, node-executor.ts). */
   podHooks?: { created(pod: KubeObject): void; deleted(pod: KubeObject): void };
+  /** RBAC mode (rbac-mode.ts): every request authorized against the stored RBAC objects. */
+  rbac?: RbacMode;
 }
 
 type Reply = { code: number; body: unknown; headers?: Record<string, string> };
@@ -196,6 +199,8 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
     send(res, faultReply(ctx, rule, method, p, url.searchParams));
     return;
   }
+  const refused = ctx.rbac?.check(ctx.user, method, p, url, req.headers);
+  if (refused) return send(res, status(refused));
   // SubjectAccessReview / SelfSubjectAccessReview (JSON or protobuf) against stored RBAC objects: authz.ts.
   const review = await accessReviewReply(ctx, method, p, req);
   if (review) return send(res, review);

@@ -395,148 +395,6 @@ function checkWorkerRbacReadOnly(objs: KObject[]): void {
 }
 
 // ---------------------------------------------------------------------------
-// RBAC evaluation: does the worker's ServiceAccount get to make this call?
-
-/** The worker's API calls (jobs/k8s/client.ts), each as RBAC sees it. */
-interface ApiCall {
-  call: string;
-  verb: 'get' | 'list';
-  group: string;
-  resource: string;
-  /** namespaced: in one namespace. cluster: a cluster-scoped resource or all namespaces. */
-  scope: 'namespaced' | 'cluster';
-}
-const WORKER_API_CALLS: ApiCall[] = [
-  { call: 'readNamespacedPod', verb: 'get', group: '', resource: 'pods', scope: 'namespaced' },
-  {
-    call: 'listNamespacedPod (labelSelector: owner siblings)',
-    verb: 'list',
-    group: '',
-    resource: 'pods',
-    scope: 'namespaced',
-  },
-  {
-    call: 'listPodForAllNamespaces (fieldSelector metadata.name)',
-    verb: 'list',
-    group: '',
-    resource: 'pods',
-    scope: 'cluster',
-  },
-  { call: 'readNamespacedPodLog', verb: 'get', group: '', resource: 'pods/log', scope: 'namespaced' },
-  {
-    call: 'listNamespacedEvent (involvedObject.*)',
-    verb: 'list',
-    group: '',
-    resource: 'events',
-    scope: 'namespaced',
-  },
-  {
-    call: 'listEventForAllNamespaces (node events)',
-    verb: 'list',
-    group: '',
-    resource: 'events',
-    scope: 'cluster',
-  },
-  { call: 'readNode', verb: 'get', group: '', resource: 'nodes', scope: 'cluster' },
-  {
-    call: 'readNamespacedReplicaSet',
-    verb: 'get',
-    group: 'apps',
-    resource: 'replicasets',
-    scope: 'namespaced',
-  },
-  {
-    call: 'readNamespacedDeployment',
-    verb: 'get',
-    group: 'apps',
-    resource: 'deployments',
-    scope: 'namespaced',
-  },
-  {
-    call: 'readNamespacedStatefulSet',
-    verb: 'get',
-    group: 'apps',
-    resource: 'statefulsets',
-    scope: 'namespaced',
-  },
-  {
-    call: 'readNamespacedDaemonSet',
-    verb: 'get',
-    group: 'apps',
-    resource: 'daemonsets',
-    scope: 'namespaced',
-  },
-  { call: 'readNamespacedJob', verb: 'get', group: 'batch', resource: 'jobs', scope: 'namespaced' },
-  {
-    call: 'readNamespacedResourceQuota (only the quota a FailedCreate names)',
-    verb: 'get',
-    group: '',
-    resource: 'resourcequotas',
-    scope: 'namespaced',
-  },
-  {
-    call: 'get pods.metrics.k8s.io',
-    verb: 'get',
-    group: 'metrics.k8s.io',
-    resource: 'pods',
-    scope: 'namespaced',
-  },
-];
-
-function ruleAllows(rule: PolicyRule, verb: string, group: string, resource: string): boolean {
-  if (rule.resourceNames && rule.resourceNames.length > 0) return false;
-  const has = (xs: string[] | undefined, x: string) => (xs ?? []).includes(x) || (xs ?? []).includes('*');
-  return has(rule.verbs, verb) && has(rule.apiGroups, group) && has(rule.resources, resource);
-}
-
-/** RBAC for ServiceAccount poddebug/poddebug-worker; namespace undefined = a cluster-wide request. */
-function workerMay(objs: KObject[], call: ApiCall, namespace?: string): boolean {
-  const isWorker = (b: Binding) =>
-    (b.subjects ?? []).some(
-      (s) => s.kind === 'ServiceAccount' && s.name === 'poddebug-worker' && s.namespace === 'poddebug',
-    );
-  const rulesOf = (kind: 'Role' | 'ClusterRole', name: string, ns?: string): PolicyRule[] =>
-    ofKind<Role>(objs, kind)
-      .filter((r) => r.metadata.name === name && (kind === 'ClusterRole' || r.metadata.namespace === ns))
-      .flatMap((r) => r.rules);
-  const rules = ofKind<Binding>(objs, 'ClusterRoleBinding')
-    .filter(isWorker)
-    .flatMap((b) => rulesOf('ClusterRole', b.roleRef.name));
-  if (call.scope === 'namespaced' && namespace) {
-    for (const b of ofKind<Binding>(objs, 'RoleBinding').filter(
-      (rb) => isWorker(rb) && rb.metadata.namespace === namespace,
-    )) {
-      rules.push(...rulesOf(b.roleRef.kind, b.roleRef.name, namespace));
-    }
-  }
-  return rules.some((r) => ruleAllows(r, call.verb, call.group, call.resource));
-}
-
-/** Every (group, resource, verb) the worker's roles grant. */
-function grantedTriples(objs: KObject[]): string[] {
-  const out = new Set<string>();
-  for (const role of workerRoles(objs))
-    for (const r of role.rules)
-      for (const g of r.apiGroups ?? [])
-        for (const res of r.resources ?? []) for (const v of r.verbs) out.add(`${g}|${res}|${v}`);
-  return [...out].sort();
-}
-
-const CALL_TRIPLES = [...new Set(WORKER_API_CALLS.map((c) => `${c.group}|${c.resource}|${c.verb}`))].sort();
-
-function checkClusterWideRbac(objs: KObject[]): void {
-  for (const call of WORKER_API_CALLS) {
-    const ns = call.scope === 'namespaced' ? 'any-namespace' : undefined;
-    expect({ call: call.call, allowed: workerMay(objs, call, ns) }).toEqual({
-      call: call.call,
-      allowed: true,
-    });
-  }
-  // Exactly these grants: nothing the worker does not call.
-  expect(grantedTriples(objs)).toEqual(CALL_TRIPLES);
-}
-
-// ---------------------------------------------------------------------------
 
 describe('deploy/ YAML', () => {
   const files = yamlFilesUnder(DEPLOY);
@@ -593,11 +451,6 @@ describe('raw manifests (checked without kustomize)', () => {
   it('the worker holds no Slack credentials', () => checkWorkerHasNoSlackCredentials(objs));
 
   it('the worker RBAC is read-only, without secrets, exec or wildcards', () => checkWorkerRbacReadOnly(objs));
-
-  it('the base ClusterRole covers exactly the worker API calls', () => {
-    const base = yamlFilesUnder(join(DEPLOY, 'base')).flatMap((f) => kubeObjects(readFileSync(f, 'utf8'), f));
-    checkClusterWideRbac(base);
-  });
 
   it('the probe-pod follow-up is noted beside the RBAC', () => {
     expect(readFileSync(join(DEPLOY, 'base/worker-rbac.yaml'), 'utf8')).toMatch(/probe pods/i);
@@ -875,39 +728,6 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
         expect(JSON.stringify(objs).match(/slack/i)).toBeNull();
       });
     }
-  });
-
-  describe('RBAC coverage per API call', () => {
-    it.each(['single-cluster', 'worker-only', 'dev'])(
-      '%s: a ClusterRole covers exactly the calls',
-      (overlay) => {
-        checkClusterWideRbac(renderOverlay(overlay));
-      },
-    );
-
-    it('namespaced: listed namespaces work, cluster-wide search and other namespaces are denied', () => {
-      const objs = renderOverlay('namespaced');
-      const verdicts = WORKER_API_CALLS.map((call) => ({
-        call: call.call,
-        'team-a': workerMay(objs, call, call.scope === 'namespaced' ? 'team-a' : undefined),
-        'team-b': workerMay(objs, call, call.scope === 'namespaced' ? 'team-b' : undefined),
-        elsewhere: workerMay(objs, call, call.scope === 'namespaced' ? 'kube-system' : undefined),
-      }));
-      const expected = WORKER_API_CALLS.map((call) => {
-        if (call.scope === 'namespaced')
-          return { call: call.call, 'team-a': true, 'team-b': true, elsewhere: false };
-        // Cluster-scoped: only `get nodes`. Finding a pod in any namespace and node events: 403.
-        const ok = call.resource === 'nodes';
-        return { call: call.call, 'team-a': ok, 'team-b': ok, elsewhere: ok };
-      });
-      expect(verdicts).toEqual(expected);
-      // The ClusterRole is down to nodes get.
-      expect(one<Role>(objs, 'ClusterRole', 'poddebug-worker').rules).toEqual([
-        { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
-      ]);
-      // Nothing granted beyond the table.
-      for (const t of grantedTriples(objs)) expect(CALL_TRIPLES).toContain(t);
-    });
   });
 });
 
