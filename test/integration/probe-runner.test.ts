@@ -29,8 +29,8 @@ const logger = pino({ level: 'silent' });
 /** The worker's identity, which the probe namespace's admission policy admits (deploy/components/probes). */
 const WORKER = 'system:serviceaccount:poddebug:poddebug-worker';
 const DIGEST = `sha256:${'5e'.repeat(32)}`;
-/** The worker's image, pinned by digest: what the guard's parameters name when the overlay pins it. */
-const IMAGE = `ghcr.io/example/poddebug@${DIGEST}`;
+/** The probe image, pinned by digest: what the guard's parameters name when the overlay pins it. */
+const IMAGE = `ghcr.io/example/poddebug-probe@${DIGEST}`;
 const POLICY = 'poddebug-probe-pods';
 /** The guard needs kubectl to render the component; without it those tests are skipped. */
 const itWithGuard = KUBECTL ? it : it.skip;
@@ -137,7 +137,7 @@ beforeAll(async () => {
   if (KUBECTL) {
     // The cluster-side guard as deploy/ renders it, with the worker's image pinned by digest.
     const rendered = renderOverlayWith('single-cluster', {
-      images: ['  - name: ghcr.io/example/poddebug', `    digest: ${DIGEST}`],
+      images: ['  - name: ghcr.io/example/poddebug-probe', `    digest: ${DIGEST}`],
     });
     for (const [kind, name] of [
       ['ValidatingAdmissionPolicy', POLICY],

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject, KubeSim, RbacModeOptions } from '../../tools/kube-sim/index.js';
-import { DEPLOY, KUBECTL, kubeObjects, renderOverlayWith } from './deploy.js';
+import { DEPLOY, KUBECTL, kubeObjects, renderOverlayWith } from './kustomize.js';
 
 /** The worker's ServiceAccount in deploy/base. */
 export const WORKER_SA = 'system:serviceaccount:poddebug:poddebug-worker';

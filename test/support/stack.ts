@@ -75,7 +75,8 @@ export interface StackOptions {
   };
 }
 
-export const PROBE_IMAGE = 'ghcr.io/poddebug/poddebug:test';
+/** The probe image the stack's workers run: pinned by digest, as the worker requires. */
+export const PROBE_IMAGE = `ghcr.io/example/poddebug-probe@sha256:${'7e'.repeat(32)}`;
 
 /** Every Slack user id the integration tests act as. */
 export const TEST_USERS = [

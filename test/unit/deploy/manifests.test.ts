@@ -21,6 +21,7 @@ import {
   ROOT,
   renderOverlay,
 } from '../../support/deploy.js';
+import { dockerStages, stage } from '../../support/dockerfile.js';
 
 // ---------------------------------------------------------------------------
 // Types: the parts of Kubernetes objects these checks read.
@@ -602,12 +603,12 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
       }
     });
 
-    it('uses one image for bot and worker, set by kustomize', () => {
+    it('uses one image for bot and worker, set by kustomize, pinned by digest', () => {
       const images = ofKind<Deployment>(renderOverlay(overlay), 'Deployment')
         .filter((d) => d.metadata.name.startsWith('poddebug-'))
         .map((d) => d.spec.template.spec.containers[0]!.image);
       expect(new Set(images).size).toBe(1);
-      expect(images[0]).toMatch(/^[^/]+\/.+\/poddebug:[\w.-]+$/);
+      expect(images[0]).toMatch(/^[^/]+\/.+\/poddebug@sha256:[0-9a-f]{64}$/);
     });
 
     it('the worker: no Slack credentials, read-only RBAC, its cluster name from a ConfigMap', () => {
@@ -854,10 +855,28 @@ describe('Dockerfile', () => {
     scripts: Record<string, string>;
   };
 
-  it('is multi-stage on node:20-bookworm-slim', () => {
-    expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const [l] of froms)
-      expect(l).toMatch(/^FROM node:20-bookworm-slim(@sha256:[a-f0-9]{64})?( AS \w+)?$/i);
+  it('is multi-stage on node:20-bookworm-slim, pinned by digest', () => {
+    const { stages } = dockerStages();
+    expect(stages.map((x) => x.name)).toEqual(['build', 'app', 'probe', 'runtime']);
+    const bases = stages.filter((x) => !stages.some((y) => y.name === x.from)).map((x) => x.from);
+    expect(bases.length).toBeGreaterThan(0);
+    for (const b of bases) expect(b).toMatch(/^node:20-bookworm-slim@sha256:[a-f0-9]{64}$/);
+    // The base comes from one ARG, so that both stages move together.
+    expect(froms.filter(([l]) => l.includes('NODE_IMAGE'))).toHaveLength(2);
+  });
+
+  it('labels both images with the OCI annotations', () => {
+    const { stages } = dockerStages();
+    for (const name of ['probe', 'runtime']) {
+      const labels = stage(stages, name)
+        .lines.filter((l) => l.startsWith('LABEL '))
+        .join(' ');
+      for (const key of ['title', 'description', 'source', 'licenses', 'version', 'revision', 'base.name'])
+        expect(labels).toContain(`org.opencontainers.image.${key}=`);
+      expect(labels).toContain(
+        `org.opencontainers.image.title="${name === 'probe' ? 'poddebug-probe' : 'poddebug'}"`,
+      );
+    }
   });
 
   it('builds from the lock file without install scripts, then drops dev dependencies', () => {
@@ -869,20 +888,23 @@ describe('Dockerfile', () => {
     expect(run.indexOf('npm run build')).toBeLessThan(run.indexOf('npm prune'));
   });
 
-  it('final stage: only runtime files, non-root 65532, production, node entrypoint, bot by default', () => {
-    const copies = finalStage.filter((l) => l.startsWith('COPY'));
+  it('runtime images: only runtime files, non-root 65532, production, node entrypoint, bot by default', () => {
+    const { stages } = dockerStages();
+    const app = stage(stages, 'app');
+    const copies = app.lines.filter((l) => l.startsWith('COPY'));
     expect(copies.every((l) => l.startsWith('COPY --from=build'))).toBe(true);
     expect(copies.map((l) => l.split(/\s+/).at(-1)).sort()).toEqual(
       ['./bin', './dist', './node_modules', './package.json'].sort(),
     );
-    // One RUN: the probe tools' apt-get install (checked in probes-component.test.ts), as root before USER.
-    const runs = finalStage.map((l, i) => [l, i] as const).filter(([l]) => /^RUN\s/.test(l));
-    expect(runs.map(([l]) => l)).toEqual(['RUN apt-get update \\']);
-    expect(runs[0]![1]).toBeLessThan(finalStage.indexOf('USER 65532:65532'));
-    expect(finalStage).toContain('USER 65532:65532');
-    expect(finalStage).toContain('ENV NODE_ENV=production');
-    expect(finalStage).toContain('ENTRYPOINT ["node"]');
+    // One RUN in the shared stage (the chart's font), as root before USER.
+    const runs = app.lines.map((l, i) => [l, i] as const).filter(([l]) => /^RUN\s/.test(l));
+    expect(runs).toHaveLength(1);
+    expect(runs[0]![1]).toBeLessThan(app.lines.indexOf('USER 65532:65532'));
+    expect(app.lines).toContain('ENV NODE_ENV=production');
+    expect(app.lines).toContain('ENTRYPOINT ["node"]');
+    // The default target is the last stage: the bot's.
     expect(finalStage).toContain('CMD ["dist/bot/main.js"]');
+    expect(finalStage.filter((l) => l.startsWith('USER ')).at(-1)).toBe('USER 65532:65532');
   });
 
   it('agrees with package.json on the two entry points', () => {
