@@ -233,6 +233,7 @@ async function main() {
     );
     const redis = new Redis(REDIS_URL);
     const q = new Queue(queueName(cluster), { connection: redis, prefix: QUEUE_PREFIX });
+    q.on('error', (err) => process.stderr.write(`bench: queue error: ${err.message}\n`));
     await q.obliterate({ force: true }).catch(() => undefined);
     await q.close();
     await removeRequestKeys(redis, cluster);
