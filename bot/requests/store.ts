@@ -36,7 +36,7 @@ export type DecideOutcome =
 export type Claim = 0 | 1 | 2 | 3;
 
 const SCRIPTS = {
-  create: 2,
+  create: 1,
   transition: 1,
   approve: 2,
   decide: 1,
@@ -78,17 +78,10 @@ export class RequestStore {
     const fields = recordFields(r);
     for (const type of due) fields[dueField(type)] = String(r.createdAt);
     const pairs = Object.entries(fields).flat();
-    return (
-      (await this.run(
-        'create',
-        KEYS.request(r.id),
-        KEYS.open(r.cluster),
-        r.createdAt,
-        r.id,
-        REQUEST_TTL_SEC,
-        ...pairs,
-      )) === 1
-    );
+    // Listed as open first (another slot of a Redis Cluster than the record; see create.lua). NX: a
+    // redelivered request keeps its first creation time.
+    await this.redis.zadd(KEYS.open(r.cluster), 'NX', r.createdAt, r.id);
+    return (await this.run('create', KEYS.request(r.id), REQUEST_TTL_SEC, ...pairs)) === 1;
   }
 
   async get(id: string): Promise<Req | undefined> {
@@ -169,7 +162,9 @@ export class RequestStore {
 
   /** Forgets a request that never got going (e.g. the channel refused its first message). */
   async drop(id: string, cluster: string): Promise<void> {
-    await this.redis.multi().del(KEYS.request(id), KEYS.approvers(id)).zrem(KEYS.open(cluster), id).exec();
+    // The record and its approvers share a slot (a MULTI may span them); the open set is on another.
+    await this.redis.multi().del(KEYS.request(id), KEYS.approvers(id)).exec();
+    await this.redis.zrem(KEYS.open(cluster), id);
   }
 
   /** Takes the request's lock; a token for renew/unlock, or undefined when another replica holds it. */

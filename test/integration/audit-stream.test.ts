@@ -42,7 +42,7 @@ afterAll(async () => {
   await redis.quit();
 });
 function newKey(): string {
-  key = `poddebug:audit:test-${randomUUID()}`;
+  key = `{poddebug:audit:test-${randomUUID()}}`;
   return key;
 }
 function client(): Redis {

@@ -191,7 +191,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const policyPath = join(dir, 'policy.yaml');
   writeFileSync(policyPath, o.policy ?? openTestPolicy());
   const auditLogPath = join(dir, 'audit.log');
-  const auditKey = `poddebug:audit:${cluster}`;
+  const auditKey = `{poddebug:audit:${cluster}}`;
   // A key pair per stack: the bot signs approvals with the private key, the worker trusts only the public one.
   const keys = approvalKeyPair();
   const signingKeyPath = join(dir, 'approval-signing-key.pem');
