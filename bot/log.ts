@@ -51,9 +51,12 @@ export function boltLogger(base: Logger): BoltLogger {
     info: (...m: unknown[]) => emit('info', m),
     warn: (...m: unknown[]) => emit('warn', m),
     error: (...m: unknown[]) => emit('error', m),
+    // Bolt and Socket Mode set a level of their own (INFO by default): it may restrict, never widen,
+    // the operator's LOG_LEVEL (a silent or warn-level bot stays so).
     setLevel: (l: LogLevel) => {
       level = l;
-      log.level = l;
+      const wanted = base.levels.values[l] ?? 0;
+      log.level = wanted >= (base.levels.values[base.level] ?? Number.POSITIVE_INFINITY) ? l : base.level;
     },
     getLevel: () => level,
     setName: (name: string) => {

@@ -19,7 +19,13 @@ import { loadApprovalPublicKeys } from '../../jobs/probes/approval-keys.js';
 import { createProbeSlots } from '../../jobs/probes/slots.js';
 import { startWorker } from '../../jobs/worker.js';
 import { type KubeSim, type NodeExecutorOptions, startKubeSim } from '../../tools/kube-sim/index.js';
-import { type SlackDouble, startSlackDouble } from '../../tools/slack-double/index.js';
+import {
+  type SlackDouble,
+  SOCKET_MODE_APP_TOKEN,
+  type SocketModeDouble,
+  startSlackDouble,
+  startSocketModeDouble,
+} from '../../tools/slack-double/index.js';
 import { deployRbacMode, rbacDenialLines } from './deploy-rbac.js';
 import { removeRequestKeys, testRedisUrl } from './redis-server.js';
 
@@ -66,6 +72,11 @@ export interface StackOptions {
    * refusals (they are still enforced, just not an error at close).
    */
   expectRbacDenials?: boolean;
+  /**
+   * The bot in Socket Mode (SLACK_APP_TOKEN, no signing secret): Slack's requests arrive over the Slack
+   * double's WebSocket (stack.socket), not over HTTP.
+   */
+  socketMode?: boolean;
   /** Privileged probes: the worker gets probe deps, the simulator a node that runs probe pods locally. */
   probes?: {
     executor?: NodeExecutorOptions;
@@ -129,6 +140,8 @@ export interface Stack {
   cluster: string;
   sim: KubeSim;
   slack: SlackDouble;
+  /** With socketMode: the Slack double's WebSocket side, which delivers commands and clicks. */
+  socket?: SocketModeDouble;
   bot: Bot;
   botUrl: string;
   eventsUrl: string;
@@ -181,6 +194,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     });
   }
   const slack = await startSlackDouble({ botToken: BOT_TOKEN });
+  const socket = o.socketMode ? await startSocketModeDouble(slack) : undefined;
   const redisUrl = o.redisUrl ?? testRedisUrl();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
@@ -203,7 +217,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   writeFileSync(publicKeysPath, keys.publicKey.export({ type: 'spki', format: 'pem' }));
   const cfg = loadBotConfig({
     SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    ...(o.socketMode ? { SLACK_APP_TOKEN: SOCKET_MODE_APP_TOKEN } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
     SLACK_API_URL: slack.apiUrl,
     PORT: '0',
     REDIS_URL: redisUrl,
@@ -278,6 +292,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     cluster,
     sim,
     slack,
+    ...(socket ? { socket } : {}),
     bot,
     get botUrl() {
       return `http://127.0.0.1:${port}`;
@@ -322,6 +337,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       rmSync(dir, { recursive: true, force: true });
       const denied = rbacDenialLines(sim);
       await sim.close();
+      await socket?.close();
       await slack.close();
       if (workerRedis !== redis) workerRedis.disconnect();
       redis.disconnect();

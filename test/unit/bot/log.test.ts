@@ -95,3 +95,21 @@ describe('boltLogger: what Bolt and Socket Mode log as text, or nest deep', () =
     });
   });
 });
+
+describe('boltLogger levels', () => {
+  it('a level Bolt or Socket Mode sets never widens the operator’s LOG_LEVEL, but may narrow it', () => {
+    const silent = capture();
+    silent.logger.level = 'silent';
+    const quiet = boltLogger(silent.logger);
+    quiet.setLevel('info' as never); // what SocketModeClient does with its default
+    quiet.error('WebSocket error occurred: ');
+    expect(silent.lines).toEqual([]);
+
+    const { lines, logger } = capture();
+    const bolt = boltLogger(logger); // LOG_LEVEL debug
+    bolt.setLevel('warn' as never);
+    bolt.info('dropped');
+    bolt.warn('kept');
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['kept']);
+  });
+});
