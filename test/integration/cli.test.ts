@@ -7,7 +7,7 @@ import { deployRbacMode, rbacDenialLines } from '../support/deploy-rbac.js';
 import { listScenarios } from '../support/scenarios.js';
 
 /**
- * `npx poddebug diagnose` as a user runs it: the built bin/poddebug.js in a
+ * `poddebug diagnose` as a user runs it: the built bin/poddebug.js in a
  * child process, against the simulator through a kubeconfig. No Slack, no Redis.
  */
 let sim: KubeSim;
