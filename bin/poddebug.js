@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npx poddebug`: the bundled CLI (dist/ is built by `npm ci` through the prepare script). The module compile
-// cache goes on first, so that the bundle loaded next is read from it (Node 22.1+; a no-op where it cannot).
+// `poddebug` (in the checkout: `npm exec --no -- poddebug`; README "The CLI"): the bundled CLI (dist/ is built
+// by `npm ci` through the prepare script). The module compile cache goes on first, so that the bundle loaded
+// next is read from it (Node 22.1+; a no-op where it cannot).
 // `poddebug audit …` reads the bot's audit stream, so it lives in bot/ (jobs/ never imports bot/).
 import * as nodeModule from 'node:module';
 

@@ -123,7 +123,16 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
   const receiver = socketMode ? undefined : edgeReceiver(cfg.SLACK_SIGNING_SECRET ?? '', health, logger);
   const app = new App({
     token: cfg.SLACK_BOT_TOKEN,
-    ...(socketMode ? { socketMode: true, appToken: cfg.SLACK_APP_TOKEN } : { receiver }),
+    ...(socketMode
+      ? {
+          socketMode: true,
+          appToken: cfg.SLACK_APP_TOKEN,
+          // Socket Mode's own client (apps.connections.open) takes its options from installerOptions.
+          ...(cfg.SLACK_API_URL
+            ? { installerOptions: { clientOptions: { slackApiUrl: cfg.SLACK_API_URL } } }
+            : {}),
+        }
+      : { receiver }),
     logger: boltLogger(logger),
     clientOptions: {
       ...(cfg.SLACK_API_URL ? { slackApiUrl: cfg.SLACK_API_URL } : {}),

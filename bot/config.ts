@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isClusterName, parseEnv, redisUrlProblem } from '../jobs/contracts/index.js';
+import { auditKeyProblem } from './audit/stream.js';
 
 /**
  * Bot configuration, parsed once from the environment; every option with its
@@ -48,8 +49,18 @@ const BotEnvSchema = z
     POLICY_RELOAD_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
     /** Where audit events go besides the Redis stream: a file path, or stdout when unset. */
     AUDIT_LOG_FILE: z.string().optional(),
-    /** Redis stream of the hash-chained audit trail. Default poddebug:audit. */
-    AUDIT_STREAM_KEY: z.string().min(1).default('poddebug:audit'),
+    /**
+     * Redis stream of the hash-chained audit trail, with a hash tag (its head and once-markers share its
+     * Redis Cluster slot). Default {poddebug:audit}.
+     */
+    AUDIT_STREAM_KEY: z
+      .string()
+      .min(1)
+      .default('{poddebug:audit}')
+      .superRefine((k, ctx) => {
+        const problem = auditKeyProblem(k);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     /**
      * The bot's Ed25519 private key (PEM, PKCS#8) that signs approved probe runs; mount it from a Secret only
      * the bot reads. Unset: approved probes fail (workers run only signed approvals).

@@ -1,5 +1,6 @@
 import type { Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import { type Logger, pino } from 'pino';
+import { scrubText, scrubValue } from './log-scrub.js';
 
 /** Never printed: tokens, secrets, authorization headers, response_url (it is a bearer capability). */
 export const REDACT_PATHS = [
@@ -31,15 +32,16 @@ export function boltLogger(base: Logger): BoltLogger {
   let log = base.child({ component: 'bolt' });
   let level = base.level as LogLevel;
   // Strings make the message; objects and errors go to pino as objects, so that redaction applies to them
-  // (a stringified object would carry its token past REDACT_PATHS).
+  // (a stringified object would carry its token past REDACT_PATHS). Both are scrubbed first (log-scrub.ts):
+  // Socket Mode logs whole envelopes as text, and errors nest request bodies deeper than REDACT_PATHS reach.
   const emit = (level: 'debug' | 'info' | 'warn' | 'error', msg: unknown[]) => {
-    const text = msg.filter((m) => typeof m === 'string').join(' ');
+    const text = scrubText(msg.filter((m) => typeof m === 'string').join(' '));
     const objs = msg.filter((m) => typeof m !== 'string');
     if (objs.length === 0) return log[level](text);
     const err = objs.find((o) => o instanceof Error);
-    const rest = objs.filter((o) => o !== err);
+    const rest = objs.filter((o) => o !== err).map((o) => scrubValue(o));
     const fields: Record<string, unknown> = {};
-    if (err) fields.err = err;
+    if (err) fields.err = scrubValue(err);
     if (rest.length === 1 && typeof rest[0] === 'object' && rest[0] !== null) Object.assign(fields, rest[0]);
     else if (rest.length > 0) fields.args = rest;
     log[level](fields, text);
@@ -49,9 +51,12 @@ export function boltLogger(base: Logger): BoltLogger {
     info: (...m: unknown[]) => emit('info', m),
     warn: (...m: unknown[]) => emit('warn', m),
     error: (...m: unknown[]) => emit('error', m),
+    // Bolt and Socket Mode set a level of their own (INFO by default): it may restrict, never widen,
+    // the operator's LOG_LEVEL (a silent or warn-level bot stays so).
     setLevel: (l: LogLevel) => {
       level = l;
-      log.level = l;
+      const wanted = base.levels.values[l] ?? 0;
+      log.level = wanted >= (base.levels.values[base.level] ?? Number.POSITIVE_INFINITY) ? l : base.level;
     },
     getLevel: () => level,
     setName: (name: string) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isClusterName, parseEnv, redisUrlProblem } from './contracts/index.js';
+import { isClusterName, isDigestPinned, parseEnv, redisUrlProblem } from './contracts/index.js';
 
 /**
  * Worker configuration, parsed once from the environment. Each option is
@@ -36,8 +36,19 @@ const WorkerEnvSchema = z
       .min(1024)
       .max(10 * 1024 * 1024)
       .default(65_536),
-    /** The poddebug image probe pods run (it holds the probe program, strace, tcpdump, nsenter). Unset: probes are refused. */
-    PROBE_IMAGE: z.string().min(1).optional(),
+    /**
+     * The probe image probe pods run (the Dockerfile's `probe` target: the probe program, strace, tcpdump,
+     * nsenter), pinned by digest (`NAME@sha256:<64 hex>`): a tag could move under pods that run as root on
+     * the nodes. Unset: probes are refused.
+     */
+    PROBE_IMAGE: z
+      .string()
+      .min(1)
+      .refine(isDigestPinned, {
+        message:
+          'must be pinned by digest (e.g. ghcr.io/example/poddebug-probe@sha256:<64 hex digits>), not a tag: probe pods run as root on the nodes, so their image must not be able to change. Set the digest with `images: [{name: ghcr.io/example/poddebug-probe, digest: sha256:…}]` in your overlay',
+      })
+      .optional(),
     /** Namespace of probe pods, labelled pod-security.kubernetes.io/enforce=privileged. Default poddebug-probes. */
     PROBE_NAMESPACE: z.string().default('poddebug-probes'),
     /** Probes at once on one node, across all workers. Default 2. */

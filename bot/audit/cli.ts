@@ -2,7 +2,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Redis } from 'ioredis';
 import type { AuditKey } from './chain.js';
 import { loadAuditKeys } from './keys.js';
-import { AuditStream, DEFAULT_AUDIT_KEY, DEFAULT_CHECKPOINT_MS, exportLine } from './stream.js';
+import {
+  AuditStream,
+  auditKeyProblem,
+  DEFAULT_AUDIT_KEY,
+  DEFAULT_CHECKPOINT_MS,
+  exportLine,
+} from './stream.js';
 
 /**
  * `poddebug audit verify` and `poddebug audit export`: check the audit
@@ -57,8 +63,10 @@ function redisUrl(v: string): string {
 
 function streamKey(v: string): string {
   if (!/^[!-~]{1,200}$/.test(v)) {
-    throw new InvalidArgumentError('expects a Redis key without spaces, such as poddebug:audit');
+    throw new InvalidArgumentError('expects a Redis key without spaces, such as {poddebug:audit}');
   }
+  const problem = auditKeyProblem(v);
+  if (problem) throw new InvalidArgumentError(problem);
   return v;
 }
 

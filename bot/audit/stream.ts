@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { luaScript } from '../../jobs/contracts/lua.js';
+import { REQUEST_TTL_SEC } from '../../jobs/contracts/requests.js';
 import {
   type AuditKey,
   type ChainHead,
@@ -18,8 +19,29 @@ import {
 } from './chain.js';
 import { type AuditEvent, parseAuditEvent } from './event.js';
 
-/** The default stream key; the head lives at `<key>:head`. */
-export const DEFAULT_AUDIT_KEY = 'poddebug:audit';
+/**
+ * The default stream key; the head lives at `<key>:head`, the once-markers at `<key>:done:…`. The hash tag
+ * (`{…}`) keeps them on one slot of a Redis Cluster, as the append script needs.
+ */
+export const DEFAULT_AUDIT_KEY = '{poddebug:audit}';
+
+/** Whether a key carries a Redis Cluster hash tag: a non-empty `{…}` (the first `{` and the next `}`). */
+export function hasHashTag(key: string): boolean {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  return close > open + 1;
+}
+
+/** Why an audit stream key cannot be used, or undefined when it can. */
+export function auditKeyProblem(key: string): string | undefined {
+  if (!hasHashTag(key))
+    return `${JSON.stringify(key)} has no hash tag: use one such as {poddebug:audit} (the stream, its head and its once-markers must share a Redis Cluster slot)`;
+  if (/\s/.test(key)) return `${JSON.stringify(key)} contains whitespace`;
+  return undefined;
+}
+
+/** How long a once-marker is kept: as long as the request record it stands for. */
+const ONCE_MARK_TTL_SEC = REQUEST_TTL_SEC;
 
 /** Compare-and-append (see append.lua). */
 const APPEND_LUA = luaScript(new URL('./append.lua', import.meta.url));
@@ -36,7 +58,7 @@ type Appended = { id: string; hash: string; seq: number };
 export interface AuditEntry extends RawEntry {}
 
 export interface AuditStreamOptions {
-  /** Stream key. Default `poddebug:audit`. */
+  /** Stream key, with a hash tag. Default `{poddebug:audit}`. */
   key?: string;
   /** Logs append conflicts at debug level. Default: none. */
   logger?: Logger;
@@ -104,6 +126,8 @@ export class AuditStream {
     // As a defined command (EVALSHA): the script is sent once per connection, not with every append.
     if (!(APPEND_COMMAND in redis)) redis.defineCommand(APPEND_COMMAND, { lua: APPEND_LUA });
     this.key = opts.key ?? DEFAULT_AUDIT_KEY;
+    const problem = auditKeyProblem(this.key);
+    if (problem) throw new Error(`audit stream key ${problem}`);
     this.headKey = `${this.key}:head`;
     this.logger = opts.logger;
     this.maxAttempts = opts.maxAttempts ?? 50;
@@ -138,7 +162,21 @@ export class AuditStream {
     return run;
   }
 
+  /** The marker of a once-append done, on the stream's slot (the record it is due in lives elsewhere). */
+  private doneKey(once: AppendOnce): string {
+    return `${this.key}:done:${once.item}:${once.key}`;
+  }
+
   private async appendNow(event: string, once?: AppendOnce): Promise<Appended | undefined> {
+    // A once-append: due while the record says so; appended at most once, marked done on the stream's slot
+    // in the same step; the record's due field removed after (a crash in between: the next try finds it done).
+    if (once && !(await this.redis.hexists(once.key, `due:${once.item}`))) return undefined;
+    const appended = await this.appendChained(event, once);
+    if (once) await this.redis.hdel(once.key, `due:${once.item}`);
+    return appended;
+  }
+
+  private async appendChained(event: string, once?: AppendOnce): Promise<Appended | undefined> {
     let raw = this.knownHead !== undefined ? this.knownHead : await this.redis.get(this.headKey);
     const append = (this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[
       APPEND_COMMAND
@@ -154,14 +192,14 @@ export class AuditStream {
         once ? 3 : 2,
         this.key,
         this.headKey,
-        ...(once ? [once.key] : []),
+        ...(once ? [this.doneKey(once)] : []),
         raw ?? '',
         String(seq),
         prev,
         hash,
         event,
         formatHead({ seq, hash }),
-        once?.item ?? '',
+        once ? String(ONCE_MARK_TTL_SEC) : '',
         key?.kid ?? '',
       )) as [number, string];
       if (res[0] === 1) {

@@ -36,7 +36,7 @@ export type DecideOutcome =
 export type Claim = 0 | 1 | 2 | 3;
 
 const SCRIPTS = {
-  create: 3,
+  create: 1,
   transition: 1,
   approve: 2,
   decide: 1,
@@ -90,18 +90,14 @@ export class RequestStore {
     const fields = recordFields(r);
     for (const type of due) fields[dueField(type)] = String(r.createdAt);
     const pairs = Object.entries(fields).flat();
-    return (
-      (await this.run(
-        'create',
-        KEYS.request(r.id),
-        KEYS.open(r.cluster),
-        KEYS.channelOpen(r.channel),
-        r.createdAt,
-        r.id,
-        REQUEST_TTL_SEC,
-        ...pairs,
-      )) === 1
-    );
+    // Listed as open first, in its cluster's and its channel's sets (other Redis Cluster slots than the
+    // record; see create.lua), in one round trip. NX: a redelivered request keeps its first creation time.
+    await this.redis
+      .pipeline()
+      .zadd(KEYS.open(r.cluster), 'NX', r.createdAt, r.id)
+      .zadd(KEYS.channelOpen(r.channel), 'NX', r.createdAt, r.id)
+      .exec();
+    return (await this.run('create', KEYS.request(r.id), REQUEST_TTL_SEC, ...pairs)) === 1;
   }
 
   async get(id: string): Promise<Req | undefined> {
@@ -247,9 +243,10 @@ export class RequestStore {
   /** Forgets a request that never got going (e.g. the channel refused its first message). */
   async drop(id: string, cluster: string): Promise<void> {
     const channel = await this.redis.hget(KEYS.request(id), 'channel');
-    const m = this.redis.multi().del(KEYS.request(id), KEYS.approvers(id)).zrem(KEYS.open(cluster), id);
-    if (channel) m.zrem(KEYS.channelOpen(channel), id);
-    await m.exec();
+    // The record and its approvers share a slot (a MULTI may span them); the open sets are on others.
+    await this.redis.multi().del(KEYS.request(id), KEYS.approvers(id)).exec();
+    await this.redis.zrem(KEYS.open(cluster), id);
+    if (channel) await this.redis.zrem(KEYS.channelOpen(channel), id);
   }
 
   /** Takes the request's lock; a token for renew/unlock, or undefined when another replica holds it. */

@@ -62,14 +62,14 @@ const DEFAULT_UPLOAD_TIMEOUT_MS = 120_000;
 
 /** Slack file id of an artefact already shared in its thread. */
 export function artefactDoneKey(jobId: string, name: string): string {
-  return `poddebug:artefact-done:${jobId}:${name}`;
+  return `poddebug:artefact-done:{${jobId}:${name}}`;
 }
 /** Upload in progress: `{ fileId, stage }`. */
 export function artefactPendingKey(jobId: string, name: string): string {
-  return `poddebug:artefact-pending:${jobId}:${name}`;
+  return `poddebug:artefact-pending:{${jobId}:${name}}`;
 }
 function lockKey(jobId: string, name: string): string {
-  return `poddebug:artefact-lock:${jobId}:${name}`;
+  return `poddebug:artefact-lock:{${jobId}:${name}}`;
 }
 
 type Stage = 'url' | 'uploaded' | 'completing';

@@ -54,8 +54,8 @@ export function workerKeyPatterns(cluster: string): string[] {
     // Its own BullMQ queue: jobs, locks, events, metrics.
     `~${QUEUE_PREFIX}:${queueName(cluster)}:*`,
     // Its probe slots (the node slot is shared by every worker of the cluster only).
-    `~${slots.container.replace(/CONTAINER$/, '*')}`,
-    `~${slots.node.replace(/NODE$/, '*')}`,
+    `~${slots.container.replace('NODE', '*').replace(/CONTAINER$/, '*')}`,
+    `~${slots.node.replace('NODE', '*')}`,
     // What a probe run writes: artefacts (the bot uploads them), the single-use approval mark, its heartbeat.
     `%W~${artefactKey('*', '*')}`,
     `~${KEYS.approvalUsed('*')}`,

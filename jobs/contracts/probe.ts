@@ -398,7 +398,8 @@ export type ArtefactMeta = z.infer<typeof ArtefactMetaSchema>;
 
 /** Redis key of one artefact; it expires after ARTEFACT_TTL_SEC. */
 export function artefactKey(jobId: string, name: string): string {
-  return `poddebug:artefact:${jobId}:${name}`;
+  // The hash tag {job:name} is shared with the bot's done/pending/lock keys of the artefact (one MULTI).
+  return `poddebug:artefact:{${jobId}:${name}}`;
 }
 export const ARTEFACT_TTL_SEC = 6 * 3600;
 

@@ -1,6 +1,10 @@
-/** BullMQ queue for one cluster. One queue per cluster; workers of that cluster consume it. */
+/**
+ * BullMQ queue for one cluster. One queue per cluster; workers of that cluster consume it. The name is a
+ * Redis Cluster hash tag (`{…}`), so that all of a queue's keys (`poddebug:{poddebug-prod}:wait`, …), which
+ * BullMQ's scripts use together, share one slot, while each cluster's queue may sit on a slot of its own.
+ */
 export function queueName(cluster: string): string {
-  return `poddebug-${cluster}`;
+  return `{poddebug-${cluster}}`;
 }
 
 /** BullMQ key prefix shared by bot and workers. */

@@ -58,8 +58,9 @@ function keyPart(s: string): string {
 /** Slot keys, for tests and operators. */
 export function slotKeys(prefix: string, cluster: string, node: string, containerId: string) {
   return {
-    container: `${prefix}probe-slot:container:${keyPart(cluster)}:${keyPart(containerId)}`,
-    node: `${prefix}probe-slot:node:${keyPart(cluster)}:${keyPart(node)}`,
+    // One hash tag, the cluster's node: both keys of a slot script on one Redis Cluster slot.
+    container: `${prefix}probe-slot:{${keyPart(cluster)}:${keyPart(node)}}:container:${keyPart(containerId)}`,
+    node: `${prefix}probe-slot:{${keyPart(cluster)}:${keyPart(node)}}:node`,
   };
 }
 

@@ -157,7 +157,7 @@ export interface ChaosStackOptions {
 export class ChaosStack {
   readonly dir = mkdtempSync(join(tmpdir(), 'poddebug-chaos-'));
   readonly cluster = 'chaos';
-  readonly auditKey = 'poddebug:audit:chaos';
+  readonly auditKey = '{poddebug:audit:chaos}';
   sim!: KubeSim;
   slack!: SlackDouble;
   redis!: Proc;

@@ -23,7 +23,7 @@ import {
   requestProbe,
   submitForm,
 } from '../support/probe-flow.js';
-import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
+import { PROBE_IMAGE, SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 
 const REQUESTER = 'U0ONCALL1';
 const SRE_MEMBER = 'U0SECOND1';
@@ -493,7 +493,7 @@ describe('the worker does not take a job as proof of approval', () => {
       commandLine: 'ps',
       privileges: [],
       caps: [],
-      probeImage: 'poddebug:test',
+      probeImage: PROBE_IMAGE,
       capabilities: ['SYS_PTRACE'],
     };
     const requestId = `prb-${'f'.repeat(24)}`;

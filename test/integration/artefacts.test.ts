@@ -93,7 +93,7 @@ describe('artefacts: worker → Redis → bot → Slack thread', () => {
   });
   afterEach(async () => {
     for (const id of jobs.splice(0)) {
-      for (const pattern of [`poddebug:artefact:${id}:*`, `poddebug:artefact-*:${id}:*`]) {
+      for (const pattern of [`poddebug:artefact:{${id}:*`, `poddebug:artefact-*:{${id}:*`]) {
         const keys = await redis.keys(pattern);
         if (keys.length > 0) await redis.del(...keys);
       }

@@ -42,7 +42,7 @@ afterAll(async () => {
   await redis.quit();
 });
 function newKey(): string {
-  key = `poddebug:audit:test-${randomUUID()}`;
+  key = `{poddebug:audit:test-${randomUUID()}}`;
   return key;
 }
 function client(): Redis {
@@ -366,7 +366,7 @@ describe('poddebug audit (CLI)', () => {
 
   const haveDist = existsSync('dist/bot/audit/cli.js');
   (haveDist ? it : it.skip)(
-    `npx poddebug audit verify runs from bin/poddebug.js${haveDist ? '' : ' (skipped: dist/bot/audit/cli.js missing; npm test builds it)'}`,
+    `poddebug audit verify runs from bin/poddebug.js${haveDist ? '' : ' (skipped: dist/bot/audit/cli.js missing; npm test builds it)'}`,
     async () => {
       await fill(new AuditStream(redis, { key: newKey() }), 2);
       const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {

@@ -3,10 +3,11 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FindingSchema } from '../../jobs/contracts/index.js';
 import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
+import { deployRbacMode, rbacDenialLines } from '../support/deploy-rbac.js';
 import { listScenarios } from '../support/scenarios.js';
 
 /**
- * `npx poddebug diagnose` as a user runs it: the built bin/poddebug.js in a
+ * `poddebug diagnose` as a user runs it: the built bin/poddebug.js in a
  * child process, against the simulator through a kubeconfig. No Slack, no Redis.
  */
 let sim: KubeSim;
@@ -15,13 +16,18 @@ const scenarios = listScenarios();
 beforeAll(async () => {
   if (!existsSync('dist/jobs/cli/main.js'))
     throw new Error('dist/ is missing: run `npm run build` (npm test does)');
+  // RBAC mode with deploy/'s RBAC, acting as the worker's ServiceAccount.
   sim = await startKubeSim({
+    ...deployRbacMode(),
     fixtures: ['test/fixtures/scenarios', 'test/fixtures/sample-incident'],
     rebaseTime: '2026-11-20T10:00:00Z',
   });
 });
 afterAll(async () => {
+  // deploy/'s RBAC allowed every call made.
+  const denied = sim ? rbacDenialLines(sim) : [];
   await sim?.close();
+  expect(denied).toEqual([]);
 });
 
 function poddebug(args: string[], env: Record<string, string> = {}) {

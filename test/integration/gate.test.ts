@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { KubeConfig } from '@kubernetes/client-node';
 import { WebClient } from '@slack/web-api';
 import { kubeAccessCheck } from '../../bot/auth.js';
 import { AccessReviewer } from '../../bot/policy/access-review.js';
 import { IdentityMapper } from '../../bot/policy/identity.js';
+import { botKubeConfig } from '../support/deploy-rbac.js';
 import { command, putTargetPod } from '../support/probe-flow.js';
 import { testRedisUrl } from '../support/redis-server.js';
 import { type Stack, startStack } from '../support/stack.js';
@@ -41,8 +41,8 @@ describe('the Kubernetes-side check (SubjectAccessReview) in front of the queue'
       worker: false,
       policy: POLICY,
       kubeAccess: (sim, slack) => {
-        const kc = new KubeConfig();
-        kc.loadFromFile(sim.kubeconfigPath);
+        // The bot's own ServiceAccount, whose only grant is to create SubjectAccessReviews.
+        const kc = botKubeConfig(sim);
         return kubeAccessCheck(
           new IdentityMapper(
             { mode: 'static', staticMap: { [USER]: { user: 'alice@example.com' } } },

@@ -3,6 +3,7 @@ import { CodedError } from '../../jobs/contracts/index.js';
 import { type DiagnoseDeps, diagnose } from '../../jobs/diagnose/diagnose.js';
 import { createKubeReader, loadKubeConfig } from '../../jobs/k8s/client.js';
 import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
+import { deployRbacMode, rbacDenialLines } from '../support/deploy-rbac.js';
 import { listScenarios, loadObjects } from '../support/scenarios.js';
 
 /**
@@ -14,7 +15,9 @@ let sim: KubeSim;
 let deps: () => DiagnoseDeps;
 
 beforeAll(async () => {
+  // RBAC mode with deploy/'s RBAC, acting as the worker's ServiceAccount.
   sim = await startKubeSim({
+    ...deployRbacMode(),
     fixtures: ['test/fixtures/scenarios', 'test/fixtures/sample-incident'],
     rebaseTime: '2026-11-20T10:00:00Z',
   });
@@ -28,7 +31,10 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  // deploy/'s RBAC allowed every call made.
+  const denied = sim ? rbacDenialLines(sim) : [];
   await sim?.close();
+  expect(denied).toEqual([]);
 });
 afterEach(() => {
   sim.setLatency(0);

@@ -54,6 +54,23 @@ describe('the worker process', () => {
   );
 
   it_(
+    'refuses a PROBE_IMAGE without a digest, saying how to pin it',
+    async () => {
+      const r = await refusal({
+        CLUSTER: 'prod-eu',
+        PROBE_IMAGE: 'ghcr.io/example/poddebug-probe:0.1.0',
+        APPROVAL_PUBLIC_KEYS_FILE: '/nonexistent',
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        'PROBE_IMAGE: must be pinned by digest (e.g. ghcr.io/example/poddebug-probe@sha256:<64 hex digits>), not a tag',
+      );
+      expect(r.stderr).toContain('digest: sha256:');
+    },
+    30_000,
+  );
+
+  it_(
     'refuses a plain redis:// to a remote host unless REDIS_ALLOW_PLAINTEXT=true',
     async () => {
       const r = await refusal({ CLUSTER: 'prod-eu', REDIS_URL: 'redis://redis.example:6379' });

@@ -20,6 +20,7 @@ import { type RunProbePodOptions, runProbePod } from '../../jobs/probes/runner.j
 import { createProbeSlots, type ProbeSlots, slotKeys } from '../../jobs/probes/slots.js';
 import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
 import { KUBECTL, one, renderOverlayWith } from '../support/deploy.js';
+import { deployRbacMode, deployRbacObjects, rbacDenialLines } from '../support/deploy-rbac.js';
 import { testRedisUrl } from '../support/redis-server.js';
 
 const REDIS_URL = testRedisUrl();
@@ -28,8 +29,8 @@ const logger = pino({ level: 'silent' });
 /** The worker's identity, which the probe namespace's admission policy admits (deploy/components/probes). */
 const WORKER = 'system:serviceaccount:poddebug:poddebug-worker';
 const DIGEST = `sha256:${'5e'.repeat(32)}`;
-/** The worker's image, pinned by digest: what the guard's parameters name when the overlay pins it. */
-const IMAGE = `ghcr.io/example/poddebug@${DIGEST}`;
+/** The probe image, pinned by digest: what the guard's parameters name when the overlay pins it. */
+const IMAGE = `ghcr.io/example/poddebug-probe@${DIGEST}`;
 const POLICY = 'poddebug-probe-pods';
 /** The guard needs kubectl to render the component; without it those tests are skipped. */
 const itWithGuard = KUBECTL ? it : it.skip;
@@ -95,7 +96,9 @@ function running(name: string, node: string, containers: string[]) {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'probe-runner-'));
+  // RBAC mode with deploy/'s RBAC: the worker may create probe pods in poddebug-probes only.
   sim = await startKubeSim({
+    ...deployRbacMode(),
     fixtures: dir,
     user: WORKER,
     nodeExecutor: {
@@ -127,11 +130,14 @@ beforeAll(async () => {
     kind: 'Namespace',
     metadata: { name: 'locked', labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
   });
+  // `locked` stands for a probe namespace renamed by the operator: deploy's probe Role and binding copied there.
+  for (const o of deployRbacObjects().filter((x) => x.metadata.namespace === PROBE_NS))
+    sim.put({ ...o, metadata: { ...o.metadata, namespace: 'locked' } });
   sim.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } });
   if (KUBECTL) {
     // The cluster-side guard as deploy/ renders it, with the worker's image pinned by digest.
     const rendered = renderOverlayWith('single-cluster', {
-      images: ['  - name: ghcr.io/example/poddebug', `    digest: ${DIGEST}`],
+      images: ['  - name: ghcr.io/example/poddebug-probe', `    digest: ${DIGEST}`],
     });
     for (const [kind, name] of [
       ['ValidatingAdmissionPolicy', POLICY],
@@ -152,6 +158,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // deploy/'s RBAC allowed every call the runner and the reaper made.
+  expect(rbacDenialLines(sim)).toEqual([]);
   // No list without a label selector, ever.
   const lists = sim.requests().filter((r) => r.method === 'GET' && /\/pods$/.test(r.path));
   expect(lists.length).toBeGreaterThan(0);

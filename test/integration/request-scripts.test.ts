@@ -28,7 +28,7 @@ beforeAll(() => {
 });
 afterAll(async () => {
   for (const id of created) await redis.del(KEYS.request(id), KEYS.approvers(id), KEYS.lock(id));
-  await redis.del(KEYS.open(cluster), `poddebug:audit:${cluster}`, `poddebug:audit:${cluster}:head`);
+  await redis.del(KEYS.open(cluster), `{poddebug:audit:${cluster}}`, `{poddebug:audit:${cluster}}:head`);
   redis.disconnect();
 });
 
@@ -181,7 +181,7 @@ describe('transition.lua, approve.lua and decide.lua', () => {
 
 describe('append.lua: due audit entries', () => {
   it('are written exactly once however many replicas try, and not again by the normal path', async () => {
-    const key = `poddebug:audit:${cluster}`;
+    const key = `{poddebug:audit:${cluster}}`;
     const log = pino({ level: 'silent' });
     const replicas = [1, 2, 3].map(() => new Redis(REDIS_URL));
     const audits = replicas.map((c) => new RequestAudit(new AuditLog(new AuditStream(c, { key }), log), log));
@@ -201,7 +201,7 @@ describe('append.lua: due audit entries', () => {
   it('are left to the normal path while they are fresh', async () => {
     const log = pino({ level: 'silent' });
     const audit = new RequestAudit(
-      new AuditLog(new AuditStream(redis, { key: `poddebug:audit:${cluster}` }), log),
+      new AuditLog(new AuditStream(redis, { key: `{poddebug:audit:${cluster}}` }), log),
       log,
     );
     const r = privileged();

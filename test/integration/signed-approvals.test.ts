@@ -25,7 +25,7 @@ import {
   putTargetPod,
   requestAwaitingApproval,
 } from '../support/probe-flow.js';
-import { approvalKeyPair, type Stack, startStack } from '../support/stack.js';
+import { approvalKeyPair, PROBE_IMAGE, type Stack, startStack } from '../support/stack.js';
 
 const REQUESTER = 'U0ONCALL1';
 const APPROVER = 'U0ALICE';
@@ -236,7 +236,7 @@ describe('written straight into Redis, without the private key', () => {
       containerId,
       node: 'node-a',
       image: 'ghcr.io/poddebug/poddebug:test',
-      probeImage: 'ghcr.io/poddebug/poddebug:test',
+      probeImage: PROBE_IMAGE,
       capabilities: ['SYS_PTRACE'],
       spec: { action: 'ps' },
       commandLine: 'ps',

@@ -25,7 +25,14 @@ import {
   type NodeExecutorOptions,
   startKubeSim,
 } from '../../tools/kube-sim/index.js';
-import { type SlackDouble, startSlackDouble } from '../../tools/slack-double/index.js';
+import {
+  type SlackDouble,
+  SOCKET_MODE_APP_TOKEN,
+  type SocketModeDouble,
+  startSlackDouble,
+  startSocketModeDouble,
+} from '../../tools/slack-double/index.js';
+import { deployRbacMode, rbacDenialLines } from './deploy-rbac.js';
 import { removeRequestKeys, testRedisUrl } from './redis-server.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-8f2c1e';
@@ -65,6 +72,17 @@ export interface StackOptions {
   now?: () => number;
   /** The optional Kubernetes-side check, built by the test (e.g. against this stack's simulator). */
   kubeAccess?: (sim: KubeSim, slack: SlackDouble) => KubeAccessCheck;
+  /**
+   * The simulator runs in RBAC mode with deploy/'s RBAC (test/support/deploy-rbac.ts): the worker is its
+   * ServiceAccount, and close() fails when any request was refused with 403. true: a test that expects
+   * refusals (they are still enforced, just not an error at close).
+   */
+  expectRbacDenials?: boolean;
+  /**
+   * The bot in Socket Mode (SLACK_APP_TOKEN, no signing secret): Slack's requests arrive over the Slack
+   * double's WebSocket (stack.socket), not over HTTP.
+   */
+  socketMode?: boolean;
   /** Privileged probes: the worker gets probe deps, the simulator a node that runs probe pods locally. */
   probes?: {
     executor?: NodeExecutorOptions;
@@ -76,7 +94,8 @@ export interface StackOptions {
   debug?: { runtime?: ContainerRuntimeOptions };
 }
 
-export const PROBE_IMAGE = 'ghcr.io/poddebug/poddebug:test';
+/** The probe image the stack's workers run: pinned by digest, as the worker requires. */
+export const PROBE_IMAGE = `ghcr.io/example/poddebug-probe@sha256:${'7e'.repeat(32)}`;
 
 /** Every Slack user id the integration tests act as. */
 export const TEST_USERS = [
@@ -129,6 +148,8 @@ export interface Stack {
   cluster: string;
   sim: KubeSim;
   slack: SlackDouble;
+  /** With socketMode: the Slack double's WebSocket side, which delivers commands and clicks. */
+  socket?: SocketModeDouble;
   bot: Bot;
   botUrl: string;
   eventsUrl: string;
@@ -167,6 +188,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     fixtures: o.fixtures ?? 'test/fixtures/scenarios',
     rebaseTime: o.rebaseTime ?? '2026-11-20T10:00:00Z',
     latencyMs: o.latencyMs,
+    ...deployRbacMode(),
     ...(o.probes?.executor ? { nodeExecutor: o.probes.executor } : {}),
     ...(o.debug?.runtime ? { containerRuntime: o.debug.runtime } : {}),
   });
@@ -181,6 +203,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     });
   }
   const slack = await startSlackDouble({ botToken: BOT_TOKEN });
+  const socket = o.socketMode ? await startSocketModeDouble(slack) : undefined;
   const redisUrl = o.redisUrl ?? testRedisUrl();
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
@@ -191,7 +214,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const policyPath = join(dir, 'policy.yaml');
   writeFileSync(policyPath, o.policy ?? openTestPolicy());
   const auditLogPath = join(dir, 'audit.log');
-  const auditKey = `poddebug:audit:${cluster}`;
+  const auditKey = `{poddebug:audit:${cluster}}`;
   // A key pair per stack: the bot signs approvals with the private key, the worker trusts only the public one.
   const keys = approvalKeyPair();
   const signingKeyPath = join(dir, 'approval-signing-key.pem');
@@ -203,7 +226,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   writeFileSync(publicKeysPath, keys.publicKey.export({ type: 'spki', format: 'pem' }));
   const cfg = loadBotConfig({
     SLACK_BOT_TOKEN: BOT_TOKEN,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    ...(o.socketMode ? { SLACK_APP_TOKEN: SOCKET_MODE_APP_TOKEN } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
     SLACK_API_URL: slack.apiUrl,
     PORT: '0',
     REDIS_URL: redisUrl,
@@ -279,6 +302,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     cluster,
     sim,
     slack,
+    ...(socket ? { socket } : {}),
     bot,
     get botUrl() {
       return `http://127.0.0.1:${port}`;
@@ -321,10 +345,14 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       await redis.del(auditKey, `${auditKey}:head`).catch(() => undefined);
       await removeRateLimitKeys(redis).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
+      const denied = rbacDenialLines(sim);
       await sim.close();
+      await socket?.close();
       await slack.close();
       if (workerRedis !== redis) workerRedis.disconnect();
       redis.disconnect();
+      if (denied.length > 0 && !o.expectRbacDenials)
+        throw new Error(`deploy/'s RBAC refused the worker or bot:\n${denied.join('\n')}`);
     },
   };
   if (stack.worker) {

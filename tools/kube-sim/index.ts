@@ -13,6 +13,7 @@ import { FaultList, type FaultRule } from './faults.js';
 import { loadFixtures } from './fixtures.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { NodeExecutor, type NodeExecutorOptions } from './node-executor.js';
+import { type RbacDecision, type RbacDenial, RbacMode, type RbacModeOptions } from './rbac-mode.js';
 import { rebaseOffset, rebaseTimestamps } from './rebase.js';
 import { RequestLog, type RequestSpan } from './request-log.js';
 import { handle, type SimContext } from './server.js';
@@ -27,6 +28,7 @@ export type { ContainerRuntimeOptions } from './container-runtime.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
 export { chainDepth, type RequestSpan } from './request-log.js';
+export type { RbacDecision, RbacDenial, RbacModeOptions } from './rbac-mode.js';
 export { type KubeObject, ObjectStore } from './store.js';
 export { dependentSteps, type TimedRequest } from './timeline.js';
 
@@ -62,6 +64,11 @@ export interface KubeSimOptions {
   containerRuntime?: ContainerRuntimeOptions;
   /** Serve pods/ephemeralcontainers (default true); false answers 404 like a cluster without it. */
   ephemeralContainers?: boolean;
+   * RBAC mode (rbac-mode.ts): authorize every request against the RBAC objects held (fixtures,
+   * `objects`, `put()`), as `user` unless a bearer token of `tokens` names someone else; a denial is a
+   * 403 Forbidden Status and is listed by rbacDenials(). Off by default (everything allowed).
+   */
+  rbac?: RbacModeOptions;
 }
 
 /** A running simulator. */
@@ -114,6 +121,10 @@ export interface KubeSim {
   containerProcesses(): number;
   /** Serves pods/ephemeralcontainers (true) or answers 404 like a cluster without the feature (false). */
   setEphemeralContainers(enabled: boolean): void;
+  /** In RBAC mode: the requests refused so far (empty otherwise). */
+  rbacDenials(): RbacDenial[];
+  /** In RBAC mode: every authorization decision so far, allowed or not, in order (empty otherwise). */
+  rbacDecisions(): RbacDecision[];
   /** Stops listening, drops open connections, removes a temporary kubeconfig. */
   close(): Promise<void>;
 }
@@ -149,6 +160,7 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     serverAddress: '',
     ephemeralContainersOff: opts.ephemeralContainers === false,
     watch: new WatchHub(store),
+    ...(opts.rbac ? { rbac: new RbacMode(store, opts.rbac) } : {}),
   };
   let executor: NodeExecutor | undefined;
   let runtime = new ContainerRuntime(store, opts.containerRuntime);
@@ -236,6 +248,8 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     setEphemeralContainers: (enabled) => {
       ctx.ephemeralContainersOff = !enabled;
     },
+    rbacDenials: () => ctx.rbac?.denials() ?? [],
+    rbacDecisions: () => [...(ctx.rbac?.decisions ?? [])],
     close: () => {
       closed ??= (async () => {
         await new Promise<void>((resolve) => {

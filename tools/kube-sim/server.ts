@@ -20,6 +20,7 @@ import { pageOf } from './paging.js';
 import { bodyAsJson } from './pod-protobuf.js';
 import { podSecurityDenial } from './pod-security.js';
 import type { RequestLog } from './request-log.js';
+import type { RbacMode } from './rbac-mode.js';
 import { joinApiVersion, type ResourceInfo } from './resources.js';
 import { type ApiPath, parseApiPath, routeTemplate } from './router.js';
 import {
@@ -74,6 +75,8 @@ export interface SimContext {
   watch?: WatchHub;
   /** Plays a cluster without ephemeral containers: pods/ephemeralcontainers answers 404 (ephemeral-containers.ts). */
   ephemeralContainersOff?: boolean;
+  /** RBAC mode (rbac-mode.ts): every request authorized against the stored RBAC objects. */
+  rbac?: RbacMode;
 }
 
 type Reply = { code: number; body: unknown; headers?: Record<string, string> };
@@ -218,6 +221,8 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
     send(res, faultReply(ctx, rule, method, p, url.searchParams));
     return;
   }
+  const refused = ctx.rbac?.check(ctx.user, method, p, url, req.headers);
+  if (refused) return send(res, status(refused));
   // SubjectAccessReview / SelfSubjectAccessReview (JSON or protobuf) against stored RBAC objects: authz.ts.
   const review = await accessReviewReply(ctx, method, p, req);
   if (review) return send(res, review);

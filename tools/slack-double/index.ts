@@ -5,5 +5,6 @@ export * from './defaults.js';
 export * from './harness.js';
 export * from './payloads.js';
 export { RESPONSE_URL_LIMITS } from './response-url.js';
+export * from './socket-mode.js';
 export * from './types.js';
 export { startSlackDouble } from './web-api-double.js';

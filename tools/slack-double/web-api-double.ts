@@ -13,6 +13,7 @@ import { SLACK_TEST_DEFAULTS } from './defaults.js';
 import { type ApiResult, METHODS, receiveUpload } from './methods/index.js';
 import { parseRequest, readRaw, requestToken } from './request-body.js';
 import { postToResponseUrl } from './response-url.js';
+import type { ConnectionsOpen } from './socket-mode.js';
 import { SlackStore } from './store.js';
 import type { PostedMessage, ResponseUrlContext, SlackDouble, SlackDoubleOptions } from './types.js';
 
@@ -50,6 +51,7 @@ class Double implements SlackDouble {
   readonly store: SlackStore;
   private readonly scheduled = new Map<string, Scheduled[]>();
   private windows: Window[] = [];
+  private connectionsOpen: ConnectionsOpen | undefined;
   private readonly server = createServer((req, res) => {
     this.route(req, res).catch((err: unknown) =>
       send(res, 500, { ok: false, error: 'internal_error', detail: String(err) }),
@@ -135,6 +137,9 @@ class Double implements SlackDouble {
     if (parsed.parseError) return error(parsed.parseError);
     const token = requestToken(req, args);
     if (!token) return error('not_authed');
+    // Socket Mode (socket-mode.ts): the app-level token opens a WebSocket URL.
+    if (method === 'apps.connections.open' && this.connectionsOpen)
+      return { status: 200, result: this.connectionsOpen(token) };
     if (token !== this.store.cfg.botToken) return error('invalid_auth');
     const handler = METHODS[method];
     if (!handler) return error('unknown_method');
@@ -186,6 +191,11 @@ class Double implements SlackDouble {
     }
     this.record('response_url', { ...body, response_url_id: id }, status, result);
     send(res, status, result, headers);
+  }
+
+  /** Lets the Socket Mode side (socket-mode.ts) answer apps.connections.open; undefined: unknown_method again. */
+  onConnectionsOpen(fn: ConnectionsOpen | undefined): void {
+    this.connectionsOpen = fn;
   }
 
   calls(method?: string) {

@@ -14,6 +14,16 @@ describe('bot configuration', () => {
     expect(c.REDIS_URL).toBe('redis://127.0.0.1:6379');
     expect(c.CLUSTERS).toEqual(['default']);
   });
+  it('keeps the audit stream on one Redis Cluster slot: its key needs a hash tag', () => {
+    expect(loadBotConfig(base).AUDIT_STREAM_KEY).toBe('{poddebug:audit}');
+    expect(loadBotConfig({ ...base, AUDIT_STREAM_KEY: 'audit:{team-a}' }).AUDIT_STREAM_KEY).toBe(
+      'audit:{team-a}',
+    );
+    for (const key of ['poddebug:audit', 'poddebug:{}:audit'])
+      expect(() => loadBotConfig({ ...base, AUDIT_STREAM_KEY: key })).toThrow(
+        `AUDIT_STREAM_KEY: ${JSON.stringify(key)} has no hash tag: use one such as {poddebug:audit}`,
+      );
+  });
   it('splits CLUSTERS and keeps the first as the default', () => {
     expect(loadBotConfig({ ...base, CLUSTERS: 'prod-eu, prod-us' }).CLUSTERS).toEqual(['prod-eu', 'prod-us']);
   });
@@ -55,16 +65,26 @@ describe('worker configuration', () => {
     );
     expect(loadWorkerConfig({ CLUSTER: 'prod' }).WORKER_CONCURRENCY).toBe(4);
   });
+  const PINNED = `ghcr.io/x/poddebug-probe@sha256:${'ab'.repeat(32)}`;
   it('refuses to start with probes on and no approval public key, saying why', () => {
-    expect(() => loadWorkerConfig({ CLUSTER: 'prod', PROBE_IMAGE: 'ghcr.io/x/poddebug:1' })).toThrow(
+    expect(() => loadWorkerConfig({ CLUSTER: 'prod', PROBE_IMAGE: PINNED })).toThrow(
       /APPROVAL_PUBLIC_KEYS_FILE: required with PROBE_IMAGE/,
     );
     expect(
-      loadWorkerConfig({
-        CLUSTER: 'prod',
-        PROBE_IMAGE: 'ghcr.io/x/poddebug:1',
-        APPROVAL_PUBLIC_KEYS_FILE: '/k',
-      }).APPROVAL_PUBLIC_KEYS_FILE,
+      loadWorkerConfig({ CLUSTER: 'prod', PROBE_IMAGE: PINNED, APPROVAL_PUBLIC_KEYS_FILE: '/k' })
+        .APPROVAL_PUBLIC_KEYS_FILE,
     ).toBe('/k');
+  });
+  it('refuses a PROBE_IMAGE without a digest (a tag could move under root pods on the nodes)', () => {
+    for (const image of [
+      'ghcr.io/x/poddebug-probe:1',
+      'ghcr.io/x/poddebug-probe',
+      `ghcr.io/x/p@sha256:${'ab'.repeat(31)}`,
+    ])
+      expect(() =>
+        loadWorkerConfig({ CLUSTER: 'prod', PROBE_IMAGE: image, APPROVAL_PUBLIC_KEYS_FILE: '/k' }),
+      ).toThrow(
+        'PROBE_IMAGE: must be pinned by digest (e.g. ghcr.io/example/poddebug-probe@sha256:<64 hex digits>), not a tag',
+      );
   });
 });

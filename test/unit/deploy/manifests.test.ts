@@ -21,6 +21,7 @@ import {
   ROOT,
   renderOverlay,
 } from '../../support/deploy.js';
+import { dockerStages, stage } from '../../support/dockerfile.js';
 
 // ---------------------------------------------------------------------------
 // Types: the parts of Kubernetes objects these checks read.
@@ -400,155 +401,6 @@ function checkWorkerRbacReadOnly(objs: KObject[]): void {
 }
 
 // ---------------------------------------------------------------------------
-// RBAC evaluation: does the worker's ServiceAccount get to make this call?
-
-/** The worker's API calls (jobs/k8s/client.ts), each as RBAC sees it. */
-interface ApiCall {
-  call: string;
-  verb: 'get' | 'list';
-  group: string;
-  resource: string;
-  /** namespaced: in one namespace. cluster: a cluster-scoped resource or all namespaces. */
-  scope: 'namespaced' | 'cluster';
-}
-const WORKER_API_CALLS: ApiCall[] = [
-  { call: 'readNamespacedPod', verb: 'get', group: '', resource: 'pods', scope: 'namespaced' },
-  {
-    call: 'listNamespacedPod (labelSelector: owner siblings)',
-    verb: 'list',
-    group: '',
-    resource: 'pods',
-    scope: 'namespaced',
-  },
-  {
-    call: 'listPodForAllNamespaces (fieldSelector metadata.name)',
-    verb: 'list',
-    group: '',
-    resource: 'pods',
-    scope: 'cluster',
-  },
-  { call: 'readNamespacedPodLog', verb: 'get', group: '', resource: 'pods/log', scope: 'namespaced' },
-  {
-    call: 'listNamespacedEvent (involvedObject.*)',
-    verb: 'list',
-    group: '',
-    resource: 'events',
-    scope: 'namespaced',
-  },
-  {
-    call: 'listNamespacedEvent (events.k8s.io/v1, regarding.*)',
-    verb: 'list',
-    group: 'events.k8s.io',
-    resource: 'events',
-    scope: 'namespaced',
-  },
-  {
-    call: 'listEventForAllNamespaces (node events)',
-    verb: 'list',
-    group: '',
-    resource: 'events',
-    scope: 'cluster',
-  },
-  { call: 'readNode', verb: 'get', group: '', resource: 'nodes', scope: 'cluster' },
-  {
-    call: 'readNamespacedReplicaSet',
-    verb: 'get',
-    group: 'apps',
-    resource: 'replicasets',
-    scope: 'namespaced',
-  },
-  {
-    call: 'readNamespacedDeployment',
-    verb: 'get',
-    group: 'apps',
-    resource: 'deployments',
-    scope: 'namespaced',
-  },
-  {
-    call: 'readNamespacedStatefulSet',
-    verb: 'get',
-    group: 'apps',
-    resource: 'statefulsets',
-    scope: 'namespaced',
-  },
-  {
-    call: 'readNamespacedDaemonSet',
-    verb: 'get',
-    group: 'apps',
-    resource: 'daemonsets',
-    scope: 'namespaced',
-  },
-  { call: 'readNamespacedJob', verb: 'get', group: 'batch', resource: 'jobs', scope: 'namespaced' },
-  {
-    call: 'readNamespacedResourceQuota (only the quota a FailedCreate names)',
-    verb: 'get',
-    group: '',
-    resource: 'resourcequotas',
-    scope: 'namespaced',
-  },
-  {
-    call: 'get pods.metrics.k8s.io',
-    verb: 'get',
-    group: 'metrics.k8s.io',
-    resource: 'pods',
-    scope: 'namespaced',
-  },
-];
-
-function ruleAllows(rule: PolicyRule, verb: string, group: string, resource: string): boolean {
-  if (rule.resourceNames && rule.resourceNames.length > 0) return false;
-  const has = (xs: string[] | undefined, x: string) => (xs ?? []).includes(x) || (xs ?? []).includes('*');
-  return has(rule.verbs, verb) && has(rule.apiGroups, group) && has(rule.resources, resource);
-}
-
-/** RBAC for ServiceAccount poddebug/poddebug-worker; namespace undefined = a cluster-wide request. */
-function workerMay(objs: KObject[], call: ApiCall, namespace?: string): boolean {
-  const isWorker = (b: Binding) =>
-    (b.subjects ?? []).some(
-      (s) => s.kind === 'ServiceAccount' && s.name === 'poddebug-worker' && s.namespace === 'poddebug',
-    );
-  const rulesOf = (kind: 'Role' | 'ClusterRole', name: string, ns?: string): PolicyRule[] =>
-    ofKind<Role>(objs, kind)
-      .filter((r) => r.metadata.name === name && (kind === 'ClusterRole' || r.metadata.namespace === ns))
-      .flatMap((r) => r.rules);
-  const rules = ofKind<Binding>(objs, 'ClusterRoleBinding')
-    .filter(isWorker)
-    .flatMap((b) => rulesOf('ClusterRole', b.roleRef.name));
-  if (call.scope === 'namespaced' && namespace) {
-    for (const b of ofKind<Binding>(objs, 'RoleBinding').filter(
-      (rb) => isWorker(rb) && rb.metadata.namespace === namespace,
-    )) {
-      rules.push(...rulesOf(b.roleRef.kind, b.roleRef.name, namespace));
-    }
-  }
-  return rules.some((r) => ruleAllows(r, call.verb, call.group, call.resource));
-}
-
-/** Every (group, resource, verb) the worker's roles grant. */
-function grantedTriples(objs: KObject[]): string[] {
-  const out = new Set<string>();
-  for (const role of workerRoles(objs))
-    for (const r of role.rules)
-      for (const g of r.apiGroups ?? [])
-        for (const res of r.resources ?? []) for (const v of r.verbs) out.add(`${g}|${res}|${v}`);
-  return [...out].sort();
-}
-
-const CALL_TRIPLES = [...new Set(WORKER_API_CALLS.map((c) => `${c.group}|${c.resource}|${c.verb}`))].sort();
-
-function checkClusterWideRbac(objs: KObject[]): void {
-  for (const call of WORKER_API_CALLS) {
-    const ns = call.scope === 'namespaced' ? 'any-namespace' : undefined;
-    expect({ call: call.call, allowed: workerMay(objs, call, ns) }).toEqual({
-      call: call.call,
-      allowed: true,
-    });
-  }
-  // Exactly these grants: nothing the worker does not call.
-  expect(grantedTriples(objs)).toEqual(CALL_TRIPLES);
-}
-
-// ---------------------------------------------------------------------------
 
 describe('deploy/ YAML', () => {
   const files = yamlFilesUnder(DEPLOY);
@@ -605,11 +457,6 @@ describe('raw manifests (checked without kustomize)', () => {
   it('the worker holds no Slack credentials', () => checkWorkerHasNoSlackCredentials(objs));
 
   it('the worker RBAC is read-only, without secrets, exec or wildcards', () => checkWorkerRbacReadOnly(objs));
-
-  it('the base ClusterRole covers exactly the worker API calls', () => {
-    const base = yamlFilesUnder(join(DEPLOY, 'base')).flatMap((f) => kubeObjects(readFileSync(f, 'utf8'), f));
-    checkClusterWideRbac(base);
-  });
 
   it('the probe-pod follow-up is noted beside the RBAC', () => {
     expect(readFileSync(join(DEPLOY, 'base/worker-rbac.yaml'), 'utf8')).toMatch(/probe pods/i);
@@ -761,12 +608,12 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
       }
     });
 
-    it('uses one image for bot and worker, set by kustomize', () => {
+    it('uses one image for bot and worker, set by kustomize, pinned by digest', () => {
       const images = ofKind<Deployment>(renderOverlay(overlay), 'Deployment')
         .filter((d) => d.metadata.name.startsWith('poddebug-'))
         .map((d) => d.spec.template.spec.containers[0]!.image);
       expect(new Set(images).size).toBe(1);
-      expect(images[0]).toMatch(/^[^/]+\/.+\/poddebug:[\w.-]+$/);
+      expect(images[0]).toMatch(/^[^/]+\/.+\/poddebug@sha256:[0-9a-f]{64}$/);
     });
 
     it('the worker: no Slack credentials, read-only RBAC, its cluster name from a ConfigMap', () => {
@@ -887,39 +734,6 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
         expect(JSON.stringify(objs).match(/slack/i)).toBeNull();
       });
     }
-  });
-
-  describe('RBAC coverage per API call', () => {
-    it.each(['single-cluster', 'worker-only', 'dev'])(
-      '%s: a ClusterRole covers exactly the calls',
-      (overlay) => {
-        checkClusterWideRbac(renderOverlay(overlay));
-      },
-    );
-
-    it('namespaced: listed namespaces work, cluster-wide search and other namespaces are denied', () => {
-      const objs = renderOverlay('namespaced');
-      const verdicts = WORKER_API_CALLS.map((call) => ({
-        call: call.call,
-        'team-a': workerMay(objs, call, call.scope === 'namespaced' ? 'team-a' : undefined),
-        'team-b': workerMay(objs, call, call.scope === 'namespaced' ? 'team-b' : undefined),
-        elsewhere: workerMay(objs, call, call.scope === 'namespaced' ? 'kube-system' : undefined),
-      }));
-      const expected = WORKER_API_CALLS.map((call) => {
-        if (call.scope === 'namespaced')
-          return { call: call.call, 'team-a': true, 'team-b': true, elsewhere: false };
-        // Cluster-scoped: only `get nodes`. Finding a pod in any namespace and node events: 403.
-        const ok = call.resource === 'nodes';
-        return { call: call.call, 'team-a': ok, 'team-b': ok, elsewhere: ok };
-      });
-      expect(verdicts).toEqual(expected);
-      // The ClusterRole is down to nodes get.
-      expect(one<Role>(objs, 'ClusterRole', 'poddebug-worker').rules).toEqual([
-        { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
-      ]);
-      // Nothing granted beyond the table.
-      for (const t of grantedTriples(objs)) expect(CALL_TRIPLES).toContain(t);
-    });
   });
 });
 
@@ -1047,8 +861,27 @@ describe('Dockerfile', () => {
   };
 
   it('is multi-stage on node:24-bookworm-slim, pinned by digest', () => {
-    expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const [l] of froms) expect(l).toMatch(/^FROM node:24-bookworm-slim@sha256:[a-f0-9]{64}( AS \w+)?$/i);
+    const { stages } = dockerStages();
+    expect(stages.map((x) => x.name)).toEqual(['build', 'app', 'probe', 'runtime']);
+    const bases = stages.filter((x) => !stages.some((y) => y.name === x.from)).map((x) => x.from);
+    expect(bases.length).toBeGreaterThan(0);
+    for (const b of bases) expect(b).toMatch(/^node:24-bookworm-slim@sha256:[a-f0-9]{64}$/);
+    // The base comes from one ARG, so that both stages move together.
+    expect(froms.filter(([l]) => l.includes('NODE_IMAGE'))).toHaveLength(2);
+  });
+
+  it('labels both images with the OCI annotations', () => {
+    const { stages } = dockerStages();
+    for (const name of ['probe', 'runtime']) {
+      const labels = stage(stages, name)
+        .lines.filter((l) => l.startsWith('LABEL '))
+        .join(' ');
+      for (const key of ['title', 'description', 'source', 'licenses', 'version', 'revision', 'base.name'])
+        expect(labels).toContain(`org.opencontainers.image.${key}=`);
+      expect(labels).toContain(
+        `org.opencontainers.image.title="${name === 'probe' ? 'poddebug-probe' : 'poddebug'}"`,
+      );
+    }
   });
 
   it('builds from the lock file without install scripts, then drops dev dependencies', () => {
@@ -1060,20 +893,23 @@ describe('Dockerfile', () => {
     expect(run.indexOf('npm run build')).toBeLessThan(run.indexOf('npm prune'));
   });
 
-  it('final stage: only runtime files, non-root 65532, production, node entrypoint, bot by default', () => {
-    const copies = finalStage.filter((l) => l.startsWith('COPY'));
+  it('runtime images: only runtime files, non-root 65532, production, node entrypoint, bot by default', () => {
+    const { stages } = dockerStages();
+    const app = stage(stages, 'app');
+    const copies = app.lines.filter((l) => l.startsWith('COPY'));
     expect(copies.every((l) => l.startsWith('COPY --from=build'))).toBe(true);
     expect(copies.map((l) => l.split(/\s+/).at(-1)).sort()).toEqual(
       ['./bin', './dist', './node_modules', './package.json'].sort(),
     );
-    // One RUN: the probe tools' apt-get install (checked in probes-component.test.ts), as root before USER.
-    const runs = finalStage.map((l, i) => [l, i] as const).filter(([l]) => /^RUN\s/.test(l));
-    expect(runs.map(([l]) => l)).toEqual(['RUN apt-get update \\']);
-    expect(runs[0]![1]).toBeLessThan(finalStage.indexOf('USER 65532:65532'));
-    expect(finalStage).toContain('USER 65532:65532');
-    expect(finalStage).toContain('ENV NODE_ENV=production');
-    expect(finalStage).toContain('ENTRYPOINT ["node"]');
+    // One RUN in the shared stage (the chart's font), as root before USER.
+    const runs = app.lines.map((l, i) => [l, i] as const).filter(([l]) => /^RUN\s/.test(l));
+    expect(runs).toHaveLength(1);
+    expect(runs[0]![1]).toBeLessThan(app.lines.indexOf('USER 65532:65532'));
+    expect(app.lines).toContain('ENV NODE_ENV=production');
+    expect(app.lines).toContain('ENTRYPOINT ["node"]');
+    // The default target is the last stage: the bot's.
     expect(finalStage).toContain('CMD ["dist/bot/main.js"]');
+    expect(finalStage.filter((l) => l.startsWith('USER ')).at(-1)).toBe('USER 65532:65532');
   });
 
   it('agrees with package.json on the two entry points', () => {

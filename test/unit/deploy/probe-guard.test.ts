@@ -27,7 +27,7 @@ import { describeWithKubectl, KUBECTL_NOTE, one, renderOverlayWith } from '../..
 const PROBE_NS = 'poddebug-probes';
 const WORKER = 'system:serviceaccount:poddebug:poddebug-worker';
 const DIGEST = `sha256:${'3f'.repeat(32)}`;
-const IMAGE = `ghcr.io/example/poddebug@${DIGEST}`;
+const IMAGE = `ghcr.io/example/poddebug-probe@${DIGEST}`;
 const POLICY = 'poddebug-probe-pods';
 
 const SPECS: Record<ProbeAction, ProbeSpec> = {
@@ -63,7 +63,7 @@ function probePod(action: ProbeAction, o: { image?: string; criSocket?: string }
   });
 }
 
-/** The guard's objects of an overlay with the worker's image set by `images:` (digest or tag). */
+/** The guard's objects of an overlay with the probe image set by `images:` (digest or tag). */
 function guardObjects(image: string[]): KubeObject[] {
   const objs = renderOverlayWith('single-cluster', { images: image });
   return [
@@ -85,7 +85,7 @@ describeWithKubectl(`the probe-pod admission policy in the API simulator${KUBECT
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'probe-guard-'));
     sim = await startKubeSim({ fixtures: dir, user: WORKER });
-    const objs = guardObjects(['  - name: ghcr.io/example/poddebug', `    digest: ${DIGEST}`]);
+    const objs = guardObjects(['  - name: ghcr.io/example/poddebug-probe', `    digest: ${DIGEST}`]);
     for (const o of objs) sim.put(o);
     params = one<KubeObject>(objs, 'ConfigMap', 'poddebug-probe-guard');
   });
@@ -116,7 +116,7 @@ describeWithKubectl(`the probe-pod admission policy in the API simulator${KUBECT
   };
   const c0 = (p: V1Pod) => p.spec!.containers[0]!;
 
-  it('takes its image from the worker’s, by digest, and names the worker’s ServiceAccount', () => {
+  it('takes the probe image, by digest, and names the worker’s ServiceAccount', () => {
     expect(params.data).toMatchObject({ image: IMAGE, worker: WORKER, criSocket: '' });
   });
 
@@ -135,7 +135,8 @@ describeWithKubectl(`the probe-pod admission policy in the API simulator${KUBECT
 
   it.each([
     ['another image', `ghcr.io/example/evil@${DIGEST}`],
-    ['the tag instead of the digest', 'ghcr.io/example/poddebug:0.1.0'],
+    ['the tag instead of the digest', 'ghcr.io/example/poddebug-probe:0.1.0'],
+    ['the bot and worker image', `ghcr.io/example/poddebug@${DIGEST}`],
   ])('refuses %s', async (_what, image) => {
     await expectRefused(
       probePod('ps', { image }),
@@ -307,13 +308,15 @@ describeWithKubectl(`the probe-pod admission policy in the API simulator${KUBECT
   });
 });
 
-describeWithKubectl(`the admission policy when the worker's image is a tag${KUBECTL_NOTE}`, () => {
+describeWithKubectl(`the admission policy when the probe image is a tag${KUBECTL_NOTE}`, () => {
   let sim: KubeSim;
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'probe-guard-tag-'));
     sim = await startKubeSim({ fixtures: dir, user: WORKER });
-    for (const o of guardObjects([])) sim.put(o);
+    // An overlay that sets a tag over the component's digest.
+    for (const o of guardObjects(['  - name: ghcr.io/example/poddebug-probe', '    newTag: 0.1.0']))
+      sim.put(o);
   });
   afterAll(async () => {
     await sim.close();
@@ -321,7 +324,7 @@ describeWithKubectl(`the admission policy when the worker's image is a tag${KUBE
   });
 
   it('refuses every probe pod, saying the image must be pinned by digest', async () => {
-    const pod = probePod('ps', { image: 'ghcr.io/example/poddebug:0.1.0' });
+    const pod = probePod('ps', { image: 'ghcr.io/example/poddebug-probe:0.1.0' });
     const res = await fetch(`${sim.url}/api/v1/namespaces/${PROBE_NS}/pods`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -331,7 +334,7 @@ describeWithKubectl(`the admission policy when the worker's image is a tag${KUBE
     expect(((await res.json()) as { message: string }).message).toBe(
       refusal(
         pod.metadata!.name!,
-        'the allowed probe image ghcr.io/example/poddebug:0.1.0 is not pinned by digest: set the poddebug image with a digest (images: digest: sha256:...) in your overlay',
+        'the allowed probe image ghcr.io/example/poddebug-probe:0.1.0 is not pinned by digest: set the probe image with a digest (images: digest: sha256:...) in your overlay',
       ),
     );
   });

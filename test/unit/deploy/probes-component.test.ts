@@ -47,6 +47,7 @@ import {
   renderOverlay,
   renderOverlayWith,
 } from '../../support/deploy.js';
+import { aptPackages, dockerInstructions, dockerStages, stage } from '../../support/dockerfile.js';
 
 const COMPONENT = join(DEPLOY, 'components', 'probes');
 const PROBE_NS = 'poddebug-probes';
@@ -331,10 +332,14 @@ function checkProbeRbac(objs: KubeObject[]): void {
 function checkWorkerProbeEnv(objs: KubeObject[]): void {
   const worker = one<Deployment>(objs, 'Deployment', 'poddebug-worker');
   const c = worker.spec.template.spec.containers.find((x) => x.name === 'worker')!;
-  expect(env(c, 'PROBE_IMAGE')).toEqual({ name: 'PROBE_IMAGE', value: c.image });
+  // The probe image: its own (the Dockerfile's `probe` target), pinned by digest, and the guard's parameter.
+  const probeImage = env(c, 'PROBE_IMAGE')?.value ?? '';
+  expect(probeImage).toMatch(/\/poddebug-probe@sha256:[0-9a-f]{64}$/);
+  expect(probeImage).not.toBe(c.image);
+  expect(one<ConfigMap>(objs, 'ConfigMap', 'poddebug-probe-guard').data?.image).toBe(probeImage);
   expect(env(c, 'PROBE_NAMESPACE')).toEqual({ name: 'PROBE_NAMESPACE', value: PROBE_NS });
   expect(PROBE_NS).toBe(DEFAULT_PROBE_NAMESPACE);
-  // The bot's image is the same one (the probe program and tools are in it).
+  // The bot's image is the worker's, not the probe image (which alone has strace, tcpdump, nsenter).
   const bot = ofKind<Deployment>(objs, 'Deployment', 'poddebug-bot')[0];
   if (bot) expect(bot.spec.template.spec.containers[0]!.image).toBe(c.image);
   // The worker's own config parser reads it so.
@@ -346,7 +351,7 @@ function checkWorkerProbeEnv(objs: KubeObject[]): void {
     if (ref) values[e.name] = configMaps.find((m) => m.metadata.name === ref.name)!.data![ref.key]!;
   }
   const cfg = loadWorkerConfig(values);
-  expect(cfg.PROBE_IMAGE).toBe(c.image);
+  expect(cfg.PROBE_IMAGE).toBe(probeImage);
   expect(cfg.PROBE_NAMESPACE).toBe(PROBE_NS);
   // The bot's approval public keys: a directory mounted read-only from the ConfigMap poddebug-approval-public-keys
   // (public, so not a Secret); never the private key.
@@ -370,6 +375,7 @@ describe('components/probes raw files', () => {
     kind: string;
     resources: string[];
     configurations: string[];
+    images: unknown[];
   };
   const objs = kustomization.resources.flatMap((f) => kubeObjects(readFileSync(join(COMPONENT, f), 'utf8')));
 
@@ -458,11 +464,18 @@ describe('components/probes raw files', () => {
     });
   });
 
-  it('sets PROBE_IMAGE (replaced by the worker’s image) and PROBE_NAMESPACE on the worker', () => {
+  it('sets PROBE_IMAGE (the probe image, by digest) and PROBE_NAMESPACE on the worker', () => {
     const text = readFileSync(join(COMPONENT, 'kustomization.yaml'), 'utf8');
     expect(text).toMatch(/name: PROBE_IMAGE/);
     expect(text).toMatch(/name: PROBE_NAMESPACE\n\s+value: poddebug-probes/);
     expect(kustomization.configurations).toEqual(['image-env.yaml']);
+    expect(kustomization.images).toEqual([
+      {
+        name: 'poddebug-probe',
+        newName: 'ghcr.io/example/poddebug-probe',
+        digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      },
+    ]);
   });
 });
 
@@ -476,7 +489,8 @@ describeWithKubectl(`components/probes rendered${KUBECTL_NOTE}`, () => {
     it('lets the worker create pods in the probe namespace only, with exactly the probe verbs', () =>
       checkProbeRbac(objs));
 
-    it('gives the worker PROBE_IMAGE = its own image, and PROBE_NAMESPACE', () => checkWorkerProbeEnv(objs));
+    it('gives the worker PROBE_IMAGE = the probe image by digest, and PROBE_NAMESPACE', () =>
+      checkWorkerProbeEnv(objs));
 
     it('adds nothing to the bot', () => {
       const bot = one<Deployment>(objs, 'Deployment', 'poddebug-bot');
@@ -507,31 +521,39 @@ describeWithKubectl(`components/probes rendered${KUBECTL_NOTE}`, () => {
     });
   });
 
-  it('keeps PROBE_IMAGE equal to the worker’s image when an overlay on top sets the image', () => {
+  const DIGEST = `sha256:${'9a'.repeat(32)}`;
+
+  it('an overlay on top sets the probe image in PROBE_IMAGE and the guard together', () => {
     const objs = renderOverlayWith('single-cluster', {
       images: [
-        '  - name: ghcr.io/example/poddebug',
-        '    newName: registry.example.com/team/poddebug',
-        '    newTag: 9.9.9',
+        '  - name: ghcr.io/example/poddebug-probe',
+        '    newName: registry.example.com/team/poddebug-probe',
+        `    digest: ${DIGEST}`,
       ],
     });
     checkWorkerProbeEnv(objs);
     const worker = one<Deployment>(objs, 'Deployment', 'poddebug-worker');
-    expect(worker.spec.template.spec.containers[0]!.image).toBe('registry.example.com/team/poddebug:9.9.9');
+    expect(env(worker.spec.template.spec.containers[0]!, 'PROBE_IMAGE')?.value).toBe(
+      `registry.example.com/team/poddebug-probe@${DIGEST}`,
+    );
+    expect(worker.spec.template.spec.containers[0]!.image).toMatch(/^ghcr\.io\/example\/poddebug@sha256:/);
   });
 
-  it('…and when the overlay that includes the component sets it', () => {
+  it('…and the overlay that includes the component sets the worker’s image apart from it', () => {
     const objs = renderOverlayWith('worker-only', {
       components: ['probes'],
       images: [
         '  - name: ghcr.io/example/poddebug',
         '    newName: registry.example.com/eu/poddebug',
-        '    newTag: 1.2.3',
+        `    digest: ${DIGEST}`,
       ],
     });
     checkWorkerProbeEnv(objs);
     const worker = one<Deployment>(objs, 'Deployment', 'poddebug-worker');
-    expect(worker.spec.template.spec.containers[0]!.image).toBe('registry.example.com/eu/poddebug:1.2.3');
+    expect(worker.spec.template.spec.containers[0]!.image).toBe(`registry.example.com/eu/poddebug@${DIGEST}`);
+    expect(env(worker.spec.template.spec.containers[0]!, 'PROBE_IMAGE')?.value).toMatch(
+      /^ghcr\.io\/example\/poddebug-probe@sha256:/,
+    );
   });
 });
 
@@ -606,40 +628,48 @@ describeWithKubectl(`the bot mounts its policy${KUBECTL_NOTE}`, () => {
 
 // ---------------------------------------------------------------------------
 
-describe('the image holds the probe program and tools (Dockerfile, text check: no Docker engine here)', () => {
-  /** Dockerfile instructions, comments dropped and `\` continuations joined. */
-  const instructions = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
-    .split('\n')
-    .filter((l) => !l.trim().startsWith('#'))
-    .join('\n')
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim().replace(/\s+/g, ' '))
-    .filter(Boolean);
-  const lastFrom = instructions.map((l) => /^FROM\s/i.test(l)).lastIndexOf(true);
-  const runtime = instructions.slice(lastFrom);
+describe('the probe image holds the probe program and tools (Dockerfile, text check: no Docker engine here)', () => {
+  const instructions = dockerInstructions();
+  const { stages } = dockerStages();
+  const app = stage(stages, 'app');
+  const probe = stage(stages, 'probe');
+  const runtime = stages.at(-1)!;
 
-  it('installs strace, tcpdump, util-linux, coreutils and fonts-dejavu-core in the runtime stage, without recommends, lists removed', () => {
-    const runs = runtime.filter((l) => l.startsWith('RUN '));
+  it('the probe target installs strace, tcpdump, util-linux, coreutils, without recommends, lists removed', () => {
+    expect(probe.from).toBe('app');
+    const runs = probe.lines.filter((l) => l.startsWith('RUN '));
     expect(runs).toHaveLength(1);
-    const run = runs[0]!;
-    const steps = run
+    const steps = runs[0]!
       .slice(4)
       .split('&&')
       .map((s) => s.trim());
     expect(steps[0]).toBe('apt-get update');
-    const install = steps.find((s) => s.startsWith('apt-get install'))!;
-    expect(install).toMatch(/^apt-get install -y --no-install-recommends /);
-    const packages = install.replace(/^apt-get install -y --no-install-recommends /, '').split(' ');
-    expect(packages.sort()).toEqual(['coreutils', 'fonts-dejavu-core', 'strace', 'tcpdump', 'util-linux']);
+    expect(steps.find((s) => s.startsWith('apt-get install'))).toMatch(
+      /^apt-get install -y --no-install-recommends /,
+    );
+    expect(aptPackages(probe).sort()).toEqual(['coreutils', 'strace', 'tcpdump', 'util-linux']);
     expect(steps.at(-1)).toBe('rm -rf /var/lib/apt/lists/*');
   });
 
+  it('the default target (bot and worker) has none of them, and removes nsenter', () => {
+    expect(runtime.name).toBe('runtime');
+    expect(runtime.from).toBe('app');
+    for (const s of [app, runtime]) {
+      expect(aptPackages(s)).not.toEqual(expect.arrayContaining(['strace']));
+      expect(aptPackages(s)).not.toEqual(expect.arrayContaining(['tcpdump']));
+    }
+    // The fonts are the memory chart's, which the worker draws.
+    expect(aptPackages(app)).toEqual(['fonts-dejavu-core']);
+    expect(runtime.lines).toContain('RUN rm -f /usr/bin/nsenter');
+  });
+
   it('still runs as 65532 by default (probe pods set runAsUser 0 themselves), from /app', () => {
-    expect(runtime.filter((l) => l.startsWith('USER '))).toEqual(['USER 65532:65532']);
-    expect(runtime.findIndex((l) => l.startsWith('RUN '))).toBeLessThan(runtime.indexOf('USER 65532:65532'));
-    expect(runtime).toContain('WORKDIR /app');
-    expect(runtime).toContain('COPY --from=build /app/dist ./dist');
+    for (const s of [app, probe, runtime]) {
+      const users = s.lines.filter((l) => l.startsWith('USER '));
+      expect(users.at(-1)).toBe('USER 65532:65532');
+    }
+    expect(app.lines).toContain('WORKDIR /app');
+    expect(app.lines).toContain('COPY --from=build /app/dist ./dist');
     expect(PROBE_PROGRAM).toBe('/app/dist/jobs/probes/program/main.js');
     for (const action of PROBE_ACTIONS) {
       expect(probePod(action).spec?.containers[0]?.securityContext).toMatchObject({

@@ -23,11 +23,11 @@ describe('poddebug redis-acl', () => {
     ]);
     expect(eu).toEqual(
       expect.arrayContaining([
-        '~poddebug:poddebug-prod-eu:*',
+        '~poddebug:{poddebug-prod-eu}:*',
         '%R~poddebug:req:{*}',
         '%R~poddebug:req:{*}:approvers',
         '~poddebug:approval-used:{*}',
-        '%W~poddebug:artefact:*:*',
+        '%W~poddebug:artefact:{*:*}',
         // `/poddebug cancel`: the flag (read) and its own cluster's cancel channel only.
         '%R~poddebug:req:{*}:cancel',
         '&poddebug:cancel:prod-eu',
@@ -39,9 +39,9 @@ describe('poddebug redis-acl', () => {
 
   it('scopes the slots to the cluster (prod does not reach prod-eu)', () => {
     const p = workerKeyPatterns('prod');
-    expect(p).toContain('~poddebug:probe-slot:container:prod:*');
-    expect(p).toContain('~poddebug:probe-slot:node:prod:*');
-    expect(p).toContain('~poddebug:poddebug-prod:*');
+    expect(p).toContain('~poddebug:probe-slot:{prod:*}:container:*');
+    expect(p).toContain('~poddebug:probe-slot:{prod:*}:node');
+    expect(p).toContain('~poddebug:{poddebug-prod}:*');
   });
 
   it('prints comments and ACL SETUSER lines, then turns the default user off', () => {

@@ -46,8 +46,9 @@ describe('request and job ids', () => {
   ])('%s is no job of a request kind it could be', (jobId) => {
     expect(parseJobId(jobId)).toBeUndefined();
   });
-  it('queue names are one per cluster', () => {
-    expect(queueName('prod-eu')).toBe('poddebug-prod-eu');
+  it('queue names are one per cluster, each a Redis Cluster hash tag (BullMQ uses its keys together)', () => {
+    expect(queueName('prod-eu')).toBe('{poddebug-prod-eu}');
+    expect(queueName('prod-eu')).not.toContain(':'); // BullMQ refuses ':' in queue names
   });
 });
 
