@@ -552,14 +552,18 @@ export async function startFakeContainer(opts: FakeContainerOptions): Promise<Fa
   if (rootDir) {
     await makeRootDir(rootDir, resolvConfPath);
     await writeFile(join(rootDir, 'workload.cjs'), WORKLOAD);
+    // The Node running the tests may live outside /usr (the project's pinned `node` dev dependency, in
+    // node_modules): its binary is bound at /node inside (it links only libraries under /usr).
+    await writeFile(join(rootDir, 'node'), '');
     // Inside the new mount namespace: bind the host's programs read-only, a fresh /proc, then chroot.
     command = [
       'sh',
       '-c',
-      'set -e; root=$1; shift; for d in usr dev; do mount --bind -o ro "/$d" "$root/$d"; done; mount -t proc proc "$root/proc"; exec chroot "$root" "$@"',
+      'set -e; root=$1; node=$2; shift 2; for d in usr dev; do mount --bind -o ro "/$d" "$root/$d"; done; mount --bind -o ro "$node" "$root/node"; mount -t proc proc "$root/proc"; exec chroot "$root" "$@"',
       'sh',
       rootDir,
       process.execPath,
+      '/node',
       '/workload.cjs',
       ...workloadArgs('-'),
     ];
