@@ -27,8 +27,8 @@ export { authorize } from './authz.js';
 export type { ContainerRuntimeOptions } from './container-runtime.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
-export { chainDepth, type RequestSpan } from './request-log.js';
 export type { RbacDecision, RbacDenial, RbacModeOptions } from './rbac-mode.js';
+export { chainDepth, type RequestSpan } from './request-log.js';
 export { type KubeObject, ObjectStore } from './store.js';
 export { dependentSteps, type TimedRequest } from './timeline.js';
 
@@ -64,6 +64,7 @@ export interface KubeSimOptions {
   containerRuntime?: ContainerRuntimeOptions;
   /** Serve pods/ephemeralcontainers (default true); false answers 404 like a cluster without it. */
   ephemeralContainers?: boolean;
+  /**
    * RBAC mode (rbac-mode.ts): authorize every request against the RBAC objects held (fixtures,
    * `objects`, `put()`), as `user` unless a bearer token of `tokens` names someone else; a denial is a
    * 403 Forbidden Status and is listed by rbacDenials(). Off by default (everything allowed).

@@ -19,8 +19,8 @@ import { sliceLog } from './log-text.js';
 import { pageOf } from './paging.js';
 import { bodyAsJson } from './pod-protobuf.js';
 import { podSecurityDenial } from './pod-security.js';
-import type { RequestLog } from './request-log.js';
 import type { RbacMode } from './rbac-mode.js';
+import type { RequestLog } from './request-log.js';
 import { joinApiVersion, type ResourceInfo } from './resources.js';
 import { type ApiPath, parseApiPath, routeTemplate } from './router.js';
 import {
