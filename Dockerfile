@@ -51,8 +51,9 @@ RUN npm run build \
 
 # ---- app: what both images share ---------------------------------------------
 FROM ${NODE_IMAGE} AS app
-ENV NODE_ENV=production \
-    NODE_COMPILE_CACHE=/tmp/node-compile-cache
+ENV NODE_ENV=production
+# Node 24's module compile cache, on the writable /tmp the manifests mount.
+ENV NODE_COMPILE_CACHE=/tmp/node-compile-cache
 WORKDIR /app
 
 # fonts-dejavu-core: the memory chart's text (DejaVu Sans; resvg draws no text
