@@ -174,9 +174,13 @@ export class Queues {
   }
 
   /** Removes a job that has not started (its request was abandoned). */
-  async removeIfWaiting(cluster: string, jobId: string): Promise<void> {
+  /** Removes a job unless a worker has it; whether a worker has it (`active`: then it cannot be removed). */
+  async removeIfWaiting(cluster: string, jobId: string): Promise<'active' | 'removed' | 'absent'> {
     const job = await this.queue(cluster).getJob(jobId);
-    if (job && (await job.getState()) !== 'active') await job.remove().catch(() => undefined);
+    if (!job) return 'absent';
+    if ((await job.getState()) === 'active') return 'active';
+    await job.remove().catch(() => undefined);
+    return 'removed';
   }
 
   async ping(): Promise<boolean> {

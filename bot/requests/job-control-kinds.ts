@@ -118,8 +118,12 @@ export function privilegedCancelKind(
       if (m.previous === 'planning') {
         await d.queues.removeIfWaiting(r.cluster, jobIdOf(r.id, 'plan')).catch(() => undefined);
       }
+      // The record may still say approved while a worker has just started the run (the bot records
+      // `running` when it hears of it): the queue says which.
+      let started = m.previous === 'running';
       if (m.previous === 'approved' || m.previous === 'running') {
-        await d.queues.removeIfWaiting(r.cluster, jobIdOf(r.id, 'run')).catch(() => undefined);
+        const run = await d.queues.removeIfWaiting(r.cluster, jobIdOf(r.id, 'run')).catch(() => 'absent');
+        if (run === 'active') started = true;
         // The signed approval is single-use: mark it used, so no worker starts this run afterwards.
         await d.redis.set(KEYS.approvalUsed(r.id), 'cancelled', 'EX', 30 * 24 * 3600, 'NX');
         await jc.signalWorkers(r, by);
@@ -131,7 +135,7 @@ export function privilegedCancelKind(
         status: 'cancelled',
         from: m.previous,
         said:
-          m.previous === 'running'
+          started
             ? 'it was running: the worker stops the probe and deletes its probe pod; no result will be posted.'
             : m.previous === 'approved'
               ? 'it was approved but had not started: it will not start, and its approval can no longer be used.'

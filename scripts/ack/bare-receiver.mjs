@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 const { App, HTTPReceiver } = bolt;
 const connection = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
 const queue = new Queue(process.env.QUEUE, { connection, prefix: process.env.QUEUE_PREFIX });
+queue.on('error', (err) => process.stderr.write(`bare-receiver.mjs: Queue error: ${err.message}\n`));
 const receiver = new HTTPReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET });
 const app = new App({
   token: process.env.SLACK_BOT_TOKEN,

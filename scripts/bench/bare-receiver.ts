@@ -17,6 +17,7 @@ const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 
   maxRetriesPerRequest: null,
 });
 const queue = new Queue(queueName, { connection });
+queue.on('error', (err) => process.stderr.write(`bare-receiver.ts: Queue error: ${err.message}\n`));
 
 const receiver = new HTTPReceiver({ signingSecret: process.env.SLACK_SIGNING_SECRET ?? '' });
 // botId and botUserId given: Bolt then never calls auth.test. Any Web API call goes to the bench's Slack double.

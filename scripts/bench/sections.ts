@@ -120,6 +120,7 @@ export async function ackBaselines(e: Env) {
     await stop(bare);
     await stop(bot.proc);
     const q = new Queue(bareQueue, { connection: e.redis });
+    q.on('error', (err) => process.stderr.write(`sections.ts: Queue error: ${err.message}\n`));
     await q.obliterate({ force: true }).catch(() => undefined);
     await q.close();
     await e.redis.del(KEYS.heartbeat(cluster));
@@ -219,6 +220,7 @@ export async function throughput(e: Env, concurrency: number) {
   e.clusters.push(cluster);
   const worker = await startWorker(e, cluster, concurrency);
   const q = new Queue(queueName(cluster), { connection: e.redis, prefix: QUEUE_PREFIX });
+  q.on('error', (err) => process.stderr.write(`sections.ts: Queue error: ${err.message}\n`));
   try {
     e.sim.setLatency(LATENCY);
     const t0 = performance.now();
@@ -263,11 +265,13 @@ export async function bigOwner(e: Env, pods: number) {
   e.clusters.push(cluster);
   const worker = await startWorker(e, cluster, 8);
   const q = new Queue(queueName(cluster), { connection: e.redis, prefix: QUEUE_PREFIX });
+  q.on('error', (err) => process.stderr.write(`sections.ts: Queue error: ${err.message}\n`));
   const eventsRedis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const events = new QueueEvents(queueName(cluster), {
     connection: eventsRedis,
     prefix: QUEUE_PREFIX,
   });
+  events.on('error', (err) => process.stderr.write(`sections.ts: QueueEvents error: ${err.message}\n`));
   try {
     await events.waitUntilReady();
     await sleep(500);

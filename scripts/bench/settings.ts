@@ -112,6 +112,7 @@ export async function startWorker(e: Env, cluster: string, concurrency: number):
 
 export async function clearCluster(e: Env, cluster: string): Promise<void> {
   const q = new Queue(queueName(cluster), { connection: e.redis, prefix: QUEUE_PREFIX });
+  q.on('error', (err) => process.stderr.write(`settings.ts: Queue error: ${err.message}\n`));
   await q.obliterate({ force: true }).catch(() => undefined);
   await q.close();
   await removeRequestKeys(e.redis, cluster);

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ProbeInput, ProbeSpec } from '../../jobs/contracts/probe.js';
 import { toolArgv } from '../../jobs/contracts/probe-argv.js';
@@ -97,7 +97,10 @@ suite('probe program on a fake container', () => {
     const r = ok(await probe(fc, { action: 'ps' }));
     if (r.data.action !== 'ps') throw new Error('wrong action');
     const main = r.data.processes.find((p) => p.hostPid === fc.pid);
-    expect(main).toMatchObject({ pid: 1, ppid: 0, comm: 'node' });
+    // comm is what the kernel holds for the process (Node 24 names its main thread `MainThread`, Node 20 leaves `node`).
+    const comm = readFileSync(`/proc/${fc.pid}/comm`, 'utf8').trim();
+    expect(['node', 'MainThread']).toContain(comm);
+    expect(main).toMatchObject({ pid: 1, ppid: 0, comm });
     const child = r.data.processes.find((p) => p.args.includes('--password='));
     expect(child).toMatchObject({ ppid: 1 });
     expect(child!.pid).toBeGreaterThan(1);

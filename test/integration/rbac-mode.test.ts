@@ -114,6 +114,9 @@ async function diagnoseAll(sim: KubeSim): Promise<void> {
     await diagnose({ kind: 'pod', name: s.expect.pod, namespace: s.namespace }, deps).catch(() => undefined);
     await diagnose({ kind: 'pod', name: s.expect.pod }, deps).catch(() => undefined);
   }
+  // `/poddebug events` also reads the events.k8s.io/v1 shape (jobs/reads), which diagnose does not.
+  const first = scenarios[0]!;
+  await deps.reader.eventsV1For?.(first.namespace, 'Pod', first.expect.pod);
 }
 
 /** "verb group resource" of a resource request. */

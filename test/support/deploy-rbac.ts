@@ -1,6 +1,7 @@
 /**
  * The simulator's RBAC mode with the RBAC objects rendered from deploy/ (`kubectl kustomize` of the
- * single-cluster overlay with the subject-access-review component): the worker acts as its
+ * single-cluster overlay with the subject-access-review and debug-containers components, and the
+ * debug-containers RoleBinding example for namespaces `shop` and `strict`): the worker acts as its
  * ServiceAccount and may do exactly what the manifests grant it; the bot's access reviews carry a
  * token of the bot's ServiceAccount. Without kubectl, the same RBAC files are read as they are
  * (kustomize only adds labels to them), so the mode stays on.
@@ -23,17 +24,30 @@ const RBAC_FILES = [
   'base/worker-rbac.yaml',
   'components/probes/rbac.yaml',
   'components/subject-access-review/rbac.yaml',
+  'components/debug-containers/rbac.yaml',
 ];
+/** Not part of the component (bound per namespace by the operator): the example, for namespace `shop`. */
+const DEBUG_BINDING = 'components/debug-containers/rolebinding-example.yaml';
 
 let cached: KubeObject[] | undefined;
 
-/** The (Cluster)Role(Binding)s of deploy/overlays/single-cluster + components/subject-access-review. */
+/**
+ * The (Cluster)Role(Binding)s of deploy/overlays/single-cluster + components/subject-access-review and
+ * debug-containers, with debug-containers' example RoleBinding (namespaces `shop` and `strict`).
+ */
 export function deployRbacObjects(): KubeObject[] {
-  cached ??= (
-    KUBECTL
-      ? renderOverlayWith('single-cluster', { components: ['subject-access-review'] })
-      : RBAC_FILES.flatMap((f) => kubeObjects(readFileSync(join(DEPLOY, f), 'utf8'), f))
-  ).filter((o) => o.apiVersion === 'rbac.authorization.k8s.io/v1' && RBAC_KINDS.has(o.kind));
+  cached ??= [
+    ...(KUBECTL
+      ? renderOverlayWith('single-cluster', { components: ['subject-access-review', 'debug-containers'] })
+      : RBAC_FILES.flatMap((f) => kubeObjects(readFileSync(join(DEPLOY, f), 'utf8'), f))),
+    // The tests debug pods in `shop` and `strict` (Pod Security baseline): the example bound in both.
+    ...['shop', 'strict'].flatMap((ns) =>
+      kubeObjects(readFileSync(join(DEPLOY, DEBUG_BINDING), 'utf8'), DEBUG_BINDING).map((o) => ({
+        ...o,
+        metadata: { ...o.metadata, namespace: ns },
+      })),
+    ),
+  ].filter((o) => o.apiVersion === 'rbac.authorization.k8s.io/v1' && RBAC_KINDS.has(o.kind));
   return structuredClone(cached);
 }
 

@@ -78,7 +78,13 @@ describeWithKubectl(
   () => {
     it('the overlays and components are the ones this test knows', () => {
       expect(OVERLAYS).toEqual(['dev', 'namespaced', 'single-cluster', 'worker-only']);
-      expect(COMPONENTS).toEqual(['monitoring', 'namespaced-rbac', 'probes', 'subject-access-review']);
+      expect(COMPONENTS).toEqual([
+        'debug-containers',
+        'monitoring',
+        'namespaced-rbac',
+        'probes',
+        'subject-access-review',
+      ]);
     });
 
     it.each(RENDERS)('%s: renders; every image is pinned by digest', (_name, render) => {
