@@ -104,7 +104,7 @@ LABEL org.opencontainers.image.title="poddebug-probe" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.base.name="docker.io/library/node:20-bookworm-slim"
+      org.opencontainers.image.base.name="docker.io/library/node:24-bookworm-slim"
 CMD ["dist/jobs/probes/program/main.js"]
 
 # ---- runtime: the bot and the worker (the default target, so last) ------------
@@ -123,7 +123,7 @@ LABEL org.opencontainers.image.title="poddebug" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.base.name="docker.io/library/node:20-bookworm-slim"
+      org.opencontainers.image.base.name="docker.io/library/node:24-bookworm-slim"
 
 # The bot's HTTP receiver (/slack/events, /healthz, /readyz) and the worker's
 # health port are set by the manifests.

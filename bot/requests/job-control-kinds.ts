@@ -134,12 +134,11 @@ export function privilegedCancelKind(
       return {
         status: 'cancelled',
         from: m.previous,
-        said:
-          started
-            ? 'it was running: the worker stops the probe and deletes its probe pod; no result will be posted.'
-            : m.previous === 'approved'
-              ? 'it was approved but had not started: it will not start, and its approval can no longer be used.'
-              : 'it had not been approved, so nothing ran.',
+        said: started
+          ? 'it was running: the worker stops the probe and deletes its probe pod; no result will be posted.'
+          : m.previous === 'approved'
+            ? 'it was approved but had not started: it will not start, and its approval can no longer be used.'
+            : 'it had not been approved, so nothing ran.',
       };
     },
   };
