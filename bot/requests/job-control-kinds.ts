@@ -123,17 +123,23 @@ export function privilegedCancelKind(
       let started = m.previous === 'running';
       if (m.previous === 'approved' || m.previous === 'running') {
         const run = await d.queues.removeIfWaiting(r.cluster, jobIdOf(r.id, 'run')).catch(() => 'absent');
-        if (run === 'active') started = true;
+        if (run === 'active' && !started) {
+          started = true;
+          // The thread and the audit say what happened: it had started.
+          await d.redis.hset(KEYS.request(r.id), 'cancelledFrom', 'running');
+        }
         // The signed approval is single-use: mark it used, so no worker starts this run afterwards.
         await d.redis.set(KEYS.approvalUsed(r.id), 'cancelled', 'EX', 30 * 24 * 3600, 'NX');
         await jc.signalWorkers(r, by);
       }
-      await d.privileged.thread
+      // Not awaited: the thread's final status waits for the request's lock (a running probe's thread may
+      // hold it), and the canceller is answered now; the sweep retries a final status that did not land.
+      void d.privileged.thread
         .finish(r.id)
         .catch((err: unknown) => d.logger.warn({ err, id: r.id }, 'thread not final yet; the sweep retries'));
       return {
         status: 'cancelled',
-        from: m.previous,
+        from: started ? 'running' : m.previous,
         said: started
           ? 'it was running: the worker stops the probe and deletes its probe pod; no result will be posted.'
           : m.previous === 'approved'
