@@ -38,7 +38,7 @@ import {
   type Scenario,
   scenarios,
 } from './chaos/scenarios.js';
-import { ChaosStack, SECRET, USERS } from './chaos/stack.js';
+import { CHAOS_CLUSTER, ChaosStack, SECRET, USERS } from './chaos/stack.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -77,7 +77,12 @@ const SCENARIOS = scenarios(P, SOAK);
 /** Sends one signed slash command; acked = HTTP 200 with no error text within Slack's 3 s. */
 async function send(port: number, channel: string, userId: string, text: string): Promise<SentCommand> {
   const triggerId = newTriggerId();
-  const requestId = requestIdFor('diagnose', [SLACK_TEST_DEFAULTS.teamId, channel, userId, triggerId]);
+  const requestId = requestIdFor('diagnose', CHAOS_CLUSTER, [
+    SLACK_TEST_DEFAULTS.teamId,
+    channel,
+    userId,
+    triggerId,
+  ]);
   const body = slashCommandBody({ text: `diagnose ${text}`, channelId: channel, userId, triggerId });
   try {
     const res = await fetch(`http://127.0.0.1:${port}/slack/events`, {

@@ -93,7 +93,7 @@ export function jobControlHelpText(verb: JobControlVerb): string {
     "The request's thread and status message say who cancelled it, and the audit trail records it.",
     '',
     '*Examples*',
-    '• `/poddebug cancel prb-3f2a9c0d1e2f3a4b5c6d7e8f`',
-    '• `/poddebug cancel run-prb-3f2a9c0d1e2f3a4b5c6d7e8f`',
+    '• `/poddebug cancel prb-prod-3f2a9c0d1e2f3a4b5c6d7e8f`',
+    '• `/poddebug cancel run-prb-prod-3f2a9c0d1e2f3a4b5c6d7e8f`',
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { luaScript } from '../../jobs/contracts/lua.js';
+import { KEYS } from '../../jobs/contracts/requests.js';
 import type { Policy } from './schema.js';
 
 export type RateLimitKind = 'commands' | 'privileged';
@@ -63,9 +64,10 @@ export class RateLimits {
 
   constructor(
     private readonly redis: Redis,
+    /** keyPrefix: default KEYS.rateLimitPrefix, on the heartbeats' slot (GATE_TAG), as the one script needs. */
     opts: { keyPrefix?: string } = {},
   ) {
-    this.keyPrefix = opts.keyPrefix ?? 'poddebug:rl';
+    this.keyPrefix = opts.keyPrefix ?? KEYS.rateLimitPrefix;
     if (!(SCRIPT in redis)) {
       // No numberOfKeys: the first argument of each call says how many keys follow.
       redis.defineCommand(SCRIPT, {

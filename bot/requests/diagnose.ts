@@ -107,7 +107,7 @@ export class DiagnoseRequests implements RequestKindHandler {
    * request is reported as a duplicate.
    */
   async submit(a: DiagnoseAsk): Promise<{ id: string; duplicate: boolean }> {
-    const id = requestIdFor('diagnose', [a.teamId ?? '', a.channelId, a.userId, a.triggerId]);
+    const id = requestIdFor('diagnose', a.cluster, [a.teamId ?? '', a.channelId, a.userId, a.triggerId]);
     const now = this.d.now();
     const requester = { userId: a.userId, channelId: a.channelId, ...(a.teamId ? { teamId: a.teamId } : {}) };
     const requestedAt = new Date(now).toISOString();

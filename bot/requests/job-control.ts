@@ -1,7 +1,7 @@
 /**
  * Job control: `/poddebug jobs` (this channel's open requests) and `/poddebug cancel ID`, on the one request
- * engine. Listing reads the channel's index (KEYS.channelOpen, kept with the record by create.lua and
- * store.close), never a scan of Redis. Cancelling is one atomic step in Redis (lua/cancel.lua) taken under
+ * engine. Listing reads the channel's index of each cluster (KEYS.channelOpen, kept with the record by
+ * create.lua and store.close), never a scan of Redis. Cancelling is one atomic step in Redis (lua/cancel.lua) taken under
  * the request's lock, then whatever the request's kind must undo: a queued job is taken back, a running one
  * is told to stop through Redis (a flag and a message on the cluster's cancel channel, which the workers
  * watch: jobs/cancel-watch.ts). Each kind plugs in a {@link CancelKind}; see job-control-kinds.ts.
@@ -43,6 +43,8 @@ export interface JobControlDeps {
   auth: Authorizer;
   logger: Logger;
   now: () => number;
+  /** The clusters the bot serves: `/poddebug jobs` lists the channel's requests for each. */
+  clusters: readonly string[];
 }
 
 /** Who asks, from where. */
@@ -77,23 +79,37 @@ export class JobControl {
 
   /** The channel's queued and running requests, newest first; ids whose record is gone leave the index. */
   async list(channelId: string): Promise<{ rows: JobRow[]; more: number }> {
-    const key = KEYS.channelOpen(channelId);
-    const [ids, total] = await Promise.all([
-      this.d.redis.zrevrange(key, 0, LIST_READ - 1),
-      this.d.redis.zcard(key),
-    ]);
-    const records = await Promise.all(ids.map((id) => this.d.store.get(id)));
+    // One index per cluster (each on its cluster's slot), read concurrently, merged newest first.
+    const perCluster = await Promise.all(
+      this.d.clusters.map(async (cluster) => {
+        const key = KEYS.channelOpen(cluster, channelId);
+        const [flat, total] = await Promise.all([
+          this.d.redis.zrevrange(key, 0, LIST_READ - 1, 'WITHSCORES'),
+          this.d.redis.zcard(key),
+        ]);
+        const entries: { id: string; at: number; key: string }[] = [];
+        for (let i = 0; i + 1 < flat.length; i += 2)
+          entries.push({ id: flat[i]!, at: Number(flat[i + 1]), key });
+        return { entries, total };
+      }),
+    );
+    const newest = perCluster
+      .flatMap((c) => c.entries)
+      .sort((a, b) => b.at - a.at)
+      .slice(0, LIST_READ);
+    const total = perCluster.reduce((n, c) => n + c.total, 0);
+    const records = await Promise.all(newest.map((e) => this.d.store.get(e.id)));
     const rows: JobRow[] = [];
-    const gone: string[] = [];
+    const gone: { id: string; key: string }[] = [];
     records.forEach((r, i) => {
-      if (!r) gone.push(ids[i]!);
+      if (!r) gone.push(newest[i]!);
       else {
         const row = this.kinds.get(r.kind)?.row(r);
         if (row) rows.push(row);
       }
     });
-    if (gone.length > 0) await this.d.redis.zrem(key, ...gone).catch(() => undefined);
-    return { rows, more: Math.max(0, total - ids.length) };
+    await Promise.all(gone.map((g) => this.d.redis.zrem(g.key, g.id).catch(() => undefined)));
+    return { rows, more: Math.max(0, total - newest.length) };
   }
 
   /**

@@ -69,7 +69,13 @@ export class PrivilegedRequests implements RequestKindHandler {
 
   /** Queues the plan job, then records the request (planning); throws queue_unavailable. */
   async submit(ask: ProbeAsk, reason: string, viewId: string): Promise<{ id: string; duplicate: boolean }> {
-    const id = requestIdFor('privileged', [ask.teamId ?? '', ask.cluster, ask.channelId, ask.userId, viewId]);
+    const id = requestIdFor('privileged', ask.cluster, [
+      ask.teamId ?? '',
+      ask.cluster,
+      ask.channelId,
+      ask.userId,
+      viewId,
+    ]);
     const now = this.d.now();
     const requester = {
       userId: ask.userId,

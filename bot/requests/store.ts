@@ -91,13 +91,13 @@ export class RequestStore {
     for (const type of due) fields[dueField(type)] = String(r.createdAt);
     const pairs = Object.entries(fields).flat();
     // One script: the record and both open-request indexes (a sweep between separate steps could drop an
-    // index entry whose record was not there yet). Spans slots on a Redis Cluster: a known gap (cluster-slots test).
+    // index entry whose record was not there yet); all three carry the cluster's hash tag (one slot).
     return (
       (await this.run(
         'create',
         KEYS.request(r.id),
         KEYS.open(r.cluster),
-        KEYS.channelOpen(r.channel),
+        KEYS.channelOpen(r.cluster, r.channel),
         r.createdAt,
         r.id,
         REQUEST_TTL_SEC,
@@ -162,7 +162,7 @@ export class RequestStore {
       KEYS.request(r.id),
       KEYS.open(r.cluster),
       jobKey,
-      KEYS.channelOpen(r.channel),
+      KEYS.channelOpen(r.cluster, r.channel),
       r.createdAt,
       r.id,
       REQUEST_TTL_SEC,
@@ -242,17 +242,17 @@ export class RequestStore {
   async close(cluster: string, id: string): Promise<void> {
     const channel = await this.redis.hget(KEYS.request(id), 'channel');
     const m = this.redis.multi().zrem(KEYS.open(cluster), id);
-    if (channel) m.zrem(KEYS.channelOpen(channel), id);
+    if (channel) m.zrem(KEYS.channelOpen(cluster, channel), id);
     await m.exec();
   }
 
   /** Forgets a request that never got going (e.g. the channel refused its first message). */
   async drop(id: string, cluster: string): Promise<void> {
     const channel = await this.redis.hget(KEYS.request(id), 'channel');
-    // The record and its approvers share a slot (a MULTI may span them); the open sets are on others.
-    await this.redis.multi().del(KEYS.request(id), KEYS.approvers(id)).exec();
-    await this.redis.zrem(KEYS.open(cluster), id);
-    if (channel) await this.redis.zrem(KEYS.channelOpen(channel), id);
+    // The record, its approvers and the cluster's open sets share the cluster's slot: one MULTI.
+    const m = this.redis.multi().del(KEYS.request(id), KEYS.approvers(id)).zrem(KEYS.open(cluster), id);
+    if (channel) m.zrem(KEYS.channelOpen(cluster, channel), id);
+    await m.exec();
   }
 
   /** Takes the request's lock; a token for renew/unlock, or undefined when another replica holds it. */

@@ -6,7 +6,14 @@
  * another cluster's queue. Pure: builds the lines; the CLI prints them.
  */
 import { randomBytes } from 'node:crypto';
-import { artefactKey, isClusterName, KEYS, QUEUE_PREFIX, queueName } from '../contracts/index.js';
+import {
+  artefactKey,
+  isClusterName,
+  KEYS,
+  QUEUE_PREFIX,
+  queueName,
+  requestKeyPatterns,
+} from '../contracts/index.js';
 import { slotKeys } from '../probes/slots.js';
 
 export interface AclOptions {
@@ -50,6 +57,7 @@ const COMMANDS = [
 /** The key patterns of a cluster's worker (`%R~` read only, `%W~` write only, `~` both) and its one pub/sub channel (`&`). */
 export function workerKeyPatterns(cluster: string): string[] {
   const slots = slotKeys('poddebug:', cluster, 'NODE', 'CONTAINER');
+  const requests = requestKeyPatterns(cluster);
   return [
     // Its own BullMQ queue: jobs, locks, events, metrics.
     `~${QUEUE_PREFIX}:${queueName(cluster)}:*`,
@@ -58,13 +66,12 @@ export function workerKeyPatterns(cluster: string): string[] {
     `~${slots.node.replace('NODE', '*')}`,
     // What a probe run writes: artefacts (the bot uploads them), the single-use approval mark, its heartbeat.
     `%W~${artefactKey('*', '*')}`,
-    `~${KEYS.approvalUsed('*')}`,
+    `~${requests.approvalUsed}`,
     `~${KEYS.heartbeat(cluster)}`,
-    // The bot's record of a request and its approvers: read, never written.
-    `%R~${KEYS.request('*')}`,
-    `%R~${KEYS.approvers('*')}`,
-    // `/poddebug cancel`: the flag of a cancelled request (read) and the cluster's cancel channel (subscribe).
-    `%R~${KEYS.cancel('*')}`,
+    // The bot's records of this cluster's requests (approvers, lock, the cancel flag of `/poddebug cancel`):
+    // read, never written; other clusters' records not at all.
+    `%R~${requests.record}`,
+    // The cluster's cancel channel (subscribe).
     `&${KEYS.cancelChannel(cluster)}`,
   ];
 }

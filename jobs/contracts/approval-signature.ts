@@ -11,6 +11,7 @@ import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, ve
 import { z } from 'zod';
 import { isClusterName } from './names.js';
 import { canonicalJson, HostScopeSchema, type ProbePlan, planBinding } from './probe.js';
+import { RequestIdSchema } from './request-id.js';
 
 /** A key id: the first 16 hex digits of the SHA-256 of the public key (SPKI DER). */
 export const KID_RE = /^[0-9a-f]{16}$/;
@@ -21,7 +22,7 @@ export const ApprovalStatementSchema = z.strictObject({
   v: z.literal(1),
   /** The key that signed it (see {@link keyIdOf}). */
   kid: z.string().regex(KID_RE),
-  requestId: z.string().min(1).max(80),
+  requestId: RequestIdSchema,
   cluster: z.string().refine(isClusterName),
   namespace: z.string(),
   pod: z.string(),

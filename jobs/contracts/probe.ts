@@ -14,6 +14,7 @@ import { RequesterSchema } from './diagnose.js';
 import { FindingSchema } from './finding.js';
 import { isClusterName, isDns1123Label, isDns1123Subdomain } from './names.js';
 import { TRANSIENT_RETRIES } from './queue.js';
+import { RequestIdSchema } from './request-id.js';
 
 export const PROBE_ACTIONS = ['strace', 'mem', 'ps', 'fds', 'netcheck', 'tcpdump'] as const;
 export type ProbeAction = (typeof PROBE_ACTIONS)[number];
@@ -328,7 +329,7 @@ export const PROBE_RUN_JOB = 'probe-run';
 export const ProbePlanPayloadSchema = z.strictObject({
   version: z.literal(1),
   action: z.literal(PROBE_PLAN_JOB),
-  requestId: z.string().min(1).max(80),
+  requestId: RequestIdSchema,
   cluster: z.string().refine(isClusterName),
   target: ProbeTargetSchema,
   spec: ProbeSpecSchema,
@@ -338,7 +339,7 @@ export const ProbePlanPayloadSchema = z.strictObject({
 export type ProbePlanPayload = z.infer<typeof ProbePlanPayloadSchema>;
 
 export const ApprovalSchema = z.strictObject({
-  requestId: z.string().min(1).max(80),
+  requestId: RequestIdSchema,
   /** Slack user IDs, in the order they approved. Empty when the policy needs no approval. */
   approvers: z.array(z.string()),
   approvedAt: z.iso.datetime(),
@@ -359,7 +360,7 @@ export type Approval = z.infer<typeof ApprovalSchema>;
 export const ProbeRunPayloadSchema = z.strictObject({
   version: z.literal(1),
   action: z.literal(PROBE_RUN_JOB),
-  requestId: z.string().min(1).max(80),
+  requestId: RequestIdSchema,
   cluster: z.string().refine(isClusterName),
   plan: ProbePlanSchema,
   approval: ApprovalSchema,

@@ -1,10 +1,22 @@
 /**
+ * The Redis Cluster hash tag of everything about one Kubernetes cluster's requests: its BullMQ queue
+ * (queueName), its requests' records, approvers, locks and flags, and its open-request indexes. A request's
+ * job and record are written in one MULTI and its record and indexes in one script, so they must share a
+ * slot; each Kubernetes cluster's requests may sit on a slot of their own.
+ */
+export function clusterTag(cluster: string): string {
+  return `{poddebug-${cluster}}`;
+}
+
+/**
  * BullMQ queue for one cluster. One queue per cluster; workers of that cluster consume it. The name is a
  * Redis Cluster hash tag (`{…}`), so that all of a queue's keys (`poddebug:{poddebug-prod}:wait`, …), which
  * BullMQ's scripts use together, share one slot, while each cluster's queue may sit on a slot of its own.
+ * It is the cluster's tag ({@link clusterTag}): its requests' records and indexes share that slot, so the
+ * bot adds a job and writes its record in one MULTI.
  */
 export function queueName(cluster: string): string {
-  return `{poddebug-${cluster}}`;
+  return clusterTag(cluster);
 }
 
 /** BullMQ key prefix shared by bot and workers. */

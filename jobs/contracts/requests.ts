@@ -3,40 +3,23 @@
  * request, and the schema of that record. The bot writes the record; the worker reads it (a privileged run
  * is checked against it) and parses it with the same schema. Nothing else builds or matches these strings.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ProbePlanSchema, ProbeSpecSchema, ProbeTargetSchema } from './probe.js';
+import { clusterTag } from './queue.js';
 import { ReadSpecSchema } from './reads.js';
+import { parseRequestId, RequestIdSchema, type RequestKind } from './request-id.js';
 import { TargetRefSchema } from './target.js';
 
 // --- ids ------------------------------------------------------------------------------------------------
 
-/** Each kind of request and the prefix of its ids. */
-export const REQUEST_KINDS = { diagnose: 'diag', privileged: 'prb' } as const;
-export type RequestKind = keyof typeof REQUEST_KINDS;
-
-const ID_RE = /^(diag|prb)-([0-9a-f]{24})$/;
-
-/**
- * A request id derived from what identifies one Slack interaction (team, channel, user, trigger or view id):
- * a redelivered request maps to the same id, so it makes no second request. BullMQ ids may not contain ':'.
- */
-export function requestIdFor(kind: RequestKind, parts: readonly string[]): string {
-  const h = createHash('sha256').update(parts.join('\n')).digest('hex');
-  return `${REQUEST_KINDS[kind]}-${h.slice(0, 24)}`;
-}
-
-/** The kind of a request id, or undefined when the string is not one. */
-export function parseRequestId(id: string): { kind: RequestKind; id: string } | undefined {
-  const m = ID_RE.exec(id);
-  if (!m) return undefined;
-  return { kind: m[1] === 'diag' ? 'diagnose' : 'privileged', id };
-}
-
-export function isRequestId(id: string, kind?: RequestKind): boolean {
-  const p = parseRequestId(id);
-  return p !== undefined && (kind === undefined || p.kind === kind);
-}
+export {
+  isRequestId,
+  parseRequestId,
+  REQUEST_KINDS,
+  RequestIdSchema,
+  type RequestKind,
+  requestIdFor,
+} from './request-id.js';
 
 /** The steps a request runs on a worker: a diagnose is one job; a privileged request a plan, then a run. */
 export type JobStep = 'diagnose' | 'plan' | 'run';
@@ -60,30 +43,57 @@ export function parseJobId(
 
 // --- keys -----------------------------------------------------------------------------------------------
 
+/** The hash tag of the command gate (rate-limit counters and workers' heartbeats: one script reads both). */
+export const GATE_TAG = '{poddebug:gate}';
+
+/** The cluster's hash tag of a request id; throws on a string that is not a request id (no key is guessed). */
+function tagOf(id: string): string {
+  const p = parseRequestId(id);
+  if (!p) throw new Error(`not a request id: ${JSON.stringify(id.slice(0, 80))}`);
+  return clusterTag(p.cluster);
+}
+
 /**
- * Every Redis key this project writes, in one place. A request's keys share a hash tag (`{id}`), so the
- * scripts that touch a record and its approvers stay on one slot of a Redis Cluster.
+ * Every Redis key this project writes, in one place. A request's keys carry its cluster's hash tag
+ * ({@link clusterTag}), as its queue's do, so that the scripts and transactions that touch a record, its
+ * job and the open-request indexes stay on one slot of a Redis Cluster. Keys are never under the queue's
+ * own prefix (`poddebug:{poddebug-<cluster>}:`), which is BullMQ's (and its worker's ACL pattern).
  */
 export const KEYS = {
   /** The bot's record of a request: a hash (see RequestRecordSchema). */
-  request: (id: string): string => `poddebug:req:{${id}}`,
+  request: (id: string): string => `poddebug:req:${tagOf(id)}:${id}`,
   /** Approvers of a privileged request, in the order they approved: a list. */
-  approvers: (id: string): string => `poddebug:req:{${id}}:approvers`,
+  approvers: (id: string): string => `poddebug:req:${tagOf(id)}:${id}:approvers`,
   /** Which bot replica works on the request's thread right now (a token, with a TTL). */
-  lock: (id: string): string => `poddebug:req:{${id}}:lock`,
-  /** Requests of a cluster whose thread is not final yet: a sorted set by creation time. */
-  open: (cluster: string): string => `poddebug:open:${cluster}`,
-  /** Set by the worker when it starts a run: an approval is used once. */
-  approvalUsed: (id: string): string => `poddebug:approval-used:{${id}}`,
-  /** The last time a worker of this cluster said it was alive. */
-  heartbeat: (cluster: string): string => `poddebug:worker:${cluster}`,
-  /** Requests made in a Slack channel whose thread is not final yet: a sorted set by creation time (`jobs`). */
-  channelOpen: (channel: string): string => `poddebug:chan-open:${channel}`,
+  lock: (id: string): string => `poddebug:req:${tagOf(id)}:${id}:lock`,
   /** Set by the bot when a request is cancelled: workers stop its job (and refuse to start it). */
-  cancel: (id: string): string => `poddebug:req:{${id}}:cancel`,
+  cancel: (id: string): string => `poddebug:req:${tagOf(id)}:${id}:cancel`,
+  /** Set by the worker when it starts a run: an approval is used once. */
+  approvalUsed: (id: string): string => `poddebug:approval-used:${tagOf(id)}:${id}`,
+  /** Requests of a cluster whose thread is not final yet: a sorted set by creation time. */
+  open: (cluster: string): string => `poddebug:open:${clusterTag(cluster)}`,
+  /**
+   * Requests for a cluster made in a Slack channel whose thread is not final yet: a sorted set by creation
+   * time (`/poddebug jobs` reads the channel's set of every cluster).
+   */
+  channelOpen: (cluster: string, channel: string): string =>
+    `poddebug:chan-open:${clusterTag(cluster)}:${channel}`,
+  /** The last time a worker of this cluster said it was alive (on the gate's slot: the gate reads it). */
+  heartbeat: (cluster: string): string => `poddebug:worker:${GATE_TAG}:${cluster}`,
+  /** Prefix of the rate-limit counters (on the gate's slot). */
+  rateLimitPrefix: `poddebug:rl:${GATE_TAG}`,
   /** Pub/sub channel on which the bot announces a cancelled request (message: its id) to its cluster's workers. */
   cancelChannel: (cluster: string): string => `poddebug:cancel:${cluster}`,
 } as const;
+
+/**
+ * ACL key patterns (`poddebug redis-acl`) of a cluster's requests: `record` covers a record and what hangs
+ * off it (approvers, lock, cancel flag); `approvalUsed` the single-use marks.
+ */
+export function requestKeyPatterns(cluster: string): { record: string; approvalUsed: string } {
+  const tag = clusterTag(cluster);
+  return { record: `poddebug:req:${tag}:*`, approvalUsed: `poddebug:approval-used:${tag}:*` };
+}
 
 /**
  * How long a worker's heartbeat (KEYS.heartbeat) lives: workers refresh it several times within, and the bot
@@ -152,7 +162,7 @@ const opt = <T extends z.ZodType>(schema: T) =>
 
 /** What every request's hash holds. */
 const common = {
-  id: z.string().refine((s) => parseRequestId(s) !== undefined, 'not a request id'),
+  id: RequestIdSchema,
   cluster: z.string().min(1),
   channel: z.string().min(1),
   teamId: opt(z.string()),

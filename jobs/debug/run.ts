@@ -16,6 +16,7 @@ import {
 import type { DebugPods } from '../k8s/debug-pods.js';
 import type { Pod } from '../k8s/types.js';
 import { type ArtefactInput, sha256 } from '../probes/artefact-store.js';
+import { labelValue } from '../probes/pod-spec.js';
 import { redactText } from '../redact.js';
 import { connectivityOutcome } from './connectivity-result.js';
 import { ephemeralBlocker } from './plan.js';
@@ -315,7 +316,9 @@ async function waitFor(
 
 /** Deletes a request's debug copy, wherever it is (for cancellation): true when one was deleted. */
 export async function stopDebugCopy(pods: DebugPods, requestId: string): Promise<boolean> {
-  const copies = await pods.listAll(`${COPY_LABELS.copy}=true,${COPY_LABELS.request}=${requestId}`);
+  const copies = await pods.listAll(
+    `${COPY_LABELS.copy}=true,${COPY_LABELS.request}=${labelValue(requestId)}`,
+  );
   let deleted = false;
   for (const p of copies) {
     const ns = p.metadata?.namespace;

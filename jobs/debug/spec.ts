@@ -6,7 +6,9 @@
 import type { V1Container, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import { profileSecurityContext } from '../contracts/debug-profiles.js';
 import { DEBUG_LIMITS, type ProbePlan, type ProbeSpec } from '../contracts/probe.js';
+import { parseRequestId } from '../contracts/request-id.js';
 import type { Pod } from '../k8s/types.js';
+import { labelValue } from '../probes/pod-spec.js';
 
 /** Labels and annotations of debug copies; the reaper lists by COPY_SELECTOR (never without a selector). */
 export const COPY_LABELS = {
@@ -28,15 +30,22 @@ export const CONNECTIVITY_PROGRAM = '/app/dist/jobs/debug/program/connectivity.j
 /** Seconds a copy's debug container and sleeping target may take to start. */
 export const COPY_START_SEC = 120;
 
-/** `poddebug-<10 hex of the request id>`: recognisable in `kubectl get pod -o yaml`, unique per request. */
+/**
+ * `poddebug-<the first 10 of the request id's 24 hex digits>`: recognisable in `kubectl get pod -o yaml`,
+ * unique per request (the cluster named in the id is left out: it is the same for every request there).
+ */
 export function debugContainerName(requestId: string): string {
-  const hex = requestId.replace(/^[a-z]+-/, '').replace(/[^0-9a-f]/g, '');
-  return `poddebug-${hex.slice(0, 10) || 'x'}`;
+  return `poddebug-${idHex(requestId).slice(0, 10) || 'x'}`;
+}
+
+/** The 24 hex digits that tell a request from the others of its cluster. */
+function idHex(requestId: string): string {
+  return parseRequestId(requestId) ? requestId.slice(-24) : requestId.replace(/[^0-9a-f]/g, '');
 }
 
 /** `<pod>-debug-<8 hex>`, at most 63 characters (a DNS label, so it is also a valid hostname). */
 export function copyPodName(pod: string, requestId: string): string {
-  const hex = requestId.replace(/^[a-z]+-/, '').slice(0, 8);
+  const hex = idHex(requestId).slice(0, 8) || 'x';
   const base = pod
     .slice(0, 63 - 7 - hex.length)
     .replace(/\./g, '-')
@@ -132,7 +141,8 @@ export function copyPodSpec(
       labels: {
         [COPY_LABELS.managedBy]: 'poddebug',
         [COPY_LABELS.copy]: 'true',
-        [COPY_LABELS.request]: o.requestId,
+        // A label value is at most 63 characters; an id with a long cluster name becomes its hash.
+        [COPY_LABELS.request]: labelValue(o.requestId),
       },
       annotations: {
         [COPY_ANNOTATIONS.copiedFrom]: `${plan.namespace}/${plan.pod}`,

@@ -154,9 +154,12 @@ export interface ChaosStackOptions {
   keep: boolean;
 }
 
+/** The one Kubernetes cluster of the chaos stack (its workers' CLUSTER, the bots' default). */
+export const CHAOS_CLUSTER = 'chaos';
+
 export class ChaosStack {
   readonly dir = mkdtempSync(join(tmpdir(), 'poddebug-chaos-'));
-  readonly cluster = 'chaos';
+  readonly cluster = CHAOS_CLUSTER;
   readonly auditKey = '{poddebug:audit:chaos}';
   sim!: KubeSim;
   slack!: SlackDouble;

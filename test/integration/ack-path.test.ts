@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 function ask(): { record: NewRequest; payload: DiagnosePayload } {
-  const id = requestIdFor('diagnose', [randomUUID()]);
+  const id = requestIdFor('diagnose', cluster, [randomUUID()]);
   const target = { kind: 'pod' as const, name: 'web-1', namespace: 'shop' };
   const now = Date.now();
   return {

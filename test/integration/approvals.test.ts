@@ -320,7 +320,7 @@ describe('approvals', () => {
     await click(stack, root, 'poddebug_approve', APPROVER_A, '{"approved":true}');
     await stack.slack.waitFor(() => ephemeralTexts(stack, APPROVER_A).find((t) => /not valid/.test(t)));
     // A well-formed id of no request.
-    await click(stack, root, 'poddebug_approve', APPROVER_A, `prb-${'0'.repeat(24)}`);
+    await click(stack, root, 'poddebug_approve', APPROVER_A, `prb-${stack.cluster}-${'0'.repeat(24)}`);
     await stack.slack.waitFor(() =>
       ephemeralTexts(stack, APPROVER_A).find((t) => /no longer exists/.test(t)),
     );
@@ -496,7 +496,7 @@ describe('the worker does not take a job as proof of approval', () => {
       probeImage: PROBE_IMAGE,
       capabilities: ['SYS_PTRACE'],
     };
-    const requestId = `prb-${'f'.repeat(24)}`;
+    const requestId = `prb-${stack.cluster}-${'f'.repeat(24)}`;
     const q = stack.queue();
     const before = stack.sim.requests().filter((r) => r.method === 'POST').length;
     await q.add(

@@ -28,17 +28,23 @@ beforeAll(() => {
   store = new RequestStore(redis);
   // Only the Redis parts of JobControl run here (list, mark, signalWorkers); the Slack-facing ones are
   // covered through the whole product in job-control.test.ts.
-  jc = new JobControl({ redis, store, logger: log, now: () => Date.now() } as unknown as JobControlDeps);
+  jc = new JobControl({
+    redis,
+    store,
+    logger: log,
+    now: () => Date.now(),
+    clusters: [cluster],
+  } as unknown as JobControlDeps);
   jc.register('diagnose', diagnoseCancelKind(jc, { queues: {} as never, threads: {} as never, logger: log }));
 });
 afterAll(async () => {
   for (const id of ids) await redis.del(KEYS.request(id), KEYS.cancel(id));
-  await redis.del(KEYS.open(cluster), KEYS.channelOpen(channel));
+  await redis.del(KEYS.open(cluster), KEYS.channelOpen(cluster, channel));
   redis.disconnect();
 });
 
 function diagnose(over: Partial<Extract<NewRequest, { kind: 'diagnose' }>> = {}) {
-  const id = requestIdFor('diagnose', [randomUUID()]);
+  const id = requestIdFor('diagnose', cluster, [randomUUID()]);
   ids.push(id);
   return {
     id,
@@ -66,13 +72,13 @@ describe('the channel index', () => {
       [a.id, 'queued'],
     ]);
     await store.close(cluster, a.id);
-    expect(await redis.zscore(KEYS.channelOpen(channel), a.id)).toBeNull();
+    expect(await redis.zscore(KEYS.channelOpen(cluster, channel), a.id)).toBeNull();
     expect(await redis.zscore(KEYS.open(cluster), a.id)).toBeNull();
     // A record that expired (TTL) is pruned from the index on the next listing.
     await redis.del(KEYS.request(b.id));
     listed = await jc.list(channel);
     expect(listed.rows).toEqual([]);
-    expect(await redis.zcard(KEYS.channelOpen(channel))).toBe(0);
+    expect(await redis.zcard(KEYS.channelOpen(cluster, channel))).toBe(0);
   });
 });
 
@@ -99,7 +105,7 @@ describe('cancel.lua', () => {
     expect(await jc.mark((await store.get(r.id))!, ['queued', 'running'], 'replied', 'U0A')).toEqual({
       state: 'done',
     });
-    const gone = { ...r, id: requestIdFor('diagnose', [randomUUID()]) };
+    const gone = { ...r, id: requestIdFor('diagnose', cluster, [randomUUID()]) };
     expect(await jc.mark(gone as never, ['queued'], 'replied', 'U0A')).toEqual({ state: 'gone' });
   });
 });
@@ -131,10 +137,10 @@ describe("the worker's CancelWatch", () => {
     });
 
   it('a running job hears the cancel message at once', async () => {
-    const id = requestIdFor('privileged', [randomUUID()]);
+    const id = requestIdFor('privileged', cluster, [randomUUID()]);
     ids.push(id);
     const w = watch.watch(id);
-    const other = watch.watch(requestIdFor('privileged', [randomUUID()]));
+    const other = watch.watch(requestIdFor('privileged', cluster, [randomUUID()]));
     const t0 = Date.now();
     await jc.signalWorkers({ id, cluster } as never, 'U0ALICE');
     await aborted(w.signal);
@@ -150,7 +156,7 @@ describe("the worker's CancelWatch", () => {
   });
 
   it('a missed message is made up by the flag, and a job of a request cancelled before it started stops at once', async () => {
-    const id = requestIdFor('privileged', [randomUUID()]);
+    const id = requestIdFor('privileged', cluster, [randomUUID()]);
     ids.push(id);
     const w = watch.watch(id);
     await redis.set(KEYS.cancel(id), 'U0ALICE'); // no message published
@@ -162,7 +168,7 @@ describe("the worker's CancelWatch", () => {
   });
 
   it('jobs of requests nobody cancelled are left alone', async () => {
-    const w = watch.watch(requestIdFor('diagnose', [randomUUID()]));
+    const w = watch.watch(requestIdFor('diagnose', cluster, [randomUUID()]));
     await new Promise((r) => setTimeout(r, 500));
     expect(w.signal.aborted).toBe(false);
     w.stop();

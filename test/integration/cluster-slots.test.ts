@@ -13,6 +13,7 @@ import { slotKeys } from '../../jobs/probes/slots.js';
 import {
   click,
   command,
+  ephemeralTexts,
   fakeProbeExecutor,
   inThread,
   putTargetPod,
@@ -99,6 +100,17 @@ it('each script call and MULTI names keys of one slot, through a diagnose and an
   );
   await click(stack, root, 'poddebug_approve', APPROVER, requestId);
   await inThread(stack, root, /^\S+ ps on shop\/web-4d5e-f6 \(/u, 20_000);
+  // Job control: a second request listed by `jobs` (the channel's indexes), then cancelled (the cancel
+  // script, the flag and the close of its indexes).
+  const second = await requestAwaitingApproval(stack, { userId: REQUESTER }, 'ps web-4d5e-f6 -n shop');
+  const listed = await command(stack, { userId: REQUESTER }, 'jobs');
+  expect(JSON.stringify(listed.json)).toContain(second.requestId);
+  const before = ephemeralTexts(stack, REQUESTER).length;
+  expect((await command(stack, { userId: REQUESTER }, `cancel ${second.requestId}`)).status).toBe(200);
+  expect(await stack.slack.waitFor(() => ephemeralTexts(stack, REQUESTER)[before], 10_000)).toMatch(
+    /Cancelled/,
+  );
+  await inThread(stack, second.root, /cancel/iu, 20_000);
   await new Promise((r) => setTimeout(r, 500));
 
   // Group: scripts one by one; MULTI … EXEC per client connection.
@@ -127,34 +139,43 @@ it('each script call and MULTI names keys of one slot, through a diagnose and an
   const crossSlot = groups
     .map((g) => ({ ...g, slots: [...new Set(g.keys.map((k) => calculateSlot(k)))] }))
     .filter((g) => g.slots.length > 1);
-  // KNOWN GAP (issue 13 left open for it): three operations of the ack path and of `/poddebug jobs` still
-  // span slots, each named here so that any other crossing fails this test: the gate's one script (rate-limit counters and the worker heartbeat), the submit's one MULTI (the
-  // BullMQ job and the request record) and the per-cluster/per-channel open-request indexes kept beside a
-  // record. They work on one Redis server, not on a Redis Cluster (CROSSSLOT).
-  const known = (g: { keys: string[] }): string | undefined => {
-    if (g.keys.some((k) => k.startsWith('poddebug:rl:'))) return 'gate: rate limits + heartbeat';
-    if (
-      g.keys.some((k) => k.startsWith(`${QUEUE_PREFIX}:{`)) &&
-      g.keys.some((k) => k.startsWith('poddebug:req:'))
-    )
-      return 'submit: job + record';
-    if (g.keys.some((k) => k.startsWith('poddebug:open:') || k.startsWith('poddebug:chan-open:')))
-      return 'open-request indexes beside a record';
-    return undefined;
-  };
-  expect(crossSlot.filter((g) => known(g) === undefined)).toEqual([]);
+  expect(crossSlot).toEqual([]);
 });
 
 it('keys used together share a slot by construction (the hash tags of the contracts)', () => {
-  const id = 'prb-0123456789abcdef01234567';
+  const id = 'prb-prod-0123456789abcdef01234567';
   const slot = calculateSlot;
-  expect(new Set([KEYS.request(id), KEYS.approvers(id), KEYS.lock(id)].map(slot)).size).toBe(1);
+  // A request's keys, its queue's (one MULTI adds the job and writes the record) and its cluster's
+  // open-request indexes (one script writes the record and both).
+  const q = `${QUEUE_PREFIX}:${queueName('prod')}`;
+  expect(
+    new Set(
+      [
+        KEYS.request(id),
+        KEYS.approvers(id),
+        KEYS.lock(id),
+        KEYS.cancel(id),
+        KEYS.approvalUsed(id),
+        KEYS.open('prod'),
+        KEYS.channelOpen('prod', 'C0INCIDENT'),
+        `${q}:wait`,
+        `${q}:active`,
+        `${q}:meta`,
+        `${q}:events`,
+        `${q}:run-${id}`,
+      ].map(slot),
+    ).size,
+  ).toBe(1);
+  // The gate's one script: rate-limit counters and heartbeats.
+  expect(slot(`${KEYS.rateLimitPrefix}:commands:user:60s:U1`)).toBe(slot(KEYS.heartbeat('prod')));
+  expect(slot(KEYS.heartbeat('prod-eu'))).toBe(slot(KEYS.heartbeat('prod')));
   const s = slotKeys('poddebug:', 'prod', 'node-a', 'containerd://abc');
   expect(slot(s.container)).toBe(slot(s.node));
-  const q = `${QUEUE_PREFIX}:${queueName('prod')}`;
-  expect(new Set([`${q}:wait`, `${q}:active`, `${q}:meta`, `${q}:events`].map(slot)).size).toBe(1);
-  // Two clusters' queues need not share one.
+  // Two clusters' queues and requests need not share one.
   expect(slot(`${QUEUE_PREFIX}:${queueName('prod')}:wait`)).not.toBe(
     slot(`${QUEUE_PREFIX}:${queueName('prod-eu')}:wait`),
   );
+  expect(slot(KEYS.request(id))).not.toBe(slot(KEYS.request('prb-prod-eu-0123456789abcdef01234567')));
+  // A key is never made from a string that is not a request id.
+  expect(() => KEYS.request('*')).toThrow('not a request id');
 });

@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { KEYS } from '../../jobs/contracts/index.js';
 import { readAuditLog } from '../support/audit-log.js';
 import {
   click,
@@ -182,7 +183,7 @@ describe('debug containers and connectivity, end to end', () => {
     const eph = pod?.spec.ephemeralContainers ?? [];
     expect(eph).toHaveLength(1);
     expect(eph[0]).toMatchObject({
-      name: `poddebug-${requestId.slice(4, 14)}`,
+      name: `poddebug-${requestId.slice(-24, -14)}`,
       image: BUSYBOX,
       command: ['echo', 'hello-from-debug'],
       targetContainerName: 'app',
@@ -405,7 +406,7 @@ describe('debug containers and connectivity, end to end', () => {
         namespace: 'shop',
         labels: { 'poddebug.io/debug-copy': 'true', 'poddebug.io/request': 'prb-deadbeef' },
         annotations: {
-          'poddebug.io/job-id': 'run-prb-000000000000000000000000',
+          'poddebug.io/job-id': 'run-prb-prod-000000000000000000000000',
           'poddebug.io/delete-after': new Date(Date.now() + 3_600_000).toISOString(),
         },
       },
@@ -548,7 +549,7 @@ describe('a debug copy whose worker is killed (SIGKILL) mid-run', () => {
     });
     try {
       await eventually(
-        async () => (await stack.redis.exists(`poddebug:worker:${stack.cluster}`)) === 1,
+        async () => (await stack.redis.exists(KEYS.heartbeat(stack.cluster))) === 1,
         20_000,
         'the worker process is up',
       );

@@ -53,7 +53,7 @@ async function runCommand(text: string, channelId: string, userId = 'U0ONCALL1')
     triggerId,
     responseUrl: stack.slack.responseUrl(),
   });
-  const jobId = requestIdFor('diagnose', ['T0TEAM001', channelId, userId, triggerId]);
+  const jobId = requestIdFor('diagnose', stack.cluster, ['T0TEAM001', channelId, userId, triggerId]);
   return { res, jobId };
 }
 

@@ -32,7 +32,7 @@ async function command(stack: Stack, text: string) {
   return {
     res,
     channel,
-    jobId: requestIdFor('diagnose', ['T0TEAM001', channel, 'U0ONCALL1', triggerId]),
+    jobId: requestIdFor('diagnose', stack.cluster, ['T0TEAM001', channel, 'U0ONCALL1', triggerId]),
   };
 }
 

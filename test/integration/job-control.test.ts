@@ -147,7 +147,7 @@ describe('jobs and cancel of a queued request', () => {
     );
     const listed = await ackText(REQUESTER, 'jobs');
     const m =
-      /`(diag-[0-9a-f]{24})` diagnose on `shop\/checkout-7d9f-x2` in \S+ — <@U0ONCALL1>, \d+ s ago — \*queued\*/.exec(
+      /`(diag-[a-z0-9-]+-[0-9a-f]{24})` diagnose on `shop\/checkout-7d9f-x2` in \S+ — <@U0ONCALL1>, \d+ s ago — \*queued\*/.exec(
         listed,
       );
     expect(m).not.toBeNull();
@@ -194,16 +194,16 @@ describe('jobs and cancel of a queued request', () => {
       audits().some((a) => a.type === 'cancelled' && a.requestId === id && a.actor === REQUESTER),
     );
     expect(await ackText(REQUESTER, 'jobs')).not.toContain(id);
-    expect(await stack.redis.zscore(KEYS.channelOpen(CHANNEL), id)).toBeNull();
+    expect(await stack.redis.zscore(KEYS.channelOpen(stack.cluster, CHANNEL), id)).toBeNull();
   });
 
   it.each([
     ['cancel', /Missing request id/],
     ['cancel prb-12', /`prb-12` is not a request id/],
-    ['cancel prb-000000000000000000000000 diag-000000000000000000000000', /takes one request id/],
+    ['cancel prb-prod-000000000000000000000000 diag-prod-000000000000000000000000', /takes one request id/],
     ['cancel --all', /has no option `--all`/],
-    ['cancel prb-000000000000000000000000;true', /`;` \(semicolon\) is not allowed/],
-    ['cancel `prb-000000000000000000000000`', /A backtick is not allowed/],
+    ['cancel prb-prod-000000000000000000000000;true', /`;` \(semicolon\) is not allowed/],
+    ['cancel `prb-prod-000000000000000000000000`', /A backtick is not allowed/],
     ['jobs --all', /`jobs` takes no arguments/],
     ['jobs shop', /`jobs` takes no arguments/],
   ])(
@@ -226,8 +226,8 @@ describe('jobs and cancel of a queued request', () => {
 
   it('a second cancel, an unknown id and a malformed id get clear messages and change nothing', async () => {
     expect(await cancel(REQUESTER, id)).toMatch(/has already ended \(done\): there is nothing to cancel/);
-    expect(await cancel(REQUESTER, 'prb-000000000000000000000000')).toMatch(
-      /There is no request `prb-000000000000000000000000`.*`\/poddebug jobs` lists/,
+    expect(await cancel(REQUESTER, 'prb-prod-000000000000000000000000')).toMatch(
+      /There is no request `prb-prod-000000000000000000000000`.*`\/poddebug jobs` lists/,
     );
     expect(await ackText(REQUESTER, 'cancel prb-12')).toMatch(
       /`prb-12` is not a request id.*Usage: `\/poddebug cancel ID`/,
@@ -332,7 +332,7 @@ describe('cancel of a running diagnose', () => {
       await command(stack, who(REQUESTER), 'diagnose cart-5c6d-q8 -n shop');
       let id = '';
       await waitUntil(async () => {
-        const m = /`(diag-[0-9a-f]{24})` diagnose on `shop\/cart-5c6d-q8`.*\*running\*/.exec(
+        const m = /`(diag-[a-z0-9-]+-[0-9a-f]{24})` diagnose on `shop\/cart-5c6d-q8`.*\*running\*/.exec(
           await ackText(REQUESTER, 'jobs'),
         );
         id = m?.[1] ?? '';

@@ -59,7 +59,7 @@ async function command(s: Stack, text: string) {
     responseUrl: s.slack.responseUrl(),
   });
   expect(res.status).toBe(200);
-  const id = requestIdFor('diagnose', ['T0TEAM001', channel, 'U0ONCALL1', triggerId]);
+  const id = requestIdFor('diagnose', s.cluster, ['T0TEAM001', channel, 'U0ONCALL1', triggerId]);
   return { channel, id, res, body: (res.json ?? {}) as { response_type?: string; text?: string } };
 }
 

@@ -55,7 +55,7 @@ async function run(text: string, channel: string) {
   expect(res.status).toBe(200);
   expect(res.elapsedMs).toBeLessThan(3000);
   expect((res.json as { text?: string } | undefined)?.text ?? '').toBe('');
-  const id = requestIdFor('diagnose', ['T0TEAM001', channel, 'U0ONCALL1', triggerId]);
+  const id = requestIdFor('diagnose', stack.cluster, ['T0TEAM001', channel, 'U0ONCALL1', triggerId]);
   const status = await stack.slack.waitFor(
     () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— (done|failed)\b/.test(m.text ?? '')),
     20_000,

@@ -38,7 +38,7 @@ function job(spec: ReadPayload['spec']): Job {
     requester: { userId: 'U0ONCALL1', channelId: 'C0READS01' },
     requestedAt: new Date().toISOString(),
   };
-  return { id: `diag-${randomUUID().replace(/-/g, '').slice(0, 24)}`, data } as unknown as Job;
+  return { id: `diag-sim-${randomUUID().replace(/-/g, '').slice(0, 24)}`, data } as unknown as Job;
 }
 
 function deps(grepBudgetMs?: number) {

@@ -145,7 +145,7 @@ describe.each(['logs', 'events', 'describe'])('%s in front of the queue', (actio
   it('is queued as a read job for a viewer in scope, and audited as requested', async () => {
     const { body, triggerId } = await send(`${action} deploy/web -n shop`, VIEWER, CHANNEL);
     expect(body.text ?? '').toBe('');
-    const id = requestIdFor('diagnose', ['T0TEAM001', CHANNEL, VIEWER, triggerId]);
+    const id = requestIdFor('diagnose', stack.cluster, ['T0TEAM001', CHANNEL, VIEWER, triggerId]);
     const job = (await jobs()).find((j) => j.id === id);
     expect(job?.name).toBe(READ_JOB);
     expect(job?.data).toMatchObject({

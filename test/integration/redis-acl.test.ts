@@ -111,11 +111,20 @@ describeRedis('a worker as its cluster’s Redis ACL user', () => {
   }, 40_000);
 
   it('cannot write a request record or its approvers (NOPERM), though it may read them', async () => {
-    const id = `prb-${'a'.repeat(24)}`;
+    const id = `prb-${cluster}-${'a'.repeat(24)}`;
     await expect(worker.hset(KEYS.request(id), 'state', 'approved')).rejects.toThrow(/NOPERM/);
     await expect(worker.rpush(KEYS.approvers(id), APPROVER)).rejects.toThrow(/NOPERM/);
     await expect(worker.del(KEYS.request(id))).rejects.toThrow(/NOPERM/);
+    await expect(worker.set(KEYS.cancel(id), 'x')).rejects.toThrow(/NOPERM/);
     expect(await worker.hgetall(KEYS.request(id))).toEqual({});
+  });
+
+  it("cannot read another cluster's request records, nor mark its approvals used (NOPERM)", async () => {
+    const foreign = `prb-${other}-${'a'.repeat(24)}`;
+    await expect(worker.hgetall(KEYS.request(foreign))).rejects.toThrow(/NOPERM/);
+    await expect(worker.lrange(KEYS.approvers(foreign), 0, -1)).rejects.toThrow(/NOPERM/);
+    await expect(worker.exists(KEYS.cancel(foreign))).rejects.toThrow(/NOPERM/);
+    await expect(worker.set(KEYS.approvalUsed(foreign), 'x')).rejects.toThrow(/NOPERM/);
   });
 
   it("cannot add a job to another cluster's queue, nor touch its keys (NOPERM)", async () => {

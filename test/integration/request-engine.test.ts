@@ -48,7 +48,7 @@ async function command(s: Stack, text: string) {
     responseUrl: s.slack.responseUrl(),
   });
   expect(res.status).toBe(200);
-  return { channel, id: requestIdFor('diagnose', ['T0TEAM001', channel, 'U0ONCALL1', triggerId]) };
+  return { channel, id: requestIdFor('diagnose', s.cluster, ['T0TEAM001', channel, 'U0ONCALL1', triggerId]) };
 }
 
 /** The bot's messages for one request and part, found by their metadata. */
@@ -95,7 +95,7 @@ describe('the request engine after a crash', () => {
   it('a request a dead bot queued but never announced nor audited is announced, answered and audited once by the sweep', async () => {
     const s = await openStack({ requestLockMs: 1000, announceGraceMs: 500, sweepMs: 200 });
     const channel = 'C0ENGINEDEAD';
-    const id = requestIdFor('diagnose', ['T0TEAM001', channel, 'U0ONCALL1', randomUUID()]);
+    const id = requestIdFor('diagnose', s.cluster, ['T0TEAM001', channel, 'U0ONCALL1', randomUUID()]);
     const target = { kind: 'pod' as const, name: POD, namespace: NS };
     const createdAt = Date.now() - 5000;
     // Exactly what the handler writes before its ack: the job, then the record with its audit entry due.

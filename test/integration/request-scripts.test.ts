@@ -35,7 +35,7 @@ afterAll(async () => {
 function privileged(
   over: Partial<Extract<NewRequest, { kind: 'privileged' }>> = {},
 ): Extract<NewRequest, { kind: 'privileged' }> {
-  const id = requestIdFor('privileged', [randomUUID()]);
+  const id = requestIdFor('privileged', cluster, [randomUUID()]);
   created.push(id);
   return {
     id,
@@ -86,13 +86,13 @@ describe('claim.lua and mark.lua', () => {
     expect(await store.claim(r.id, 'other', t, 1000)).toBe(1);
   });
   it('nothing is claimed for a request that does not exist', async () => {
-    expect(await store.claim(requestIdFor('privileged', ['nope']), 'x', Date.now(), 1000)).toBe(0);
+    expect(await store.claim(requestIdFor('privileged', cluster, ['nope']), 'x', Date.now(), 1000)).toBe(0);
   });
 });
 
 describe('locks: unlock.lua and renew.lua', () => {
   it('only the holder renews or releases; another replica waits', async () => {
-    const id = requestIdFor('diagnose', [randomUUID()]);
+    const id = requestIdFor('diagnose', cluster, [randomUUID()]);
     created.push(id);
     const token = await store.lock(id, 500);
     expect(token).toBeDefined();
@@ -106,7 +106,7 @@ describe('locks: unlock.lua and renew.lua', () => {
     expect(await store.lock(id, 500)).toBeDefined();
   });
   it('the engine renews a lock while its work outlives the lock time, and releases it after', async () => {
-    const id = requestIdFor('diagnose', [randomUUID()]);
+    const id = requestIdFor('diagnose', cluster, [randomUUID()]);
     created.push(id);
     await store.create({
       id,

@@ -226,7 +226,7 @@ describe('a genuinely signed run job edited in Redis runs nothing', () => {
 describe('written straight into Redis, without the private key', () => {
   it('a matching approved record and run job, signed with another key: nothing runs', async () => {
     const { containerId, uid } = putTargetPod(stack, { namespace: 'shop', name: 'forged-rec-9z8y' });
-    const requestId = `prb-${'e'.repeat(24)}`;
+    const requestId = `prb-${stack.cluster}-${'e'.repeat(24)}`;
     const plan: ProbePlan = {
       cluster: stack.cluster,
       namespace: 'shop',

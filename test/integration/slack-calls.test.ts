@@ -29,7 +29,11 @@ async function diagnose(s: Stack) {
   });
   expect(res.status).toBe(200);
   expect(res.body).toBe('');
-  return { channel, t0, id: requestIdFor('diagnose', ['T0TEAM001', channel, 'U0ONCALL1', triggerId]) };
+  return {
+    channel,
+    t0,
+    id: requestIdFor('diagnose', s.cluster, ['T0TEAM001', channel, 'U0ONCALL1', triggerId]),
+  };
 }
 
 /** Waits for the status message's final state; returns it and when it was seen. */

@@ -55,7 +55,12 @@ describe('request timestamps: five minutes either way', () => {
     const click = new URLSearchParams([
       [
         'payload',
-        JSON.stringify(blockActionPayload({ actionId: 'poddebug_approve', value: `prb-${'0'.repeat(24)}` })),
+        JSON.stringify(
+          blockActionPayload({
+            actionId: 'poddebug_approve',
+            value: `prb-${stack.cluster}-${'0'.repeat(24)}`,
+          }),
+        ),
       ],
     ]).toString();
     const form = new URLSearchParams([
@@ -115,7 +120,10 @@ describe('only form-encoded slash commands', () => {
   });
 
   it('a signed JSON body shaped as a button click is refused too (interactivity is form-encoded)', async () => {
-    const payload = blockActionPayload({ actionId: 'poddebug_approve', value: `prb-${'0'.repeat(24)}` });
+    const payload = blockActionPayload({
+      actionId: 'poddebug_approve',
+      value: `prb-${stack.cluster}-${'0'.repeat(24)}`,
+    });
     const res = await sendSignedBody(stack.eventsUrl, SIGNING_SECRET, JSON.stringify(payload), {
       contentType: 'application/json',
     });

@@ -259,7 +259,7 @@ describe('refused clicks are audited with the clicker as actor, and read right',
 
   it('clicks on no request (an unknown id, a forged value) are refused and audited as clicks, not requests', async () => {
     const { root } = await requestAwaitingApproval(stack, { userId: REQUESTER }, 'ps web-7 -n shop');
-    const ghost = `prb-${'0'.repeat(24)}`;
+    const ghost = `prb-${stack.cluster}-${'0'.repeat(24)}`;
     await click(stack, root, 'poddebug_approve', OUTSIDER, ghost);
     await click(stack, root, 'poddebug_deny', OUTSIDER, ghost);
     await click(stack, root, 'poddebug_cancel', OUTSIDER, '{"approved":true}');
@@ -295,7 +295,7 @@ describe('refused clicks are audited with the clicker as actor, and read right',
           .find((m) => !m.thread_ts && m.text?.startsWith('🔐 ps on shop/ghost-0')),
       10_000,
     );
-    const requestId = /request `(prb-[0-9a-f]{24})`/.exec(JSON.stringify(root.blocks))?.[1] ?? '';
+    const requestId = /request `(prb-[a-z0-9-]+-[0-9a-f]{24})`/.exec(JSON.stringify(root.blocks))?.[1] ?? '';
     await stack.slack.waitFor(
       () => auditLines().find((a) => a.requestId === requestId && a.type === 'failed'),
       15_000,

@@ -168,7 +168,7 @@ export async function requestProbe(
         .find((m) => !m.thread_ts && m.text?.startsWith('🔐') && m.ts > lastTs && m.text.includes(pod)),
     10_000,
   );
-  const requestId = /request `(prb-[0-9a-f]{24})`/.exec(JSON.stringify(root.blocks))?.[1];
+  const requestId = /request `(prb-[a-z0-9-]+-[0-9a-f]{24})`/.exec(JSON.stringify(root.blocks))?.[1];
   expect(requestId).toBeDefined();
   return { root, requestId: requestId! };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { KEYS } from '../../jobs/contracts/index.js';
+import { KEYS, requestKeyPatterns } from '../../jobs/contracts/index.js';
 
 /**
  * The Redis every test uses: `REDIS_URL`, which jest's globalSetup (test/support/test-redis.ts)
@@ -90,6 +90,8 @@ export interface PrivateRedisOptions {
    * nothing gets in without logging in. `url` logs in as the first.
    */
   users?: Record<string, string>;
+  /** A node of a Redis Cluster (`cluster-enabled yes`); see test/support/redis-cluster.ts. */
+  clusterNode?: boolean;
 }
 
 export class PrivateRedis {
@@ -134,6 +136,15 @@ export class PrivateRedis {
     const dir = mkdtempSync(join(tmpdir(), 'poddebug-test-redis-'));
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
     args.push('--dir', dir);
+    if (this.opts.clusterNode)
+      args.push(
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-node-timeout',
+        '5000',
+      );
     const users = Object.entries(this.opts.users ?? {});
     // One argv word per ACL rule: redis-server joins them into the config line `user <name> <rules…>`.
     for (const [name, password] of users)
@@ -162,19 +173,19 @@ export class PrivateRedis {
   }
 }
 
-/** Deletes the bot's request records of one (test) cluster (records, approvers, locks, used approvals). */
+/**
+ * Deletes the bot's request keys of one (test) cluster: records, approvers, locks, cancel flags, used
+ * approvals and the open-request indexes (all carry the cluster's hash tag).
+ */
 export async function removeRequestKeys(redis: Redis, cluster: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', KEYS.request('*'), 'COUNT', 500);
-    cursor = next;
-    for (const k of keys) {
-      const id = /\{([^}]+)\}$/.exec(k)?.[1];
-      if (!id || (await redis.hget(k, 'cluster')) !== cluster) continue;
-      const channel = await redis.hget(k, 'channel');
-      if (channel) await redis.zrem(KEYS.channelOpen(channel), id);
-      await redis.del(k, KEYS.approvers(id), KEYS.lock(id), KEYS.approvalUsed(id), KEYS.cancel(id));
-    }
-  } while (cursor !== '0');
+  const { record, approvalUsed } = requestKeyPatterns(cluster);
+  for (const pattern of [record, approvalUsed, KEYS.channelOpen(cluster, '*')]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  }
   await redis.del(KEYS.open(cluster));
 }

@@ -9,7 +9,7 @@ import {
   type SlackMessage,
 } from '../../../scripts/chaos/check.js';
 
-const ID = 'diag-0123456789abcdef01234567';
+const ID = 'diag-prod-0123456789abcdef01234567';
 const cmd: SentCommand = { requestId: ID, channel: 'CH00N1', acked: true };
 const status = (phase: string, ts = '100.000001'): SlackMessage => ({
   channel: 'CH00N1',
@@ -82,7 +82,7 @@ describe('chaos: what counts per request', () => {
     const meta = { event_type: 'poddebug_request', event_payload: { request_id: ID } };
     const other = {
       event_type: 'poddebug_request',
-      event_payload: { request_id: 'diag-ffffffffffffffffffffffff' },
+      event_payload: { request_id: 'diag-prod-ffffffffffffffffffffffff' },
     };
     const v = check([
       { ...status('done — see thread'), metadata: meta },

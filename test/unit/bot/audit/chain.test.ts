@@ -412,8 +412,8 @@ describe('verifyChain', () => {
 });
 
 describe('unrequestedProblems', () => {
-  const prb = `prb-${'a'.repeat(24)}`;
-  const diag = `diag-${'b'.repeat(24)}`;
+  const prb = `prb-prod-${'a'.repeat(24)}`;
+  const diag = `diag-prod-${'b'.repeat(24)}`;
   const entry = (i: number, requestId: string, type: string) => ({
     id: `${i}-0`,
     event: JSON.stringify({ requestId, type }),

@@ -6,8 +6,8 @@ import { describe, expect, it } from '@jest/globals';
 import { type Command, helpText, parseCommand } from '../../../../bot/grammar/index.js';
 
 const ctx = { clusters: ['prod', 'staging'], defaultCluster: 'prod' };
-const ID = 'prb-0123456789abcdef01234567';
-const DIAG = 'diag-89abcdef0123456789abcdef';
+const ID = 'prb-prod-0123456789abcdef01234567';
+const DIAG = 'diag-prod-89abcdef0123456789abcdef';
 
 function ok(text: string): Command {
   const r = parseCommand(text, ctx);
@@ -58,7 +58,7 @@ describe('jobs and cancel: malformed input', () => {
     [`cancel \u0440rb-0123456789abcdef01234567`, /non-ASCII character \(`\\u0440`\) that looks like `p`/],
     [`cancel ${ID}\u200b`, /invisible formatting character/],
     [`canсel ${ID}`, /non-ASCII character/],
-    ['cancle prb-0123456789abcdef01234567', /Unknown command `cancle`\. Did you mean `cancel`\?/],
+    ['cancle prb-prod-0123456789abcdef01234567', /Unknown command `cancle`\. Did you mean `cancel`\?/],
     ['job', /Did you mean `jobs`\?/],
   ];
   it.each(cases)('%j', (text, message) => {

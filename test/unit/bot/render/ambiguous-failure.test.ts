@@ -59,7 +59,7 @@ describe('renderFailure', () => {
     expect(text).toContain('No pod named `web-9` in namespace shop.');
     expect(text).toContain('*Next:*\n• Check the name with `kubectl get pods -n shop`\n• Leave out -n');
     expect(text).toContain('error `pod_not_found`');
-    expect(text).toContain('job `diag-0123456789abcdef01234567`');
+    expect(text).toContain('job `diag-prod-0123456789abcdef01234567`');
     expect(m.text).toBe('❌ Could not diagnose shop/web-9 on prod: No pod named `web-9` in namespace shop.');
   });
 

@@ -104,7 +104,7 @@ describe('renderDiagnosis', () => {
     const footerText = allText(footer);
     for (const part of [
       'cluster *prod*',
-      '`diag-0123456789abcdef01234567`',
+      '`diag-prod-0123456789abcdef01234567`',
       '7 API requests',
       'took 1.8 s',
       '<@U0123ABCD>',

@@ -50,7 +50,7 @@ export function diagnosed(findings: Finding[], extra: Partial<Diagnosed> = {}): 
   };
 }
 
-export const ctx = { cluster: 'prod', jobId: 'diag-0123456789abcdef01234567', requestedBy: 'U0123ABCD' };
+export const ctx = { cluster: 'prod', jobId: 'diag-prod-0123456789abcdef01234567', requestedBy: 'U0123ABCD' };
 
 /** `n` log lines, numbered, like a noisy container writes them. */
 export function logLines(n: number, prefix = 'log'): string[] {

@@ -5,7 +5,7 @@ import { allText } from './fixtures.js';
 
 const NOW = Date.parse('2026-12-06T10:00:00Z');
 const row = (over: Partial<JobRow> = {}): JobRow => ({
-  id: 'prb-0123456789abcdef01234567',
+  id: 'prb-prod-0123456789abcdef01234567',
   action: 'strace --duration 20s',
   target: 'shop/checkout-7d9f8b-x2kq',
   cluster: 'prod',
@@ -21,7 +21,7 @@ describe('renderJobList', () => {
       [
         row(),
         row({
-          id: 'diag-89abcdef0123456789abcdef',
+          id: 'diag-prod-89abcdef0123456789abcdef',
           action: 'diagnose',
           target: 'shop/deploy/cart',
           state: 'queued',
@@ -34,10 +34,10 @@ describe('renderJobList', () => {
     const text = allText(m.blocks);
     expect(text).toContain('*2 queued or running requests in this channel*');
     expect(text).toContain(
-      '• `prb-0123456789abcdef01234567` strace --duration 20s on `shop/checkout-7d9f8b-x2kq` in prod — <@U0BOB>, 2 min ago — *running*',
+      '• `prb-prod-0123456789abcdef01234567` strace --duration 20s on `shop/checkout-7d9f8b-x2kq` in prod — <@U0BOB>, 2 min ago — *running*',
     );
     expect(text).toContain(
-      '• `diag-89abcdef0123456789abcdef` diagnose on `shop/deploy/cart` in prod — <@U0ALICE>, 4 s ago — *queued*',
+      '• `diag-prod-89abcdef0123456789abcdef` diagnose on `shop/deploy/cart` in prod — <@U0ALICE>, 4 s ago — *queued*',
     );
     expect(text).toContain('/poddebug cancel ID');
     expect(fitsBlockKitLimits(m)).toEqual([]);

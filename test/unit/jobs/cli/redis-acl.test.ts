@@ -24,12 +24,12 @@ describe('poddebug redis-acl', () => {
     expect(eu).toEqual(
       expect.arrayContaining([
         '~poddebug:{poddebug-prod-eu}:*',
-        '%R~poddebug:req:{*}',
-        '%R~poddebug:req:{*}:approvers',
-        '~poddebug:approval-used:{*}',
+        // Its own cluster's request records (with their approvers and cancel flags): read only.
+        '%R~poddebug:req:{poddebug-prod-eu}:*',
+        '~poddebug:approval-used:{poddebug-prod-eu}:*',
+        '~poddebug:worker:{poddebug:gate}:prod-eu',
         '%W~poddebug:artefact:{*:*}',
-        // `/poddebug cancel`: the flag (read) and its own cluster's cancel channel only.
-        '%R~poddebug:req:{*}:cancel',
+        // `/poddebug cancel`: its own cluster's cancel channel only.
         '&poddebug:cancel:prod-eu',
       ]),
     );

@@ -32,7 +32,7 @@ const plan: ProbePlan = {
 };
 const T0 = Date.parse('2026-12-06T10:00:00Z');
 const facts: ApprovalFacts = {
-  requestId: `prb-${'1'.repeat(24)}`,
+  requestId: `prb-prod-${'1'.repeat(24)}`,
   plan,
   requester: 'U0REQ',
   approvers: ['U0APP1', 'U0APP2'],
@@ -87,7 +87,7 @@ describe('signed approvals', () => {
     ['approvers', (f) => ({ ...f, approvers: ['U0APP1'] }), /approvers differ/],
     ['approver order', (f) => ({ ...f, approvers: ['U0APP2', 'U0APP1'] }), /approvers differ/],
     ['start-by', (f) => ({ ...f, startBy: new Date(T0 + 86_400_000).toISOString() }), /start-by time differ/],
-    ['request id', (f) => ({ ...f, requestId: `prb-${'2'.repeat(24)}` }), /request id differ/],
+    ['request id', (f) => ({ ...f, requestId: `prb-prod-${'2'.repeat(24)}` }), /request id differ/],
   ])('a job whose %s differs from what was signed is refused, saying so', (_what, change, detail) => {
     const r = verifyApproval(signer.sign(facts), change(facts), trusted, T0);
     expect(r.ok).toBe(false);

@@ -6,6 +6,7 @@ import {
   encodeFailure,
   jobIdOf,
   parseJobId,
+  parseRequestId,
   parseRequestRecord,
   parseTargetSpec,
   queueName,
@@ -15,19 +16,32 @@ import {
 
 describe('request and job ids', () => {
   const parts = ['T1', 'C1', 'U1', '123.456.abc'];
-  const id = requestIdFor('diagnose', parts);
+  const id = requestIdFor('diagnose', 'prod', parts);
   it('are the same for a redelivered request and differ for another one', () => {
-    expect(requestIdFor('diagnose', [...parts])).toBe(id);
-    expect(requestIdFor('diagnose', ['T1', 'C1', 'U1', '123.456.abd'])).not.toBe(id);
-    expect(requestIdFor('diagnose', ['T1', 'C1', 'U2', '123.456.abc'])).not.toBe(id);
-    expect(requestIdFor('privileged', parts)).not.toBe(id);
+    expect(requestIdFor('diagnose', 'prod', [...parts])).toBe(id);
+    expect(requestIdFor('diagnose', 'prod', ['T1', 'C1', 'U1', '123.456.abd'])).not.toBe(id);
+    expect(requestIdFor('diagnose', 'prod', ['T1', 'C1', 'U2', '123.456.abc'])).not.toBe(id);
+    expect(requestIdFor('privileged', 'prod', parts)).not.toBe(id);
   });
-  it('contain no colon (BullMQ forbids it) and say their kind', () => {
-    expect(id).toMatch(/^diag-[0-9a-f]{24}$/);
-    expect(requestIdFor('privileged', parts)).toMatch(/^prb-[0-9a-f]{24}$/);
+  it('contain no colon (BullMQ forbids it) and say their kind and cluster', () => {
+    expect(id).toMatch(/^diag-prod-[0-9a-f]{24}$/);
+    expect(requestIdFor('privileged', 'prod', parts)).toMatch(/^prb-prod-[0-9a-f]{24}$/);
+    expect(requestIdFor('diagnose', 'prod-eu-1', parts)).toMatch(/^diag-prod-eu-1-[0-9a-f]{24}$/);
+    expect(requestIdFor('diagnose', 'prod-eu', parts)).not.toBe(id);
   });
+  it('parse back to their kind and cluster, dashes in the cluster name included', () => {
+    const other = requestIdFor('privileged', 'prod-eu-1', parts);
+    expect(parseRequestId(other)).toEqual({ kind: 'privileged', id: other, cluster: 'prod-eu-1' });
+    expect(parseRequestId(id)).toEqual({ kind: 'diagnose', id, cluster: 'prod' });
+  });
+  it.each(['Prod', '-prod', 'prod-', 'a'.repeat(64), 'prod:eu', '', '{prod}'])(
+    'refuse %j as a cluster name (no id, so no key, is made from it)',
+    (cluster) => {
+      expect(() => requestIdFor('diagnose', cluster, parts)).toThrow('not a cluster name');
+    },
+  );
   it('job ids parse back to their request and step', () => {
-    const prb = requestIdFor('privileged', parts);
+    const prb = requestIdFor('privileged', 'prod', parts);
     expect(parseJobId(jobIdOf(id, 'diagnose'))).toEqual({
       requestId: id,
       kind: 'diagnose',
@@ -38,8 +52,11 @@ describe('request and job ids', () => {
   });
   it.each([
     'diag-123',
-    `plan-diag-${'a'.repeat(24)}`,
+    `diag-${'a'.repeat(24)}`,
+    `plan-diag-prod-${'a'.repeat(24)}`,
     `prb-${'a'.repeat(24)}`,
+    `prb-Prod-${'a'.repeat(24)}`,
+    `prb--${'a'.repeat(24)}`,
     `run-${'A'.repeat(24)}`,
     `x-prb-${'a'.repeat(24)}`,
     'repeat:1',
@@ -54,7 +71,7 @@ describe('request and job ids', () => {
 
 describe('the request record', () => {
   const base = {
-    id: requestIdFor('privileged', ['x']),
+    id: requestIdFor('privileged', 'prod', ['x']),
     kind: 'privileged',
     cluster: 'prod',
     channel: 'C1',

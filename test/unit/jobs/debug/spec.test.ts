@@ -12,7 +12,7 @@ import {
 import { KubeApiError } from '../../../../jobs/k8s/errors.js';
 import type { Pod } from '../../../../jobs/k8s/types.js';
 
-const REQ = 'prb-0123456789abcdef01234567';
+const REQ = 'prb-prod-0123456789abcdef01234567';
 const IMAGE = `registry.example/tools/busybox:1.36@sha256:${'b'.repeat(64)}`;
 
 function plan(o: Partial<ProbePlan> = {}, copy = false): ProbePlan {
@@ -81,6 +81,13 @@ describe('names', () => {
     const long = copyPodName(`a.${'x'.repeat(250)}`, REQ);
     expect(long.length).toBeLessThanOrEqual(63);
     expect(long).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+  });
+  it('two requests of a cluster whose name holds hex letters get different names (the cluster is left out)', () => {
+    const a = 'prb-dead-beef-0123456789abcdef01234567';
+    const b = 'prb-dead-beef-fedcba9876543210fedcba98';
+    expect(debugContainerName(a)).toBe('poddebug-0123456789');
+    expect(debugContainerName(b)).not.toBe(debugContainerName(a));
+    expect(copyPodName('web', b)).toBe('web-debug-fedcba98');
   });
   it('the command reads as typed, quoting only words that need it', () => {
     expect(commandText(['ls', '-la', '/app'])).toBe('ls -la /app');
