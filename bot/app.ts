@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type CustomRoute, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { connectRedis } from '../jobs/contracts/redis-connect.js';
 import { loadApprovalSigner } from './approval-signer.js';
 import { AuditLog, AuditStream, createAuditLogger } from './audit/index.js';
 import { loadAuditKeys } from './audit/keys.js';
@@ -61,7 +62,8 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
   // ioredis reconnects on its own when Redis is back.
   // Reconnect within about a second once Redis is back (ioredis's default backs off to 2 s and more).
   const retryStrategy = (times: number) => Math.min(100 * times, 1000);
-  const redis = new Redis(cfg.REDIS_URL, {
+  const target = { url: cfg.REDIS_URL, cluster: cfg.REDIS_CLUSTER === 'true' };
+  const redis = connectRedis(target, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     retryStrategy,
@@ -69,7 +71,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   // BullMQ's own connection queues commands until Redis is up (so queues initialise whenever it
   // comes), and gives up on a command after one failed reconnect.
-  const queueRedis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 1, retryStrategy });
+  const queueRedis = connectRedis(target, { maxRetriesPerRequest: 1, retryStrategy });
   queueRedis.on('error', (err) => logger.debug({ err: err.message }, 'redis queue connection error'));
   const eventConnections: Redis[] = [];
   const queues = new Queues(queueRedis, redis, cfg.CLUSTERS, cfg.ENQUEUE_TIMEOUT_MS, logger);
@@ -204,7 +206,7 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
     // Expiry and start-by follow Redis's clock (calibrated every minute), so replicas and workers agree.
     now: opts.now ?? (() => Date.now() + clockOffsetMs),
     eventsConnection: () => {
-      const c = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: null, retryStrategy });
+      const c = connectRedis(target, { maxRetriesPerRequest: null, retryStrategy });
       c.on('error', (err) => logger.debug({ err: err.message }, 'redis events connection error'));
       eventConnections.push(c);
       return c;

@@ -25,6 +25,8 @@ const BotEnvSchema = z
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
     /** `true`: allow a plain redis:// URL to a host other than loopback. Default false. */
     REDIS_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
+    /** `true`: REDIS_URL names a node of a Redis Cluster (the others are discovered). Default false. */
+    REDIS_CLUSTER: z.enum(['true', 'false']).default('false'),
     /** How long SIGTERM waits for in-flight work before the process exits anyway (ms). Default 25000. */
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(25_000),
     /** Cluster names, comma-separated; the first is the default for commands without --cluster. */

@@ -13,6 +13,8 @@ const WorkerEnvSchema = z
     REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
     /** `true`: allow a plain redis:// URL to a host other than loopback. Default false. */
     REDIS_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
+    /** `true`: REDIS_URL names a node of a Redis Cluster (the others are discovered). Default false. */
+    REDIS_CLUSTER: z.enum(['true', 'false']).default('false'),
     /** Port of /healthz, /readyz (the API server answers /version) and /metrics. Default 8081. */
     WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
     /** How long SIGTERM waits for running jobs before the process exits anyway (ms). Default 70000. */

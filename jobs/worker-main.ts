@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { loadWorkerConfig } from './config.js';
+import { connectRedis } from './contracts/redis-connect.js';
 import { ApiReadiness, apiServerVersion, startHealthServer } from './health.js';
 import { createKubeReader, loadKubeConfig } from './k8s/client.js';
 import { createDebugPods } from './k8s/debug-pods.js';
@@ -69,12 +70,16 @@ async function main(): Promise<void> {
   }
   let probeRedis: Redis | undefined;
   if (cfg.PROBE_IMAGE) {
-    probeRedis = new Redis(cfg.REDIS_URL, { maxRetriesPerRequest: 3 });
+    probeRedis = connectRedis(
+      { url: cfg.REDIS_URL, cluster: cfg.REDIS_CLUSTER === 'true' },
+      { maxRetriesPerRequest: 3 },
+    );
     probeRedis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   }
   const worker = startWorker({
     cluster: cfg.CLUSTER,
     redisUrl: cfg.REDIS_URL,
+    redisCluster: cfg.REDIS_CLUSTER === 'true',
     reader: () => createKubeReader(kc, { timeoutMs: cfg.API_TIMEOUT_MS, observe: metrics.observeApi }),
     logger,
     metrics,

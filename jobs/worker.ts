@@ -1,5 +1,5 @@
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { type CancelHook, CancelWatch, withCancel } from './cancel-watch.js';
 import {
   asCodedError,
@@ -21,6 +21,7 @@ import {
   type RequestKind,
   TIMEOUT_ATTEMPTS,
 } from './contracts/index.js';
+import { connectRedis } from './contracts/redis-connect.js';
 import { reapDebugCopies } from './debug/reaper.js';
 import { runDiagnoseJob } from './diagnose/job.js';
 import type { KubeReader } from './k8s/client.js';
@@ -34,6 +35,8 @@ import { withTimeout } from './timeout.js';
 export interface WorkerDeps {
   cluster: string;
   redisUrl: string;
+  /** redisUrl names a node of a Redis Cluster (REDIS_CLUSTER). */
+  redisCluster?: boolean;
   /** A fresh reader per job, so request counts and timeouts are per job. */
   reader: () => KubeReader;
   logger: Logger;
@@ -141,9 +144,10 @@ function probeDeps(deps: ProcessorDeps): ProbeJobDeps {
 
 /** Starts a BullMQ worker on this cluster's queue. */
 export function startWorker(deps: WorkerDeps): Worker {
-  const connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  const target = { url: deps.redisUrl, cluster: deps.redisCluster ?? false };
+  const connection = connectRedis(target, { maxRetriesPerRequest: null });
   connection.on('error', (err) => deps.logger.debug({ err: err.message }, 'redis connection error'));
-  const subscriber = new Redis(deps.redisUrl, { maxRetriesPerRequest: null });
+  const subscriber = connectRedis(target, { maxRetriesPerRequest: null });
   subscriber.on('error', (err) => deps.logger.debug({ err: err.message }, 'redis subscriber error'));
   const cancels = new CancelWatch({
     cluster: deps.cluster,

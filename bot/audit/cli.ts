@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../../jobs/contracts/redis-connect.js';
 import type { AuditKey } from './chain.js';
 import { loadAuditKeys } from './keys.js';
 import {
@@ -72,6 +72,8 @@ function streamKey(v: string): string {
 
 interface Common {
   redis: string;
+  /** `redis` names a node of a Redis Cluster. */
+  cluster: boolean;
   key: string;
   keys?: AuditKey[];
 }
@@ -90,13 +92,16 @@ export async function auditMain(argv: string[], io: AuditCliIo = {}): Promise<nu
   let status = 0;
 
   const withStream = async (opts: Common, fn: (s: AuditStream) => Promise<number>): Promise<number> => {
-    const redis = new Redis(opts.redis, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: io.connectTimeoutMs ?? 3000,
-      retryStrategy: () => null,
-    });
+    const redis = connectRedis(
+      { url: opts.redis, cluster: opts.cluster },
+      {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: io.connectTimeoutMs ?? 3000,
+        retryStrategy: () => null,
+      },
+    );
     let cause: Error | undefined;
     redis.on('error', (e: Error) => {
       cause = e; // reported below, once
@@ -139,9 +144,15 @@ export async function auditMain(argv: string[], io: AuditCliIo = {}): Promise<nu
         'Redis holding the audit stream (default: $REDIS_URL or redis://127.0.0.1:6379)',
         redisUrl,
       )
+      .option(
+        '--redis-cluster',
+        'the Redis URL names a node of a Redis Cluster (default: $REDIS_CLUSTER = true)',
+      )
       .option('--key <key>', 'the audit stream key', streamKey, DEFAULT_AUDIT_KEY);
-  const resolveRedis = (o: { redis?: string }) =>
-    o.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const resolveRedis = (o: { redis?: string; redisCluster?: boolean }) => ({
+    redis: o.redis ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    cluster: o.redisCluster ?? process.env.REDIS_CLUSTER === 'true',
+  });
 
   common(
     audit
@@ -195,7 +206,7 @@ export async function auditMain(argv: string[], io: AuditCliIo = {}): Promise<nu
           }
         }
         status = await verifyWith(
-          { redis: resolveRedis(o), key: o.key, ...(keys ? { keys } : {}) },
+          { ...resolveRedis(o), key: o.key, ...(keys ? { keys } : {}) },
           o.checkpointEvery,
         );
       },
@@ -233,7 +244,7 @@ export async function auditMain(argv: string[], io: AuditCliIo = {}): Promise<nu
         },
       ),
   ).action(async (o: { redis?: string; key: string; since?: Date }) => {
-    status = await withStream({ redis: resolveRedis(o), key: o.key }, async (s) => {
+    status = await withStream({ ...resolveRedis(o), key: o.key }, async (s) => {
       for await (const e of s.read(o.since ? { since: o.since } : {})) out(`${exportLine(e)}\n`);
       return 0;
     });

@@ -17,13 +17,14 @@ export interface RedisTarget {
 }
 
 /**
- * A connection to `t` with ioredis `opts` (as for one server: `retryStrategy` and `enableOfflineQueue`
- * become the cluster client's own). Typed as `Redis`: the cluster client has the same commands.
+ * A connection to `t` with ioredis `opts` (as for one server: `retryStrategy`, `enableOfflineQueue` and
+ * `lazyConnect` become the cluster client's own, the rest apply to each node). Typed as `Redis`: the
+ * cluster client has the same commands.
  */
 export function connectRedis(t: RedisTarget, opts: RedisOptions = {}): Redis {
   if (!t.cluster) return new Redis(t.url, opts);
   const u = new URL(t.url);
-  const { retryStrategy, enableOfflineQueue, ...node } = opts;
+  const { retryStrategy, enableOfflineQueue, lazyConnect, ...node } = opts;
   const cluster = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
     redisOptions: {
       ...node,
@@ -32,6 +33,7 @@ export function connectRedis(t: RedisTarget, opts: RedisOptions = {}): Redis {
       ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     },
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(lazyConnect === undefined ? {} : { lazyConnect }),
     ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) ?? null } : {}),
     // A slot that moved is followed at once (MOVED/ASK); the whole map is read again every 5 s at most.
     slotsRefreshInterval: 5000,

@@ -3,13 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { type Bot, createBot } from '../../bot/app.js';
 import { type AuditKey, parseAuditKeys } from '../../bot/audit/index.js';
 import type { KubeAccessCheck } from '../../bot/auth.js';
 import { loadBotConfig } from '../../bot/config.js';
 import { createLogger as botLogger } from '../../bot/log.js';
 import { KEYS, keyIdOf, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
+import { connectRedis } from '../../jobs/contracts/redis-connect.js';
 import { startHealthServer } from '../../jobs/health.js';
 import { createKubeReader, loadKubeConfig } from '../../jobs/k8s/client.js';
 import { createDebugPods } from '../../jobs/k8s/debug-pods.js';
@@ -66,6 +67,8 @@ export interface StackOptions {
   redisUrl?: string;
   /** The worker's Redis URL when it differs from the bot's (a Redis ACL user of its own). */
   workerRedisUrl?: string;
+  /** redisUrl names a node of a Redis Cluster (REDIS_CLUSTER=true for bot and worker). */
+  redisCluster?: boolean;
   /** The policy file's YAML; default: {@link openTestPolicy} (viewer for the test users, any channel). */
   policy?: string;
   /** The bot's clock for approvals and expiry. */
@@ -205,11 +208,13 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const slack = await startSlackDouble({ botToken: BOT_TOKEN });
   const socket = o.socketMode ? await startSocketModeDouble(slack) : undefined;
   const redisUrl = o.redisUrl ?? testRedisUrl();
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redisCluster = o.redisCluster ?? false;
+  const redis = connectRedis({ url: redisUrl, cluster: redisCluster }, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
   const level = o.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent';
   // Rate-limit counters are per user and channel, and the tests reuse the same ids: start from zero.
-  await removeRateLimitKeys(redis);
+  // (A Redis Cluster is one of the test's own, new: SCAN would see one node only.)
+  if (!redisCluster) await removeRateLimitKeys(redis);
   const dir = mkdtempSync(join(tmpdir(), 'poddebug-stack-'));
   const policyPath = join(dir, 'policy.yaml');
   writeFileSync(policyPath, o.policy ?? openTestPolicy());
@@ -230,6 +235,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     SLACK_API_URL: slack.apiUrl,
     PORT: '0',
     REDIS_URL: redisUrl,
+    REDIS_CLUSTER: String(redisCluster),
     CLUSTERS: cluster,
     LOG_LEVEL: level,
     POLICY_FILE: policyPath,
@@ -252,7 +258,9 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
   const kc = loadKubeConfig(sim.kubeconfigPath);
   const workers: Worker[] = [];
   const workerRedisUrl = o.workerRedisUrl ?? redisUrl;
-  const workerRedis = o.workerRedisUrl ? new Redis(o.workerRedisUrl, { maxRetriesPerRequest: null }) : redis;
+  const workerRedis = o.workerRedisUrl
+    ? connectRedis({ url: o.workerRedisUrl, cluster: redisCluster }, { maxRetriesPerRequest: null })
+    : redis;
   workerRedis.on('error', () => undefined);
   const probeDeps = o.probes
     ? {
@@ -284,6 +292,7 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
     const w = startWorker({
       cluster,
       redisUrl: workerRedisUrl,
+      redisCluster,
       reader: () =>
         createKubeReader(kc, { timeoutMs: o.apiTimeoutMs ?? 5000, observe: workerMetrics.observeApi }),
       logger: workerLogger(level),
@@ -340,10 +349,12 @@ export async function startStack(o: StackOptions = {}): Promise<Stack> {
       const q = stack.queue();
       await q.obliterate({ force: true }).catch(() => undefined);
       await q.close();
-      await removeRequestKeys(redis, cluster).catch(() => undefined);
+      if (!redisCluster) {
+        await removeRequestKeys(redis, cluster).catch(() => undefined);
+        await removeRateLimitKeys(redis).catch(() => undefined);
+      }
       await redis.del(KEYS.heartbeat(cluster)).catch(() => undefined);
       await redis.del(auditKey, `${auditKey}:head`).catch(() => undefined);
-      await removeRateLimitKeys(redis).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
       const denied = rbacDenialLines(sim);
       await sim.close();

@@ -1,0 +1,157 @@
+/**
+ * poddebug on a real Redis Cluster (three redis-server masters, REDIS_CLUSTER=true for bot and worker): a
+ * Redis Cluster refuses a script or a MULTI whose keys span slots (CROSSSLOT) and sends a client to the node
+ * that serves a key (MOVED), so this runs the product's every multi-key step as a user would meet it: a
+ * diagnose, a privileged probe approved and run, `/poddebug jobs` and `/poddebug cancel`, the audit trail.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import calculateSlot from 'cluster-key-slot';
+import { Redis } from 'ioredis';
+import { auditMain } from '../../bot/audit/cli.js';
+import { AuditStream } from '../../bot/audit/stream.js';
+import { KEYS } from '../../jobs/contracts/index.js';
+import {
+  click,
+  command,
+  ephemeralTexts,
+  fakeProbeExecutor,
+  inThread,
+  putTargetPod,
+  requestAwaitingApproval,
+} from '../support/probe-flow.js';
+import { RedisClusterFixture } from '../support/redis-cluster.js';
+import { haveRedisServer } from '../support/redis-server.js';
+import { type Stack, startStack } from '../support/stack.js';
+
+const REQUESTER = 'U0ONCALL1';
+const APPROVER = 'U0ALICE';
+const POLICY = `
+version: 1
+channels:
+  ids: [C0INCIDENT, C0TESTCHAN]
+  names: ["*"]
+grants:
+  - users: [${REQUESTER}, U0TESTUSER]
+    roles: [viewer, privileged]
+    clusters: ["*"]
+    namespaces: ["*"]
+  - users: [${APPROVER}]
+    roles: [approver]
+    clusters: ["*"]
+    namespaces: ["*"]
+`;
+
+const describeCluster = haveRedisServer() ? describe : describe.skip;
+describeCluster('poddebug on a Redis Cluster of three masters', () => {
+  let redisCluster: RedisClusterFixture;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    redisCluster = await RedisClusterFixture.start(3);
+    stack = await startStack({
+      fixtures: 'test/fixtures/scenarios',
+      policy: POLICY,
+      redisUrl: redisCluster.url,
+      redisCluster: true,
+      probes: { executor: fakeProbeExecutor() },
+    });
+    putTargetPod(stack, { namespace: 'shop', name: 'web-4d5e-f6' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    await redisCluster?.stop();
+  });
+
+  /** The node (port) that serves a key's slot. */
+  async function nodeOf(key: string): Promise<number> {
+    const slot = calculateSlot(key);
+    const admin = new Redis(redisCluster.url);
+    try {
+      const ranges = (await admin.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+      return ranges.find(([from, to]) => slot >= from && slot <= to)![2][1];
+    } finally {
+      admin.disconnect();
+    }
+  }
+
+  it('is a Redis Cluster: it refuses a script whose keys span slots', async () => {
+    await expect(
+      stack.redis.eval("return redis.call('MSET', KEYS[1], 1, KEYS[2], 1)", 2, '{a}x', '{b}x'),
+    ).rejects.toThrow(/CROSSSLOT/);
+  });
+
+  it('a diagnose is answered in its thread', async () => {
+    const ack = await command(
+      stack,
+      { userId: 'U0TESTUSER', channelId: 'C0TESTCHAN' },
+      'diagnose orders-worker-5b7d9c8f6-lk4vn -n crash-loop',
+    );
+    expect(ack.status).toBe(200);
+    const status = await stack.slack.waitFor(
+      () => stack.slack.messages('C0TESTCHAN').find((m) => !m.thread_ts && /— done\b/.test(m.text ?? '')),
+      20_000,
+    );
+    const reply = stack.slack.thread('C0TESTCHAN', status.ts)[0];
+    expect(reply?.text ?? '').toMatch(/CrashLoopBackOff|crash/i);
+  }, 30_000);
+
+  it('a privileged probe is approved, signed, run and audited; jobs lists and cancel cancels', async () => {
+    const { root, requestId } = await requestAwaitingApproval(
+      stack,
+      { userId: REQUESTER },
+      'ps web-4d5e-f6 -n shop',
+    );
+    await click(stack, root, 'poddebug_approve', APPROVER, requestId);
+    await inThread(stack, root, /^\S+ ps on shop\/web-4d5e-f6 \(/u, 20_000);
+    expect(await stack.redis.exists(KEYS.approvalUsed(requestId))).toBe(1);
+
+    const second = await requestAwaitingApproval(stack, { userId: REQUESTER }, 'ps web-4d5e-f6 -n shop');
+    const listed = await command(stack, { userId: REQUESTER }, 'jobs');
+    expect(JSON.stringify(listed.json)).toContain(second.requestId);
+    const before = ephemeralTexts(stack, REQUESTER).length;
+    expect((await command(stack, { userId: REQUESTER }, `cancel ${second.requestId}`)).status).toBe(200);
+    expect(await stack.slack.waitFor(() => ephemeralTexts(stack, REQUESTER)[before], 10_000)).toMatch(
+      /Cancelled/,
+    );
+    expect(await stack.redis.hget(KEYS.request(second.requestId), 'state')).toBe('cancelled');
+
+    // The audit trail is whole and its chain verifies, read back from the cluster.
+    const audit = new AuditStream(stack.redis, { key: stack.auditKey, keys: stack.auditKeys });
+    const types: string[] = [];
+    for await (const e of audit.read()) {
+      const ev = JSON.parse(e.event ?? '{}') as { type?: string; requestId?: string };
+      if (ev.requestId === requestId && ev.type) types.push(ev.type);
+    }
+    expect(types).toEqual(expect.arrayContaining(['requested', 'approval', 'succeeded']));
+    expect(await audit.verify()).toMatchObject({ ok: true });
+
+    // `poddebug audit verify` as an operator runs it against the cluster (any node's address).
+    let stdout = '';
+    let stderr = '';
+    const code = await auditMain(
+      [
+        'node',
+        'poddebug',
+        'audit',
+        'verify',
+        '--redis',
+        redisCluster.nodes[2]!.url,
+        '--redis-cluster',
+      ].concat(['--key', stack.auditKey, '--key-file', stack.auditKeysPath]),
+      { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), connectTimeoutMs: 2000 },
+    );
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toMatch(/entries, intact/);
+  }, 60_000);
+
+  it('the data is spread over the nodes: requests, the gate and the audit trail each on the node of its tag', async () => {
+    const nodes = new Set([
+      await nodeOf(KEYS.open(stack.cluster)),
+      await nodeOf(KEYS.heartbeat(stack.cluster)),
+      await nodeOf(stack.auditKey),
+    ]);
+    // Three tags on three masters: at least two differ (the test is not on one node in disguise).
+    expect(nodes.size).toBeGreaterThan(1);
+  });
+});
