@@ -598,7 +598,7 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
               });
             }
             const sk = e.valueFrom?.secretKeyRef;
-            if (sk) {
+            if (sk && !sk.optional) {
               const s = ofKind<Secret>(objs, 'Secret').find((x) => x.metadata.name === sk.name);
               if (s) expect(Object.keys({ ...s.data, ...s.stringData })).toContain(sk.key);
               else expect(external).toContain(sk.name);
@@ -636,6 +636,8 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
           'LOG_LIMIT_BYTES',
           'LOG_TAIL_LINES',
           'REDIS_URL',
+          // From the Redis Secret when it holds it (a Redis Cluster), else unset.
+          'REDIS_CLUSTER',
           'WORKER_CONCURRENCY',
           ...(WITH_PROBES.includes(overlay)
             ? ['PROBE_IMAGE', 'PROBE_NAMESPACE', 'APPROVAL_PUBLIC_KEYS_FILE']
@@ -694,6 +696,11 @@ describeWithKubectl(`kustomize overlays${KUBECTL_NOTE}`, () => {
           expect(env.get(fromConfig)?.valueFrom?.configMapKeyRef?.key).toBe(fromConfig);
         }
         expect(env.get('REDIS_URL')?.valueFrom?.secretKeyRef?.key).toBe('REDIS_URL');
+        expect(env.get('REDIS_CLUSTER')?.valueFrom?.secretKeyRef).toEqual({
+          name: env.get('REDIS_URL')?.valueFrom?.secretKeyRef?.name,
+          key: 'REDIS_CLUSTER',
+          optional: true,
+        });
         // The bot's CLUSTERS names this cluster's worker first.
         const botCm = one<ConfigMap>(
           objs,
