@@ -4,6 +4,7 @@ import { App, type CustomRoute, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { withDeadline } from '../jobs/contracts/deadline.js';
 import { connectRedis } from '../jobs/contracts/redis-connect.js';
 import { loadApprovalSigner } from './approval-signer.js';
 import { AuditLog, AuditStream, createAuditLogger } from './audit/index.js';
@@ -297,7 +298,8 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
       await app.stop().catch(() => undefined);
       await requests.engine.stop().catch(() => undefined);
       await new Promise<void>((r) => (healthServer ? healthServer.close(() => r()) : r()));
-      await queues.close().catch(() => undefined);
+      // Queue.close() waits for Redis: bounded, then every connection is closed whatever Redis does.
+      await withDeadline(queues.close(), 2000).catch(() => undefined);
       for (const c of eventConnections) c.disconnect();
       queueRedis.disconnect();
       redis.disconnect();

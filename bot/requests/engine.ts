@@ -7,11 +7,15 @@ import {
   QUEUE_PREFIX,
   queueName,
   type RequestKind,
+  withDeadline,
 } from '../../jobs/contracts/index.js';
 import type { Logger } from '../log.js';
 import type { Queues } from '../queues.js';
 import type { RequestAudit } from './audit.js';
 import type { Req, RequestStore } from './store.js';
+
+/** How long stop() waits for a QueueEvents to close (it waits for Redis) before leaving it to the caller. */
+const CLOSE_WAIT_MS = 2000;
 
 /**
  * One kind of request (diagnose, privileged, …) on the engine: a state machine and its presenter. The
@@ -109,7 +113,18 @@ export class RequestEngine {
     clearInterval(this.sweepTimer);
     await this.sweeping;
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    await Promise.all(this.events.map((e) => e.close()));
+    // QueueEvents.close() waits for its connection, which with Redis down never comes: bounded, then its
+    // own (blocking) connection is closed by force, so a stop neither hangs on Redis nor leaves a client
+    // reconnecting behind it.
+    await Promise.all(
+      this.events.map(async (e) => {
+        try {
+          await withDeadline(e.close(), CLOSE_WAIT_MS);
+        } catch {
+          await withDeadline(e.backend.close(true), CLOSE_WAIT_MS).catch(() => undefined);
+        }
+      }),
+    );
   }
 
   /** Tracks an operation so that stop() waits for it. */
