@@ -8,7 +8,7 @@
  *      alone (no worker running), bursts of 50 and 200, and their ratio;
  *  (b) the whole stack on one machine (bot, worker, simulator, Slack double, driver), burst of 200;
  *  (c) end to end, slash command → findings in the thread, at +0 and +latency ms per API request, per target
- *      kind, with the dependent read steps computed from the simulator's request timeline;
+ *      kind, with the dependent read steps computed from the simulator's request spans;
  *  (d) API requests (and bytes) and Slack Web API calls per diagnose by target kind;
  *  (e) the CLI against the seed's pod_diagnostic.py (bench/pod_diagnostic.py; python3 + kubectl) at
  *      +latency ms: wall and peak RSS, and the ratios;

@@ -163,7 +163,7 @@ export async function wholeStack(e: Env) {
         await sendSlashCommand(bot.url, SECRET, { text: t.text, channelId: channel });
         await waitFor(() => e.slack.messages(channel).some((m) => m.thread_ts), 30_000, 'a result');
         const ms = performance.now() - t0;
-        const s = stepsOf(e.sim.timeline());
+        const s = stepsOf(e.sim.requestSpans());
         per[t.kind] ??= { ms: [], steps: [], requests: [], bytes: [], channels: [] };
         const k = per[t.kind]!;
         k.ms.push(ms);
@@ -294,7 +294,7 @@ export async function bigOwner(e: Env, pods: number) {
       owner?: { reason: string };
     };
     const ms = performance.now() - t0;
-    const s = stepsOf(e.sim.timeline());
+    const s = stepsOf(e.sim.requestSpans());
     const peak = memKiB(worker.pid!).hwm;
     log(`owner of ${pods} pods: ${round(ms)} ms, ${s.requests} requests`);
     return {
@@ -354,11 +354,11 @@ export async function cliVsSeed(e: Env) {
     for (let i = 0; i < CLI_RUNS; i++) {
       e.sim.resetStats();
       runs.cli.push(await cli());
-      runs.cliReq.push(stepsOf(e.sim.timeline()).requests);
+      runs.cliReq.push(stepsOf(e.sim.requestSpans()).requests);
       if (seedAvailable) {
         e.sim.resetStats();
         runs.seed.push(await seed());
-        runs.seedReq.push(stepsOf(e.sim.timeline()).requests);
+        runs.seedReq.push(stepsOf(e.sim.requestSpans()).requests);
       }
     }
     const sum = (rs: Measured[], req: number[]) => ({
