@@ -4,7 +4,7 @@
  * Every figure of issue 12 against its baseline, in one run, with one driver (signed slash commands with
  * unique trigger_ids, sent at the same instant), on loopback, with the real processes from dist/ (run
  * `npm run build` first) and this repository's own node_modules (docs/benchmark.md says what each means):
- *  (a) ack p50/p99 of a bare Bolt receiver (bench/bare-receiver.ts: add one BullMQ job, ack) and of the bot
+ *  (a) ack p50/p99 of a bare Bolt receiver (ack/bare-receiver.mjs: add one BullMQ job, ack) and of the bot
  *      alone (no worker running), bursts of 50 and 200, and their ratio;
  *  (b) the whole stack on one machine (bot, worker, simulator, Slack double, driver), burst of 200;
  *  (c) end to end, slash command → findings in the thread, at +0 and +latency ms per API request, per target

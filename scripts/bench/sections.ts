@@ -46,6 +46,7 @@ import {
   stepsOf,
   TARGETS,
   THROUGHPUT_JOBS,
+  TOKEN,
 } from './settings.js';
 
 async function burst(url: string, n: number, tag: string) {
@@ -80,9 +81,11 @@ export async function ackBaselines(e: Env) {
     ...process.env,
     PORT: String(barePort),
     SLACK_SIGNING_SECRET: SECRET,
+    SLACK_BOT_TOKEN: TOKEN,
     SLACK_API_URL: e.slack.apiUrl,
     REDIS_URL,
-    BENCH_QUEUE: bareQueue,
+    QUEUE: bareQueue,
+    QUEUE_PREFIX,
   });
   e.procs.add(bare);
   const bareUrl = `http://127.0.0.1:${barePort}/slack/events`;
@@ -119,7 +122,7 @@ export async function ackBaselines(e: Env) {
   } finally {
     await stop(bare);
     await stop(bot.proc);
-    const q = new Queue(bareQueue, { connection: e.redis });
+    const q = new Queue(bareQueue, { connection: e.redis, prefix: QUEUE_PREFIX });
     q.on('error', (err) => process.stderr.write(`sections.ts: Queue error: ${err.message}\n`));
     await q.obliterate({ force: true }).catch(() => undefined);
     await q.close();
