@@ -14,8 +14,9 @@
  *      +latency ms: wall and peak RSS, and the ratios;
  *  (f) bot and worker RSS idle and after;
  *  (g) diagnoses per second of one worker at concurrency 8 and 16 (jobs added straight to its queue);
- *  (h) diagnose deploy/NAME of owners with 1,000 and 5,000 pods (made in the simulator by bench/owners.ts,
- *      the failing pod last): time at +latency ms, API requests, bytes read, the worker's peak memory.
+ *  (h) diagnose deploy/NAME of owners with 1,000 and 5,000 pods (made in the simulator by
+ *      tools/kube-sim/scale-fixtures.ts, the failing pod last): time at +latency ms, API requests, bytes
+ *      read, the worker's peak memory.
  * Prints a table, or all of it as JSON with --json. A script, not a test: it asserts nothing.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';

@@ -10,6 +10,7 @@ import {
   queueName,
 } from '../../jobs/contracts/index.js';
 import { freePort } from '../../test/support/redis-server.js';
+import { loadScaleFixture, scaleFixture } from '../../tools/kube-sim/scale-fixtures.js';
 import { sendSlashCommand } from '../../tools/slack-double/index.js';
 import {
   have,
@@ -25,7 +26,6 @@ import {
   stop,
   waitFor,
 } from './lib.js';
-import { generateOwner } from './owners.js';
 import {
   BIG_BURST,
   BURSTS,
@@ -260,10 +260,14 @@ export async function throughput(e: Env, concurrency: number) {
   }
 }
 
-/** (h) diagnose deploy/NAME of an owner with `pods` pods, the failing one last, with a fresh worker. */
+/**
+ * (h) diagnose deploy/NAME of an owner with `pods` pods (tools/kube-sim/scale-fixtures.ts, in a namespace of
+ * its own), the failing one last in list order, with a fresh worker.
+ */
 export async function bigOwner(e: Env, pods: number) {
-  const owner = generateOwner(`bulk${pods}`, pods, pods - 1);
-  for (const o of owner.objects) e.sim.put(o);
+  const name = `bulk${pods}`;
+  const owner = scaleFixture({ namespace: name, kind: 'Deployment', name, pods, failingAt: pods - 1 });
+  loadScaleFixture(e.sim, owner);
   const cluster = `benchbig${pods}${randomUUID().slice(0, 4)}`;
   e.clusters.push(cluster);
   const worker = await startWorker(e, cluster, 8);
@@ -286,8 +290,8 @@ export async function bigOwner(e: Env, pods: number) {
       DIAGNOSE_JOB,
       payload(cluster, {
         kind: 'deploy',
-        name: owner.deployment,
-        namespace: owner.namespace,
+        name,
+        namespace: name,
       } as DiagnosePayload['target']),
       { jobId: `big-${pods}` },
     );
@@ -322,8 +326,7 @@ export async function bigOwner(e: Env, pods: number) {
     await q.close();
     await stop(worker);
     await clearCluster(e, cluster);
-    for (const o of owner.objects)
-      e.sim.remove(o.kind === 'Pod' ? 'v1' : 'apps/v1', o.kind, owner.namespace, o.metadata.name);
+    for (const o of owner.objects) e.sim.remove(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name);
   }
 }
 
