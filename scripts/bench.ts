@@ -4,18 +4,19 @@
  * Every figure of issue 12 against its baseline, in one run, with one driver (signed slash commands with
  * unique trigger_ids, sent at the same instant), on loopback, with the real processes from dist/ (run
  * `npm run build` first) and this repository's own node_modules (docs/benchmark.md says what each means):
- *  (a) ack p50/p99 of a bare Bolt receiver (bench/bare-receiver.ts: add one BullMQ job, ack) and of the bot
+ *  (a) ack p50/p99 of a bare Bolt receiver (ack/bare-receiver.mjs: add one BullMQ job, ack) and of the bot
  *      alone (no worker running), bursts of 50 and 200, and their ratio;
  *  (b) the whole stack on one machine (bot, worker, simulator, Slack double, driver), burst of 200;
  *  (c) end to end, slash command → findings in the thread, at +0 and +latency ms per API request, per target
- *      kind, with the dependent read steps computed from the simulator's request timeline;
+ *      kind, with the dependent read steps computed from the simulator's request spans;
  *  (d) API requests (and bytes) and Slack Web API calls per diagnose by target kind;
  *  (e) the CLI against the seed's pod_diagnostic.py (bench/pod_diagnostic.py; python3 + kubectl) at
  *      +latency ms: wall and peak RSS, and the ratios;
  *  (f) bot and worker RSS idle and after;
  *  (g) diagnoses per second of one worker at concurrency 8 and 16 (jobs added straight to its queue);
- *  (h) diagnose deploy/NAME of owners with 1,000 and 5,000 pods (made in the simulator by bench/owners.ts,
- *      the failing pod last): time at +latency ms, API requests, bytes read, the worker's peak memory.
+ *  (h) diagnose deploy/NAME of owners with 1,000 and 5,000 pods (made in the simulator by
+ *      tools/kube-sim/scale-fixtures.ts, the failing pod last): time at +latency ms, API requests, bytes
+ *      read, the worker's peak memory.
  * Prints a table, or all of it as JSON with --json. A script, not a test: it asserts nothing.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';

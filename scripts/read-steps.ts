@@ -12,7 +12,7 @@
 import type { TargetRef } from '../jobs/contracts/index.js';
 import { diagnose } from '../jobs/diagnose/diagnose.js';
 import { createKubeReader, loadKubeConfig } from '../jobs/k8s/client.js';
-import { chainDepth, type KubeSim, startKubeSim } from '../tools/kube-sim/index.js';
+import { dependentSteps, type KubeSim, startKubeSim } from '../tools/kube-sim/index.js';
 import { loadScaleFixture, scaleFixture } from '../tools/kube-sim/scale-fixtures.js';
 
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 20);
@@ -42,7 +42,7 @@ async function measure(sim: KubeSim, label: string, target: TargetRef) {
   const spans = sim.requestSpans();
   return {
     label,
-    steps: chainDepth(spans),
+    steps: dependentSteps(spans),
     requests: spans.length,
     kib: Math.round(spans.reduce((n, s) => n + s.bytes, 0) / 1024),
     ms,

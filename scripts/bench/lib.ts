@@ -76,9 +76,12 @@ export async function stop(p: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-/** The bare Bolt receiver (bare-receiver.ts) on `port`; resolves once it prints "ready". */
+/**
+ * The bare Bolt receiver (scripts/ack/bare-receiver.mjs, plain Node as the bot's bundle runs; env: its PORT,
+ * QUEUE, …); resolves once it prints "ready".
+ */
 export async function startBareReceiver(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const p = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/bare-receiver.ts'], {
+  const p = spawn(process.execPath, ['scripts/ack/bare-receiver.mjs'], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -10,6 +10,7 @@ import {
   queueName,
 } from '../../jobs/contracts/index.js';
 import { freePort } from '../../test/support/redis-server.js';
+import { loadScaleFixture, scaleFixture } from '../../tools/kube-sim/scale-fixtures.js';
 import { sendSlashCommand } from '../../tools/slack-double/index.js';
 import {
   have,
@@ -25,7 +26,6 @@ import {
   stop,
   waitFor,
 } from './lib.js';
-import { generateOwner } from './owners.js';
 import {
   BIG_BURST,
   BURSTS,
@@ -46,6 +46,7 @@ import {
   stepsOf,
   TARGETS,
   THROUGHPUT_JOBS,
+  TOKEN,
 } from './settings.js';
 
 async function burst(url: string, n: number, tag: string) {
@@ -80,9 +81,11 @@ export async function ackBaselines(e: Env) {
     ...process.env,
     PORT: String(barePort),
     SLACK_SIGNING_SECRET: SECRET,
+    SLACK_BOT_TOKEN: TOKEN,
     SLACK_API_URL: e.slack.apiUrl,
     REDIS_URL,
-    BENCH_QUEUE: bareQueue,
+    QUEUE: bareQueue,
+    QUEUE_PREFIX,
   });
   e.procs.add(bare);
   const bareUrl = `http://127.0.0.1:${barePort}/slack/events`;
@@ -119,7 +122,7 @@ export async function ackBaselines(e: Env) {
   } finally {
     await stop(bare);
     await stop(bot.proc);
-    const q = new Queue(bareQueue, { connection: e.redis });
+    const q = new Queue(bareQueue, { connection: e.redis, prefix: QUEUE_PREFIX });
     q.on('error', (err) => process.stderr.write(`sections.ts: Queue error: ${err.message}\n`));
     await q.obliterate({ force: true }).catch(() => undefined);
     await q.close();
@@ -163,7 +166,7 @@ export async function wholeStack(e: Env) {
         await sendSlashCommand(bot.url, SECRET, { text: t.text, channelId: channel });
         await waitFor(() => e.slack.messages(channel).some((m) => m.thread_ts), 30_000, 'a result');
         const ms = performance.now() - t0;
-        const s = stepsOf(e.sim.timeline());
+        const s = stepsOf(e.sim.requestSpans());
         per[t.kind] ??= { ms: [], steps: [], requests: [], bytes: [], channels: [] };
         const k = per[t.kind]!;
         k.ms.push(ms);
@@ -257,10 +260,14 @@ export async function throughput(e: Env, concurrency: number) {
   }
 }
 
-/** (h) diagnose deploy/NAME of an owner with `pods` pods, the failing one last, with a fresh worker. */
+/**
+ * (h) diagnose deploy/NAME of an owner with `pods` pods (tools/kube-sim/scale-fixtures.ts, in a namespace of
+ * its own), the failing one last in list order, with a fresh worker.
+ */
 export async function bigOwner(e: Env, pods: number) {
-  const owner = generateOwner(`bulk${pods}`, pods, pods - 1);
-  for (const o of owner.objects) e.sim.put(o);
+  const name = `bulk${pods}`;
+  const owner = scaleFixture({ namespace: name, kind: 'Deployment', name, pods, failingAt: pods - 1 });
+  loadScaleFixture(e.sim, owner);
   const cluster = `benchbig${pods}${randomUUID().slice(0, 4)}`;
   e.clusters.push(cluster);
   const worker = await startWorker(e, cluster, 8);
@@ -283,8 +290,8 @@ export async function bigOwner(e: Env, pods: number) {
       DIAGNOSE_JOB,
       payload(cluster, {
         kind: 'deploy',
-        name: owner.deployment,
-        namespace: owner.namespace,
+        name,
+        namespace: name,
       } as DiagnosePayload['target']),
       { jobId: `big-${pods}` },
     );
@@ -294,7 +301,7 @@ export async function bigOwner(e: Env, pods: number) {
       owner?: { reason: string };
     };
     const ms = performance.now() - t0;
-    const s = stepsOf(e.sim.timeline());
+    const s = stepsOf(e.sim.requestSpans());
     const peak = memKiB(worker.pid!).hwm;
     log(`owner of ${pods} pods: ${round(ms)} ms, ${s.requests} requests`);
     return {
@@ -319,8 +326,7 @@ export async function bigOwner(e: Env, pods: number) {
     await q.close();
     await stop(worker);
     await clearCluster(e, cluster);
-    for (const o of owner.objects)
-      e.sim.remove(o.kind === 'Pod' ? 'v1' : 'apps/v1', o.kind, owner.namespace, o.metadata.name);
+    for (const o of owner.objects) e.sim.remove(o.apiVersion, o.kind, o.metadata.namespace, o.metadata.name);
   }
 }
 
@@ -354,11 +360,11 @@ export async function cliVsSeed(e: Env) {
     for (let i = 0; i < CLI_RUNS; i++) {
       e.sim.resetStats();
       runs.cli.push(await cli());
-      runs.cliReq.push(stepsOf(e.sim.timeline()).requests);
+      runs.cliReq.push(stepsOf(e.sim.requestSpans()).requests);
       if (seedAvailable) {
         e.sim.resetStats();
         runs.seed.push(await seed());
-        runs.seedReq.push(stepsOf(e.sim.timeline()).requests);
+        runs.seedReq.push(stepsOf(e.sim.requestSpans()).requests);
       }
     }
     const sum = (rs: Measured[], req: number[]) => ({

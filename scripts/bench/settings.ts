@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type DiagnosePayload, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
 import { freePort, removeRequestKeys } from '../../test/support/redis-server.js';
-import { dependentSteps, type KubeSim, type TimedRequest } from '../../tools/kube-sim/index.js';
+import { dependentSteps, type KubeSim, type RequestSpan } from '../../tools/kube-sim/index.js';
 import type { SlackDouble } from '../../tools/slack-double/index.js';
 import { startNode, waitHttpOk } from './lib.js';
 
@@ -53,7 +53,7 @@ export const TARGETS: { kind: string; text: string }[] = [
   { kind: 'sts', text: 'diagnose sts/legacy-erp -n startup-probe-failing' },
 ];
 /** What the simulator serves that is not a diagnose's read (the worker's readiness check). */
-export const notARead = (r: TimedRequest) => r.path === '/version';
+export const notARead = (r: RequestSpan) => r.path === '/version';
 
 export const log = (s: string) => {
   if (!args.json) process.stderr.write(`bench: ${s}\n`);
@@ -119,7 +119,7 @@ export async function clearCluster(e: Env, cluster: string): Promise<void> {
 }
 
 /** N signed commands at the same instant; ack latency as Slack would see it. */
-export function stepsOf(reqs: TimedRequest[]) {
+export function stepsOf(reqs: RequestSpan[]) {
   const reads = reqs.filter((r) => !notARead(r));
   return {
     requests: reads.length,

@@ -4,7 +4,7 @@ import { diagnose } from '../../jobs/diagnose/diagnose.js';
 import { gatherPod } from '../../jobs/diagnose/gather.js';
 import { createKubeReader, loadKubeConfig } from '../../jobs/k8s/client.js';
 import type { Pod } from '../../jobs/k8s/types.js';
-import { chainDepth, type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
+import { dependentSteps, type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
 import { loadScaleFixture, type ScaleFixture, scaleFixture } from '../../tools/kube-sim/scale-fixtures.js';
 
 /**
@@ -54,7 +54,7 @@ async function measured(sim: KubeSim, target: TargetRef) {
     const result = await diagnose(target, deps(sim));
     const spans = sim.requestSpans();
     const reads = spans.map((s) => `${s.path}?${new URLSearchParams(s.query)}`);
-    return { result, steps: chainDepth(spans), requests: spans.length, reads };
+    return { result, steps: dependentSteps(spans), requests: spans.length, reads };
   } finally {
     sim.setLatency(0);
   }

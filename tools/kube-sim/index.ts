@@ -18,7 +18,6 @@ import { rebaseOffset, rebaseTimestamps } from './rebase.js';
 import { RequestLog, type RequestSpan } from './request-log.js';
 import { handle, type SimContext } from './server.js';
 import { isKubeObject, ObjectStore } from './store.js';
-import { RequestTimeline, type TimedRequest } from './timeline.js';
 import { WatchHub } from './watch.js';
 
 export type { AccessDecision, AccessRequest } from './authz.js';
@@ -28,9 +27,8 @@ export type { ContainerRuntimeOptions } from './container-runtime.js';
 export type { FaultRule } from './faults.js';
 export type { NodeExecutorOptions } from './node-executor.js';
 export type { RbacDecision, RbacDenial, RbacModeOptions } from './rbac-mode.js';
-export { chainDepth, type RequestSpan } from './request-log.js';
+export { dependentSteps, type RequestSpan } from './request-log.js';
 export { type KubeObject, ObjectStore } from './store.js';
-export { dependentSteps, type TimedRequest } from './timeline.js';
 
 /** How to start a simulator. */
 export interface KubeSimOptions {
@@ -82,9 +80,10 @@ export interface KubeSim {
   stats(): { total: number; byRoute: Record<string, number> };
   /** Every request served since start or resetStats(), in order, with its query parameters. */
   requests(): { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
-  /** Every request since start or resetStats() with its start, end and response bytes (timeline.ts). */
-  timeline(): TimedRequest[];
-  /** Start and end (performance.now() ms), status and body size of every request ended since start or resetStats(). */
+  /**
+   * Every request ended since start or resetStats(), in arrival order: route, path, query, start and end
+   * (performance.now() ms), status and response bytes on the wire (request-log.ts; dependentSteps() of them).
+   */
   requestSpans(): RequestSpan[];
   /** Zeroes the request counters. */
   resetStats(): void;
@@ -186,9 +185,7 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     runtime = new ContainerRuntime(store, o);
   };
   const sockets = new Set<Socket>();
-  const timeline = new RequestTimeline();
   const server: Server = createServer((req, res) => {
-    timeline.observe(req, res);
     void handle(ctx, req, res);
   });
   server.on('connection', (s) => {
@@ -222,13 +219,11 @@ export async function startKubeSim(opts: KubeSimOptions): Promise<KubeSim> {
     kubeconfigPath,
     stats: () => ({ total: ctx.stats.total, byRoute: { ...ctx.stats.byRoute } }),
     requests: () => [...ctx.log],
-    timeline: () => timeline.entries(),
-    requestSpans: () => ctx.spans?.spans() ?? [],
+    requestSpans: () => ctx.spans.spans(),
     resetStats: () => {
       ctx.stats = { total: 0, byRoute: {} };
       ctx.log = [];
-      timeline.reset();
-      ctx.spans?.reset();
+      ctx.spans.reset();
     },
     setLatency: (ms) => {
       ctx.latencyMs = ms;

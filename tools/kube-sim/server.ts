@@ -60,8 +60,8 @@ export interface SimContext {
   stats: { total: number; byRoute: Record<string, number> };
   /** Every request served, in order: method, route template, path and query (tests check selectors). */
   log: { method: string; route: string; path: string; query: Record<string, string>; at: number }[];
-  /** Start and end of every request (request-log.ts). */
-  spans?: RequestLog;
+  /** Start, end, status and bytes of every request (request-log.ts). */
+  spans: RequestLog;
   /** host:port, for /api's serverAddressByClientCIDRs. */
   serverAddress: string;
   /** Told about pods created and deleted through the API (the simulated kubelet, node-executor.ts). */
@@ -207,9 +207,9 @@ export async function handle(ctx: SimContext, req: IncomingMessage, res: ServerR
     query: Object.fromEntries(url.searchParams),
     at: Date.now(),
   });
-  const ended = ctx.spans?.begin(method, route, url.pathname, Object.fromEntries(url.searchParams));
+  const ended = ctx.spans.begin(method, route, url.pathname, Object.fromEntries(url.searchParams));
   const sentBefore = req.socket.bytesWritten;
-  if (ended) res.on('close', () => ended(res.statusCode, req.socket.bytesWritten - sentBefore));
+  res.once('close', () => ended(res.statusCode, req.socket.bytesWritten - sentBefore));
   if (ctx.latencyMs > 0) await new Promise((r) => setTimeout(r, ctx.latencyMs));
 
   const rule = ctx.faults.take(method, url.pathname, `${url.pathname}${url.search}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { startKubeSim } from '../../index.js';
-import { dependentSteps } from '../../timeline.js';
+import { dependentSteps } from '../../request-log.js';
 
 const r = (start: number, end: number) => ({ start, end });
 
@@ -20,22 +20,31 @@ describe('dependentSteps', () => {
 });
 
 describe('the simulator records each request', () => {
-  it('with its start, end, status and bytes, and forgets them on resetStats()', async () => {
+  it('with its route, query, start, end, status and bytes, and forgets them on resetStats()', async () => {
     const sim = await startKubeSim({ fixtures: [], latencyMs: 15 });
     try {
-      const a = await fetch(`${sim.url}/api/v1/namespaces/default`);
+      const a = await fetch(`${sim.url}/api/v1/namespaces/default?pretty=true`);
       const body = await a.text();
       await Promise.all(
-        [fetch(`${sim.url}/api/v1/nodes`), fetch(`${sim.url}/version`)].map((p) => p.then((x) => x.text())),
+        [fetch(`${sim.url}/api/v1/nodes`), fetch(`${sim.url}/api/v1/namespaces/nope`)].map((p) =>
+          p.then((x) => x.text()),
+        ),
       );
-      const t = sim.timeline();
+      const t = sim.requestSpans();
       expect(t).toHaveLength(3);
-      expect(t[0]).toMatchObject({ method: 'GET', path: '/api/v1/namespaces/default', status: 200 });
+      expect(t[0]).toMatchObject({
+        method: 'GET',
+        route: 'GET /api/v1/namespaces/{name}',
+        path: '/api/v1/namespaces/default',
+        query: { pretty: 'true' },
+        status: 200,
+      });
       expect(t[0]!.end - t[0]!.start).toBeGreaterThanOrEqual(14);
       expect(t[0]!.bytes).toBeGreaterThan(Buffer.byteLength(body));
+      expect(t.find((s) => s.path === '/api/v1/namespaces/nope')?.status).toBe(404);
       expect(dependentSteps(t)).toBe(2);
       sim.resetStats();
-      expect(sim.timeline()).toEqual([]);
+      expect(sim.requestSpans()).toEqual([]);
     } finally {
       await sim.close();
     }
