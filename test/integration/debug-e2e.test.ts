@@ -102,7 +102,7 @@ async function listPods(stack: Stack, ns: string, selector: string): Promise<Pod
   return ((await res.json()) as { items: PodJson[] }).items;
 }
 
-/** Polls an async condition until it holds (SlackDouble.waitFor takes synchronous predicates only). */
+/** Polls an async condition until it holds; fails naming `what`. */
 async function eventually(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await cond())) {

@@ -4,6 +4,7 @@ export * from './client.js';
 export * from './defaults.js';
 export * from './harness.js';
 export * from './payloads.js';
+export type { NotYet, PollFailure, Predicate } from './poll.js';
 export { RESPONSE_URL_LIMITS } from './response-url.js';
 export * from './socket-mode.js';
 export * from './types.js';

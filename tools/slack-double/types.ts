@@ -1,3 +1,5 @@
+import type { Predicate } from './poll.js';
+
 /** Options for {@link startSlackDouble}. */
 export interface SlackDoubleOptions {
   /** Port to listen on (127.0.0.1). Default 0: a free port. */
@@ -113,8 +115,13 @@ export interface SlackDouble {
   storm(o: { methods?: string[]; untilMs: number; retryAfterSec: number }): void;
   /** Until `untilMs`, every Web API call (or those in `methods`) answers HTTP `status` (e.g. 500, 503). */
   outage(o: { methods?: string[]; untilMs: number; status: number }): void;
-  /** Resolves with the predicate's first truthy value; rejects after timeoutMs (default 5000) with a state dump. */
-  waitFor<T>(predicate: () => T | undefined | false | null, timeoutMs?: number): Promise<T>;
+  /**
+   * Polls `predicate` until its value is truthy and resolves with that value. The predicate may be async: a
+   * returned promise is awaited each poll, so the wait ends on the resolved value, not on the (always truthy)
+   * Promise. A predicate that throws or rejects is retried; after timeoutMs (default 5000) the wait rejects
+   * with a dump of calls and messages, naming the last predicate error (also the Error's `cause`).
+   */
+  waitFor<T>(predicate: Predicate<T>, timeoutMs?: number): Promise<T>;
   addUser(u: { id: string; name: string; email?: string; tz?: string }): void;
   addUsergroup(id: string, users: string[]): void;
   /** isMember:false → chat.postMessage answers not_in_channel. Unknown channels are accepted (chat:write.public). */

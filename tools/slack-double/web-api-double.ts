@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { SLACK_TEST_DEFAULTS } from './defaults.js';
 import { type ApiResult, METHODS, receiveUpload } from './methods/index.js';
+import { type PollFailure, type Predicate, pollUntil } from './poll.js';
 import { parseRequest, readRaw, requestToken } from './request-body.js';
 import { postToResponseUrl } from './response-url.js';
 import type { ConnectionsOpen } from './socket-mode.js';
@@ -277,22 +278,11 @@ class Double implements SlackDouble {
     this.windows.push({ kind: 'outage', ...o });
   }
 
-  async waitFor<T>(predicate: () => T | undefined | false | null, timeoutMs = 5000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        const v = predicate();
-        if (v) return v;
-      } catch (err) {
-        lastError = err;
-      }
-      if (Date.now() >= deadline) throw new Error(this.dump(timeoutMs, lastError));
-      await new Promise((r) => setTimeout(r, 10));
-    }
+  waitFor<T>(predicate: Predicate<T>, timeoutMs = 5000): Promise<T> {
+    return pollUntil(predicate, timeoutMs, (failure) => this.dump(failure));
   }
 
-  private dump(timeoutMs: number, lastError: unknown): string {
+  private dump({ timeoutMs, polls, lastError, pending }: PollFailure): string {
     const calls = this.store.calls
       .slice(-30)
       .map(
@@ -306,7 +296,10 @@ class Double implements SlackDouble {
       );
     return [
       `SlackDouble.waitFor: condition not met within ${timeoutMs} ms`,
-      ...(lastError ? [`last predicate error: ${String(lastError)}`] : []),
+      ...(lastError
+        ? [`last predicate error (poll ${lastError.poll} of ${polls}): ${String(lastError.error)}`]
+        : []),
+      ...(pending ? [`the predicate's last call (poll ${polls}) was still pending at the deadline`] : []),
       `calls (${this.store.calls.length}, last 30):`,
       ...(calls.length ? calls : ['  (none)']),
       'messages (last 20):',

@@ -30,10 +30,14 @@ function captureLogger() {
   return { logger, lines, msgs: () => lines.map((l) => l.msg) };
 }
 
-async function waitFor<T>(f: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
+/** Polls until f's value is truthy; an async f is awaited (its Promise itself is always truthy). */
+async function waitFor<T>(
+  f: () => T | undefined | false | PromiseLike<T | undefined | false>,
+  timeoutMs = 3000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const v = f();
+    const v = await f();
     if (v) return v;
     if (Date.now() > until) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 20));

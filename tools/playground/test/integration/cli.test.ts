@@ -25,10 +25,11 @@ function run(args: string[], env: NodeJS.ProcessEnv) {
   return { child, exited, out: () => out, err: () => err };
 }
 
-async function until<T>(f: () => T | undefined, ms: number): Promise<T> {
+/** Polls until f's value is defined; an async f is awaited (its Promise itself is never undefined). */
+async function until<T>(f: () => T | undefined | PromiseLike<T | undefined>, ms: number): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const v = f();
+    const v = await f();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 50));

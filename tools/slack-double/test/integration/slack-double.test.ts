@@ -255,6 +255,26 @@ describe('Slack Web API double with the real WebClient', () => {
       /chat\.postMessage → 200 ok[\s\S]*something else/,
     );
   });
+
+  it('waitFor with an async predicate waits for its resolved value (a message posted later)', async () => {
+    setTimeout(() => void client.chat.postMessage({ channel: CHANNEL, text: 'posted later' }), 100);
+    const said = await slack.waitFor(async () => {
+      await new Promise((r) => setImmediate(r));
+      return slack.messages(CHANNEL).find((m) => m.text === 'posted later');
+    });
+    expect(said.text).toBe('posted later');
+  });
+
+  it('waitFor names the last rejection of an async predicate in its dump', async () => {
+    const err = (await rejection(
+      slack.waitFor(async () => {
+        throw new Error('audit log not written');
+      }, 50),
+    )) as Error;
+    expect(err.message).toMatch(
+      /^SlackDouble\.waitFor: condition not met within 50 ms\nlast predicate error \(poll \d+ of \d+\): Error: audit log not written\ncalls/,
+    );
+  });
 });
 
 describe('a real Bolt app against the double', () => {
