@@ -27,6 +27,8 @@ export interface KubeAccessCheck {
     userId: string;
     cluster: string;
     action: string;
+    /** `debug --copy`: reviewed as creating a pod, not as adding an ephemeral container. */
+    copy?: boolean;
     namespace: string;
     name: string;
   }): Promise<{ allowed: true } | { allowed: false; reason: string }>;
@@ -44,6 +46,11 @@ export interface AuthRequest {
   channelId: string;
   channelName: string;
   action: string;
+  /**
+   * `debug --copy` (isDebugCopy): the request creates a copy of the pod, so the Kubernetes-side check asks
+   * for what `kubectl debug --copy-to` needs instead of `patch pods/ephemeralcontainers`.
+   */
+  copy?: boolean;
   cluster: string;
   /** Absent: the user did not name one (diagnose of a pod found in any namespace). */
   namespace?: string;
@@ -111,6 +118,7 @@ export class Authorizer {
         userId: r.userId,
         cluster: r.cluster,
         action: r.action,
+        ...(r.copy ? { copy: true } : {}),
         namespace: r.namespace,
         name: r.name,
       });
@@ -223,6 +231,7 @@ export function kubeAccessCheck(
       user: string;
       groups: string[];
       action: string;
+      copy?: boolean;
       namespace?: string;
       name?: string;
     }): Promise<{ allowed: true } | { allowed: false; reason: string }>;
@@ -237,6 +246,7 @@ export function kubeAccessCheck(
         user: id.user,
         groups: id.groups,
         action: r.action,
+        ...(r.copy ? { copy: true } : {}),
         namespace: r.namespace,
         name: r.name,
       });

@@ -27,6 +27,11 @@ export interface RbacAttributes {
   group: string;
   resource: string;
   subresource?: string;
+  /**
+   * The request names no existing object (a list, or a create of a new one), so the review carries no
+   * name and only grants without resourceNames match. Otherwise it carries the pod's name when known.
+   */
+  unnamed?: true;
 }
 
 const probe = (subresource: string): RbacAttributes => ({
@@ -43,7 +48,7 @@ const probe = (subresource: string): RbacAttributes => ({
  * - read-only actions map to the reads the worker makes: `get pods`, `get pods/log`, `list events`;
  * - `debug` adds an ephemeral container to the pod: `patch pods/ephemeralcontainers`, exactly what
  *   `kubectl debug` needs; `connectivity` runs its DNS and TCP checks from such a container in the
- *   pod's network namespace, so it needs the same;
+ *   pod's network namespace, so it needs the same. `debug --copy` is the exception: see {@link COPY_RBAC};
  * - the privileged node probes have no Kubernetes counterpart a user could be granted, so they map
  *   to a virtual resource: `create probes/<action>` in API group `poddebug.io`. RBAC accepts rules
  *   on resources no API serves, so an organisation grants them with an ordinary Role
@@ -53,7 +58,7 @@ const probe = (subresource: string): RbacAttributes => ({
 export const ACTION_RBAC = {
   diagnose: { verb: 'get', group: '', resource: 'pods' },
   logs: { verb: 'get', group: '', resource: 'pods', subresource: 'log' },
-  events: { verb: 'list', group: '', resource: 'events' },
+  events: { verb: 'list', group: '', resource: 'events', unnamed: true },
   describe: { verb: 'get', group: '', resource: 'pods' },
   debug: { verb: 'patch', group: '', resource: 'pods', subresource: 'ephemeralcontainers' },
   connectivity: { verb: 'patch', group: '', resource: 'pods', subresource: 'ephemeralcontainers' },
@@ -65,8 +70,16 @@ export const ACTION_RBAC = {
   netcheck: probe('netcheck'),
 } as const satisfies Record<Action, RbacAttributes>;
 
-/** Actions whose review carries no object name (a list). */
-const LIST_ACTIONS: ReadonlySet<string> = new Set(['events']);
+/**
+ * `debug --copy` leaves the pod alone and creates a new one, a copy of it, in its namespace: what
+ * `kubectl debug POD --copy-to=NAME` needs, `get pods` on the pod (it reads the pod to copy it) and
+ * `create pods` in the namespace (no name: the copy does not exist yet). Not `patch
+ * pods/ephemeralcontainers`: the copy's debug container is part of the new pod's spec.
+ */
+export const COPY_RBAC: readonly RbacAttributes[] = [
+  { verb: 'get', group: '', resource: 'pods' },
+  { verb: 'create', group: '', resource: 'pods', unnamed: true },
+];
 
 /** One request to review. */
 export interface AccessCheck {
@@ -75,6 +88,8 @@ export interface AccessCheck {
   user: string;
   groups: string[];
   action: string;
+  /** `debug --copy`: a copy of the pod is created instead of an ephemeral container added (COPY_RBAC). */
+  copy?: boolean;
   /** Absent: the request spans all namespaces (a pod searched without -n), so the check is cluster-wide. */
   namespace?: string;
   /** The pod's name; absent when not known yet (an owner such as deploy/NAME): then only grants without resourceNames match. */
@@ -86,20 +101,40 @@ export type AccessResult =
   /** `denied`: Kubernetes answered no. `unavailable`: the check could not be made (still a denial). */
   | { allowed: false; reason: string; cause: 'denied' | 'unavailable' };
 
-/** The SAR's resourceAttributes for a check (pure). Undefined for an unknown action. */
-export function resourceAttributes(
-  check: Pick<AccessCheck, 'action' | 'namespace' | 'name'>,
-): V1SubjectAccessReview['spec']['resourceAttributes'] | undefined {
+/**
+ * Every RBAC request an action needs, each of which must be allowed (pure). Undefined for an unknown
+ * action. `copy` counts for `debug` only (the grammar offers `--copy` nowhere else).
+ */
+export function requiredAccess(
+  check: Pick<AccessCheck, 'action' | 'copy'>,
+): readonly RbacAttributes[] | undefined {
   if (!isAction(check.action)) return undefined;
-  const a: RbacAttributes = ACTION_RBAC[check.action];
+  if (check.action === 'debug' && check.copy === true) return COPY_RBAC;
+  return [ACTION_RBAC[check.action]];
+}
+
+type ResourceAttributes = NonNullable<V1SubjectAccessReview['spec']['resourceAttributes']>;
+
+/** The SAR's resourceAttributes for one RBAC request of a check (pure). */
+export function attributesFor(
+  a: RbacAttributes,
+  check: Pick<AccessCheck, 'namespace' | 'name'>,
+): ResourceAttributes {
   return {
     verb: a.verb,
     group: a.group,
     resource: a.resource,
     ...(a.subresource ? { subresource: a.subresource } : {}),
     ...(check.namespace ? { namespace: check.namespace } : {}),
-    ...(check.name && !LIST_ACTIONS.has(check.action) ? { name: check.name } : {}),
+    ...(check.name && !a.unnamed ? { name: check.name } : {}),
   };
+}
+
+/** The SARs' resourceAttributes for a check, one per required RBAC request (pure). Undefined for an unknown action. */
+export function resourceAttributes(
+  check: Pick<AccessCheck, 'action' | 'copy' | 'namespace' | 'name'>,
+): ResourceAttributes[] | undefined {
+  return requiredAccess(check)?.map((a) => attributesFor(a, check));
 }
 
 /** "create probes/strace (poddebug.io)", "get pods/log". */
@@ -113,15 +148,30 @@ function where(check: Pick<AccessCheck, 'namespace' | 'cluster'>): string {
   return `${ns} (cluster ${check.cluster})`;
 }
 
-/** The message for a review Kubernetes answered "no" (pure). */
-export function deniedMessage(check: AccessCheck, sarReason?: string): string {
-  const a = isAction(check.action) ? ACTION_RBAC[check.action] : undefined;
+/** Why an action needs more than one grant, said after a denial; '' when it needs one. */
+function needsNote(check: Pick<AccessCheck, 'action' | 'copy'>): string {
+  const all = requiredAccess(check) ?? [];
+  if (all.length < 2) return '';
+  const list = all.map(describeAttributes).join(' and ');
+  const why =
+    check.action === 'debug' && check.copy
+      ? ' creates a new pod, a copy of the target (as `kubectl debug --copy-to` does), so it'
+      : '';
+  return ` \`${actionLabel(check)}\`${why} needs ${list}.`;
+}
+
+/**
+ * The message for a review Kubernetes answered "no" (pure). `denied`: the RBAC request refused (default:
+ * the action's first, or only, one).
+ */
+export function deniedMessage(check: AccessCheck, sarReason?: string, denied?: RbacAttributes): string {
+  const a = denied ?? requiredAccess(check)?.[0];
   const what = a ? describeAttributes(a) : check.action;
   const said = sarReason?.trim() ?? '';
   const because = said ? ` Kubernetes says: ${said}${/[.!?]$/.test(said) ? '' : '.'}` : '';
   const scopeHint = check.namespace ? '' : ' Pass -n NAMESPACE to be checked in one namespace only.';
   return (
-    `Kubernetes RBAC does not allow ${check.user} to ${what} ${where(check)}.${because}${scopeHint}` +
+    `Kubernetes RBAC does not allow ${check.user} to ${what} ${where(check)}.${because}${needsNote(check)}${scopeHint}` +
     ' Ask your cluster admin for a Role and RoleBinding that grant it.'
   );
 }
@@ -155,10 +205,14 @@ export class AccessReviewer {
     return api;
   }
 
-  /** Allowed only when the cluster answers `allowed: true` (and not `denied`); anything else denies. */
+  /**
+   * Allowed only when the cluster answers `allowed: true` (and not `denied`) to every RBAC request the
+   * action needs (requiredAccess; the reviews run concurrently); anything else denies, reporting the
+   * first refused request in the order requiredAccess lists them.
+   */
   async check(check: AccessCheck): Promise<AccessResult> {
-    const attrs = resourceAttributes(check);
-    if (!attrs) {
+    const required = requiredAccess(check);
+    if (!required) {
       return {
         allowed: false,
         reason: `${check.action} is not an action poddebug can check against Kubernetes RBAC, so it was not run.`,
@@ -168,7 +222,7 @@ export class AccessReviewer {
     if (!check.user && check.groups.length === 0) {
       return unavailable('poddebug has no Kubernetes identity for you, so it cannot check your permissions.');
     }
-    const cannot = `so poddebug cannot check your Kubernetes permissions there and did not run ${check.action}.`;
+    const cannot = `so poddebug cannot check your Kubernetes permissions there and did not run ${actionLabel(check)}.`;
     let api: AuthorizationV1Api | undefined;
     try {
       api = this.api(check.cluster);
@@ -182,10 +236,21 @@ export class AccessReviewer {
         `poddebug has no credentials for cluster ${check.cluster} to review access with, ${cannot} Ask an admin to add them.`,
       );
     }
+    const reviewer = api;
+    return firstRefusal(await Promise.all(required.map((a) => this.review(reviewer, check, a, cannot))));
+  }
+
+  /** One SubjectAccessReview: one RBAC request of the check. */
+  private async review(
+    api: AuthorizationV1Api,
+    check: AccessCheck,
+    a: RbacAttributes,
+    cannot: string,
+  ): Promise<AccessResult> {
     const body: V1SubjectAccessReview = {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SubjectAccessReview',
-      spec: { user: check.user, groups: check.groups, resourceAttributes: attrs },
+      spec: { user: check.user, groups: check.groups, resourceAttributes: attributesFor(a, check) },
     };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -206,8 +271,24 @@ export class AccessReviewer {
     }
     const status = answer.status;
     if (status?.allowed === true && status.denied !== true) return { allowed: true };
-    return { allowed: false, reason: deniedMessage(check, status?.reason), cause: 'denied' };
+    return { allowed: false, reason: deniedMessage(check, status?.reason, a), cause: 'denied' };
   }
+}
+
+/**
+ * The answer to a check from the answers to its reviews, in requiredAccess's order (pure): allowed when
+ * every one allows (and there is at least one), else the first that did not.
+ */
+export function firstRefusal(results: readonly AccessResult[]): AccessResult {
+  if (results.length === 0) {
+    return unavailable('poddebug had nothing to review, so it did not run the request.');
+  }
+  return results.find((r) => !r.allowed) ?? { allowed: true };
+}
+
+/** "debug --copy", or the action. */
+function actionLabel(check: Pick<AccessCheck, 'action' | 'copy'>): string {
+  return check.action === 'debug' && check.copy ? 'debug --copy' : check.action;
 }
 
 function errorText(e: unknown): string {

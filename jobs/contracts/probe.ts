@@ -166,11 +166,14 @@ export type ProbeSpec = z.infer<typeof ProbeSpecSchema>;
 export type NodeProbeSpec = Extract<ProbeSpec, { action: ProbeAction }>;
 export type ConnectivitySpec = Extract<ProbeSpec, { action: 'connectivity' }>;
 
+/** `debug --copy`: a copy of the pod is created (and later deleted) instead of an ephemeral container added. */
+export function isDebugCopy(spec: ProbeSpec): boolean {
+  return spec.action === 'debug' && spec.copy !== undefined;
+}
+
 /** Whether a request needs an approval whatever the policy's approval count: elevated profiles and copies. */
 export function specNeedsApproval(spec: ProbeSpec): boolean {
-  return (
-    spec.action === 'debug' && (spec.copy !== undefined || ['netadmin', 'sysadmin'].includes(spec.profile))
-  );
+  return isDebugCopy(spec) || (spec.action === 'debug' && ['netadmin', 'sysadmin'].includes(spec.profile));
 }
 
 /** Where a probe points, as the user typed it (container optional: the pod's only or default container). */

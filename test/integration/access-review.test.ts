@@ -183,6 +183,84 @@ describe('AccessReviewer against kube-sim RBAC', () => {
     expect((await reviewer.check({ ...lead, action: 'diagnose', namespace: 'shop' })).allowed).toBe(false);
   });
 
+  describe('debug --copy: reviewed as kubectl debug --copy-to (get pods, create pods), not as an ephemeral container', () => {
+    const frank = { ...base, user: 'frank@example.com' };
+    const gina = { ...base, user: 'gina@example.com' };
+    const copy = { action: 'debug', copy: true, namespace: 'shop', name: 'checkout-1' };
+    beforeAll(() => {
+      // frank may read and create pods in shop; gina may create only a pod named checkout-1 there.
+      sim.put({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'pod-copier', namespace: 'shop' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'create'] }],
+      });
+      sim.put({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'one-pod', namespace: 'shop' },
+        rules: [
+          { apiGroups: [''], resources: ['pods'], verbs: ['get', 'create'], resourceNames: ['checkout-1'] },
+        ],
+      });
+      for (const [name, roleName, user] of [
+        ['frank-copier', 'pod-copier', frank.user],
+        ['gina-one-pod', 'one-pod', gina.user],
+      ] as const)
+        sim.put({
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name, namespace: 'shop' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleName },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+        });
+    });
+
+    it('alice (get pods, no create pods) is denied, the message naming create pods and what a copy needs', async () => {
+      const r = await reviewer.check({ ...alice, ...copy });
+      expect(r).toEqual({
+        allowed: false,
+        cause: 'denied',
+        reason: expect.stringMatching(
+          /^Kubernetes RBAC does not allow alice@example\.com to create pods in namespace shop \(cluster prod-eu\)\. `debug --copy` creates a new pod.* needs get pods and create pods\./,
+        ),
+      });
+    });
+
+    it('frank (get and create pods) may copy, two reviews made at once; his plain debug is denied', async () => {
+      sim.resetStats();
+      sim.setLatency(300);
+      try {
+        expect(await reviewer.check({ ...frank, ...copy })).toEqual({ allowed: true });
+      } finally {
+        sim.setLatency(0);
+      }
+      const reviews = sim.requestSpans().filter((x) => x.path.endsWith('/subjectaccessreviews'));
+      expect(reviews).toHaveLength(2);
+      // Concurrent: each began before the other was answered.
+      const [a, b] = reviews as [(typeof reviews)[0], (typeof reviews)[0]];
+      expect(Math.max(a.start, b.start)).toBeLessThan(Math.min(a.end, b.end));
+      const plain = await reviewer.check({
+        ...frank,
+        action: 'debug',
+        namespace: 'shop',
+        name: 'checkout-1',
+      });
+      expect(plain).toMatchObject({
+        allowed: false,
+        reason: expect.stringContaining('to patch pods/ephemeralcontainers in namespace shop'),
+      });
+    });
+
+    it('a create grant limited by resourceNames does not cover a copy (the new pod has no name to match yet)', async () => {
+      const r = await reviewer.check({ ...gina, ...copy });
+      expect(r).toMatchObject({
+        allowed: false,
+        reason: expect.stringContaining('to create pods in namespace shop'),
+      });
+    });
+  });
+
   it('an unknown cluster is denied: no credentials to ask with', async () => {
     const r = await reviewer.check({ ...alice, cluster: 'staging', action: 'strace', namespace: 'shop' });
     expect(r).toEqual({

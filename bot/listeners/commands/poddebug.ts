@@ -5,6 +5,7 @@ import {
   DeadlineExceeded,
   formatTarget,
   HEARTBEAT_TTL_MS,
+  isDebugCopy,
   withDeadline,
 } from '../../../jobs/contracts/index.js';
 import type { Authorizer } from '../../auth.js';
@@ -154,6 +155,7 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
         channelId: command.channel_id,
         channelName: command.channel_name ?? '',
         action,
+        copy: isProbe && isDebugCopy(cmd.spec),
         cluster: cmd.cluster,
         namespace,
         name,

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { asCodedError, isRequestId } from '../../../jobs/contracts/index.js';
+import { asCodedError, isDebugCopy, isRequestId } from '../../../jobs/contracts/index.js';
 import type { Authorizer } from '../../auth.js';
 import type { Logger } from '../../log.js';
 import { queueUnavailable } from '../../queues.js';
@@ -109,6 +109,7 @@ export function register(app: App, d: ProbeViewDeps): void {
       channelId: draft.channelId,
       channelName: draft.channelName,
       action: draft.spec.action,
+      copy: isDebugCopy(draft.spec),
       cluster: draft.cluster,
       namespace: draft.target.namespace,
       name: draft.target.pod,
