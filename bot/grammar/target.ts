@@ -33,9 +33,10 @@ export const TARGET_EXAMPLES: Readonly<Record<string, string>> = {
 /** The target part of a usage line for verbs that take one pod. */
 export const POD_TARGET_FORM = 'POD -n NAMESPACE [-c CONTAINER] [--cluster NAME]';
 
-/** The owner kind a user typed before the slash, or undefined. */
+/** The owner kind a user typed before the slash, or undefined (never a property of Object.prototype). */
 function kindOf(kindText: string): TargetKind | undefined {
-  return KIND_ALIASES[kindText.toLowerCase()];
+  const key = kindText.toLowerCase();
+  return Object.hasOwn(KIND_ALIASES, key) ? KIND_ALIASES[key] : undefined;
 }
 
 /** A slash with nothing after it: `deploy/`, `pod/`. */

@@ -68,6 +68,23 @@ describe('parseTarget: one pod or owner', () => {
   });
 });
 
+describe('kinds are the listed ones only', () => {
+  // `constructor/x` was read as a target whose kind was Object (a function), `__proto__/x` as {}.
+  it.each(['diagnose', 'logs', 'events', 'describe'])('%s refuses constructor/ and __proto__/', (verb) => {
+    for (const word of ['constructor', '__proto__']) {
+      expect(reason(`${verb} ${word}/x -n shop`)).toMatch(
+        new RegExp(`^\`${word}/\` is not a kind ${verb} takes`),
+      );
+    }
+  });
+
+  it.each(['strace', 'ps'])('%s refuses constructor/ as a pod word', (verb) => {
+    expect(reason(`${verb} constructor/x -n shop`)).toBe(
+      '`constructor/x` is not a pod name: a probe takes `POD` or `pod/POD`; if `constructor` is a namespace, use `-n constructor`.',
+    );
+  });
+});
+
 describe('parsePodWord: one pod', () => {
   const wording = { usage: USAGE, onePod: 'Probes target one pod', takes: 'a probe takes' };
 
