@@ -8,7 +8,6 @@
  *
  * Longer than 400 lines on purpose: one grammar, its error messages and its help text belong together.
  */
-import { isDns1123Label } from '../../jobs/contracts/names.js';
 import {
   PROBE_ACTIONS,
   type ProbeAction,
@@ -16,15 +15,14 @@ import {
   type ProbeTarget,
 } from '../../jobs/contracts/probe.js';
 import type { ReadAction, ReadSpec } from '../../jobs/contracts/reads.js';
-import type { TargetKind, TargetRef } from '../../jobs/contracts/target.js';
+import type { TargetRef } from '../../jobs/contracts/target.js';
 import {
   escapeCodePoint,
   type Fail,
   fail,
   type GrammarContext,
-  KIND_ALIASES,
-  nameProblem,
   show,
+  splitWords,
   stripQuotes,
 } from './common.js';
 import {
@@ -44,7 +42,7 @@ import {
   jobControlHelpText,
   parseJobControl,
 } from './job-control.js';
-import { type OptionSpec, parseOptions } from './options.js';
+import { parseOptions } from './options.js';
 import {
   FILTER_EXTRA_CHARACTERS,
   isProbeVerb,
@@ -56,6 +54,7 @@ import {
   splitFilter,
 } from './probes.js';
 import { isReadVerb, parseRead, READ_USAGE, READ_VERBS, type ReadParse, readHelpText } from './reads.js';
+import { parseScope, parseTarget, TARGET_EXAMPLES, TARGET_OPTIONS, terminatorRefused } from './target.js';
 
 export type { GrammarContext } from './common.js';
 
@@ -102,28 +101,7 @@ const USAGE_DIAGNOSE =
   'Usage: `/poddebug diagnose POD|deploy/NAME [-n NAMESPACE] [-c CONTAINER] [--cluster NAME]`';
 const USAGE_HELP = `Usage: \`/poddebug help [${HELP_TOPICS.join('|')}]\``;
 
-/** Hints for kinds users often try that diagnose does not take. */
-const KIND_HINTS: Record<string, string> = {
-  rs: 'diagnose the Deployment that owns it (`deploy/NAME`)',
-  replicaset: 'diagnose the Deployment that owns it (`deploy/NAME`)',
-  svc: 'a Service has no pods of its own; diagnose one of its pods or its Deployment',
-  service: 'a Service has no pods of its own; diagnose one of its pods or its Deployment',
-  cronjob: 'diagnose one of its Jobs (`job/NAME`)',
-  cj: 'diagnose one of its Jobs (`job/NAME`)',
-};
-
-const DIAGNOSE_OPTIONS = {
-  namespace: { type: 'string', short: 'n' },
-  container: { type: 'string', short: 'c' },
-  cluster: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies OptionSpec;
-
-const DIAGNOSE_HELP = {
-  verb: 'diagnose',
-  usage: USAGE_DIAGNOSE,
-  examples: { namespace: 'prod', container: 'app', cluster: 'NAME' },
-};
+const DIAGNOSE_HELP = { verb: 'diagnose', usage: USAGE_DIAGNOSE, examples: TARGET_EXAMPLES };
 
 /** The usage line for messages about `verb` (diagnose's for unknown words, as before). */
 function usageOf(verb: string): string {
@@ -175,11 +153,7 @@ export function parseCommand(text: string, ctx: GrammarContext): ParseResult {
     ) ?? (filter === undefined ? undefined : findBadPunctuation(filter, FILTER_EXTRA_CHARACTERS, usage));
   if (punctuation) return fail(punctuation);
 
-  const tokens = optionsText
-    .trim()
-    .split(/\s+/)
-    .filter((t) => t.length > 0)
-    .map(stripQuotes);
+  const tokens = splitWords(optionsText);
   if (tokens.length === 0) return { ok: true, command: { verb: 'help' } };
 
   const [first, ...rest] = tokens as [string, ...string[]];
@@ -243,83 +217,28 @@ function parseHelp(args: string[]): ParseResult {
 }
 
 function parseDiagnose(args: string[], ctx: GrammarContext): ParseResult {
-  const parsed = parseOptions(args, DIAGNOSE_OPTIONS, DIAGNOSE_HELP);
+  const parsed = parseOptions(args, TARGET_OPTIONS, DIAGNOSE_HELP);
   if (!parsed.ok) return parsed;
-  const values = parsed.values as {
-    namespace?: string;
-    container?: string;
-    cluster?: string;
-    help?: boolean;
-  };
-  const { positionals } = parsed;
-  if (values.help) return { ok: true, command: { verb: 'help', topic: 'diagnose' } };
+  if (parsed.values.help === true) return { ok: true, command: { verb: 'help', topic: 'diagnose' } };
+  if (parsed.terminator) return terminatorRefused(USAGE_DIAGNOSE);
 
-  if (positionals.length === 0) return fail(`Missing target: which pod or owner? ${USAGE_DIAGNOSE}`);
-  if (positionals.length > 1) {
-    const shown = positionals.slice(0, 3).map(show).join(', ');
-    return fail(
-      `Two targets given (${shown}): diagnose takes one pod or owner; give a namespace with \`-n\`. ${USAGE_DIAGNOSE}`,
-    );
-  }
-
-  const target = parseTarget(positionals[0]!);
+  const target = parseTarget(parsed.positionals, { verb: 'diagnose', usage: USAGE_DIAGNOSE });
   if (!target.ok) return target;
-
-  const namespace = values.namespace;
-  if (namespace !== undefined) {
-    const problem = nameProblem(namespace, 'namespace', 'label');
-    if (problem) return fail(`${problem} ${USAGE_DIAGNOSE}`);
-  }
-  const container = values.container;
-  if (container !== undefined) {
-    const problem = nameProblem(container, 'container name', 'label');
-    if (problem) return fail(`${problem} ${USAGE_DIAGNOSE}`);
-  }
-  if (target.kind !== 'pod' && namespace === undefined) {
-    return fail(
-      `Say which namespace: \`-n NS\`. Finding \`${target.kind}/${target.name}\` across all namespaces would need a cluster-wide list. Usage: \`/poddebug diagnose ${target.kind}/${target.name} -n NAMESPACE\``,
-    );
-  }
-
-  const cluster = values.cluster ?? ctx.defaultCluster;
-  if (!ctx.clusters.includes(cluster)) {
-    const known = ctx.clusters.length > 0 ? ctx.clusters.map(show).join(', ') : 'none configured';
-    return fail(`Unknown cluster ${show(cluster)}: known clusters are ${known}. ${USAGE_DIAGNOSE}`);
-  }
+  // A pod is found in any namespace; an owner's namespace must be given.
+  const scope = parseScope(
+    parsed.values,
+    ctx,
+    USAGE_DIAGNOSE,
+    target.kind === 'pod'
+      ? undefined
+      : `Say which namespace: \`-n NS\`. Finding \`${target.kind}/${target.name}\` across all namespaces would need a cluster-wide list. Usage: \`/poddebug diagnose ${target.kind}/${target.name} -n NAMESPACE\``,
+  );
+  if (!scope.ok) return scope;
 
   const ref: TargetRef = { kind: target.kind, name: target.name };
-  if (namespace !== undefined) ref.namespace = namespace;
-  if (container !== undefined) ref.container = container;
-  return { ok: true, command: { verb: 'diagnose', cluster, target: ref } };
-}
-
-type TargetParse = { ok: true; kind: TargetKind; name: string } | Fail;
-
-function parseTarget(raw: string): TargetParse {
-  const slash = raw.indexOf('/');
-  if (slash === -1) {
-    const problem = nameProblem(raw, 'pod name', 'subdomain');
-    return problem ? fail(`${problem} ${USAGE_DIAGNOSE}`) : { ok: true, kind: 'pod', name: raw };
-  }
-  const kindText = raw.slice(0, slash);
-  const name = raw.slice(slash + 1);
-  const kind = KIND_ALIASES[kindText.toLowerCase()];
-  if (kind === undefined) {
-    const hint =
-      KIND_HINTS[kindText.toLowerCase()] ??
-      (isDns1123Label(kindText) ? `if ${show(kindText)} is a namespace, use \`-n ${kindText}\`` : undefined);
-    return fail(
-      `${show(`${kindText}/`)} is not a kind diagnose takes: use a pod name or \`deploy/\`, \`sts/\`, \`ds/\`, \`job/\` NAME${hint ? `; ${hint}` : ''}. ${USAGE_DIAGNOSE}`,
-    );
-  }
-  if (name.length === 0) {
-    return fail(
-      `${show(`${kindText}/`)} needs a name after the slash, e.g. \`${kindText}/checkout\`. ${USAGE_DIAGNOSE}`,
-    );
-  }
-  const what = kind === 'pod' ? 'pod name' : `${kindText.toLowerCase()} name`;
-  const problem = nameProblem(name, what, 'subdomain');
-  return problem ? fail(`${problem} ${USAGE_DIAGNOSE}`) : { ok: true, kind, name };
+  if (scope.namespace !== undefined) ref.namespace = scope.namespace;
+  if (scope.container !== undefined) ref.container = scope.container;
+  return { ok: true, command: { verb: 'diagnose', cluster: scope.cluster, target: ref } };
 }
 
 function unknownVerbMessage(word: string): string {

@@ -49,6 +49,15 @@ export function stripQuotes(token: string): string {
   return m ? m[2]! : token;
 }
 
+/** The words of a command text: split on white space, one pair of surrounding quotes removed from each. */
+export function splitWords(text: string): string[] {
+  return text
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t.length > 0)
+    .map(stripQuotes);
+}
+
 export function escapeCodePoint(cp: number): string {
   return cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, '0')}`;
 }

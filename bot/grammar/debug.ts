@@ -6,20 +6,20 @@
  */
 
 import { DEBUG_PROFILES, type DebugProfile, PROFILE_SUMMARY } from '../../jobs/contracts/debug-profiles.js';
-import {
-  DEBUG_LIMITS,
-  type DebugAction,
-  type HostPort,
-  type ProbeSpec,
-  ProbeSpecSchema,
-  type ProbeTarget,
-  ProbeTargetSchema,
-} from '../../jobs/contracts/probe.js';
+import { DEBUG_LIMITS, type DebugAction, type ProbeSpec } from '../../jobs/contracts/probe.js';
 import { DEFAULT_IMAGE_NAME } from '../policy/debug-scope.js';
-import { type Fail, fail, type GrammarContext, KIND_ALIASES, nameProblem, show } from './common.js';
+import { type Fail, fail, type GrammarContext, show } from './common.js';
 import { formatSeconds, parseDuration } from './duration.js';
-import { HOST_FORMS, parseHostPort } from './host-port.js';
+import { HOST_FORMS, parseHostList } from './host-port.js';
 import { type OptionSpec, type OptionsHelp, parseOptions } from './options.js';
+import {
+  POD_TARGET_FORM,
+  type PodRequestParse,
+  parsePodTarget,
+  podRequest,
+  TARGET_EXAMPLES,
+  TARGET_OPTIONS,
+} from './target.js';
 
 export function isDebugVerb(word: string): word is DebugAction {
   return word === 'debug' || word === 'connectivity';
@@ -31,7 +31,7 @@ export const DEBUG_EXTRA_CHARACTERS: Record<DebugAction, string> = {
   connectivity: ':[]',
 };
 
-const TARGET = 'POD -n NAMESPACE [-c CONTAINER] [--cluster NAME]';
+const TARGET = POD_TARGET_FORM;
 
 export const DEBUG_USAGE: Record<DebugAction, string> = {
   debug: `Usage: \`/poddebug debug ${TARGET} [--profile ${DEBUG_PROFILES.join('|')}] [--image NAME] [--copy [--keep 15m]] -- COMMAND [ARG …]\``,
@@ -45,28 +45,19 @@ export const DEBUG_SUMMARY: Record<DebugAction, string> = {
     "DNS lookups and TCP connects to the hosts you name, from a debug container in the pod's network namespace (no node privileges)",
 };
 
-const COMMON = {
-  namespace: { type: 'string', short: 'n' },
-  container: { type: 'string', short: 'c' },
-  cluster: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies OptionSpec;
-
 const OPTIONS: Record<DebugAction, OptionSpec> = {
   debug: {
-    ...COMMON,
+    ...TARGET_OPTIONS,
     profile: { type: 'string' },
     image: { type: 'string' },
     copy: { type: 'boolean' },
     keep: { type: 'string' },
   },
-  connectivity: COMMON,
+  connectivity: TARGET_OPTIONS,
 };
 
 const EXAMPLES: Record<string, string> = {
-  namespace: 'prod',
-  container: 'app',
-  cluster: 'NAME',
+  ...TARGET_EXAMPLES,
   profile: 'general',
   image: 'busybox',
   keep: '15m',
@@ -77,10 +68,7 @@ const SHELL_WORDS: Array<[RegExp, string]> = [
   [/["']/, 'quotes do not group words here: each word is one argument, and no shell reads them'],
 ];
 
-export type DebugParse =
-  | { ok: true; help: true }
-  | { ok: true; help: false; cluster: string; target: ProbeTarget; spec: ProbeSpec }
-  | Fail;
+export type DebugParse = PodRequestParse;
 
 /**
  * Parses the words after `debug` or `connectivity`.
@@ -108,37 +96,17 @@ export function parseDebug(action: DebugAction, args: string[], ctx: GrammarCont
       `debug takes one pod, then \`--\` and the command: ${shown} came before \`--\`. e.g. \`/poddebug debug ${podText} -n NS -- ${extra.join(' ')}\`. ${usage}`,
     );
   }
-  const namespace = values.namespace as string | undefined;
-  const pod = parsePodWord(podText, namespace, usage);
-  if (!pod.ok) return pod;
-  if (namespace === undefined) {
-    return fail(
-      `Say which namespace with \`-n NAMESPACE\`: poddebug never guesses it for ${action}. ${usage}`,
-    );
-  }
-  const nsProblem = nameProblem(namespace, 'namespace', 'label');
-  if (nsProblem) return fail(`${nsProblem} ${usage}`);
-  const container = values.container as string | undefined;
-  if (container !== undefined) {
-    const problem = nameProblem(container, 'container name', 'label');
-    if (problem) return fail(`${problem} ${usage}`);
-  }
-  const cluster = (values.cluster as string | undefined) ?? ctx.defaultCluster;
-  if (!ctx.clusters.includes(cluster)) {
-    const known = ctx.clusters.length > 0 ? ctx.clusters.map(show).join(', ') : 'none configured';
-    return fail(`Unknown cluster ${show(cluster)}: known clusters are ${known}. ${usage}`);
-  }
+  const target = parsePodTarget(podText, values, ctx, {
+    usage,
+    onePod: 'A debug container goes into one pod',
+    takes: 'give',
+    missingNamespace: `Say which namespace with \`-n NAMESPACE\`: poddebug never guesses it for ${action}. ${usage}`,
+  });
+  if (!target.ok) return target;
 
   const spec = action === 'debug' ? debugSpec(values, command) : connectivitySpec(extra);
   if (!spec.ok) return fail(`${spec.error} ${usage}`);
-  const target: ProbeTarget = { namespace, pod: pod.name };
-  if (container !== undefined) target.container = container;
-  const checkedSpec = ProbeSpecSchema.safeParse(spec.spec);
-  const checkedTarget = ProbeTargetSchema.safeParse(target);
-  if (!checkedSpec.success || !checkedTarget.success) {
-    return fail(`That ${action} request does not fit the request contract, so it was not sent. ${usage}`);
-  }
-  return { ok: true, help: false, cluster, target: checkedTarget.data, spec: checkedSpec.data };
+  return podRequest(spec.spec, target, usage);
 }
 
 type SpecBuild = { ok: true; spec: ProbeSpec } | Fail;
@@ -203,46 +171,8 @@ function connectivitySpec(hosts: string[]): SpecBuild {
       `Name at least one host to check after the pod, e.g. \`payments.shop.svc:8080\`; hosts look like ${HOST_FORMS}.`,
     );
   }
-  if (hosts.length > DEBUG_LIMITS.maxConnectivityTargets) {
-    return fail(
-      `connectivity checks at most ${DEBUG_LIMITS.maxConnectivityTargets} hosts at once (${hosts.length} given).`,
-    );
-  }
-  const targets: HostPort[] = [];
-  const seen = new Set<string>();
-  for (const raw of hosts) {
-    const hp = parseHostPort(raw);
-    if (!hp.ok) return fail(hp.reason);
-    const key = `${hp.value.host}|${hp.value.port ?? ''}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    targets.push(hp.value);
-  }
-  return { ok: true, spec: { action: 'connectivity', targets } };
-}
-
-type PodParse = { ok: true; name: string } | Fail;
-
-function parsePodWord(raw: string, namespace: string | undefined, usage: string): PodParse {
-  const slash = raw.indexOf('/');
-  if (slash === -1) {
-    const problem = nameProblem(raw, 'pod name', 'subdomain');
-    return problem ? fail(`${problem} ${usage}`) : { ok: true, name: raw };
-  }
-  const kindText = raw.slice(0, slash);
-  const name = raw.slice(slash + 1);
-  const kind = KIND_ALIASES[kindText.toLowerCase()];
-  if (kind === 'pod') {
-    const problem = nameProblem(name, 'pod name', 'subdomain');
-    return problem ? fail(`${problem} ${usage}`) : { ok: true, name };
-  }
-  if (kind !== undefined) {
-    const ns = namespace && /^[a-z0-9-]{1,63}$/.test(namespace) ? namespace : 'NS';
-    return fail(
-      `A debug container goes into one pod, not a ${kindText.toLowerCase()}: run \`/poddebug diagnose ${kind}/NAME -n ${ns}\` to find the pod. ${usage}`,
-    );
-  }
-  return fail(`${show(raw)} is not a pod name: give \`POD\` or \`pod/POD\`. ${usage}`);
+  const targets = parseHostList(hosts, DEBUG_LIMITS.maxConnectivityTargets, 'connectivity');
+  return targets.ok ? { ok: true, spec: { action: 'connectivity', targets: targets.hosts } } : targets;
 }
 
 /** Full help for `debug` or `connectivity`, Slack mrkdwn. */

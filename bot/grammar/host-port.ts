@@ -4,7 +4,7 @@
  * Host names are lower-cased. Pure.
  */
 import { type HostPort, isHostName, isIPv4, isIPv6, looksNumeric } from '../../jobs/contracts/probe.js';
-import { show } from './common.js';
+import { type Fail, fail, show } from './common.js';
 
 export type HostPortParse = { ok: true; value: HostPort } | { ok: false; reason: string };
 
@@ -87,4 +87,27 @@ export function numericHostProblem(host: string): string | undefined {
         ? 'some resolvers read it as an address in another notation'
         : 'its last label is a number, so some resolvers read it as an address';
   return `${show(host)} is not a valid IPv4 address or host name (${how}): write the address as four decimal numbers such as \`127.0.0.1\`, or use a real name`;
+}
+
+/**
+ * The hosts a verb checks (netcheck, connectivity): at most `max` words, each a HOST[:PORT]; a host given
+ * twice is checked once. The first bad word is refused.
+ */
+export function parseHostList(
+  words: readonly string[],
+  max: number,
+  verb: string,
+): { ok: true; hosts: HostPort[] } | Fail {
+  if (words.length > max) return fail(`${verb} checks at most ${max} hosts at once (${words.length} given).`);
+  const hosts: HostPort[] = [];
+  const seen = new Set<string>();
+  for (const raw of words) {
+    const hp = parseHostPort(raw);
+    if (!hp.ok) return fail(hp.reason);
+    const key = `${hp.value.host}|${hp.value.port ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    hosts.push(hp.value);
+  }
+  return { ok: true, hosts };
 }

@@ -79,6 +79,27 @@ export function listOptions(options: OptionSpec): string {
   return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 
+/**
+ * A value in matching quotes at the start of `text` (`"a b" -n x`), for options whose value is taken out of
+ * the text before it is split into words (`--filter`, `--grep`): the value, and the text after the closing
+ * quote, which must start with a space. undefined when `text` does not start with a quote.
+ * @param what the value's name in messages: `filter` → "The filter's opening quote is never closed."
+ */
+export function takeQuoted(
+  text: string,
+  what: string,
+  usage: string,
+): { ok: true; value: string; tail: string } | Fail | undefined {
+  const quote = text[0];
+  if (quote !== '"' && quote !== "'") return undefined;
+  const close = text.indexOf(quote, 1);
+  if (close === -1) return fail(`The ${what}'s opening quote is never closed. ${usage}`);
+  const tail = text.slice(close + 1);
+  if (tail.length > 0 && !/^\s/.test(tail))
+    return fail(`Put a space after the ${what}'s closing quote. ${usage}`);
+  return { ok: true, value: text.slice(1, close), tail };
+}
+
 function explainArgsError(args: string[], options: OptionSpec, help: OptionsHelp): string {
   const { tokens } = parseArgs({
     args,

@@ -4,24 +4,27 @@
  * names (never guessed), and yields a ProbeSpec that the contract's schema
  * accepts. Pure.
  */
-import { isDns1123Label, isDns1123Subdomain } from '../../jobs/contracts/names.js';
 import {
-  type HostPort,
   PROBE_ACTIONS,
   PROBE_LIMITS,
   type ProbeAction,
   type ProbeSpec,
-  ProbeSpecSchema,
-  type ProbeTarget,
-  ProbeTargetSchema,
   TRACE_CLASSES,
   type TraceClass,
 } from '../../jobs/contracts/probe.js';
-import { type Fail, fail, type GrammarContext, KIND_ALIASES, nameProblem, show } from './common.js';
+import { type Fail, fail, type GrammarContext, show } from './common.js';
 import { formatSeconds, parseDuration } from './duration.js';
-import { HOST_FORMS, parseHostPort } from './host-port.js';
-import { type OptionSpec, type OptionsHelp, parseOptions } from './options.js';
+import { HOST_FORMS, parseHostList } from './host-port.js';
+import { type OptionSpec, type OptionsHelp, parseOptions, takeQuoted } from './options.js';
 import { FILTER_EXTRA_CHARACTERS, parsePcapFilter } from './pcap-filter.js';
+import {
+  POD_TARGET_FORM,
+  type PodRequestParse,
+  parsePodTarget,
+  podRequest,
+  TARGET_EXAMPLES,
+  TARGET_OPTIONS,
+} from './target.js';
 
 export { FILTER_EXTRA_CHARACTERS };
 
@@ -29,33 +32,24 @@ export function isProbeVerb(word: string): word is ProbeAction {
   return (PROBE_ACTIONS as readonly string[]).includes(word);
 }
 
-const COMMON_OPTIONS = {
-  namespace: { type: 'string', short: 'n' },
-  container: { type: 'string', short: 'c' },
-  cluster: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies OptionSpec;
-
 const PROBE_OPTIONS: Record<ProbeAction, OptionSpec> = {
   strace: {
-    ...COMMON_OPTIONS,
+    ...TARGET_OPTIONS,
     duration: { type: 'string' },
     full: { type: 'boolean' },
     data: { type: 'boolean' },
     trace: { type: 'string' },
     'failed-only': { type: 'boolean' },
   },
-  mem: { ...COMMON_OPTIONS, watch: { type: 'string' } },
-  ps: COMMON_OPTIONS,
-  fds: COMMON_OPTIONS,
-  netcheck: COMMON_OPTIONS,
-  tcpdump: { ...COMMON_OPTIONS, duration: { type: 'string' }, filter: { type: 'string' } },
+  mem: { ...TARGET_OPTIONS, watch: { type: 'string' } },
+  ps: TARGET_OPTIONS,
+  fds: TARGET_OPTIONS,
+  netcheck: TARGET_OPTIONS,
+  tcpdump: { ...TARGET_OPTIONS, duration: { type: 'string' }, filter: { type: 'string' } },
 };
 
 const EXAMPLES: Record<string, string> = {
-  namespace: 'prod',
-  container: 'app',
-  cluster: 'NAME',
+  ...TARGET_EXAMPLES,
   duration: '30s',
   watch: '60s',
   trace: 'file',
@@ -72,7 +66,7 @@ export const PROBE_EXTRA_CHARACTERS: Record<ProbeAction, string> = {
   tcpdump: '',
 };
 
-const TARGET = 'POD -n NAMESPACE [-c CONTAINER] [--cluster NAME]';
+const TARGET = POD_TARGET_FORM;
 const SECONDS = 'a bare number is seconds';
 
 /** The usage line every message about a probe ends with. */
@@ -100,10 +94,7 @@ export const PROBE_SUMMARY: Record<ProbeAction, string> = {
 export const STRACE_OVERHEAD =
   'strace slows the traced process down, often several times on system-call-heavy work, for the whole duration: keep it short on a busy production pod.';
 
-export type ProbeParse =
-  | { ok: true; help: true }
-  | { ok: true; help: false; cluster: string; target: ProbeTarget; spec: ProbeSpec }
-  | Fail;
+export type ProbeParse = PodRequestParse;
 
 /** Where `--filter` starts in tcpdump's text: options before it, the expression after. */
 export type FilterSplit = { ok: true; rest: string; filter?: string } | Fail;
@@ -118,20 +109,10 @@ export function splitFilter(text: string): FilterSplit {
   if (!m) return { ok: true, rest: text };
   const before = text.slice(0, m.index + m[1]!.length);
   const after = text.slice(m.index + m[0].length);
-  const body = after.trimStart();
-  const quote = body[0];
-  if (quote === '"' || quote === "'") {
-    const close = body.indexOf(quote, 1);
-    if (close === -1) {
-      return fail(`The filter's opening quote is never closed. ${PROBE_USAGE.tcpdump}`);
-    }
-    const tail = body.slice(close + 1);
-    if (tail.length > 0 && !/^\s/.test(tail)) {
-      return fail(`Put a space after the filter's closing quote. ${PROBE_USAGE.tcpdump}`);
-    }
-    return { ok: true, rest: `${before} ${tail}`, filter: body.slice(1, close) };
-  }
-  return { ok: true, rest: before, filter: after };
+  const quoted = takeQuoted(after.trimStart(), 'filter', PROBE_USAGE.tcpdump);
+  if (quoted === undefined) return { ok: true, rest: before, filter: after };
+  if (!quoted.ok) return quoted;
+  return { ok: true, rest: `${before} ${quoted.tail}`, filter: quoted.value };
 }
 
 /**
@@ -178,40 +159,17 @@ export function parseProbe(
     return fail(`${action} takes one pod, but got ${positionals.length} words (${shown}). ${usage}`);
   }
 
-  const namespace = values.namespace as string | undefined;
-  const pod = parsePod(podText, namespace, usage);
-  if (!pod.ok) return pod;
-
-  if (namespace === undefined) {
-    return fail(
-      `Say which namespace with \`-n NAMESPACE\`: poddebug never guesses the namespace for a privileged probe. ${usage}`,
-    );
-  }
-  const nsProblem = nameProblem(namespace, 'namespace', 'label');
-  if (nsProblem) return fail(`${nsProblem} ${usage}`);
-  const container = values.container as string | undefined;
-  if (container !== undefined) {
-    const problem = nameProblem(container, 'container name', 'label');
-    if (problem) return fail(`${problem} ${usage}`);
-  }
-  const cluster = (values.cluster as string | undefined) ?? ctx.defaultCluster;
-  if (!ctx.clusters.includes(cluster)) {
-    const known = ctx.clusters.length > 0 ? ctx.clusters.map(show).join(', ') : 'none configured';
-    return fail(`Unknown cluster ${show(cluster)}: known clusters are ${known}. ${usage}`);
-  }
+  const target = parsePodTarget(podText, values, ctx, {
+    usage,
+    onePod: 'Probes target one pod',
+    takes: 'a probe takes',
+    missingNamespace: `Say which namespace with \`-n NAMESPACE\`: poddebug never guesses the namespace for a privileged probe. ${usage}`,
+  });
+  if (!target.ok) return target;
 
   const spec = buildSpec(action, values, extra, filterTokens ?? []);
   if (!spec.ok) return fail(`${spec.error} ${usage}`);
-
-  const target: ProbeTarget = { namespace, pod: pod.name };
-  if (container !== undefined) target.container = container;
-  // The contract is the last word: whatever the grammar let through must fit the job schema too.
-  const checkedSpec = ProbeSpecSchema.safeParse(spec.spec);
-  const checkedTarget = ProbeTargetSchema.safeParse(target);
-  if (!checkedSpec.success || !checkedTarget.success) {
-    return fail(`That ${action} request does not fit the probe contract, so it was not sent. ${usage}`);
-  }
-  return { ok: true, help: false, cluster, target: checkedTarget.data, spec: checkedSpec.data };
+  return podRequest(spec.spec, target, usage);
 }
 
 /**
@@ -236,34 +194,6 @@ function joinWatchValue(args: string[]): string[] {
     }
   }
   return out;
-}
-
-type PodParse = { ok: true; name: string } | Fail;
-
-function parsePod(raw: string, namespace: string | undefined, usage: string): PodParse {
-  const slash = raw.indexOf('/');
-  if (slash === -1) {
-    const problem = nameProblem(raw, 'pod name', 'subdomain');
-    return problem ? fail(`${problem} ${usage}`) : { ok: true, name: raw };
-  }
-  const kindText = raw.slice(0, slash);
-  const name = raw.slice(slash + 1);
-  const kind = KIND_ALIASES[kindText.toLowerCase()];
-  if (kind === 'pod') {
-    const problem = nameProblem(name, 'pod name', 'subdomain');
-    return problem ? fail(`${problem} ${usage}`) : { ok: true, name };
-  }
-  if (kind !== undefined) {
-    const shownName = isDns1123Subdomain(name) ? name : 'NAME';
-    const shownNs = namespace !== undefined && isDns1123Label(namespace) ? namespace : 'NS';
-    return fail(
-      `Probes target one pod, not a ${kindText.toLowerCase()}: run \`/poddebug diagnose ${kind}/${shownName} -n ${shownNs}\` to find the pod. ${usage}`,
-    );
-  }
-  const hint = isDns1123Label(kindText)
-    ? `; if ${show(kindText)} is a namespace, use \`-n ${kindText}\``
-    : '';
-  return fail(`${show(raw)} is not a pod name: a probe takes \`POD\` or \`pod/POD\`${hint}. ${usage}`);
 }
 
 type SpecBuild = { ok: true; spec: ProbeSpec } | Fail;
@@ -313,22 +243,8 @@ function buildSpec(
       return { ok: true, spec: { action, watchSec: watch.seconds } };
     }
     case 'netcheck': {
-      if (hosts.length > PROBE_LIMITS.maxNetcheckTargets) {
-        return fail(
-          `netcheck checks at most ${PROBE_LIMITS.maxNetcheckTargets} hosts at once (${hosts.length} given).`,
-        );
-      }
-      const targets: HostPort[] = [];
-      const seen = new Set<string>();
-      for (const raw of hosts) {
-        const hp = parseHostPort(raw);
-        if (!hp.ok) return fail(hp.reason);
-        const key = `${hp.value.host}|${hp.value.port ?? ''}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        targets.push(hp.value);
-      }
-      return { ok: true, spec: { action, targets } };
+      const targets = parseHostList(hosts, PROBE_LIMITS.maxNetcheckTargets, action);
+      return targets.ok ? { ok: true, spec: { action, targets: targets.hosts } } : targets;
     }
     case 'tcpdump': {
       const duration = durationOf(values.duration);

@@ -15,17 +15,10 @@ import {
   ReadSpecSchema,
 } from '../../jobs/contracts/reads.js';
 import type { TargetRef } from '../../jobs/contracts/target.js';
-import {
-  type Fail,
-  fail,
-  type GrammarContext,
-  KIND_ALIASES,
-  nameProblem,
-  show,
-  stripQuotes,
-} from './common.js';
+import { type Fail, fail, type GrammarContext, show, splitWords } from './common.js';
 import { formatSeconds, parseDuration } from './duration.js';
-import { type OptionSpec, parseOptions } from './options.js';
+import { type OptionSpec, parseOptions, takeQuoted } from './options.js';
+import { parseScope, parseTarget, TARGET_EXAMPLES, TARGET_OPTIONS, terminatorRefused } from './target.js';
 
 export { isReadAction as isReadVerb, READ_ACTIONS as READ_VERBS };
 
@@ -49,16 +42,13 @@ export const READ_SUMMARY: Record<ReadAction, string> = {
   describe: 'what `kubectl describe` shows for a pod or an owner, as a file when long',
 };
 
-const COMMON = {
-  namespace: { type: 'string', short: 'n' },
-  cluster: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies OptionSpec;
+/** The target options without `-c`, which only logs takes (and lists after `--cluster`). */
+const { container: CONTAINER_OPTION, ...COMMON } = TARGET_OPTIONS;
 
 const OPTIONS: Record<ReadAction, OptionSpec> = {
   logs: {
     ...COMMON,
-    container: { type: 'string', short: 'c' },
+    container: CONTAINER_OPTION,
     'all-containers': { type: 'boolean' },
     previous: { type: 'boolean', short: 'p' },
     since: { type: 'string' },
@@ -72,13 +62,18 @@ const OPTIONS: Record<ReadAction, OptionSpec> = {
 };
 
 const EXAMPLES: Record<string, string> = {
-  namespace: 'prod',
-  container: 'app',
-  cluster: 'NAME',
+  ...TARGET_EXAMPLES,
   since: '15m',
   'since-time': '2026-01-02T15:04:05Z',
   tail: '100',
   grep: 'timeout',
+};
+
+/** What each verb does to a target, for the hints about kinds it does not take (`rs/`: "read the logs of the Deployment …"). */
+const ACT: Record<ReadAction, string> = {
+  logs: 'read the logs of',
+  events: 'read the events of',
+  describe: 'describe',
 };
 
 /** ASCII punctuation the read words may hold beyond the base set: `:` and `+` for --since-time. */
@@ -100,14 +95,9 @@ export function splitGrep(text: string): GrepSplit {
   const after = text.slice(m.index + m[0].length);
   if (/(^|\s)--grep(=|\s|$)/.test(after))
     return fail(`\`--grep\` is given twice: give one pattern. ${READ_USAGE.logs}`);
-  const quote = after[0];
-  if (quote === '"' || quote === "'") {
-    const close = after.indexOf(quote, 1);
-    if (close === -1) return fail(`The pattern's opening quote is never closed. ${READ_USAGE.logs}`);
-    const tail = after.slice(close + 1);
-    if (tail.length > 0 && !/^\s/.test(tail))
-      return fail(`Put a space after the pattern's closing quote. ${READ_USAGE.logs}`);
-    return { ok: true, rest: `${before} ${tail}`, grep: after.slice(1, close) };
+  const quoted = takeQuoted(after, 'pattern', READ_USAGE.logs);
+  if (quoted !== undefined) {
+    return quoted.ok ? { ok: true, rest: `${before} ${quoted.tail}`, grep: quoted.value } : quoted;
   }
   const word = /^\S*/.exec(after)![0];
   return { ok: true, rest: `${before} ${after.slice(word.length)}`, grep: word };
@@ -134,36 +124,23 @@ export function parseRead(
   }
   const bad = badPunctuation(rest, EXTRA[action], usage);
   if (bad) return fail(bad);
-  const [, ...args] = rest
-    .trim()
-    .split(/\s+/)
-    .filter((t) => t.length > 0)
-    .map(stripQuotes);
+  const [, ...args] = splitWords(rest);
   const parsed = parseOptions(args, OPTIONS[action], { verb: action, usage, examples: EXAMPLES });
   if (!parsed.ok) return parsed;
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (v.help === true) return { ok: true, help: true };
-  if (parsed.terminator) return fail(`\`--\` is not accepted here: names never start with '-'. ${usage}`);
-  const { positionals } = parsed;
-  if (positionals.length === 0) return fail(`Missing target: which pod or owner? ${usage}`);
-  if (positionals.length > 1) {
-    return fail(
-      `Two targets given (${positionals.slice(0, 3).map(show).join(', ')}): ${action} takes one pod or owner; give a namespace with \`-n\`. ${usage}`,
-    );
-  }
-  const target = parseReadTarget(positionals[0]!, action, usage);
+  if (parsed.terminator) return terminatorRefused(usage);
+  const target = parseTarget(parsed.positionals, { verb: action, act: ACT[action], usage });
   if (!target.ok) return target;
-  const namespace = v.namespace as string | undefined;
-  if (namespace === undefined)
-    return fail(`Say which namespace: \`-n NAMESPACE\` (${action} never searches every namespace). ${usage}`);
-  const nsProblem = nameProblem(namespace, 'namespace', 'label');
-  if (nsProblem) return fail(`${nsProblem} ${usage}`);
-  const cluster = (v.cluster as string | undefined) ?? ctx.defaultCluster;
-  if (!ctx.clusters.includes(cluster)) {
-    const known = ctx.clusters.length > 0 ? ctx.clusters.map(show).join(', ') : 'none configured';
-    return fail(`Unknown cluster ${show(cluster)}: known clusters are ${known}. ${usage}`);
-  }
-  const ref: TargetRef = { kind: target.kind, name: target.name, namespace };
+  const scope = parseScope(
+    v,
+    ctx,
+    usage,
+    `Say which namespace: \`-n NAMESPACE\` (${action} never searches every namespace). ${usage}`,
+  );
+  if (!scope.ok) return scope;
+  const { cluster } = scope;
+  const ref: TargetRef = { kind: target.kind, name: target.name, namespace: scope.namespace };
 
   let spec: ReadSpec;
   if (action === 'logs') {
@@ -195,14 +172,12 @@ function parseLogsOptions(
   grep: string | undefined,
   usage: string,
 ): { ok: true; spec: ReadSpec } | Fail {
+  // The container name was checked with the namespace (parseScope).
   const container = v.container as string | undefined;
-  if (container !== undefined) {
-    const p = nameProblem(container, 'container name', 'label');
-    if (p) return fail(`${p} ${usage}`);
-    if (v['all-containers'] === true)
-      return fail(
-        `\`-c\` and \`--all-containers\` exclude each other: name one container or ask for all. ${usage}`,
-      );
+  if (container !== undefined && v['all-containers'] === true) {
+    return fail(
+      `\`-c\` and \`--all-containers\` exclude each other: name one container or ask for all. ${usage}`,
+    );
   }
   if (v.since !== undefined && v['since-time'] !== undefined)
     return fail(`\`--since\` and \`--since-time\` exclude each other: give one. ${usage}`);
@@ -252,29 +227,6 @@ function parseLogsOptions(
       ...(pattern !== undefined ? { grep: pattern } : {}),
     },
   };
-}
-
-type TargetParse = { ok: true; kind: TargetRef['kind']; name: string } | Fail;
-
-function parseReadTarget(raw: string, action: ReadAction, usage: string): TargetParse {
-  const slash = raw.indexOf('/');
-  if (slash === -1) {
-    const p = nameProblem(raw, 'pod name', 'subdomain');
-    return p ? fail(`${p} ${usage}`) : { ok: true, kind: 'pod', name: raw };
-  }
-  const kindText = raw.slice(0, slash);
-  const name = raw.slice(slash + 1);
-  const kind = KIND_ALIASES[kindText.toLowerCase()];
-  if (kind === undefined)
-    return fail(
-      `${show(`${kindText}/`)} is not a kind ${action} takes: use a pod name or \`deploy/\`, \`sts/\`, \`ds/\`, \`job/\` NAME. ${usage}`,
-    );
-  if (name.length === 0)
-    return fail(
-      `${show(`${kindText}/`)} needs a name after the slash, e.g. \`${kindText}/checkout\`. ${usage}`,
-    );
-  const p = nameProblem(name, kind === 'pod' ? 'pod name' : `${kindText.toLowerCase()} name`, 'subdomain');
-  return p ? fail(`${p} ${usage}`) : { ok: true, kind, name };
 }
 
 /** `/poddebug help logs|events|describe`. */

@@ -135,11 +135,8 @@ describe('parseCommand: refused input names the problem', () => {
     ['two targets', 'diagnose web-0 shop', /Two targets given \(`web-0`, `shop`\)/],
     ['uppercase pod', 'diagnose Checkout', /`Checkout` is not a valid pod name: it has uppercase letters/],
     ['underscore pod', 'diagnose check_out', /`check_out` is not a valid pod name: '_' is not allowed/],
-    [
-      'leading dash via --',
-      'diagnose -- -web',
-      /`-web` is not a valid pod name: it must start with a letter or digit/,
-    ],
+    // `--` is refused like the reads refuse it (it used to let `-web` through to the name check).
+    ['leading dash via --', 'diagnose -- -web', /`--` is not accepted here: names never start with '-'/],
     ['trailing dash', 'diagnose web-', /`web-` is not a valid pod name: it must end with a letter or digit/],
     ['uppercase namespace', 'diagnose web-0 -n Shop', /`Shop` is not a valid namespace: it has uppercase/],
     ['dotted namespace', 'diagnose web-0 -n a.b', /`a\.b` is not a valid namespace: '\.' is not allowed/],
