@@ -38,6 +38,7 @@ import {
   OWNER_SIZES,
   QUICK,
   REDIS_URL,
+  removeAuditKeys,
   TOKEN,
 } from './bench/settings.js';
 
@@ -87,6 +88,7 @@ async function main() {
     for (const p of e.procs) await stop(p);
     for (const c of e.clusters) await clearCluster(e, c);
     await removeRateLimitKeys(e.redis);
+    await removeAuditKeys(e);
     e.redis.disconnect();
     await sim.close();
     await slack.close();

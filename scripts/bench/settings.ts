@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type DiagnosePayload, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
+import { type DiagnosePayload, KEYS, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
 import { freePort, removeRequestKeys } from '../../test/support/redis-server.js';
 import { dependentSteps, type KubeSim, type RequestSpan } from '../../tools/kube-sim/index.js';
 import type { SlackDouble } from '../../tools/slack-double/index.js';
@@ -40,6 +40,9 @@ export const CLI_RUNS = QUICK ? 2 : 7;
 export const THROUGHPUT_JOBS = QUICK ? 40 : 240;
 export const OWNER_SIZES = QUICK ? [1000] : [1000, 5000];
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The bots' audit stream: one of the run's own (never the Redis's real `{poddebug:audit}`), removed after. */
+export const AUDIT_KEY = `{poddebug:audit:bench-${process.pid}}`;
 export const SECRET = 'bench-signing-secret-1234';
 export const TOKEN = 'xoxb-bench-token';
 export const NS = 'shop';
@@ -72,6 +75,7 @@ export function baseEnv(e: Env): NodeJS.ProcessEnv {
   return {
     ...process.env,
     REDIS_URL,
+    AUDIT_STREAM_KEY: AUDIT_KEY,
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     POLICY_FILE: e.policyFile,
   };
@@ -116,6 +120,18 @@ export async function clearCluster(e: Env, cluster: string): Promise<void> {
   await q.obliterate({ force: true }).catch(() => undefined);
   await q.close();
   await removeRequestKeys(e.redis, cluster);
+  await e.redis.del(KEYS.heartbeat(cluster));
+}
+
+/** Removes the run's audit stream, its head and its once-markers. */
+export async function removeAuditKeys(e: Env): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await e.redis.scan(cursor, 'MATCH', `${AUDIT_KEY}:done:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await e.redis.del(...keys);
+  } while (cursor !== '0');
+  await e.redis.del(AUDIT_KEY, `${AUDIT_KEY}:head`);
 }
 
 /** N signed commands at the same instant; ack latency as Slack would see it. */
