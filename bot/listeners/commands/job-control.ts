@@ -2,6 +2,7 @@ import type { RespondArguments } from '@slack/bolt';
 import { asCodedError, DeadlineExceeded, withDeadline } from '../../../jobs/contracts/index.js';
 import type { Logger } from '../../log.js';
 import { queueUnavailable } from '../../queues.js';
+import { errorAnswer } from '../../render/failure.js';
 import { renderJobList } from '../../render/jobs.js';
 import type { CommandDeps, CommandInput } from './poddebug.js';
 import { type CommandAnswer, refuseCommand } from './refuse.js';
@@ -26,7 +27,7 @@ export async function handleJobControl(
   const failed = (e: unknown) => {
     const err = asCodedError(e instanceof DeadlineExceeded ? queueUnavailable(e) : e);
     io.log.warn({ err: err.cause ?? err, code: err.code, verb: cmd.verb }, 'job control failed');
-    return { code: err.code, text: `${err.message}\n${err.next.join('\n')}` };
+    return { code: err.code, text: errorAnswer(err) };
   };
   if (cmd.verb === 'jobs') {
     const refusal = d.auth.channelRefusal(who.channelId, who.channelName);

@@ -2,6 +2,7 @@ import type { App, RespondArguments, SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import {
   asCodedError,
+  type CodedError,
   DeadlineExceeded,
   formatTarget,
   HEARTBEAT_TTL_MS,
@@ -13,6 +14,7 @@ import { type GrammarContext, helpText, parseCommand } from '../../grammar/index
 import type { Logger } from '../../log.js';
 import type { BotMetrics } from '../../metrics.js';
 import { queueUnavailable } from '../../queues.js';
+import { errorAnswer } from '../../render/failure.js';
 import { reasonModal } from '../../render/probe.js';
 import { ChannelRefused, type Requests } from '../../requests/index.js';
 import { handleJobControl } from './job-control.js';
@@ -82,6 +84,9 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
     d.metrics?.command(verb, outcome, reason);
     await io.ack(msg);
   };
+  /** Acks with an error the command ran into (Redis or the policy's lookups did not answer in time, …). */
+  const fail = (err: CodedError) =>
+    answer('failed', err.code, { response_type: 'ephemeral', text: errorAnswer(err) });
   // The HTTP edge (bot/http-edge.ts) refuses repeated fields; whatever else sends one is answered, not thrown.
   if (command.text !== undefined && typeof command.text !== 'string') {
     await answer('refused', 'malformed', {
@@ -141,10 +146,7 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
     const timedOut = e instanceof DeadlineExceeded;
     const err = asCodedError(timedOut ? queueUnavailable(e) : e);
     log.warn({ err: err.cause ?? err, code: err.code }, 'authorization failed');
-    await answer('failed', err.code, {
-      response_type: 'ephemeral',
-      text: `${err.message}\n${err.next.join('\n')}`,
-    });
+    await fail(err);
     return;
   }
   /** Refuses the command: answered, then audited against the command (see refuseCommand). */
@@ -200,10 +202,7 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
       );
     } catch (e) {
       const err = queueUnavailable(e);
-      await answer('failed', err.code, {
-        response_type: 'ephemeral',
-        text: `${err.message}\n${err.next.join('\n')}`,
-      });
+      await fail(err);
       return;
     }
     await answer('acked', '');
@@ -241,10 +240,7 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
   } catch (e) {
     const err = asCodedError(e);
     log.warn({ err: err.cause ?? err, code: err.code }, 'enqueue failed');
-    await answer('failed', err.code, {
-      response_type: 'ephemeral',
-      text: `${err.message}\n${err.next.join('\n')}`,
-    });
+    await fail(err);
     return;
   }
   await answer('acked', '');
