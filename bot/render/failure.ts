@@ -31,3 +31,8 @@ export function renderFailure(
   const text = `❌ Could not ${ctx.what ?? 'diagnose'} ${inline(ctx.target)} on ${inline(ctx.cluster, 63)}: ${message}`;
   return { text: truncate(text, LIMITS.fallbackText), blocks: [...blocks, footer] };
 }
+
+/** An error as a one-off ephemeral answer (a refused or failed command or click): the message, then each next step on a line of its own. */
+export function errorAnswer(e: Pick<UserFacingError, 'message' | 'next'>): string {
+  return `${e.message}\n${e.next.join('\n')}`;
+}

@@ -99,7 +99,7 @@ export function createRequests(d: RequestsDeps): Requests {
   engine.register('diagnose', diagnose);
   engine.register('privileged', privileged);
   const jobs = new JobControl({ ...common, redis: d.redis, auth: d.auth, clusters: d.queues.clusters });
-  jobs.register('diagnose', diagnoseCancelKind(jobs, { queues: d.queues, threads, logger: d.logger }));
+  jobs.register('diagnose', diagnoseCancelKind(jobs, { threads, logger: d.logger }));
   jobs.register(
     'privileged',
     privilegedCancelKind(jobs, { queues: d.queues, privileged, redis: d.redis, logger: d.logger }),

@@ -23,8 +23,11 @@ function actionOf(r: Req): string {
  */
 export function diagnoseCancelKind(
   jc: JobControl,
-  d: { queues: Queues; threads: RequestThreads; logger: Logger },
+  d: { threads: RequestThreads; logger: Logger },
 ): CancelKind {
+  /** What the status message and the note say happened. */
+  const wasText = (running: boolean) => (running ? 'it was running; its result is discarded' : 'nothing ran');
+  const final = (running: boolean) => JSON.stringify({ phase: 'cancelled', verdict: wasText(running) });
   return {
     row(r) {
       if (r.kind !== 'diagnose' || !(r.state === 'queued' || r.state === 'running')) return undefined;
@@ -43,27 +46,25 @@ export function diagnoseCancelKind(
     },
     async cancel(r, by) {
       if (r.kind !== 'diagnose') return { status: 'finished', state: r.state };
-      const was = r.state === 'running' ? 'it was running; its result is discarded' : 'nothing ran';
       const m = await jc.mark(r, ['queued', 'running'], 'replied', by, {
-        final: JSON.stringify({ phase: 'cancelled', verdict: was }),
+        final: final(r.state === 'running'),
       });
       if (!m.previous) return { status: 'finished', state: m.state ?? r.state };
-      await d.queues.removeIfWaiting(r.cluster, jobIdOf(r.id, 'diagnose')).catch(() => undefined);
-      if (m.previous === 'running') await jc.signalWorkers(r, by);
+      const started = await jc.takeBack(r, 'diagnose', m.previous, { final: final(true) });
+      if (started) await jc.signalWorkers(r, by);
       const threadTs = r.threadTs ?? r.statusTs;
       if (threadTs) {
-        const text = `🚫 <@${by}> cancelled this ${actionOf(r)} with \`/poddebug cancel\`: ${was}.`;
+        const text = `🚫 <@${by}> cancelled this ${actionOf(r)} with \`/poddebug cancel\`: ${wasText(started)}.`;
         await d.threads
           .postOnce(r, 'note-cancelled', { text }, { threadTs })
           .catch((err: unknown) => d.logger.warn({ err, id: r.id }, 'cancel note not posted'));
       }
       return {
         status: 'cancelled',
-        from: m.previous,
-        said:
-          m.previous === 'queued'
-            ? 'it was still queued, so nothing ran.'
-            : 'it was already reading the cluster (read only); its result will not be posted.',
+        from: started ? 'running' : m.previous,
+        said: started
+          ? 'it was already reading the cluster (read only); its result will not be posted.'
+          : 'it was still queued, so nothing ran.',
       };
     },
   };
@@ -118,16 +119,9 @@ export function privilegedCancelKind(
       if (m.previous === 'planning') {
         await d.queues.removeIfWaiting(r.cluster, jobIdOf(r.id, 'plan')).catch(() => undefined);
       }
-      // The record may still say approved while a worker has just started the run (the bot records
-      // `running` when it hears of it): the queue says which.
-      let started = m.previous === 'running';
+      let started = false;
       if (m.previous === 'approved' || m.previous === 'running') {
-        const run = await d.queues.removeIfWaiting(r.cluster, jobIdOf(r.id, 'run')).catch(() => 'absent');
-        if (run === 'active' && !started) {
-          started = true;
-          // The thread and the audit say what happened: it had started.
-          await d.redis.hset(KEYS.request(r.id), 'cancelledFrom', 'running');
-        }
+        started = await jc.takeBack(r, 'run', m.previous);
         // The signed approval is single-use: mark it used, so no worker starts this run afterwards.
         await d.redis.set(KEYS.approvalUsed(r.id), 'cancelled', 'EX', 30 * 24 * 3600, 'NX');
         await jc.signalWorkers(r, by);

@@ -7,9 +7,17 @@
  * watch: jobs/cancel-watch.ts). Each kind plugs in a {@link CancelKind}; see job-control-kinds.ts.
  */
 import type { Redis } from 'ioredis';
-import { KEYS, luaScript, parseRequestId, type RequestKind } from '../../jobs/contracts/index.js';
+import {
+  type JobStep,
+  jobIdOf,
+  KEYS,
+  luaScript,
+  parseRequestId,
+  type RequestKind,
+} from '../../jobs/contracts/index.js';
 import type { Authorizer } from '../auth.js';
 import type { Logger } from '../log.js';
+import type { Queues } from '../queues.js';
 import { type JobRow, jobTargetText } from '../render/jobs.js';
 import { code, mention } from '../render/mrkdwn.js';
 import type { RequestAudit } from './audit.js';
@@ -42,6 +50,8 @@ export interface JobControlDeps {
   audit: RequestAudit;
   auth: Authorizer;
   logger: Logger;
+  /** Where a cancelled request's job is taken back from (takeBack). */
+  queues: Pick<Queues, 'removeIfWaiting'>;
   now: () => number;
   /** The clusters the bot serves: `/poddebug jobs` lists the channel's requests for each. */
   clusters: readonly string[];
@@ -197,6 +207,23 @@ export class JobControl {
       ...pairs,
     )) as [string, string?];
     return status === 'ok' ? { previous: state } : { state: state ?? 'gone' };
+  }
+
+  /**
+   * After mark: takes the request's job (`step`) off the queue unless a worker has it, and says whether a
+   * worker had started it. The record may still say `from` (queued, approved) when a worker has just started
+   * the job, since the bot records `running` only when it hears of it: the queue says which. Then the record
+   * says so (`cancelledFrom: running`, with `patch`: what the kind shows differently for a started job), so
+   * the thread and the audit say it had started. Telling the workers to stop is the kind's (signalWorkers).
+   */
+  async takeBack(r: Req, step: JobStep, from: string, patch: Record<string, string> = {}): Promise<boolean> {
+    const job = await this.d.queues
+      .removeIfWaiting(r.cluster, jobIdOf(r.id, step))
+      .catch(() => 'absent' as const);
+    if (from === 'running') return true;
+    if (job !== 'active') return false;
+    await this.d.redis.hset(KEYS.request(r.id), { cancelledFrom: 'running', ...patch });
+    return true;
   }
 
   /** Tells the cluster's workers that the request is cancelled: a flag they poll and a message they hear. */

@@ -1,11 +1,41 @@
 import { jobIdOf } from '../../jobs/contracts/index.js';
 import { describeSpec } from '../render/probe.js';
-import { oneLine } from './audit.js';
+import { type AuditExtra, oneLine } from './audit.js';
 import type { PrivilegedRequests } from './privileged.js';
 import { stateRefusal } from './privileged-view.js';
 import type { PrivilegedReq } from './store.js';
 
 type Reply = (text: string) => Promise<void>;
+
+/** A decision an approver takes on a privileged request with its button. */
+export type Decision = 'approve' | 'deny';
+
+/** How the audit trail names what a click asked for ("approval refused", …). */
+const WHAT = { approve: 'approval', deny: 'denial', cancel: 'cancellation' } as const;
+
+const GONE = 'That request no longer exists. Nothing changed.';
+
+/**
+ * Why `userId` may not take `decision` on `r` as the record stands, before the policy is asked: the request
+ * is not waiting for that decision (approve: pending; deny: pending or still being prepared), or it is the
+ * clicker's own and they would deny it (the requester withdraws with Cancel instead). Undefined: ask the
+ * policy (deciderRefusal). Approving one's own request is refused by the policy and again, atomically, by
+ * the store.
+ */
+export function decisionRefusal(r: PrivilegedReq, userId: string, decision: Decision): string | undefined {
+  const waiting =
+    decision === 'approve' ? r.state === 'pending' : r.state === 'pending' || r.state === 'planning';
+  if (!waiting) return stateRefusal(r);
+  if (decision === 'deny' && r.requester === userId) {
+    return 'This is your own request: use *Cancel request* to withdraw it.';
+  }
+  return undefined;
+}
+
+/** The policy's approver refusal as the clicker reads it, worded for the decision they tried. */
+export function approverRefusal(decision: Decision, reason: string): string {
+  return `⛔ ${decision === 'deny' ? denyWording(reason) : reason} Nothing changed.`;
+}
 
 /**
  * Approve, Deny and Cancel on a privileged request. A button carries only the request id: the clicker is
@@ -52,6 +82,41 @@ export class PrivilegedClicks {
     });
   }
 
+  /** Refuses with the request's state as it is now (read afresh), or `gone` when its record is gone. */
+  private async refuseAsNow(id: string, userId: string, what: string, gone: string, reply: Reply) {
+    const r = await this.p.get(id);
+    return this.refuse(r, userId, what, r ? stateRefusal(r) : gone, reply, id);
+  }
+
+  /**
+   * Whether `userId` may take `decision` on `r` now: undefined, or the refusal they read. One check for
+   * Approve and Deny: the request's state and owner (decisionRefusal), then the policy's approver check in
+   * the request's scope, as it is in force now.
+   */
+  private async deciderRefusal(r: PrivilegedReq, userId: string, decision: Decision) {
+    const early = decisionRefusal(r, userId, decision);
+    if (early) return early;
+    const may = await this.d.auth.mayApprove(userId, {
+      requester: r.requester,
+      cluster: r.cluster,
+      namespace: r.target.namespace,
+      action: r.spec.action,
+      channelId: r.channel,
+    });
+    return may.allow ? undefined : approverRefusal(decision, may.reason);
+  }
+
+  /**
+   * A decision that ended the request (denied, cancelled: already moved in Redis): its entry in the audit
+   * trail, its plan job taken back if it is still queued, its thread brought to the final state.
+   */
+  private async ended(id: string, type: 'denied' | 'cancelled', entry: AuditExtra): Promise<void> {
+    const r = (await this.p.get(id))!;
+    await this.d.audit.record(type, r, entry, true);
+    await this.d.queues.removeIfWaiting(r.cluster, jobIdOf(id, 'plan')).catch(() => undefined);
+    await this.d.engine.withLock(id, () => this.p.thread.finish(id));
+  }
+
   /** A click whose button value is not a request id (forged or edited): answered and audited. */
   refuseInvalid(
     value: string,
@@ -59,11 +124,10 @@ export class PrivilegedClicks {
     kind: 'approve' | 'deny' | 'cancel',
     reply: Reply,
   ): Promise<void> {
-    const what = kind === 'approve' ? 'approval' : kind === 'deny' ? 'denial' : 'cancellation';
     return this.refuse(
       undefined,
       userId,
-      what,
+      WHAT[kind],
       'That button is not valid. Nothing changed.',
       reply,
       `invalid:${value.replace(/[^A-Za-z0-9_-]/g, '_')}`,
@@ -79,17 +143,10 @@ export class PrivilegedClicks {
     const r = await this.p.get(id);
     if (!r) {
       const text = 'That request no longer exists (it may have expired long ago). Nothing changed.';
-      return this.refuse(undefined, userId, 'approval', text, reply, id);
+      return this.refuse(undefined, userId, WHAT.approve, text, reply, id);
     }
-    if (r.state !== 'pending') return this.refuse(r, userId, 'approval', stateRefusal(r), reply);
-    const may = await this.d.auth.mayApprove(userId, {
-      requester: r.requester,
-      cluster: r.cluster,
-      namespace: r.target.namespace,
-      action: r.spec.action,
-      channelId: r.channel,
-    });
-    if (!may.allow) return this.refuse(r, userId, 'approval', `⛔ ${may.reason} Nothing changed.`, reply);
+    const refusal = await this.deciderRefusal(r, userId, 'approve');
+    if (refusal) return this.refuse(r, userId, WHAT.approve, refusal, reply);
     const expiry = this.d.auth.expiry();
     const out = await this.d.store.approve(
       id,
@@ -99,19 +156,12 @@ export class PrivilegedClicks {
     );
     switch (out.status) {
       case 'missing':
-        return this.refuse(
-          undefined,
-          userId,
-          'approval',
-          'That request no longer exists. Nothing changed.',
-          reply,
-          id,
-        );
+        return this.refuse(undefined, userId, WHAT.approve, GONE, reply, id);
       case 'self':
         return this.refuse(
           r,
           userId,
-          'approval',
+          WHAT.approve,
           '⛔ You cannot approve your own request; another approver must. Nothing changed.',
           reply,
         );
@@ -122,15 +172,18 @@ export class PrivilegedClicks {
         return this.refuse(
           r,
           userId,
-          'approval',
+          WHAT.approve,
           '⌛ This request has expired and can no longer be approved. Ask the requester to request it again.',
           reply,
         );
-      case 'not_pending': {
-        const fresh = await this.p.get(id);
-        const text = fresh ? stateRefusal(fresh) : 'That request is no longer waiting for approval.';
-        return this.refuse(fresh, userId, 'approval', text, reply, id);
-      }
+      case 'not_pending':
+        return this.refuseAsNow(
+          id,
+          userId,
+          WHAT.approve,
+          'That request is no longer waiting for approval.',
+          reply,
+        );
       default:
         break;
     }
@@ -166,25 +219,15 @@ export class PrivilegedClicks {
     userId: string,
   ): Promise<{ ok: true; what: string } | { ok: false; text: string }> {
     const r = await this.p.get(id);
-    if (!r) return { ok: false, text: 'That request no longer exists. Nothing changed.' };
-    if (r.state !== 'pending' && r.state !== 'planning') return { ok: false, text: stateRefusal(r) };
-    if (r.requester === userId) {
-      return { ok: false, text: 'This is your own request: use *Cancel request* to withdraw it.' };
-    }
-    const may = await this.d.auth.mayApprove(userId, {
-      requester: r.requester,
-      cluster: r.cluster,
-      namespace: r.target.namespace,
-      action: r.spec.action,
-      channelId: r.channel,
-    });
-    if (!may.allow) return { ok: false, text: `⛔ ${denyWording(may.reason)} Nothing changed.` };
+    if (!r) return { ok: false, text: GONE };
+    const refusal = await this.deciderRefusal(r, userId, 'deny');
+    if (refusal) return { ok: false, text: refusal };
     return { ok: true, what: `${describeSpec(r.spec)} on ${r.target.namespace}/${r.target.pod}` };
   }
 
   /** A Deny click that did not open the form: answered and audited. */
   async refuseDeny(id: string, userId: string, text: string, reply: Reply): Promise<void> {
-    await this.refuse(await this.p.get(id), userId, 'denial', text, reply, id);
+    await this.refuse(await this.p.get(id), userId, WHAT.deny, text, reply, id);
   }
 
   /** A denial with its reason (from the deny modal). */
@@ -196,21 +239,8 @@ export class PrivilegedClicks {
     const pre = await this.mayDeny(id, userId);
     if (!pre.ok) return this.refuseDeny(id, userId, pre.text, reply);
     const out = await this.d.store.decide(id, 'denied', userId, oneLine(reason, 1000), this.d.now());
-    if (out.status !== 'ok') {
-      const r = await this.p.get(id);
-      return this.refuse(
-        r,
-        userId,
-        'denial',
-        r ? stateRefusal(r) : 'That request no longer exists. Nothing changed.',
-        reply,
-        id,
-      );
-    }
-    const r = (await this.p.get(id))!;
-    await this.d.audit.record('denied', r, { actor: userId, reason, decision: 'denied' }, true);
-    await this.d.queues.removeIfWaiting(r.cluster, jobIdOf(id, 'plan')).catch(() => undefined);
-    await this.d.engine.withLock(id, () => this.p.thread.finish(id));
+    if (out.status !== 'ok') return this.refuseAsNow(id, userId, WHAT.deny, GONE, reply);
+    await this.ended(id, 'denied', { actor: userId, reason, decision: 'denied' });
   }
 
   /** The requester withdraws a request that is still waiting. */
@@ -226,30 +256,15 @@ export class PrivilegedClicks {
       'cancelled by the requester',
       this.d.now(),
     );
-    if (out.status === 'missing') {
-      return this.refuse(
-        undefined,
-        userId,
-        'cancellation',
-        'That request no longer exists. Nothing changed.',
-        reply,
-        id,
-      );
+    if (out.status === 'missing') return this.refuse(undefined, userId, WHAT.cancel, GONE, reply, id);
+    if (out.status === 'not_requester') {
+      const text = '⛔ Only the requester can cancel this request. Nothing changed.';
+      return this.refuse(await this.p.get(id), userId, WHAT.cancel, text, reply, id);
     }
     if (out.status !== 'ok') {
-      const r = await this.p.get(id);
-      const text =
-        out.status === 'not_requester'
-          ? '⛔ Only the requester can cancel this request. Nothing changed.'
-          : r
-            ? stateRefusal(r)
-            : 'That request is no longer waiting.';
-      return this.refuse(r, userId, 'cancellation', text, reply, id);
+      return this.refuseAsNow(id, userId, WHAT.cancel, 'That request is no longer waiting.', reply);
     }
-    const r = (await this.p.get(id))!;
-    await this.d.audit.record('cancelled', r, { actor: userId, decision: 'cancelled' }, true);
-    await this.d.queues.removeIfWaiting(r.cluster, jobIdOf(id, 'plan')).catch(() => undefined);
-    await this.d.engine.withLock(id, () => this.p.thread.finish(id));
+    await this.ended(id, 'cancelled', { actor: userId, decision: 'cancelled' });
   }
 
   async channelOf(id: string): Promise<string | undefined> {

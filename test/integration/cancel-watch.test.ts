@@ -35,7 +35,7 @@ beforeAll(() => {
     now: () => Date.now(),
     clusters: [cluster],
   } as unknown as JobControlDeps);
-  jc.register('diagnose', diagnoseCancelKind(jc, { queues: {} as never, threads: {} as never, logger: log }));
+  jc.register('diagnose', diagnoseCancelKind(jc, { threads: {} as never, logger: log }));
 });
 afterAll(async () => {
   for (const id of ids) await redis.del(KEYS.request(id), KEYS.cancel(id));

@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { asCodedError } from '../../../jobs/contracts/index.js';
+import { errorAnswer } from '../../render/failure.js';
 import { parseRerunValue } from '../../render/index.js';
 import { ChannelRefused } from '../../requests/index.js';
 import type { CommandDeps } from '../commands/poddebug.js';
@@ -56,7 +57,7 @@ export function register(app: App, d: CommandDeps): void {
       await respond({
         response_type: 'ephemeral',
         replace_original: false,
-        text: `${err.message}\n${err.next.join('\n')}`,
+        text: errorAnswer(err),
       });
     }
   });

@@ -1,12 +1,11 @@
 import type { RespondArguments } from '@slack/bolt';
 import { asCodedError, DeadlineExceeded, withDeadline } from '../../../jobs/contracts/index.js';
 import type { Logger } from '../../log.js';
-import type { CommandOutcome } from '../../metrics.js';
 import { queueUnavailable } from '../../queues.js';
+import { errorAnswer } from '../../render/failure.js';
 import { renderJobList } from '../../render/jobs.js';
 import type { CommandDeps, CommandInput } from './poddebug.js';
-
-type Answer = (outcome: CommandOutcome, reason: string, msg?: RespondArguments) => Promise<void>;
+import { type CommandAnswer, refuseCommand } from './refuse.js';
 
 /**
  * `/poddebug jobs` is answered in the ack (an ephemeral listing read from the channel's index in Redis,
@@ -18,7 +17,7 @@ export async function handleJobControl(
   d: CommandDeps,
   command: CommandInput,
   cmd: { verb: 'jobs' } | { verb: 'cancel'; id: string },
-  io: { answer: Answer; respond: (m: RespondArguments) => Promise<unknown>; log: Logger },
+  io: { answer: CommandAnswer; respond: (m: RespondArguments) => Promise<unknown>; log: Logger },
 ): Promise<void> {
   const who = {
     userId: command.user_id,
@@ -28,24 +27,25 @@ export async function handleJobControl(
   const failed = (e: unknown) => {
     const err = asCodedError(e instanceof DeadlineExceeded ? queueUnavailable(e) : e);
     io.log.warn({ err: err.cause ?? err, code: err.code, verb: cmd.verb }, 'job control failed');
-    return { code: err.code, text: `${err.message}\n${err.next.join('\n')}` };
+    return { code: err.code, text: errorAnswer(err) };
   };
   if (cmd.verb === 'jobs') {
     const refusal = d.auth.channelRefusal(who.channelId, who.channelName);
     if (refusal) {
-      await io.answer('refused', 'channel', { response_type: 'ephemeral', text: refusal });
-      void d.requests.audit.event({
-        type: 'refused',
-        requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
-        cluster: 'unknown',
-        action: 'jobs',
-        target: { name: who.channelId },
-        actor: who.userId,
-        requester: who.userId,
-        channel: who.channelId,
-        decision: 'jobs refused',
-        reason: refusal,
-      });
+      await refuseCommand(io.answer, 'channel', refusal, () =>
+        d.requests.audit.event({
+          type: 'refused',
+          requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
+          cluster: 'unknown',
+          action: 'jobs',
+          target: { name: who.channelId },
+          actor: who.userId,
+          requester: who.userId,
+          channel: who.channelId,
+          decision: 'jobs refused',
+          reason: refusal,
+        }),
+      );
       return;
     }
     try {

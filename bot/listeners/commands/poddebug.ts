@@ -2,6 +2,7 @@ import type { App, RespondArguments, SlashCommand } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import {
   asCodedError,
+  type CodedError,
   DeadlineExceeded,
   formatTarget,
   HEARTBEAT_TTL_MS,
@@ -11,11 +12,13 @@ import {
 import type { Authorizer } from '../../auth.js';
 import { type GrammarContext, helpText, parseCommand } from '../../grammar/index.js';
 import type { Logger } from '../../log.js';
-import type { BotMetrics, CommandOutcome } from '../../metrics.js';
+import type { BotMetrics } from '../../metrics.js';
 import { queueUnavailable } from '../../queues.js';
+import { errorAnswer } from '../../render/failure.js';
 import { reasonModal } from '../../render/probe.js';
-import { ChannelRefused, type RequestAudit, type Requests } from '../../requests/index.js';
+import { ChannelRefused, type Requests } from '../../requests/index.js';
 import { handleJobControl } from './job-control.js';
+import { auditCommand, type CommandAnswer, refuseCommand } from './refuse.js';
 
 export interface CommandDeps {
   grammar: GrammarContext;
@@ -39,34 +42,6 @@ export function noWorkerText(cluster: string): string {
     `No worker for cluster \`${cluster}\` has been seen for ${Math.round(HEARTBEAT_TTL_MS / 1000)} s, so nothing was queued.`,
     'Try again later; if it persists, tell whoever runs poddebug (the worker of that cluster is down or cannot reach Redis).',
   ].join('\n');
-}
-
-/** An audit event for a command that never became a request (refused, rate limited) or a diagnose. */
-export async function auditCommand(
-  d: { audit: RequestAudit },
-  e: {
-    type: 'refused' | 'rate_limited';
-    requestId: string;
-    userId: string;
-    channelId: string;
-    cluster: string;
-    action: string;
-    target: { namespace?: string; name: string; kind?: string; container?: string };
-    reason?: string;
-  },
-): Promise<void> {
-  await d.audit.event({
-    type: e.type,
-    requestId: e.requestId,
-    cluster: e.cluster,
-    action: e.action,
-    target: e.target,
-    actor: e.userId,
-    requester: e.userId,
-    channel: e.channelId,
-    decision: e.type,
-    reason: e.reason,
-  });
 }
 
 /**
@@ -104,11 +79,14 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
   const receivedAt = process.hrtime.bigint();
   let verb = 'invalid';
   /** Acks once, counting the command's outcome and the ack's latency. */
-  const answer = async (outcome: CommandOutcome, reason: string, msg?: RespondArguments) => {
+  const answer: CommandAnswer = async (outcome, reason, msg) => {
     d.metrics?.ackSeconds.observe({ verb }, Number(process.hrtime.bigint() - receivedAt) / 1e9);
     d.metrics?.command(verb, outcome, reason);
     await io.ack(msg);
   };
+  /** Acks with an error the command ran into (Redis or the policy's lookups did not answer in time, …). */
+  const fail = (err: CodedError) =>
+    answer('failed', err.code, { response_type: 'ephemeral', text: errorAnswer(err) });
   // The HTTP edge (bot/http-edge.ts) refuses repeated fields; whatever else sends one is answered, not thrown.
   if (command.text !== undefined && typeof command.text !== 'string') {
     await answer('refused', 'malformed', {
@@ -168,41 +146,33 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
     const timedOut = e instanceof DeadlineExceeded;
     const err = asCodedError(timedOut ? queueUnavailable(e) : e);
     log.warn({ err: err.cause ?? err, code: err.code }, 'authorization failed');
-    await answer('failed', err.code, {
-      response_type: 'ephemeral',
-      text: `${err.message}\n${err.next.join('\n')}`,
-    });
+    await fail(err);
     return;
   }
+  /** Refuses the command: answered, then audited against the command (see refuseCommand). */
+  const refuse = (why: string, text: string, reason: string, type: 'refused' | 'rate_limited' = 'refused') =>
+    refuseCommand(answer, why, text, () =>
+      auditCommand(d.requests, {
+        type,
+        requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
+        userId: command.user_id,
+        channelId: command.channel_id,
+        cluster: cmd.cluster,
+        action,
+        target: auditTarget,
+        reason,
+      }),
+    );
   if (auth.allow && auth.workerSeen === false) {
     log.info({ action, cluster: cmd.cluster }, 'command refused: no live worker');
     const text = noWorkerText(cmd.cluster);
-    await answer('refused', 'no_worker', { response_type: 'ephemeral', text });
-    void auditCommand(d.requests, {
-      type: 'refused',
-      requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
-      userId: command.user_id,
-      channelId: command.channel_id,
-      cluster: cmd.cluster,
-      action,
-      target: auditTarget,
-      reason: text.split('\n')[0],
-    });
+    await refuse('no_worker', text, text.split('\n')[0]!);
     return;
   }
   if (!auth.allow) {
     log.info({ action, cluster: cmd.cluster, namespace, kind: auth.kind }, 'command denied');
-    await answer('refused', auth.kind, { response_type: 'ephemeral', text: auth.message });
-    void auditCommand(d.requests, {
-      type: auth.kind === 'rate_limited' ? 'rate_limited' : 'refused',
-      requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
-      userId: command.user_id,
-      channelId: command.channel_id,
-      cluster: cmd.cluster,
-      action,
-      target: auditTarget,
-      reason: auth.message,
-    });
+    const type = auth.kind === 'rate_limited' ? 'rate_limited' : 'refused';
+    await refuse(auth.kind, auth.message, auth.message, type);
     return;
   }
 
@@ -211,17 +181,7 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
     const targetRefusal = d.auth.probeTargetRefusal(cmd.cluster, cmd.target.namespace, cmd.spec);
     if (targetRefusal) {
       log.info({ action, cluster: cmd.cluster, namespace }, 'probe target refused');
-      await answer('refused', 'probe_target', { response_type: 'ephemeral', text: targetRefusal });
-      void auditCommand(d.requests, {
-        type: 'refused',
-        requestId: `cmd-${command.trigger_id.slice(0, 40)}`,
-        userId: command.user_id,
-        channelId: command.channel_id,
-        cluster: cmd.cluster,
-        action,
-        target: auditTarget,
-        reason: targetRefusal,
-      });
+      await refuse('probe_target', targetRefusal, targetRefusal);
       return;
     }
     // debug's `--image NAME` becomes the image reference the policy lists (what approvers see and what runs).
@@ -242,10 +202,7 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
       );
     } catch (e) {
       const err = queueUnavailable(e);
-      await answer('failed', err.code, {
-        response_type: 'ephemeral',
-        text: `${err.message}\n${err.next.join('\n')}`,
-      });
+      await fail(err);
       return;
     }
     await answer('acked', '');
@@ -283,10 +240,7 @@ export async function handleCommand(d: CommandDeps, command: CommandInput, io: C
   } catch (e) {
     const err = asCodedError(e);
     log.warn({ err: err.cause ?? err, code: err.code }, 'enqueue failed');
-    await answer('failed', err.code, {
-      response_type: 'ephemeral',
-      text: `${err.message}\n${err.next.join('\n')}`,
-    });
+    await fail(err);
     return;
   }
   await answer('acked', '');
