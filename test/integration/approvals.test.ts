@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditStream } from '../../bot/audit/index.js';
 import { planBinding } from '../../jobs/contracts/index.js';
 import { newTriggerId, sendBlockAction } from '../../tools/slack-double/index.js';
+import { until } from '../support/poll.js';
 import {
   approvalMessage,
   click,
@@ -112,14 +113,6 @@ async function probePods(): Promise<string[]> {
   const res = await fetch(`${stack.sim.url}/api/v1/namespaces/poddebug-probes/pods`);
   const body = (await res.json()) as { items?: { metadata: { name: string } }[] };
   return (body.items ?? []).map((p) => p.metadata.name);
-}
-
-async function waitUntil(ok: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('deny by default', () => {
@@ -227,7 +220,7 @@ describe('approvals', () => {
 
     await click(stack, root, 'poddebug_approve', APPROVER_B, requestId);
     await inThread(stack, root, /approved \(2 of 2\)/);
-    await waitUntil(async () => (await runJobs()).includes(`run-${requestId}`));
+    await until(async () => (await runJobs()).includes(`run-${requestId}`));
   }, 30_000);
 
   it('two approvers clicking at the same moment: one decision each, exactly one job', async () => {
@@ -243,7 +236,7 @@ describe('approvals', () => {
     ]);
     await stack.slack.waitFor(() => !hasButtons(approvalMessage(stack, root)) || undefined, 10_000);
     await inThread(stack, root, /approved \(1 of 1\)/);
-    await waitUntil(async () => (await runJobs()).includes(`run-${requestId}`));
+    await until(async () => (await runJobs()).includes(`run-${requestId}`));
     await new Promise((r) => setTimeout(r, 500)); // room for a second decision or job, if there were one
     const approvalsInThread = stack.slack
       .thread(root.channel, root.ts)
@@ -521,7 +514,7 @@ describe('the worker does not take a job as proof of approval', () => {
       { jobId: `run-${requestId}`, attempts: 1 },
     );
     let reason = '';
-    await waitUntil(async () => {
+    await until(async () => {
       const job = await q.getJob(`run-${requestId}`);
       reason = job?.failedReason ?? '';
       return reason !== '';

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KEYS } from '../../jobs/contracts/index.js';
 import { readAuditLog } from '../support/audit-log.js';
+import { until } from '../support/poll.js';
 import {
   click,
   command,
@@ -100,15 +101,6 @@ async function listPods(stack: Stack, ns: string, selector: string): Promise<Pod
     `${stack.sim.url}/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`,
   );
   return ((await res.json()) as { items: PodJson[] }).items;
-}
-
-/** Polls an async condition until it holds; fails naming `what`. */
-async function eventually(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const resultText = (stack: Stack, root: Parameters<typeof inThread>[1], action: string) =>
@@ -377,10 +369,10 @@ describe('debug containers and connectivity, end to end', () => {
         annotations: { ...kept.metadata.annotations, 'poddebug.io/delete-after': '2020-01-01T00:00:00Z' },
       },
     });
-    await eventually(
+    await until(
       async () => (await listPods(stack, 'shop', 'poddebug.io/debug-copy=true')).length === 0,
       10_000,
-      'the reaper deletes the copy once its --keep is over',
+      { what: 'the reaper deletes the copy once its --keep is over' },
     );
   }, 60_000);
 
@@ -416,10 +408,10 @@ describe('debug containers and connectivity, end to end', () => {
     expect((await getPod(stack, 'shop', 'checkout-1-debug-deadbeef'))?.metadata.name).toBe(
       'checkout-1-debug-deadbeef',
     );
-    await eventually(
+    await until(
       async () => (await getPod(stack, 'shop', 'checkout-1-debug-deadbeef')) === undefined,
       10_000,
-      'the reaper deletes the leftover copy',
+      { what: 'the reaper deletes the leftover copy' },
     );
   }, 20_000);
 
@@ -548,11 +540,9 @@ describe('a debug copy whose worker is killed (SIGKILL) mid-run', () => {
       stdio: 'ignore',
     });
     try {
-      await eventually(
-        async () => (await stack.redis.exists(KEYS.heartbeat(stack.cluster))) === 1,
-        20_000,
-        'the worker process is up',
-      );
+      await until(async () => (await stack.redis.exists(KEYS.heartbeat(stack.cluster))) === 1, 20_000, {
+        what: 'the worker process is up',
+      });
       const { root, requestId } = await requestAwaitingApproval(
         stack,
         who,
@@ -561,22 +551,18 @@ describe('a debug copy whose worker is killed (SIGKILL) mid-run', () => {
       );
       await click(stack, root, 'poddebug_approve', APPROVER, requestId);
       const selector = `poddebug.io/request=${requestId}`;
-      await eventually(
-        async () => (await listPods(stack, 'shop', selector)).length === 1,
-        20_000,
-        'the dying worker created the copy',
-      );
+      await until(async () => (await listPods(stack, 'shop', selector)).length === 1, 20_000, {
+        what: 'the dying worker created the copy',
+      });
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       // The survivor takes the stalled run over, refuses to run an approval twice, and reaps the copy.
       stack.startWorker();
       const failure = await inThread(stack, root, /^❌/u, 30_000);
       expect(failure.text).toMatch(/single-use|already used/);
-      await eventually(
-        async () => (await listPods(stack, 'shop', selector)).length === 0,
-        15_000,
-        'the reaper deletes the killed worker’s copy',
-      );
+      await until(async () => (await listPods(stack, 'shop', selector)).length === 0, 15_000, {
+        what: 'the reaper deletes the killed worker’s copy',
+      });
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }

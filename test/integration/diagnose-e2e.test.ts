@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Job } from 'bullmq';
-import { type DiagnoseResult, requestIdFor } from '../../jobs/contracts/index.js';
-import { sendBlockAction, sendSlashCommand } from '../../tools/slack-double/index.js';
+import type { DiagnoseResult } from '../../jobs/contracts/index.js';
+import { sendBlockAction } from '../../tools/slack-double/index.js';
+import { finalStatus, sendCommand } from '../support/commands.js';
 import { listScenarios } from '../support/scenarios.js';
 import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 
@@ -42,20 +43,6 @@ function visibleText(m: { text?: string; blocks?: unknown[] }): string {
 }
 
 const mrkdwn = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-
-async function runCommand(text: string, channelId: string, userId = 'U0ONCALL1') {
-  const triggerId = `${Date.now()}.${randomUUID()}`;
-  const res = await sendSlashCommand(stack.eventsUrl, SIGNING_SECRET, {
-    text,
-    channelId,
-    userId,
-    teamId: 'T0TEAM001',
-    triggerId,
-    responseUrl: stack.slack.responseUrl(),
-  });
-  const jobId = requestIdFor('diagnose', stack.cluster, ['T0TEAM001', channelId, userId, triggerId]);
-  return { res, jobId };
-}
 
 describe('diagnose end to end (slash command → Redis → worker → simulator → thread)', () => {
   it('has a scenario for every rule id the issue lists', () => {
@@ -106,15 +93,14 @@ describe('diagnose end to end (slash command → Redis → worker → simulator 
   it.each(scenarios.map((s, i) => [s.name, s, i] as const))('%s', async (_name, s, i) => {
     const channel = `C0SCEN${String(i).padStart(3, '0')}`;
     const target = s.expect.target ?? s.expect.pod;
-    const { res, jobId } = await runCommand(`diagnose ${target} -n ${s.namespace}`, channel);
+    const { res, id: jobId } = await sendCommand(stack, `diagnose ${target} -n ${s.namespace}`, {
+      channelId: channel,
+    });
     expect(res.status).toBe(200);
     expect(res.elapsedMs).toBeLessThan(3000);
 
     // the visible status message, then its final state
-    const status = await stack.slack.waitFor(
-      () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— (done|failed)\b/.test(m.text ?? '')),
-      20_000,
-    );
+    const status = await finalStatus(stack, channel, 20_000);
     expect(status.text).toMatch(/done/i);
     expect(status.text).toContain(s.namespace);
 
@@ -152,11 +138,10 @@ describe('diagnose end to end (slash command → Redis → worker → simulator 
 
   it('an owner without pods whose controller cannot create any reports create-failed with the quota', async () => {
     const channel = 'C0NOPODS1';
-    const { jobId } = await runCommand('diagnose deploy/invoices -n create-failed-no-pods', channel);
-    const status = await stack.slack.waitFor(
-      () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— (done|failed)\b/.test(m.text ?? '')),
-      20_000,
-    );
+    const { id: jobId } = await sendCommand(stack, 'diagnose deploy/invoices -n create-failed-no-pods', {
+      channelId: channel,
+    });
+    const status = await finalStatus(stack, channel, 20_000);
     expect(status.text).toMatch(/done/i);
     const job = await Job.fromId(stack.queue(), jobId);
     const result = job?.returnvalue as DiagnoseResult;
@@ -179,17 +164,16 @@ describe('diagnose end to end (slash command → Redis → worker → simulator 
   it('a redelivered request (same trigger, X-Slack-Retry-Num) makes no second job and no second message', async () => {
     const s = scenarios.find((x) => x.name === 'healthy')!;
     const channel = 'C0RETRY01';
-    const input = {
-      text: `diagnose ${s.expect.pod} -n ${s.namespace}`,
+    // Slack's retry is the same command, byte for byte: the same trigger_id and response_url.
+    const same = {
       channelId: channel,
-      userId: 'U0ONCALL1',
-      teamId: 'T0TEAM001',
       triggerId: `retry.${randomUUID()}`,
-      responseUrl: stack.slack.responseUrl(),
+      responseUrl: stack.slack.responseUrl({ channel, user: 'U0ONCALL1' }),
     };
-    const first = await sendSlashCommand(stack.eventsUrl, SIGNING_SECRET, input);
-    const again = await sendSlashCommand(stack.eventsUrl, SIGNING_SECRET, input, { retryNum: 1 });
-    expect([first.status, again.status]).toEqual([200, 200]);
+    const text = `diagnose ${s.expect.pod} -n ${s.namespace}`;
+    const first = await sendCommand(stack, text, same);
+    const again = await sendCommand(stack, text, { ...same, send: { retryNum: 1 } });
+    expect([first.res.status, again.res.status]).toEqual([200, 200]);
     const status = await stack.slack.waitFor(
       () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— done\b/.test(m.text ?? '')),
       15_000,
@@ -208,7 +192,7 @@ describe('diagnose end to end (slash command → Redis → worker → simulator 
   it('the Re-run button diagnoses again, in the same thread, for the user who clicked', async () => {
     const s = scenarios.find((x) => x.name === 'oom-killed')!;
     const channel = 'C0RERUN01';
-    await runCommand(`diagnose ${s.expect.pod} -n ${s.namespace}`, channel);
+    await sendCommand(stack, `diagnose ${s.expect.pod} -n ${s.namespace}`, { channelId: channel });
     const status = await stack.slack.waitFor(
       () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— done\b/.test(m.text ?? '')),
       15_000,

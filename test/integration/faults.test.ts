@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Job } from 'bullmq';
-import { DIAGNOSE_JOB_OPTIONS, QUEUE_PREFIX, queueName, requestIdFor } from '../../jobs/contracts/index.js';
-import { sendSlashCommand } from '../../tools/slack-double/index.js';
+import { DIAGNOSE_JOB_OPTIONS, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
+import { sendCommand, settled } from '../support/commands.js';
 import { haveRedisServer, PrivateRedis, testRedisUrl } from '../support/redis-server.js';
 import { listScenarios } from '../support/scenarios.js';
-import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
+import { type Stack, startStack } from '../support/stack.js';
 
 /**
  * Faults lose no request and leave nothing stuck: every command ends with a
@@ -16,35 +15,6 @@ import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
 const healthy = listScenarios().find((s) => s.name === 'healthy')!;
 const POD = healthy.expect.pod;
 const NS = healthy.namespace;
-let channelSeq = 0;
-
-async function command(stack: Stack, text: string) {
-  const channel = `C0FAULT${String(++channelSeq).padStart(3, '0')}`;
-  const triggerId = randomUUID();
-  const res = await sendSlashCommand(stack.eventsUrl, SIGNING_SECRET, {
-    text,
-    channelId: channel,
-    userId: 'U0ONCALL1',
-    teamId: 'T0TEAM001',
-    triggerId,
-    responseUrl: stack.slack.responseUrl(),
-  });
-  return {
-    res,
-    channel,
-    jobId: requestIdFor('diagnose', stack.cluster, ['T0TEAM001', channel, 'U0ONCALL1', triggerId]),
-  };
-}
-
-/** Waits for the status message to reach its final state; returns it and its thread. */
-async function settled(stack: Stack, channel: string, timeoutMs = 25_000) {
-  const status = await stack.slack.waitFor(
-    () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— (done|failed)\b/.test(m.text ?? '')),
-    timeoutMs,
-  );
-  return { status, replies: stack.slack.thread(channel, status.ts) };
-}
-
 const text = (m: { text?: string; blocks?: unknown[] }) =>
   `${m.text ?? ''} ${JSON.stringify(m.blocks ?? [])}`;
 
@@ -62,8 +32,8 @@ describe('faults on the cluster side', () => {
 
   it('API server unreachable for a moment: retried, then the findings are posted', async () => {
     const undo = stack.sim.fail({ path: /./, status: 'reset', times: 1 });
-    const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
-    const { status, replies } = await settled(stack, channel);
+    const { channel, id: jobId } = await sendCommand(stack, `diagnose ${POD} -n ${NS}`);
+    const { status, replies } = await settled(stack, channel, { timeoutMs: 25_000 });
     undo();
     expect(status.text).toMatch(/done/i);
     expect(replies).toHaveLength(1);
@@ -84,8 +54,8 @@ describe('faults on the cluster side', () => {
       const t0 = Date.now();
       const back = setTimeout(undo, 10_000);
       try {
-        const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
-        const { status, replies } = await settled(stack, channel, 40_000);
+        const { channel, id: jobId } = await sendCommand(stack, `diagnose ${POD} -n ${NS}`);
+        const { status, replies } = await settled(stack, channel, { timeoutMs: 40_000 });
         expect(status.text).toMatch(/done/i);
         expect(replies).toHaveLength(1);
         expect(text(replies[0]!)).toMatch(/healthy/i);
@@ -102,8 +72,8 @@ describe('faults on the cluster side', () => {
 
   it('API server down for good: fails after the retries, says so and what to do', async () => {
     const undo = stack.sim.fail({ path: /./, status: 'reset' });
-    const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
-    const { status, replies } = await settled(stack, channel, 50_000);
+    const { channel, id: jobId } = await sendCommand(stack, `diagnose ${POD} -n ${NS}`);
+    const { status, replies } = await settled(stack, channel, { timeoutMs: 50_000 });
     undo();
     expect(status.text).toMatch(/failed/i);
     expect(replies).toHaveLength(1);
@@ -114,8 +84,8 @@ describe('faults on the cluster side', () => {
 
   it('API answers 500: retried, then reported with the status code', async () => {
     const undo = stack.sim.fail({ path: new RegExp(`/namespaces/${NS}/pods/${POD}$`), status: 500 });
-    const { channel } = await command(stack, `diagnose ${POD} -n ${NS}`);
-    const { status, replies } = await settled(stack, channel, 50_000);
+    const { channel } = await sendCommand(stack, `diagnose ${POD} -n ${NS}`);
+    const { status, replies } = await settled(stack, channel, { timeoutMs: 50_000 });
     undo();
     expect(status.text).toMatch(/failed/i);
     expect(text(replies[0]!)).toMatch(/500/);
@@ -124,8 +94,8 @@ describe('faults on the cluster side', () => {
   it('API answers 403: fails at once, naming the verb and resource to grant', async () => {
     stack.sim.resetStats();
     const undo = stack.sim.fail({ path: new RegExp(`/namespaces/${NS}/pods/${POD}$`), status: 403 });
-    const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
-    const { status, replies } = await settled(stack, channel);
+    const { channel, id: jobId } = await sendCommand(stack, `diagnose ${POD} -n ${NS}`);
+    const { status, replies } = await settled(stack, channel, { timeoutMs: 25_000 });
     undo();
     expect(status.text).toMatch(/failed/i);
     const shown = text(replies[0]!);
@@ -138,8 +108,8 @@ describe('faults on the cluster side', () => {
   });
 
   it('pod not found: says so in the thread, with how to find it', async () => {
-    const { channel } = await command(stack, `diagnose no-such-pod-x1 -n ${NS}`);
-    const { status, replies } = await settled(stack, channel);
+    const { channel } = await sendCommand(stack, `diagnose no-such-pod-x1 -n ${NS}`);
+    const { status, replies } = await settled(stack, channel, { timeoutMs: 25_000 });
     expect(status.text).toMatch(/failed/i);
     expect(text(replies[0]!)).toMatch(/no-such-pod-x1/);
     expect(text(replies[0]!)).toMatch(/kubectl get pods -n/);
@@ -148,8 +118,8 @@ describe('faults on the cluster side', () => {
   it('Slack answers 429: the bot waits Retry-After and nothing is lost', async () => {
     stack.slack.rateLimit('chat.postMessage', 2, 1);
     const t0 = Date.now();
-    const { channel } = await command(stack, `diagnose ${POD} -n ${NS}`);
-    const { status, replies } = await settled(stack, channel);
+    const { channel } = await sendCommand(stack, `diagnose ${POD} -n ${NS}`);
+    const { status, replies } = await settled(stack, channel, { timeoutMs: 25_000 });
     expect(status.text).toMatch(/done/i);
     expect(replies).toHaveLength(1);
     expect(stack.slack.calls('chat.postMessage').filter((c) => c.status === 429)).toHaveLength(2);
@@ -160,7 +130,7 @@ describe('faults on the cluster side', () => {
 
   it('bot restarted while the job runs: the result is still posted, once', async () => {
     stack.sim.setLatency(700);
-    const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
+    const { channel, id: jobId } = await sendCommand(stack, `diagnose ${POD} -n ${NS}`);
     await stack.slack.waitFor(() => stack.slack.messages(channel).find((m) => !m.thread_ts), 10_000);
     await stack.bot.stop();
     const job = await Job.fromId(stack.queue(), jobId);
@@ -169,7 +139,7 @@ describe('faults on the cluster side', () => {
     expect(stack.slack.thread(channel, stack.slack.messages(channel)[0]!.ts)).toHaveLength(0);
     stack.sim.setLatency(0);
     await stack.restartBot();
-    const { status, replies } = await settled(stack, channel);
+    const { status, replies } = await settled(stack, channel, { timeoutMs: 25_000 });
     expect(status.text).toMatch(/done/i);
     // a few sweeps later, still exactly one reply
     await new Promise((r) => setTimeout(r, 1500));
@@ -194,7 +164,7 @@ describeRedis('Redis down when a command arrives (private redis-server)', () => 
 
   it('tells the user at once, starts nothing, and serves again when Redis is back', async () => {
     await redis.stop();
-    const down = await command(stack, `diagnose ${POD} -n ${NS}`);
+    const down = await sendCommand(stack, `diagnose ${POD} -n ${NS}`);
     expect(down.res.status).toBe(200);
     expect(down.res.elapsedMs).toBeLessThan(3000);
     const body = down.res.json as { response_type?: string; text?: string };
@@ -212,9 +182,9 @@ describeRedis('Redis down when a command arrives (private redis-server)', () => 
       if (/^poddebug_redis_up 1$/m.test(m) && /^poddebug_worker_alive\{[^}]*\} 1$/m.test(m)) break;
       await new Promise((res) => setTimeout(res, 100));
     }
-    const up = await command(stack, `diagnose ${POD} -n ${NS}`);
+    const up = await sendCommand(stack, `diagnose ${POD} -n ${NS}`);
     expect((up.res.json as { text?: string } | undefined)?.text ?? '').not.toMatch(/Redis/);
-    const { status, replies } = await settled(stack, up.channel);
+    const { status, replies } = await settled(stack, up.channel, { timeoutMs: 25_000 });
     expect(status.text).toMatch(/done/i);
     expect(replies).toHaveLength(1);
   });
@@ -245,7 +215,7 @@ describe('a worker killed mid-job (SIGKILL)', () => {
       stdio: 'ignore',
     });
     try {
-      const { channel, jobId } = await command(stack, `diagnose ${POD} -n ${NS}`);
+      const { channel, id: jobId } = await sendCommand(stack, `diagnose ${POD} -n ${NS}`);
       const q = stack.queue();
       let state = '';
       for (let i = 0; i < 150 && state !== 'active'; i++) {
@@ -267,7 +237,7 @@ describe('a worker killed mid-job (SIGKILL)', () => {
       const killedAt = Date.now();
       await new Promise((r) => child.once('exit', r));
       stack.sim.setLatency(0);
-      const { status, replies } = await settled(stack, channel, 25_000);
+      const { status, replies } = await settled(stack, channel, { timeoutMs: 25_000 });
       expect(status.text).toMatch(/done/i);
       expect(replies).toHaveLength(1);
       // Taken over and finished within 1.5 locks of the kill (plus a second to run the diagnose).

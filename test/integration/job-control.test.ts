@@ -12,7 +12,10 @@ import type { NodeExecutorOptions } from '../../tools/kube-sim/index.js';
 import type { PostedMessage } from '../../tools/slack-double/index.js';
 import { newTriggerId, sendBlockAction } from '../../tools/slack-double/index.js';
 import { readAuditLog } from '../support/audit-log.js';
+import { approver, GENEROUS, policyYaml, requester, viewer } from '../support/policies.js';
+import { until } from '../support/poll.js';
 import {
+  ackText,
   approvalMessage,
   click,
   command,
@@ -29,32 +32,12 @@ const APPROVER = 'U0ALICE';
 const OUTSIDER = 'U0ATTACK1';
 const CHANNEL = 'C0INCIDENT';
 
-const POLICY = `
-version: 1
-contact: "#sre-platform"
-channels:
-  ids: [${CHANNEL}]
-grants:
-  - users: [${REQUESTER}]
-    roles: [viewer, privileged]
-    clusters: ["*"]
-    namespaces: [shop]
-  - users: [${OUTSIDER}]
-    roles: [viewer]
-    clusters: ["*"]
-    namespaces: [shop]
-  - users: [${APPROVER}]
-    roles: [approver]
-    clusters: ["*"]
-    namespaces: ["*"]
-rateLimits:
-  commands:
-    perUser: { max: 1000, windowSeconds: 60 }
-    perChannel: { max: 1000, windowSeconds: 60 }
-  privileged:
-    perUser: { max: 1000, windowSeconds: 60 }
-    perChannel: { max: 1000, windowSeconds: 60 }
-`;
+const POLICY = policyYaml({
+  contact: '#sre-platform',
+  channels: { ids: [CHANNEL] },
+  grants: [requester(REQUESTER), viewer(OUTSIDER, ['shop']), approver(APPROVER)],
+  rateLimits: GENEROUS,
+});
 
 /** A probe program that runs until its pod is deleted (the simulator's node kills its process group). */
 const slowProbe: NodeExecutorOptions = {
@@ -84,15 +67,6 @@ afterAll(async () => {
 
 const who = (userId: string) => ({ userId, channelId: CHANNEL });
 
-/** The ephemeral answer in a command's ack (help, jobs, refusals). */
-async function ackText(userId: string, text: string): Promise<string> {
-  const ack = await command(stack, who(userId), text);
-  expect(ack.status).toBe(200);
-  const body = ack.json as { response_type?: string; text?: string; blocks?: unknown[] } | undefined;
-  expect(body?.response_type).toBe('ephemeral');
-  return `${body?.text ?? ''}\n${JSON.stringify(body?.blocks ?? [])}`;
-}
-
 /** Types a cancel and waits for its ephemeral answer (it comes after the ack). */
 async function cancel(userId: string, id: string): Promise<string> {
   const before = ephemeralTexts(stack, userId).length;
@@ -117,14 +91,6 @@ async function probePods(): Promise<string[]> {
   return (body.items ?? []).map((p) => p.metadata.name);
 }
 
-async function waitUntil(ok: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const audits = () => readAuditLog<Audit>(stack.auditLogPath);
 
 describe('jobs and cancel of a queued request', () => {
@@ -132,7 +98,7 @@ describe('jobs and cancel of a queued request', () => {
   let status: PostedMessage;
 
   it('jobs says so when nothing is open', async () => {
-    expect(await ackText(REQUESTER, 'jobs')).toMatch(
+    expect(await ackText(stack, who(REQUESTER), 'jobs')).toMatch(
       /No queued or running poddebug requests in this channel/,
     );
   });
@@ -145,7 +111,7 @@ describe('jobs and cancel of a queued request', () => {
         .messages(CHANNEL)
         .find((m) => !m.thread_ts && /Diagnosing `shop\/checkout-7d9f-x2`.*queued/.test(m.text ?? '')),
     );
-    const listed = await ackText(REQUESTER, 'jobs');
+    const listed = await ackText(stack, who(REQUESTER), 'jobs');
     const m =
       /`(diag-[a-z0-9-]+-[0-9a-f]{24})` diagnose on `shop\/checkout-7d9f-x2` in \S+ — <@U0ONCALL1>, \d+ s ago — \*queued\*/.exec(
         listed,
@@ -160,7 +126,7 @@ describe('jobs and cancel of a queued request', () => {
       'jobs',
     );
     expect((elsewhere.json as { text: string }).text).toMatch(/not allowed in #random/);
-    await waitUntil(async () =>
+    await until(async () =>
       audits().some((e) => e.type === 'refused' && e.decision === 'jobs refused' && e.actor === REQUESTER),
     );
   });
@@ -170,8 +136,8 @@ describe('jobs and cancel of a queued request', () => {
     expect(text).toMatch(/Only the requester \(<@U0ONCALL1>\) or an approver for diagnose .* may cancel/);
     expect(text).toMatch(/Nothing changed/);
     expect(await jobState(id)).toBe('waiting');
-    expect(await ackText(REQUESTER, 'jobs')).toContain(id);
-    await waitUntil(async () =>
+    expect(await ackText(stack, who(REQUESTER), 'jobs')).toContain(id);
+    await until(async () =>
       audits().some((a) => a.type === 'refused' && a.requestId === id && a.actor === OUTSIDER),
     );
   });
@@ -190,10 +156,10 @@ describe('jobs and cancel of a queued request', () => {
     );
     const note = await inThread(stack, status, /cancelled this diagnose/);
     expect(note.text).toBe('🚫 <@U0ONCALL1> cancelled this diagnose with `/poddebug cancel`: nothing ran.');
-    await waitUntil(async () =>
+    await until(async () =>
       audits().some((a) => a.type === 'cancelled' && a.requestId === id && a.actor === REQUESTER),
     );
-    expect(await ackText(REQUESTER, 'jobs')).not.toContain(id);
+    expect(await ackText(stack, who(REQUESTER), 'jobs')).not.toContain(id);
     expect(await stack.redis.zscore(KEYS.channelOpen(stack.cluster, CHANNEL), id)).toBeNull();
   });
 
@@ -213,7 +179,7 @@ describe('jobs and cancel of a queued request', () => {
       const queued = await q.count();
       const views = stack.slack.views().length;
       const ephemerals = ephemeralTexts(stack, REQUESTER).length;
-      const answer = await ackText(REQUESTER, text);
+      const answer = await ackText(stack, who(REQUESTER), text);
       expect(answer).toMatch(message);
       expect(answer).toMatch(/Usage: `\/poddebug (cancel|jobs)/);
       await new Promise((r) => setTimeout(r, 100));
@@ -229,10 +195,10 @@ describe('jobs and cancel of a queued request', () => {
     expect(await cancel(REQUESTER, 'prb-prod-000000000000000000000000')).toMatch(
       /There is no request `prb-prod-000000000000000000000000`.*`\/poddebug jobs` lists/,
     );
-    expect(await ackText(REQUESTER, 'cancel prb-12')).toMatch(
+    expect(await ackText(stack, who(REQUESTER), 'cancel prb-12')).toMatch(
       /`prb-12` is not a request id.*Usage: `\/poddebug cancel ID`/,
     );
-    expect(await ackText(REQUESTER, 'cancel')).toMatch(/Missing request id/);
+    expect(await ackText(stack, who(REQUESTER), 'cancel')).toMatch(/Missing request id/);
   });
 });
 
@@ -247,7 +213,7 @@ describe('cancel of privileged requests', () => {
       who(REQUESTER),
       'strace cart-5c6d-q8 -n shop',
     );
-    expect(await ackText(REQUESTER, 'jobs')).toMatch(
+    expect(await ackText(stack, who(REQUESTER), 'jobs')).toMatch(
       new RegExp(
         `\`${requestId}\` strace --duration 30s on \`shop/cart-5c6d-q8\`.*\\*waiting for approval \\(0 of 1\\)\\*`,
       ),
@@ -269,8 +235,8 @@ describe('cancel of privileged requests', () => {
     // No worker takes the run job (its heartbeat is still fresh, so the bot queues it).
     await stack.worker!.close();
     await click(stack, root, 'poddebug_approve', APPROVER, requestId);
-    await waitUntil(async () => (await jobState(`run-${requestId}`)) === 'waiting', 10_000);
-    expect(await ackText(REQUESTER, 'jobs')).toMatch(
+    await until(async () => (await jobState(`run-${requestId}`)) === 'waiting', 10_000);
+    expect(await ackText(stack, who(REQUESTER), 'jobs')).toMatch(
       new RegExp(`\`${requestId}\`.*\\*approved, starting\\*`),
     );
 
@@ -296,18 +262,18 @@ describe('cancel of privileged requests', () => {
     );
     await click(stack, root, 'poddebug_approve', APPROVER, requestId);
     // The probe pod runs on the simulator's node (a local process that never ends on its own).
-    await waitUntil(async () => (await probePods()).length === 1 && stack.sim.nodeProcesses() === 1, 15_000);
-    await waitUntil(async () => /\*running\*/.test(await ackText(REQUESTER, 'jobs')), 10_000);
+    await until(async () => (await probePods()).length === 1 && stack.sim.nodeProcesses() === 1, 15_000);
+    await until(async () => /\*running\*/.test(await ackText(stack, who(REQUESTER), 'jobs')), 10_000);
 
     const text = await cancel(APPROVER, requestId);
     expect(text).toMatch(/it was running: the worker stops the probe and deletes its probe pod/);
-    await waitUntil(async () => (await probePods()).length === 0 && stack.sim.nodeProcesses() === 0, 10_000);
+    await until(async () => (await probePods()).length === 0 && stack.sim.nodeProcesses() === 0, 10_000);
     expect(
       stack.sim.requests().some((r) => r.method === 'DELETE' && r.path.includes('/poddebug-probes/pods/')),
     ).toBe(true);
     await inThread(stack, root, /^🛑 <@U0ALICE> stopped the request while it ran/);
     // The run job ends (aborted: nothing posted as a result), and the approval cannot be used again.
-    await waitUntil(async () => (await jobState(`run-${requestId}`)) === 'failed', 10_000);
+    await until(async () => (await jobState(`run-${requestId}`)) === 'failed', 10_000);
     expect(await stack.redis.exists(KEYS.approvalUsed(requestId))).toBe(1);
     expect(
       stack.slack.thread(root.channel, root.ts).some((m) => /^\S+ strace on shop\//u.test(m.text ?? '')),
@@ -320,7 +286,7 @@ describe('cancel of privileged requests', () => {
     const trail = audits().filter((a) => a.requestId === requestId);
     expect(trail.map((a) => a.type)).toEqual(expect.arrayContaining(['requested', 'approved', 'cancelled']));
     expect(trail.find((a) => a.type === 'cancelled')?.actor).toBe(APPROVER);
-    expect(await ackText(REQUESTER, 'jobs')).not.toContain(requestId);
+    expect(await ackText(stack, who(REQUESTER), 'jobs')).not.toContain(requestId);
   }, 60_000);
 });
 
@@ -331,9 +297,9 @@ describe('cancel of a running diagnose', () => {
     try {
       await command(stack, who(REQUESTER), 'diagnose cart-5c6d-q8 -n shop');
       let id = '';
-      await waitUntil(async () => {
+      await until(async () => {
         const m = /`(diag-[a-z0-9-]+-[0-9a-f]{24})` diagnose on `shop\/cart-5c6d-q8`.*\*running\*/.exec(
-          await ackText(REQUESTER, 'jobs'),
+          await ackText(stack, who(REQUESTER), 'jobs'),
         );
         id = m?.[1] ?? '';
         return id !== '';
@@ -342,7 +308,7 @@ describe('cancel of a running diagnose', () => {
         /it was already reading the cluster \(read only\); its result will not be posted/,
       );
       stack.sim.setLatency(0);
-      await waitUntil(async () => (await jobState(id)) === 'completed', 20_000);
+      await until(async () => (await jobState(id)) === 'completed', 20_000);
       const status = stack.slack
         .messages(CHANNEL)
         .find(
@@ -417,7 +383,7 @@ describe('follow-up buttons', () => {
     const text = await stack.slack.waitFor(() => ephemeralTexts(stack, OUTSIDER)[before]);
     expect(text).toMatch(/no grant for strace .* namespace shop/);
     expect(stack.slack.views().length).toBe(views);
-    await waitUntil(async () =>
+    await until(async () =>
       audits().some((a) => a.type === 'refused' && a.actor === OUTSIDER && /strace/.test(a.reason ?? '')),
     );
   });

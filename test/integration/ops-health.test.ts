@@ -4,7 +4,6 @@
  * the bot and of the worker expose the series an operator alerts on (scraped and parsed as Prometheus does);
  * the bot stays ready while Redis is down and says so to users and to metrics; Redis with an ACL user works.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +11,11 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { createBot } from '../../bot/app.js';
 import { loadBotConfig } from '../../bot/config.js';
 import { createLogger } from '../../bot/log.js';
-import { KEYS, requestIdFor } from '../../jobs/contracts/index.js';
+import { KEYS } from '../../jobs/contracts/index.js';
 import { sendSlashCommand, startSlackDouble } from '../../tools/slack-double/index.js';
 import { readAuditLog } from '../support/audit-log.js';
+import { ackBody, newChannel, sendCommand } from '../support/commands.js';
+import { until } from '../support/poll.js';
 import { scrape } from '../support/prom-text.js';
 import { freePort, PrivateRedis } from '../support/redis-server.js';
 import { listScenarios } from '../support/scenarios.js';
@@ -22,7 +23,6 @@ import { BOT_TOKEN, openTestPolicy, SIGNING_SECRET, type Stack, startStack } fro
 
 const healthy = listScenarios().find((s) => s.name === 'healthy')!;
 const TARGET = `${healthy.expect.pod} -n ${healthy.namespace}`;
-let seq = 0;
 let stack: Stack | undefined;
 let redisServer: PrivateRedis | undefined;
 
@@ -33,14 +33,6 @@ afterEach(async () => {
   redisServer = undefined;
 }, 60_000);
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Starts a stack that afterEach closes. */
 async function openStack(o: Parameters<typeof startStack>[0]): Promise<Stack> {
   stack = await startStack(o);
@@ -48,19 +40,9 @@ async function openStack(o: Parameters<typeof startStack>[0]): Promise<Stack> {
 }
 
 async function command(s: Stack, text: string) {
-  const channel = `C0OPS${String(++seq).padStart(4, '0')}`;
-  const triggerId = randomUUID();
-  const res = await sendSlashCommand(s.eventsUrl, SIGNING_SECRET, {
-    text,
-    channelId: channel,
-    userId: 'U0ONCALL1',
-    teamId: 'T0TEAM001',
-    triggerId,
-    responseUrl: s.slack.responseUrl(),
-  });
-  expect(res.status).toBe(200);
-  const id = requestIdFor('diagnose', s.cluster, ['T0TEAM001', channel, 'U0ONCALL1', triggerId]);
-  return { channel, id, res, body: (res.json ?? {}) as { response_type?: string; text?: string } };
+  const sent = await sendCommand(s, text, { channelId: newChannel('C0OPS', 4) });
+  expect(sent.res.status).toBe(200);
+  return { ...sent, body: ackBody(sent.res) };
 }
 
 function auditLines(s: Stack): { type: string; cluster: string; reason?: string }[] {
@@ -96,7 +78,9 @@ describe('a cluster without a live worker', () => {
 
     // A worker comes up: its heartbeat is there within a moment, and the next command is queued and answered.
     s.startWorker();
-    await until(async () => (await s.redis.exists(KEYS.heartbeat(s.cluster))) === 1, 5000);
+    await until(async () => (await s.redis.exists(KEYS.heartbeat(s.cluster))) === 1, 5000, {
+      what: 'the worker’s heartbeat',
+    });
     const ttl = await s.redis.pttl(KEYS.heartbeat(s.cluster));
     expect(ttl).toBeGreaterThan(50_000);
     expect(ttl).toBeLessThanOrEqual(60_000);

@@ -9,6 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type FakeContainer, fakeContainerSupport, startFakeContainer } from '../support/fake-container.js';
+import { probePolicy } from '../support/policies.js';
+import { until } from '../support/poll.js';
 import {
   click,
   command,
@@ -22,19 +24,7 @@ import { type Stack, startStack } from '../support/stack.js';
 
 const REQUESTER = 'U0ONCALL1';
 const APPROVER = 'U0ALICE';
-const POLICY = `
-version: 1
-channels: { ids: [C0INCIDENT] }
-grants:
-  - users: [${REQUESTER}]
-    roles: [viewer, privileged]
-    clusters: ["*"]
-    namespaces: [shop]
-  - users: [${APPROVER}]
-    roles: [approver]
-    clusters: ["*"]
-    namespaces: ["*"]
-`;
+const POLICY = probePolicy(REQUESTER, APPROVER);
 
 const skipReason =
   fakeContainerSupport() ?? (spawnSync('strace', ['-V']).status === 0 ? null : 'strace is not installed');
@@ -45,14 +35,6 @@ const d = skipReason ? describe.skip : describe;
 function tracerOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/^TracerPid:\s+(\d+)/m.exec(status)?.[1] ?? '0');
-}
-
-async function waitUntil(ok: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 d('cancel of a running strace, end to end', () => {
@@ -83,7 +65,7 @@ d('cancel of a running strace, end to end', () => {
     );
     await click(stack, root, 'poddebug_approve', APPROVER, requestId);
     // strace is attached to the container's main process on the host.
-    await waitUntil(() => tracerOf(fake.pid) !== 0, 30_000);
+    await until(() => tracerOf(fake.pid) !== 0, 30_000, { what: 'strace attached', everyMs: 100 });
     expect(stack.sim.nodeProcesses()).toBe(1);
 
     const before = ephemeralTexts(stack, APPROVER).length;
@@ -91,8 +73,11 @@ d('cancel of a running strace, end to end', () => {
     const answer = await stack.slack.waitFor(() => ephemeralTexts(stack, APPROVER)[before], 10_000);
     expect(answer).toMatch(/it was running: the worker stops the probe and deletes its probe pod/);
 
-    await waitUntil(() => stack.sim.nodeProcesses() === 0, 10_000);
-    await waitUntil(() => tracerOf(fake.pid) === 0, 10_000);
+    await until(() => stack.sim.nodeProcesses() === 0, 10_000, {
+      what: 'no process on the node',
+      everyMs: 100,
+    });
+    await until(() => tracerOf(fake.pid) === 0, 10_000, { what: 'strace detached', everyMs: 100 });
     const res = await fetch(`${stack.sim.url}/api/v1/namespaces/poddebug-probes/pods`);
     expect(((await res.json()) as { items: unknown[] }).items).toEqual([]);
     await inThread(stack, root, /^🛑 <@U0ALICE> stopped the request while it ran/);

@@ -12,24 +12,13 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type FakeContainer, fakeContainerSupport, startFakeContainer } from '../support/fake-container.js';
+import { probePolicy } from '../support/policies.js';
 import { click, putTargetPod, realProbeExecutor, requestAwaitingApproval } from '../support/probe-flow.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 const REQUESTER = 'U0ONCALL1';
 const APPROVER = 'U0ALICE';
-const POLICY = `
-version: 1
-channels: { ids: [C0INCIDENT] }
-grants:
-  - users: [${REQUESTER}]
-    roles: [viewer, privileged]
-    clusters: ["*"]
-    namespaces: [shop]
-  - users: [${APPROVER}]
-    roles: [approver]
-    clusters: ["*"]
-    namespaces: ["*"]
-`;
+const POLICY = probePolicy(REQUESTER, APPROVER);
 
 const skipReason =
   fakeContainerSupport() ?? (spawnSync('strace', ['-V']).status === 0 ? null : 'strace is not installed');

@@ -21,6 +21,7 @@ import { createProbeSlots, type ProbeSlots, slotKeys } from '../../jobs/probes/s
 import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
 import { KUBECTL, one, renderOverlayWith } from '../support/deploy.js';
 import { deployRbacMode, deployRbacObjects, rbacDenialLines } from '../support/deploy-rbac.js';
+import { until } from '../support/poll.js';
 import { testRedisUrl } from '../support/redis-server.js';
 
 const REDIS_URL = testRedisUrl();
@@ -209,13 +210,8 @@ function opts(
   };
 }
 const probePods = async () => (await pods.list('poddebug.io/probe=true')).map((p) => p.metadata?.name);
-async function until(cond: () => Promise<boolean>, ms = 5000) {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Its waits poll every 25 ms for up to 5 s. */
+const SOON = { everyMs: 25 } as const;
 const job = () => `job-${randomUUID().slice(0, 8)}`;
 
 describe('runProbePod', () => {
@@ -366,11 +362,15 @@ describe('runProbePod', () => {
     const id = job();
     const ac = new AbortController();
     const run = runProbePod(pods, slots, opts(p, id, 'sleep', { abort: ac.signal })).catch((e: unknown) => e);
-    await until(async () => (await pods.get(probePodName('ps', id)))?.status?.phase === 'Running');
+    await until(
+      async () => (await pods.get(probePodName('ps', id)))?.status?.phase === 'Running',
+      5000,
+      SOON,
+    );
     ac.abort();
     expect(await run).toMatchObject({ code: 'probe_aborted' });
     expect(await probePods()).toEqual([]);
-    await until(async () => sim.nodeProcesses() === 0);
+    await until(async () => sim.nodeProcesses() === 0, 5000, SOON);
   });
 
   it('stops before creating anything when the container changed since approval', async () => {
@@ -392,7 +392,7 @@ describe('runProbePod', () => {
       (e: unknown) => e,
     );
     const name = probePodName('ps', id);
-    await until(async () => (await pods.get(name))?.status?.phase === 'Running');
+    await until(async () => (await pods.get(name))?.status?.phase === 'Running', 5000, SOON);
     ac.abort();
     await run;
     expect(await probePods()).toEqual([name]);
@@ -415,7 +415,7 @@ describe('runProbePod', () => {
       },
     ]);
     expect(await probePods()).toEqual([]);
-    await until(async () => sim.nodeProcesses() === 0);
+    await until(async () => sim.nodeProcesses() === 0, 5000, SOON);
   });
 
   it('reaps the pod of a job that is no longer active', async () => {
@@ -426,7 +426,7 @@ describe('runProbePod', () => {
     const run = runProbePod(crashing, slots, opts(p, id, 'sleep', { abort: ac.signal })).catch(
       (e: unknown) => e,
     );
-    await until(async () => (await pods.get(probePodName('ps', id))) !== undefined);
+    await until(async () => (await pods.get(probePodName('ps', id))) !== undefined, 5000, SOON);
     ac.abort();
     await run;
     const asked: string[] = [];
@@ -456,7 +456,7 @@ describe('runProbePod', () => {
     const run = runProbePod(pods, slots, opts(p, first, 'sleep', { abort: ac.signal })).catch(
       (e: unknown) => e,
     );
-    await until(async () => (await pods.get(probePodName('ps', first))) !== undefined);
+    await until(async () => (await pods.get(probePodName('ps', first))) !== undefined, 5000, SOON);
     const err = await runProbePod(pods, slots, opts(p, job(), 'ok')).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'probe_busy' });
     expect((err as Error).message).toBe(
@@ -474,7 +474,7 @@ describe('runProbePod', () => {
     const runs = jobs.map((id, i) =>
       runProbePod(pods, slots, opts(plans[i]!, id, 'sleep', { abort: ac.signal })).catch((e: unknown) => e),
     );
-    await until(async () => (await probePods()).length === 2);
+    await until(async () => (await probePods()).length === 2, 5000, SOON);
     const err = await runProbePod(pods, slots, opts(plans[2]!, job(), 'ok')).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'probe_busy' });
     expect((err as Error).message).toBe(

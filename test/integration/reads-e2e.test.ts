@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Job } from 'bullmq';
-import { type ReadResult, requestIdFor } from '../../jobs/contracts/index.js';
-import { type PostedMessage, sendSlashCommand } from '../../tools/slack-double/index.js';
-import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
+import type { ReadResult } from '../../jobs/contracts/index.js';
+import type { PostedMessage } from '../../tools/slack-double/index.js';
+import { ackBody, sendCommand, settled } from '../support/commands.js';
+import { type Stack, startStack } from '../support/stack.js';
 
 /**
  * logs, events and describe through the whole path: a signed slash command reaches the bot's HTTP receiver,
@@ -43,27 +44,11 @@ const ago = (sec: number) => new Date(Date.now() - sec * 1000).toISOString();
 
 /** Runs a command, waits for the final status message and its one reply; returns them with the job's result. */
 async function run(text: string, channel: string) {
-  const triggerId = `${Date.now()}.${randomUUID()}`;
-  const res = await sendSlashCommand(stack.eventsUrl, SIGNING_SECRET, {
-    text,
-    channelId: channel,
-    userId: 'U0ONCALL1',
-    teamId: 'T0TEAM001',
-    triggerId,
-    responseUrl: stack.slack.responseUrl(),
-  });
+  const { res, id } = await sendCommand(stack, text, { channelId: channel });
   expect(res.status).toBe(200);
   expect(res.elapsedMs).toBeLessThan(3000);
-  expect((res.json as { text?: string } | undefined)?.text ?? '').toBe('');
-  const id = requestIdFor('diagnose', stack.cluster, ['T0TEAM001', channel, 'U0ONCALL1', triggerId]);
-  const status = await stack.slack.waitFor(
-    () => stack.slack.messages(channel).find((m) => !m.thread_ts && /— (done|failed)\b/.test(m.text ?? '')),
-    20_000,
-  );
-  const replies = await stack.slack.waitFor(() => {
-    const r = stack.slack.thread(channel, status.ts);
-    return r.length > 0 ? r : undefined;
-  }, 5000);
+  expect(ackBody(res).text ?? '').toBe('');
+  const { status, replies } = await settled(stack, channel, { timeoutMs: 20_000, replyMs: 5000 });
   const job = await Job.fromId(stack.queue(), id);
   const result = job?.returnvalue as ReadResult;
   // A file shared into the thread is a message of its own; the reply is the one with blocks.

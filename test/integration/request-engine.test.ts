@@ -14,15 +14,14 @@ import {
   KEYS,
   requestIdFor,
 } from '../../jobs/contracts/index.js';
-import { sendSlashCommand } from '../../tools/slack-double/index.js';
 import { readAuditLog } from '../support/audit-log.js';
+import { newChannel, sendCommand } from '../support/commands.js';
 import { listScenarios } from '../support/scenarios.js';
-import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
+import { type Stack, startStack } from '../support/stack.js';
 
 const healthy = listScenarios().find((s) => s.name === 'healthy')!;
 const POD = healthy.expect.pod;
 const NS = healthy.namespace;
-let seq = 0;
 let stack: Stack | undefined;
 
 afterEach(async () => {
@@ -37,18 +36,9 @@ async function openStack(o: Parameters<typeof startStack>[0]): Promise<Stack> {
 }
 
 async function command(s: Stack, text: string) {
-  const channel = `C0ENGINE${String(++seq).padStart(2, '0')}`;
-  const triggerId = randomUUID();
-  const res = await sendSlashCommand(s.eventsUrl, SIGNING_SECRET, {
-    text,
-    channelId: channel,
-    userId: 'U0ONCALL1',
-    teamId: 'T0TEAM001',
-    triggerId,
-    responseUrl: s.slack.responseUrl(),
-  });
+  const { res, channel, id } = await sendCommand(s, text, { channelId: newChannel('C0ENGINE', 2) });
   expect(res.status).toBe(200);
-  return { channel, id: requestIdFor('diagnose', s.cluster, ['T0TEAM001', channel, 'U0ONCALL1', triggerId]) };
+  return { channel, id };
 }
 
 /** The bot's messages for one request and part, found by their metadata. */

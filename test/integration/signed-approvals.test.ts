@@ -18,6 +18,8 @@ import {
   recordFields,
   signStatement,
 } from '../../jobs/contracts/index.js';
+import { approver, GENEROUS_PRIVILEGED, policyYaml, requester } from '../support/policies.js';
+import { until } from '../support/poll.js';
 import {
   click,
   fakeProbeExecutor,
@@ -31,26 +33,11 @@ const REQUESTER = 'U0ONCALL1';
 const APPROVER = 'U0ALICE';
 const OTHER_APPROVER = 'U0CAROL';
 
-const POLICY = `
-version: 1
-channels:
-  ids: [C0INCIDENT]
-grants:
-  - users: [${REQUESTER}]
-    roles: [viewer, privileged]
-    clusters: ["*"]
-    namespaces: [shop]
-  - users: [${APPROVER}, ${OTHER_APPROVER}]
-    roles: [approver]
-    clusters: ["*"]
-    namespaces: ["*"]
-approvals:
-  count: 1
-rateLimits:
-  privileged:
-    perUser: { max: 1000, windowSeconds: 60 }
-    perChannel: { max: 1000, windowSeconds: 60 }
-`;
+const POLICY = policyYaml({
+  grants: [requester(REQUESTER), approver([APPROVER, OTHER_APPROVER])],
+  approvals: 1,
+  rateLimits: GENEROUS_PRIVILEGED,
+});
 
 let stack: Stack;
 let other: { containerId: string; uid: string };
@@ -82,16 +69,6 @@ function auditLines(): { type: string; requestId: string; details?: Record<strin
     .flatMap((l) => (JSON.parse(l) as { audit?: { type: string; requestId: string } }).audit ?? []);
 }
 
-async function waitFor<T>(f: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /**
  * Requests `ps` on a fresh pod, approves it with the queue paused, edits the approved run job in Redis with
  * `forge`, resumes and returns the job's failure, the thread root and the request id.
@@ -108,13 +85,13 @@ async function forgeApprovedRun(forge: (p: ProbeRunPayload) => ProbeRunPayload) 
   await q.pause();
   try {
     await click(stack, root, 'poddebug_approve', APPROVER, requestId);
-    const job = await waitFor(async () => (await q.getJob(`run-${requestId}`)) ?? undefined);
+    const job = await until(async () => (await q.getJob(`run-${requestId}`)) ?? undefined);
     await job.updateData(forge(structuredClone(job.data as ProbeRunPayload)));
   } finally {
     await q.resume();
   }
   const before = probePodPosts();
-  const reason = await waitFor(async () => {
+  const reason = await until(async () => {
     const j: Job | undefined = await q.getJob(`run-${requestId}`);
     return j?.failedReason || undefined;
   });
@@ -170,7 +147,7 @@ describe('a genuinely signed run job edited in Redis runs nothing', () => {
       // The bot knows the request: its thread and its audit trail say so.
       const msg = await inThread(stack, root, /signature refused/);
       expect(msg.text).toMatch(/nothing ran/i);
-      const failed = await waitFor(async () =>
+      const failed = await until(async () =>
         auditLines().find((a) => a.requestId === requestId && a.type === 'failed'),
       );
       expect(String(failed.details?.message)).toMatch(detail);
@@ -296,7 +273,7 @@ describe('written straight into Redis, without the private key', () => {
       } satisfies ProbeRunPayload,
       { jobId: `run-${requestId}`, attempts: 1 },
     );
-    const reason = await waitFor(async () => (await q.getJob(`run-${requestId}`))?.failedReason || undefined);
+    const reason = await until(async () => (await q.getJob(`run-${requestId}`))?.failedReason || undefined);
     await q.close();
     expect(reason).toMatch(/approval_mismatch/);
     expect(reason).toMatch(/signature refused \(key\)/);
@@ -319,14 +296,14 @@ describe('replay', () => {
     );
     await click(stack, root, 'poddebug_approve', APPROVER, requestId);
     const q = stack.queue();
-    const done = await waitFor(async () => {
+    const done = await until(async () => {
       const j = await q.getJob(`run-${requestId}`);
       return j?.finishedOn ? j : undefined;
     }, 20_000);
     expect(done.failedReason ?? '').toBe('');
     expect(await stack.redis.exists(KEYS.approvalUsed(requestId))).toBe(1);
     // The bot has posted the result and closed the request.
-    await waitFor(async () =>
+    await until(async () =>
       (await stack.redis.hget(KEYS.request(requestId), 'state')) === 'done' ? true : undefined,
     );
     const before = probePodPosts();
@@ -334,7 +311,7 @@ describe('replay', () => {
     // and the single-use mark refuses the replay.
     await stack.redis.hset(KEYS.request(requestId), 'state', 'approved');
     await q.add('probe-run', done.data, { jobId: `replay-${requestId}`, attempts: 1 });
-    const reason = await waitFor(
+    const reason = await until(
       async () => (await q.getJob(`replay-${requestId}`))?.failedReason || undefined,
     );
     await q.close();

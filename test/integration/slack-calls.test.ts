@@ -4,44 +4,30 @@
  * status message, the findings in its thread, the status message's final state); one that runs longer
  * shows its progress on the status message, coalesced, and still ends on its final state.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { requestIdFor } from '../../jobs/contracts/index.js';
-import { type RecordedCall, sendSlashCommand } from '../../tools/slack-double/index.js';
+import type { RecordedCall } from '../../tools/slack-double/index.js';
+import { finalStatus as finalStatusOf, newChannel, sendCommand } from '../support/commands.js';
 import { listScenarios } from '../support/scenarios.js';
-import { SIGNING_SECRET, type Stack, startStack } from '../support/stack.js';
+import { type Stack, startStack } from '../support/stack.js';
 
 const healthy = listScenarios().find((s) => s.name === 'healthy')!;
 const POD = healthy.expect.pod;
 const NS = healthy.namespace;
-let seq = 0;
-
 async function diagnose(s: Stack) {
-  const channel = `C0CALLS${String(++seq).padStart(3, '0')}`;
-  const triggerId = randomUUID();
   const t0 = Date.now();
-  const res = await sendSlashCommand(s.eventsUrl, SIGNING_SECRET, {
-    text: `diagnose ${POD} -n ${NS}`,
-    channelId: channel,
-    userId: 'U0ONCALL1',
-    teamId: 'T0TEAM001',
-    triggerId,
+  // (response_url: a hooks.slack.com one the double never sees, as Slack's own would be.)
+  const { res, channel, id } = await sendCommand(s, `diagnose ${POD} -n ${NS}`, {
+    channelId: newChannel('C0CALLS', 3),
+    responseUrl: 'placeholder',
   });
   expect(res.status).toBe(200);
   expect(res.body).toBe('');
-  return {
-    channel,
-    t0,
-    id: requestIdFor('diagnose', s.cluster, ['T0TEAM001', channel, 'U0ONCALL1', triggerId]),
-  };
+  return { channel, t0, id };
 }
 
 /** Waits for the status message's final state; returns it and when it was seen. */
 async function finalStatus(s: Stack, channel: string) {
-  const status = await s.slack.waitFor(
-    () => s.slack.messages(channel).find((m) => !m.thread_ts && /— (done|failed)\b/.test(m.text ?? '')),
-    30_000,
-  );
+  const status = await finalStatusOf(s, channel, 30_000);
   return { status, at: Date.now() };
 }
 

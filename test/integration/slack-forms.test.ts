@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuditStream } from '../../bot/audit/index.js';
 import type { RecordedView } from '../../tools/slack-double/index.js';
 import { readAuditLog } from '../support/audit-log.js';
+import { approver, GENEROUS, policyYaml, requester, viewer } from '../support/policies.js';
 import {
   approvalMessage,
   click,
@@ -27,33 +28,14 @@ const APPROVER = 'U0ALICE';
 const OUTSIDER = 'U0ATTACK1';
 const VIEWER = 'U0CAROL';
 
-const POLICY = `
-version: 1
-channels:
-  ids: [C0INCIDENT]
-grants:
-  - users: [${REQUESTER}]
-    roles: [viewer, privileged]
-    clusters: ["*"]
-    namespaces: [shop]
-  - users: [${APPROVER}]
-    roles: [approver]
-    clusters: ["*"]
-    namespaces: ["*"]
-  - users: [${VIEWER}]
-    roles: [viewer]
-    clusters: ["*"]
-    namespaces: ["*"]
-approvals:
-  count: 1
-rateLimits:
-  commands:
-    perUser: { max: 1000, windowSeconds: 60 }
-    perChannel: { max: 1000, windowSeconds: 60 }
-  privileged:
-    perUser: { max: 1000, windowSeconds: 60 }
-    perChannel: { max: 1000, windowSeconds: 60 }
-`;
+/** The requester may request in `namespaces` (default shop). */
+const policy = (namespaces = ['shop']) =>
+  policyYaml({
+    grants: [requester(REQUESTER, namespaces), approver(APPROVER), viewer(VIEWER)],
+    approvals: 1,
+    rateLimits: GENEROUS,
+  });
+const POLICY = policy();
 
 let stack: Stack;
 beforeAll(async () => {
@@ -174,7 +156,7 @@ describe('one reason form, one request', () => {
     const view = await openForm('ps web-4 -n shop');
     const short = await submitForm(stack, view, REQUESTER, 'slow');
     expect(formError(short)).toMatch(/at least 10 characters/);
-    stack.writePolicy(POLICY.replace('namespaces: [shop]', 'namespaces: [payments]'));
+    stack.writePolicy(policy(['payments']));
     await new Promise((r) => setTimeout(r, 800));
     try {
       const refused = await submitForm(stack, view, REQUESTER, REASON);

@@ -8,13 +8,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { expect } from '@jest/globals';
 import type { NodeExecutorOptions } from '../../tools/kube-sim/index.js';
-import type { PostedMessage, RecordedView, SendOptions } from '../../tools/slack-double/index.js';
+import type { PostedMessage, RecordedView, SendOptions, SendResult } from '../../tools/slack-double/index.js';
 import {
   newTriggerId,
+  SLACK_TEST_DEFAULTS,
   sendBlockAction,
-  sendSlashCommand,
   sendViewSubmission,
 } from '../../tools/slack-double/index.js';
+import { ackBody, sendCommand } from './commands.js';
 import { SIGNING_SECRET, type Stack } from './stack.js';
 
 export const NODE = 'node-a';
@@ -127,16 +128,25 @@ export interface Asker {
   channelName?: string;
 }
 
-/** Types the slash command; returns the HTTP ack. */
-export function command(stack: Stack, who: Asker, text: string) {
-  return sendSlashCommand(stack.eventsUrl, SIGNING_SECRET, {
-    text,
+/** Types the slash command as `who` (default: the incident channel); returns the HTTP ack. */
+export async function command(stack: Stack, who: Asker, text: string): Promise<SendResult> {
+  const { res } = await sendCommand(stack, text, {
     userId: who.userId,
     channelId: who.channelId ?? 'C0INCIDENT',
     channelName: who.channelName ?? 'inc-2031-checkout',
+    teamId: SLACK_TEST_DEFAULTS.teamId,
     triggerId: newTriggerId(),
-    responseUrl: stack.slack.responseUrl({ channel: who.channelId ?? 'C0INCIDENT', user: who.userId }),
   });
+  return res;
+}
+
+/** The ephemeral answer in a command's ack (help, jobs, refusals), text and blocks; fails on any other ack. */
+export async function ackText(stack: Stack, who: Asker, text: string): Promise<string> {
+  const ack = await command(stack, who, text);
+  expect(ack.status).toBe(200);
+  const body = ackBody(ack);
+  expect(body.response_type).toBe('ephemeral');
+  return `${body.text ?? ''}\n${JSON.stringify(body.blocks ?? [])}`;
 }
 
 /**
