@@ -4,12 +4,15 @@
  * that serves a key (MOVED), so this runs the product's every multi-key step as a user would meet it: a
  * diagnose, a privileged probe approved and run, `/poddebug jobs` and `/poddebug cancel`, the audit trail.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { auditMain } from '../../bot/audit/cli.js';
 import { AuditStream } from '../../bot/audit/stream.js';
+import { redisAclUsers } from '../../jobs/cli/redis-acl.js';
 import { KEYS } from '../../jobs/contracts/index.js';
+import { connectRedis } from '../../jobs/contracts/redis-connect.js';
 import {
   click,
   command,
@@ -153,5 +156,76 @@ describeCluster('poddebug on a Redis Cluster of three masters', () => {
     ]);
     // Three tags on three masters: at least two differ (the test is not on one node in disguise).
     expect(nodes.size).toBeGreaterThan(1);
+  });
+});
+
+describeCluster('on a Redis Cluster with the ACL users of `poddebug redis-acl` on every node', () => {
+  let redisCluster: RedisClusterFixture;
+  let stack: Stack;
+  const cluster = `aclc${randomUUID().slice(0, 6)}`;
+  let urlOf: (user: string) => string;
+
+  beforeAll(async () => {
+    redisCluster = await RedisClusterFixture.start(3, { admin: 'pw-admin-cluster' });
+    const users = redisAclUsers({ clusters: [cluster], disableDefault: false });
+    // Applied on every node, as an operator would (ACL users are per node).
+    for (const n of redisCluster.nodes) {
+      const admin = new Redis(n.url);
+      for (const u of users) await admin.call(u.argv[0]!, ...u.argv.slice(1));
+      admin.disconnect();
+    }
+    const node = redisCluster.nodes[1]!;
+    urlOf = (user) => {
+      const u = users.find((x) => x.user === user)!;
+      return node.urlAs(u.user, u.password);
+    };
+    stack = await startStack({
+      cluster,
+      fixtures: 'test/fixtures/scenarios',
+      policy: POLICY,
+      redisUrl: urlOf('poddebug-bot'),
+      workerRedisUrl: urlOf(`poddebug-worker-${cluster}`),
+      redisCluster: true,
+      probes: { executor: fakeProbeExecutor() },
+    });
+    putTargetPod(stack, { namespace: 'shop', name: 'web-4d5e-f6' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.close();
+    await redisCluster?.stop();
+  });
+
+  it('bot and worker log in as their users, and a diagnose and an approved probe run', async () => {
+    const ack = await command(
+      stack,
+      { userId: 'U0TESTUSER', channelId: 'C0TESTCHAN' },
+      'diagnose orders-worker-5b7d9c8f6-lk4vn -n crash-loop',
+    );
+    expect(ack.status).toBe(200);
+    const status = await stack.slack.waitFor(
+      () => stack.slack.messages('C0TESTCHAN').find((m) => !m.thread_ts && /— done\b/.test(m.text ?? '')),
+      20_000,
+    );
+    expect(stack.slack.thread('C0TESTCHAN', status.ts)).toHaveLength(1);
+    const { root, requestId } = await requestAwaitingApproval(
+      stack,
+      { userId: REQUESTER },
+      'ps web-4d5e-f6 -n shop',
+    );
+    await click(stack, root, 'poddebug_approve', APPROVER, requestId);
+    await inThread(stack, root, /^\S+ ps on shop\/web-4d5e-f6 \(/u, 20_000);
+  }, 60_000);
+
+  it("the worker's user is refused a request record's write on the cluster too (NOPERM)", async () => {
+    const worker = connectRedis({ url: urlOf(`poddebug-worker-${cluster}`), cluster: true }, {});
+    worker.on('error', () => undefined);
+    try {
+      const id = `prb-${cluster}-${'a'.repeat(24)}`;
+      await expect(worker.hset(KEYS.request(id), 'state', 'approved')).rejects.toThrow(/NOPERM/);
+      expect(await worker.hgetall(KEYS.request(id))).toEqual({});
+    } finally {
+      worker.disconnect();
+    }
   });
 });

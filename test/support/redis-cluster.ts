@@ -5,7 +5,7 @@
  * answers MOVED for a key another node serves.
  */
 import { Redis } from 'ioredis';
-import { PrivateRedis } from './redis-server.js';
+import { PrivateRedis, type PrivateRedisOptions } from './redis-server.js';
 
 const SLOTS = 16384;
 
@@ -17,10 +17,12 @@ export class RedisClusterFixture {
     return this.nodes[0]!.url;
   }
 
-  static async start(masters = 3): Promise<RedisClusterFixture> {
+  /** `users`: ACL users on every node (the `default` user then off); the fixture logs in as the first. */
+  static async start(masters = 3, users?: PrivateRedisOptions['users']): Promise<RedisClusterFixture> {
     const nodes: PrivateRedis[] = [];
     try {
-      for (let i = 0; i < masters; i++) nodes.push(await PrivateRedis.start({ clusterNode: true }));
+      for (let i = 0; i < masters; i++)
+        nodes.push(await PrivateRedis.start({ clusterNode: true, ...(users ? { users } : {}) }));
       const clients = nodes.map((n) => new Redis(n.url, { maxRetriesPerRequest: 1 }));
       try {
         const per = Math.ceil(SLOTS / masters);
