@@ -110,13 +110,15 @@ describe('/poddebug debug', () => {
     expect(e.length).toBeLessThan(800);
   });
 
-  it('help debug shows the full grammar, the profiles and that ephemeral containers stay', () => {
+  it('help debug shows the full grammar, the profiles, the RBAC it needs and that ephemeral containers stay', () => {
     const h = helpText('debug');
     expect(h).toContain('--profile');
     for (const p of ['general', 'baseline', 'restricted', 'netadmin', 'sysadmin'])
       expect(h).toContain(`\`${p}\``);
     expect(h).toMatch(/cannot be removed/);
     expect(h).toMatch(/--copy/);
+    // What the user's own RBAC must allow, where the SubjectAccessReview check is on.
+    expect(h).toMatch(/`patch pods\/ephemeralcontainers`.*`--copy` needs `get pods` and `create pods`/);
     expect(ok('help debug')).toEqual({ verb: 'help', topic: 'debug' });
     expect(ok('debug --help')).toEqual({ verb: 'help', topic: 'debug' });
   });
