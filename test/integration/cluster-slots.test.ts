@@ -10,35 +10,10 @@ import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { KEYS, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
 import { slotKeys } from '../../jobs/probes/slots.js';
-import {
-  click,
-  command,
-  ephemeralTexts,
-  fakeProbeExecutor,
-  inThread,
-  putTargetPod,
-  requestAwaitingApproval,
-} from '../support/probe-flow.js';
+import { fakeProbeExecutor } from '../support/probe-flow.js';
 import { testRedisUrl } from '../support/redis-server.js';
 import { type Stack, startStack } from '../support/stack.js';
-
-const REQUESTER = 'U0ONCALL1';
-const APPROVER = 'U0ALICE';
-const POLICY = `
-version: 1
-channels:
-  ids: [C0INCIDENT, C0TESTCHAN]
-  names: ["*"]
-grants:
-  - users: [${REQUESTER}, U0TESTUSER]
-    roles: [viewer, privileged]
-    clusters: ["*"]
-    namespaces: ["*"]
-  - users: [${APPROVER}]
-    roles: [approver]
-    clusters: ["*"]
-    namespaces: ["*"]
-`;
+import { putFlowTarget, runWholeFlow, WHOLE_FLOW_POLICY } from '../support/whole-flow.js';
 
 /** One command MONITOR saw: the client address (`lua` for a command a script made) and its argv. */
 interface Seen {
@@ -61,10 +36,10 @@ beforeAll(async () => {
   });
   stack = await startStack({
     fixtures: 'test/fixtures/scenarios',
-    policy: POLICY,
+    policy: WHOLE_FLOW_POLICY,
     probes: { executor: fakeProbeExecutor() },
   });
-  putTargetPod(stack, { namespace: 'shop', name: 'web-4d5e-f6' });
+  putFlowTarget(stack);
 }, 30_000);
 
 afterAll(async () => {
@@ -86,31 +61,8 @@ async function keysOf(argv: string[]): Promise<string[]> {
 }
 
 it('each script call and MULTI names keys of one slot, through a diagnose and an approved probe', async () => {
-  // A diagnose.
-  await command(
-    stack,
-    { userId: 'U0TESTUSER', channelId: 'C0TESTCHAN' },
-    'diagnose orders-worker-5b7d9c8f6-lk4vn -n crash-loop',
-  );
-  // A privileged probe: plan, approval, signed run, artefacts, audit entries.
-  const { root, requestId } = await requestAwaitingApproval(
-    stack,
-    { userId: REQUESTER },
-    'ps web-4d5e-f6 -n shop',
-  );
-  await click(stack, root, 'poddebug_approve', APPROVER, requestId);
-  await inThread(stack, root, /^\S+ ps on shop\/web-4d5e-f6 \(/u, 20_000);
-  // Job control: a second request listed by `jobs` (the channel's indexes), then cancelled (the cancel
-  // script, the flag and the close of its indexes).
-  const second = await requestAwaitingApproval(stack, { userId: REQUESTER }, 'ps web-4d5e-f6 -n shop');
-  const listed = await command(stack, { userId: REQUESTER }, 'jobs');
-  expect(JSON.stringify(listed.json)).toContain(second.requestId);
-  const before = ephemeralTexts(stack, REQUESTER).length;
-  expect((await command(stack, { userId: REQUESTER }, `cancel ${second.requestId}`)).status).toBe(200);
-  expect(await stack.slack.waitFor(() => ephemeralTexts(stack, REQUESTER)[before], 10_000)).toMatch(
-    /Cancelled/,
-  );
-  await inThread(stack, second.root, /cancel/iu, 20_000);
+  // A diagnose, an approved probe, `jobs` and `cancel`.
+  const { approvedId: requestId } = await runWholeFlow(stack);
   await new Promise((r) => setTimeout(r, 500));
 
   // Group: scripts one by one; MULTI … EXEC per client connection.

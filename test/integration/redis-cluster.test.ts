@@ -13,36 +13,11 @@ import { AuditStream } from '../../bot/audit/stream.js';
 import { redisAclUsers } from '../../jobs/cli/redis-acl.js';
 import { KEYS } from '../../jobs/contracts/index.js';
 import { connectRedis } from '../../jobs/contracts/redis-connect.js';
-import {
-  click,
-  command,
-  ephemeralTexts,
-  fakeProbeExecutor,
-  inThread,
-  putTargetPod,
-  requestAwaitingApproval,
-} from '../support/probe-flow.js';
+import { fakeProbeExecutor } from '../support/probe-flow.js';
 import { RedisClusterFixture } from '../support/redis-cluster.js';
 import { haveRedisServer } from '../support/redis-server.js';
 import { type Stack, startStack } from '../support/stack.js';
-
-const REQUESTER = 'U0ONCALL1';
-const APPROVER = 'U0ALICE';
-const POLICY = `
-version: 1
-channels:
-  ids: [C0INCIDENT, C0TESTCHAN]
-  names: ["*"]
-grants:
-  - users: [${REQUESTER}, U0TESTUSER]
-    roles: [viewer, privileged]
-    clusters: ["*"]
-    namespaces: ["*"]
-  - users: [${APPROVER}]
-    roles: [approver]
-    clusters: ["*"]
-    namespaces: ["*"]
-`;
+import { putFlowTarget, runWholeFlow, WHOLE_FLOW_POLICY } from '../support/whole-flow.js';
 
 const describeCluster = haveRedisServer() ? describe : describe.skip;
 describeCluster('poddebug on a Redis Cluster of three masters', () => {
@@ -53,12 +28,12 @@ describeCluster('poddebug on a Redis Cluster of three masters', () => {
     redisCluster = await RedisClusterFixture.start(3);
     stack = await startStack({
       fixtures: 'test/fixtures/scenarios',
-      policy: POLICY,
+      policy: WHOLE_FLOW_POLICY,
       redisUrl: redisCluster.url,
       redisCluster: true,
       probes: { executor: fakeProbeExecutor() },
     });
-    putTargetPod(stack, { namespace: 'shop', name: 'web-4d5e-f6' });
+    putFlowTarget(stack);
   }, 60_000);
 
   afterAll(async () => {
@@ -84,40 +59,10 @@ describeCluster('poddebug on a Redis Cluster of three masters', () => {
     ).rejects.toThrow(/CROSSSLOT/);
   });
 
-  it('a diagnose is answered in its thread', async () => {
-    const ack = await command(
-      stack,
-      { userId: 'U0TESTUSER', channelId: 'C0TESTCHAN' },
-      'diagnose orders-worker-5b7d9c8f6-lk4vn -n crash-loop',
-    );
-    expect(ack.status).toBe(200);
-    const status = await stack.slack.waitFor(
-      () => stack.slack.messages('C0TESTCHAN').find((m) => !m.thread_ts && /— done\b/.test(m.text ?? '')),
-      20_000,
-    );
-    const reply = stack.slack.thread('C0TESTCHAN', status.ts)[0];
-    expect(reply?.text ?? '').toMatch(/CrashLoopBackOff|crash/i);
-  }, 30_000);
-
-  it('a privileged probe is approved, signed, run and audited; jobs lists and cancel cancels', async () => {
-    const { root, requestId } = await requestAwaitingApproval(
-      stack,
-      { userId: REQUESTER },
-      'ps web-4d5e-f6 -n shop',
-    );
-    await click(stack, root, 'poddebug_approve', APPROVER, requestId);
-    await inThread(stack, root, /^\S+ ps on shop\/web-4d5e-f6 \(/u, 20_000);
+  it('a diagnose, an approved probe, jobs and cancel work; the audit chain verifies, also with the CLI', async () => {
+    const { approvedId: requestId, cancelledId } = await runWholeFlow(stack);
     expect(await stack.redis.exists(KEYS.approvalUsed(requestId))).toBe(1);
-
-    const second = await requestAwaitingApproval(stack, { userId: REQUESTER }, 'ps web-4d5e-f6 -n shop');
-    const listed = await command(stack, { userId: REQUESTER }, 'jobs');
-    expect(JSON.stringify(listed.json)).toContain(second.requestId);
-    const before = ephemeralTexts(stack, REQUESTER).length;
-    expect((await command(stack, { userId: REQUESTER }, `cancel ${second.requestId}`)).status).toBe(200);
-    expect(await stack.slack.waitFor(() => ephemeralTexts(stack, REQUESTER)[before], 10_000)).toMatch(
-      /Cancelled/,
-    );
-    expect(await stack.redis.hget(KEYS.request(second.requestId), 'state')).toBe('cancelled');
+    expect(await stack.redis.hget(KEYS.request(cancelledId), 'state')).toBe('cancelled');
 
     // The audit trail is whole and its chain verifies, read back from the cluster.
     const audit = new AuditStream(stack.redis, { key: stack.auditKey, keys: stack.auditKeys });
@@ -182,13 +127,13 @@ describeCluster('on a Redis Cluster with the ACL users of `poddebug redis-acl` o
     stack = await startStack({
       cluster,
       fixtures: 'test/fixtures/scenarios',
-      policy: POLICY,
+      policy: WHOLE_FLOW_POLICY,
       redisUrl: urlOf('poddebug-bot'),
       workerRedisUrl: urlOf(`poddebug-worker-${cluster}`),
       redisCluster: true,
       probes: { executor: fakeProbeExecutor() },
     });
-    putTargetPod(stack, { namespace: 'shop', name: 'web-4d5e-f6' });
+    putFlowTarget(stack);
   }, 60_000);
 
   afterAll(async () => {
@@ -196,25 +141,9 @@ describeCluster('on a Redis Cluster with the ACL users of `poddebug redis-acl` o
     await redisCluster?.stop();
   });
 
-  it('bot and worker log in as their users, and a diagnose and an approved probe run', async () => {
-    const ack = await command(
-      stack,
-      { userId: 'U0TESTUSER', channelId: 'C0TESTCHAN' },
-      'diagnose orders-worker-5b7d9c8f6-lk4vn -n crash-loop',
-    );
-    expect(ack.status).toBe(200);
-    const status = await stack.slack.waitFor(
-      () => stack.slack.messages('C0TESTCHAN').find((m) => !m.thread_ts && /— done\b/.test(m.text ?? '')),
-      20_000,
-    );
-    expect(stack.slack.thread('C0TESTCHAN', status.ts)).toHaveLength(1);
-    const { root, requestId } = await requestAwaitingApproval(
-      stack,
-      { userId: REQUESTER },
-      'ps web-4d5e-f6 -n shop',
-    );
-    await click(stack, root, 'poddebug_approve', APPROVER, requestId);
-    await inThread(stack, root, /^\S+ ps on shop\/web-4d5e-f6 \(/u, 20_000);
+  it('bot and worker log in as their users; a diagnose, an approved probe, jobs and cancel work', async () => {
+    const { approvedId } = await runWholeFlow(stack);
+    expect(await stack.redis.hget(KEYS.request(approvedId), 'state')).toBe('done');
   }, 60_000);
 
   it("the worker's user is refused a request record's write on the cluster too (NOPERM)", async () => {
