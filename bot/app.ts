@@ -71,7 +71,8 @@ export function createBot(cfg: BotConfig, logger: Logger, opts: BotOptions = {})
   });
   redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   // BullMQ's own connection queues commands until Redis is up (so queues initialise whenever it
-  // comes), and gives up on a command after one failed reconnect.
+  // comes), and gives up on a command after one failed reconnect (on one server; on a Redis Cluster a
+  // command waits until the cluster is back, so every use outside the enqueue is bounded: Queues.bounded).
   const queueRedis = connectRedis(target, { maxRetriesPerRequest: 1, retryStrategy });
   queueRedis.on('error', (err) => logger.debug({ err: err.message }, 'redis queue connection error'));
   const eventConnections: Redis[] = [];

@@ -85,7 +85,11 @@ const BotEnvSchema = z
     path: ['SLACK_SIGNING_SECRET'],
   })
   .superRefine((e, ctx) => {
-    const problem = redisUrlProblem(e.REDIS_URL, e.REDIS_ALLOW_PLAINTEXT === 'true');
+    const problem = redisUrlProblem(
+      e.REDIS_URL,
+      e.REDIS_ALLOW_PLAINTEXT === 'true',
+      e.REDIS_CLUSTER === 'true',
+    );
     if (problem) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: problem });
   });
 

@@ -23,6 +23,9 @@ import {
   withDeadline,
 } from '../jobs/contracts/index.js';
 
+/** How long a read or removal on the queues may take before it is given up (the sweep tries again). */
+const READ_TIMEOUT_MS = 5000;
+
 /** The user-facing error for "Redis did not take the request": nothing was started. */
 export function queueUnavailable(cause: unknown): CodedError {
   return new CodedError(
@@ -173,14 +176,30 @@ export class Queues {
     }
   }
 
-  /** Removes a job that has not started (its request was abandoned). */
-  /** Removes a job unless a worker has it; whether a worker has it (`active`: then it cannot be removed). */
-  async removeIfWaiting(cluster: string, jobId: string): Promise<'active' | 'removed' | 'absent'> {
-    const job = await this.queue(cluster).getJob(jobId);
-    if (!job) return 'absent';
-    if ((await job.getState()) === 'active') return 'active';
-    await job.remove().catch(() => undefined);
-    return 'removed';
+  /**
+   * Removes a job unless a worker has it; whether a worker has it (`active`: then it cannot be removed).
+   * Bounded like every read of the queues ({@link bounded}).
+   */
+  removeIfWaiting(cluster: string, jobId: string): Promise<'active' | 'removed' | 'absent'> {
+    return this.bounded(
+      (async () => {
+        const job = await this.queue(cluster).getJob(jobId);
+        if (!job) return 'absent';
+        if ((await job.getState()) === 'active') return 'active';
+        await job.remove().catch(() => undefined);
+        return 'removed';
+      })(),
+    );
+  }
+
+  /**
+   * `p` (work on the queues' connection), or a DeadlineExceeded after READ_TIMEOUT_MS. On a Redis Cluster
+   * the connection's commands wait in its offline queue for as long as the cluster is down (ioredis's
+   * cluster client has no per-command retry limit), so nothing outside the enqueue path may await it
+   * unbounded: a settle, a cancel or a shutdown would hang with it.
+   */
+  bounded<T>(p: Promise<T>): Promise<T> {
+    return withDeadline(p, READ_TIMEOUT_MS);
   }
 
   async ping(): Promise<boolean> {

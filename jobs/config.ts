@@ -79,7 +79,11 @@ export type WorkerConfig = z.infer<typeof WorkerEnvSchema>;
 /** Parses the environment; throws one error naming every bad or missing variable. */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const cfg = parseEnv(WorkerEnvSchema, env, 'worker');
-  const problem = redisUrlProblem(cfg.REDIS_URL, cfg.REDIS_ALLOW_PLAINTEXT === 'true');
+  const problem = redisUrlProblem(
+    cfg.REDIS_URL,
+    cfg.REDIS_ALLOW_PLAINTEXT === 'true',
+    cfg.REDIS_CLUSTER === 'true',
+  );
   if (problem) throw new Error(`invalid worker configuration:\n  REDIS_URL: ${problem}`);
   return cfg;
 }

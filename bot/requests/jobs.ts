@@ -14,7 +14,11 @@ export type JobOutcome =
  * Reads a job's state, then the job: read the other way round, a job that completes in between would look
  * completed without its return value.
  */
-export async function jobOutcome(queues: Queues, cluster: string, jobId: string): Promise<JobOutcome> {
+export function jobOutcome(queues: Queues, cluster: string, jobId: string): Promise<JobOutcome> {
+  return queues.bounded(readOutcome(queues, cluster, jobId));
+}
+
+async function readOutcome(queues: Queues, cluster: string, jobId: string): Promise<JobOutcome> {
   const q = queues.queue(cluster);
   const state = await q.getJobState(jobId);
   if (state === 'unknown') return { state: 'missing' };

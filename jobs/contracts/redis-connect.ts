@@ -1,11 +1,13 @@
 /**
  * Redis connections of the bot, the worker and the CLI: one server, or a Redis Cluster. On a Redis Cluster
  * (`REDIS_CLUSTER=true`), REDIS_URL names one of its nodes (any); the client learns the others and follows
- * their slots. The URL's user, password and TLS (`rediss://`) apply to every node.
+ * their slots. The URL's user and password apply to every node, and `rediss://` turns on TLS to every node.
  *
  * Either way the caller gets ioredis's command interface: the cluster client speaks it too, and each of
  * poddebug's scripts, transactions and pipelines names keys of one slot (see KEYS in requests.ts), so they
- * run on a cluster unchanged.
+ * run on a cluster unchanged. One difference callers must know: on a cluster, `maxRetriesPerRequest` has no
+ * effect (ioredis's cluster client has no per-command retry limit): with the offline queue on, a command
+ * waits for as long as the cluster is down, so whatever must not hang bounds it itself (withDeadline).
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
@@ -25,13 +27,19 @@ export function connectRedis(t: RedisTarget, opts: RedisOptions = {}): Redis {
   if (!t.cluster) return new Redis(t.url, opts);
   const u = new URL(t.url);
   const { retryStrategy, enableOfflineQueue, lazyConnect, ...node } = opts;
-  const cluster = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
+  // An IPv6 literal comes out of URL with its brackets, which no resolver takes.
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  const cluster = new Cluster([{ host, port: Number(u.port || 6379) }], {
     redisOptions: {
       ...node,
       ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
       ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
       ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     },
+    // Connect to each node by the name it is known by (the URL's host, then what the cluster announces),
+    // not by an address looked up first: TLS checks the certificate against that name. A cluster behind TLS
+    // should announce hostnames its certificates cover (`cluster-preferred-endpoint-type hostname`).
+    dnsLookup: (address, callback) => callback(null, address),
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
     ...(lazyConnect === undefined ? {} : { lazyConnect }),
     ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) ?? null } : {}),

@@ -4,18 +4,23 @@
  * that serves a key (MOVED), so this runs the product's every multi-key step as a user would meet it: a
  * diagnose, a privileged probe approved and run, `/poddebug jobs` and `/poddebug cancel`, the audit trail.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Job, Queue } from 'bullmq';
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { auditMain } from '../../bot/audit/cli.js';
 import { AuditStream } from '../../bot/audit/stream.js';
 import { redisAclUsers } from '../../jobs/cli/redis-acl.js';
-import { KEYS } from '../../jobs/contracts/index.js';
+import { DIAGNOSE_JOB, KEYS, QUEUE_PREFIX, queueName } from '../../jobs/contracts/index.js';
 import { connectRedis } from '../../jobs/contracts/redis-connect.js';
+import { type KubeSim, startKubeSim } from '../../tools/kube-sim/index.js';
+import { until } from '../support/poll.js';
 import { fakeProbeExecutor } from '../support/probe-flow.js';
 import { RedisClusterFixture } from '../support/redis-cluster.js';
 import { haveRedisServer } from '../support/redis-server.js';
+import { listScenarios } from '../support/scenarios.js';
 import { type Stack, startStack } from '../support/stack.js';
 import { putFlowTarget, runWholeFlow, WHOLE_FLOW_POLICY } from '../support/whole-flow.js';
 
@@ -25,7 +30,7 @@ describeCluster('poddebug on a Redis Cluster of three masters', () => {
   let stack: Stack;
 
   beforeAll(async () => {
-    redisCluster = await RedisClusterFixture.start(3);
+    redisCluster = await RedisClusterFixture.start();
     stack = await startStack({
       fixtures: 'test/fixtures/scenarios',
       policy: WHOLE_FLOW_POLICY,
@@ -111,7 +116,7 @@ describeCluster('on a Redis Cluster with the ACL users of `poddebug redis-acl` o
   let urlOf: (user: string) => string;
 
   beforeAll(async () => {
-    redisCluster = await RedisClusterFixture.start(3, { admin: 'pw-admin-cluster' });
+    redisCluster = await RedisClusterFixture.start({ users: { admin: 'pw-admin-cluster' } });
     const users = redisAclUsers({ clusters: [cluster], disableDefault: false });
     // Applied on every node, as an operator would (ACL users are per node).
     for (const n of redisCluster.nodes) {
@@ -158,3 +163,73 @@ describeCluster('on a Redis Cluster with the ACL users of `poddebug redis-acl` o
     }
   });
 });
+
+describeCluster(
+  'on a Redis Cluster behind TLS (rediss://, a private CA, nodes announced by hostname)',
+  () => {
+    let redisCluster: RedisClusterFixture;
+    let sim: KubeSim;
+    let child: ChildProcess | undefined;
+    const cluster = `tlsc${randomUUID().slice(0, 6)}`;
+
+    beforeAll(async () => {
+      redisCluster = await RedisClusterFixture.start({ tls: true });
+      sim = await startKubeSim({ fixtures: 'test/fixtures/scenarios' });
+    }, 60_000);
+
+    afterAll(async () => {
+      child?.kill('SIGKILL');
+      await sim?.close();
+      await redisCluster?.stop();
+    });
+
+    it('the worker, as deployed, connects over TLS, writes its heartbeat and runs a diagnose job', async () => {
+      // The real worker process: REDIS_URL names one node's TLS port by a name its certificate covers; the
+      // private CA is trusted the standard Node way.
+      child = spawn(process.execPath, ['--import', 'tsx', 'jobs/worker-main.ts'], {
+        env: {
+          ...process.env,
+          CLUSTER: cluster,
+          REDIS_URL: `rediss://localhost:${redisCluster.tls!.ports[0]}`,
+          REDIS_CLUSTER: 'true',
+          NODE_EXTRA_CA_CERTS: redisCluster.tls!.ca,
+          KUBECONFIG: sim.kubeconfigPath,
+          WORKER_HEALTH_PORT: '0',
+          LOG_LEVEL: 'silent',
+        },
+        stdio: 'ignore',
+      });
+      // Read back over the plain ports (the fixture's own set-up connection).
+      const admin = connectRedis({ url: redisCluster.url, cluster: true }, { maxRetriesPerRequest: null });
+      admin.on('error', () => undefined);
+      const queue = new Queue(queueName(cluster), { connection: admin, prefix: QUEUE_PREFIX });
+      queue.on('error', () => undefined);
+      try {
+        await until(async () => (await admin.exists(KEYS.heartbeat(cluster))) === 1, 30_000, {
+          what: 'the worker heartbeat over TLS',
+        });
+        const healthy = listScenarios().find((s) => s.name === 'healthy')!;
+        const job = await queue.add(
+          DIAGNOSE_JOB,
+          {
+            version: 1,
+            action: 'diagnose',
+            cluster,
+            target: { kind: 'pod', name: healthy.expect.pod, namespace: healthy.namespace },
+            requester: { userId: 'U0TLS', channelId: 'C0TLS' },
+            requestedAt: new Date().toISOString(),
+          },
+          { jobId: `diag-${cluster}-${'c'.repeat(24)}` },
+        );
+        await until(async () => (await queue.getJobState(job.id!)) === 'completed', 30_000, {
+          what: 'the diagnose job completed by the worker',
+        });
+        const done = await Job.fromId(queue, job.id!);
+        expect(JSON.stringify(done?.returnvalue)).toContain(healthy.expect.pod);
+      } finally {
+        await queue.close();
+        admin.disconnect();
+      }
+    }, 90_000);
+  },
+);

@@ -92,6 +92,8 @@ export interface PrivateRedisOptions {
   users?: Record<string, string>;
   /** A node of a Redis Cluster (`cluster-enabled yes`); see test/support/redis-cluster.ts. */
   clusterNode?: boolean;
+  /** More redis-server arguments (TLS: test/support/redis-cluster.ts). */
+  extraArgs?: string[];
 }
 
 export class PrivateRedis {
@@ -145,6 +147,7 @@ export class PrivateRedis {
         '--cluster-node-timeout',
         '5000',
       );
+    args.push(...(this.opts.extraArgs ?? []));
     const users = Object.entries(this.opts.users ?? {});
     // One argv word per ACL rule: redis-server joins them into the config line `user <name> <rules…>`.
     for (const [name, password] of users)
