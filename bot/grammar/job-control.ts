@@ -1,9 +1,16 @@
 /**
  * `/poddebug jobs` and `/poddebug cancel ID`: the grammar, usage lines and help. Pure.
- * An id is a request id as the bot shows it (`diag-…`, `prb-…`), or one of its job ids (`run-prb-…`,
- * `plan-prb-…`, as a thread's footer shows them); ids are built and parsed by the contracts only.
+ * An id is a request id as the bot shows it (`diag-<cluster>-…`, `prb-<cluster>-…`), or one of its job ids
+ * (`run-prb-…`, `plan-prb-…`, as a thread's footer shows them); ids are built and parsed by the contracts only.
+ * An id of the form before ids named their cluster (`prb-<24 hex>`) is answered as such: its request is no
+ * longer tracked.
  */
-import { parseJobId, parseRequestId, REQUEST_KINDS } from '../../jobs/contracts/requests.js';
+import {
+  isPreUpgradeRequestId,
+  parseJobId,
+  parseRequestId,
+  REQUEST_KINDS,
+} from '../../jobs/contracts/requests.js';
 import { type Fail, fail, show } from './common.js';
 
 export const JOB_CONTROL_VERBS = ['jobs', 'cancel'] as const;
@@ -15,7 +22,8 @@ export function isJobControlVerb(verb: string): verb is JobControlVerb {
 
 export const JOB_CONTROL_USAGE: Record<JobControlVerb, string> = {
   jobs: 'Usage: `/poddebug jobs`',
-  cancel: 'Usage: `/poddebug cancel ID` (an id from `/poddebug jobs`, e.g. `prb-3f2a…`)',
+  cancel:
+    'Usage: `/poddebug cancel ID` (an id from `/poddebug jobs`, e.g. `prb-prod-eu-3f2a9c0d1e2f3a4b5c6d7e8f`)',
 };
 
 export const JOB_CONTROL_SUMMARY: Record<JobControlVerb, string> = {
@@ -53,12 +61,17 @@ export function parseJobControl(verb: JobControlVerb, args: string[]): JobContro
   }
   const word = raw.toLowerCase();
   const id = parseRequestId(word)?.id ?? parseJobId(word)?.requestId;
-  if (!id) {
-    const prefixes = Object.values(REQUEST_KINDS)
-      .map((p) => `\`${p}-\``)
-      .join(', ');
+  if (!id && isPreUpgradeRequestId(word)) {
     return fail(
-      `${show(raw)} is not a request id: ids start with ${prefixes} followed by 24 hex digits, as \`/poddebug jobs\` and the request's messages show them. ${JOB_CONTROL_USAGE.cancel}`,
+      `${show(raw)} is an id from before an upgrade of poddebug: that request is no longer tracked, so there is nothing to cancel. \`/poddebug jobs\` lists this channel's current requests. ${JOB_CONTROL_USAGE.cancel}`,
+    );
+  }
+  if (!id) {
+    const forms = Object.values(REQUEST_KINDS)
+      .map((p) => `\`${p}-<cluster>-<24 hex>\``)
+      .join(' or ');
+    return fail(
+      `${show(raw)} is not a request id: ids are ${forms}, as \`/poddebug jobs\` and the request's messages show them. ${JOB_CONTROL_USAGE.cancel}`,
     );
   }
   return { ok: true, verb: 'cancel', id };
@@ -77,23 +90,24 @@ export function jobControlHelpText(verb: JobControlVerb): string {
       '',
       '*Example*',
       '• `/poddebug jobs`',
-      '  → `prb-3f2a9c…` strace --duration 20s on `shop/checkout-7d9f8b-x2kq` in prod — @bob, 2 min ago — *running*',
+      '  → `prb-prod-3f2a9c…` strace --duration 20s on `shop/checkout-7d9f8b-x2kq` in prod — @bob, 2 min ago — *running*',
     ].join('\n');
   }
   return [
     '*`/poddebug cancel`*: cancel a queued request, or stop a running one.',
     '',
     '*Form*',
-    '• `/poddebug cancel ID`: ID as `/poddebug jobs` or the request shows it (`diag-…`, `prb-…`; a job id such as `run-prb-…` works too)',
+    '• `/poddebug cancel ID`: ID as `/poddebug jobs` or the request shows it (`prb-<cluster>-<24 hex>`, `diag-<cluster>-<24 hex>`; a job id such as `run-prb-…` works too)',
     '',
     "Who: the requester, or an approver whose grant covers the request's cluster and namespace. Typed in an allowed channel.",
     '• A queued request is taken off the queue: nothing runs.',
     '• A request waiting for approval (or approved and not started) is cancelled; its approval can never be used.',
     '• A running probe is stopped and its probe pod deleted; a running diagnose (read only) finishes its reads and its result is not posted.',
     "The request's thread and status message say who cancelled it, and the audit trail records it.",
+    'An id from before an upgrade of poddebug (`prb-` and 24 hex digits, no cluster) names a request that is no longer tracked: there is nothing to cancel.',
     '',
     '*Examples*',
-    '• `/poddebug cancel prb-prod-3f2a9c0d1e2f3a4b5c6d7e8f`',
-    '• `/poddebug cancel run-prb-prod-3f2a9c0d1e2f3a4b5c6d7e8f`',
+    '• `/poddebug cancel prb-prod-eu-3f2a9c0d1e2f3a4b5c6d7e8f`',
+    '• `/poddebug cancel run-prb-prod-eu-3f2a9c0d1e2f3a4b5c6d7e8f`',
   ].join('\n');
 }

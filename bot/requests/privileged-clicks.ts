@@ -1,4 +1,4 @@
-import { jobIdOf } from '../../jobs/contracts/index.js';
+import { isPreUpgradeRequestId, jobIdOf } from '../../jobs/contracts/index.js';
 import { describeSpec } from '../render/probe.js';
 import { type AuditExtra, oneLine } from './audit.js';
 import type { PrivilegedRequests } from './privileged.js';
@@ -14,6 +14,23 @@ export type Decision = 'approve' | 'deny';
 const WHAT = { approve: 'approval', deny: 'denial', cancel: 'cancellation' } as const;
 
 const GONE = 'That request no longer exists. Nothing changed.';
+
+/**
+ * How much of a clicked value the audit trail keeps after `click-`: every request id (at most 93 characters:
+ * `diag-`, a 63-character cluster, `-`, 24 hex digits) and job id fits; a longer (forged) value is cut.
+ */
+export const CLICKED_AUDIT_MAX = 100;
+
+/**
+ * What a click or a form whose value is not a request id reads: a request id of the form from before an
+ * upgrade (its request is no longer tracked), or anything else (not valid). Each fits a modal's error (≤ 150).
+ */
+export function invalidValueRefusal(value: string, where: 'button' | 'form'): string {
+  const thing = where === 'button' ? 'This button' : 'This form';
+  return isPreUpgradeRequestId(value)
+    ? `${thing} is from before an upgrade of poddebug: its request is no longer tracked. Nothing changed.`
+    : `That ${where} is not valid. Nothing changed.`;
+}
 
 /**
  * Why `userId` may not take `decision` on `r` as the record stands, before the policy is asked: the request
@@ -70,7 +87,7 @@ export class PrivilegedClicks {
     }
     await this.d.audit.event({
       type: 'refused',
-      requestId: `click-${(clicked ?? '').slice(0, 40) || 'none'}`,
+      requestId: `click-${(clicked ?? '').slice(0, CLICKED_AUDIT_MAX) || 'none'}`,
       cluster: 'unknown',
       action: 'probe',
       target: { name: 'unknown' },
@@ -117,20 +134,24 @@ export class PrivilegedClicks {
     await this.d.engine.withLock(id, () => this.p.thread.finish(id));
   }
 
-  /** A click whose button value is not a request id (forged or edited): answered and audited. */
+  /**
+   * A click (or a deny form) whose value is not a request id: one from before an upgrade, or forged or
+   * edited. Answered (invalidValueRefusal) and audited as a click of its own (`click-invalid:…`).
+   */
   refuseInvalid(
     value: string,
     userId: string,
     kind: 'approve' | 'deny' | 'cancel',
     reply: Reply,
+    where: 'button' | 'form' = 'button',
   ): Promise<void> {
     return this.refuse(
       undefined,
       userId,
       WHAT[kind],
-      'That button is not valid. Nothing changed.',
+      invalidValueRefusal(value, where),
       reply,
-      `invalid:${value.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+      `invalid:${value.slice(0, CLICKED_AUDIT_MAX).replace(/[^A-Za-z0-9_-]/g, '_')}`,
     );
   }
 

@@ -37,5 +37,20 @@ export function isRequestId(id: string, kind?: RequestKind): boolean {
   return p !== undefined && (kind === undefined || p.kind === kind);
 }
 
+// The ids before requests named their cluster (`prb-3f2a…`), and their job ids (`plan-prb-…`, `run-prb-…`; a
+// diagnose's job id was its request id). Only recognised, to tell a user that such an id is stale: never parsed
+// into a request, and no key is made from one.
+const PRE_UPGRADE_ID_RE = /^(?:diag|(?:(?:plan|run)-)?prb)-[0-9a-f]{24}$/;
+
+/**
+ * Whether `s` is exactly a request id (or job id) of the form used before ids named their cluster:
+ * `diag-<24 hex>`, `prb-<24 hex>`, `plan-prb-<24 hex>`, `run-prb-<24 hex>`. Such a request was made before an
+ * upgrade of poddebug and is no longer tracked (its keys moved); a button, form or command that names one can
+ * only be answered so. Never true of a current id. Case-sensitive: callers lower-case typed input first.
+ */
+export function isPreUpgradeRequestId(s: string): boolean {
+  return PRE_UPGRADE_ID_RE.test(s);
+}
+
 /** A request id in a payload or a signed statement: only the strict grammar above. */
 export const RequestIdSchema = z.string().refine((s) => parseRequestId(s) !== undefined, 'not a request id');

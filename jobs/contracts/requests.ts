@@ -13,6 +13,7 @@ import { TargetRefSchema } from './target.js';
 // --- ids ------------------------------------------------------------------------------------------------
 
 export {
+  isPreUpgradeRequestId,
   isRequestId,
   parseRequestId,
   REQUEST_KINDS,

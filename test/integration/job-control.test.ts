@@ -166,6 +166,10 @@ describe('jobs and cancel of a queued request', () => {
   it.each([
     ['cancel', /Missing request id/],
     ['cancel prb-12', /`prb-12` is not a request id/],
+    [
+      'cancel run-prb-3f2a9c0d1e2f3a4b5c6d7e8f',
+      /`run-prb-3f2a9c0d1e2f3a4b5c6d7e8f` is an id from before an upgrade of poddebug: that request is no longer tracked, so there is nothing to cancel/,
+    ],
     ['cancel prb-prod-000000000000000000000000 diag-prod-000000000000000000000000', /takes one request id/],
     ['cancel --all', /has no option `--all`/],
     ['cancel prb-prod-000000000000000000000000;true', /`;` \(semicolon\) is not allowed/],

@@ -45,7 +45,7 @@ beforeAll(async () => {
     probes: { executor: fakeProbeExecutor() },
     sweepMs: 300,
   });
-  for (const name of ['web-1', 'web-2', 'web-3', 'web-4', 'web-5', 'web-6', 'web-7']) {
+  for (const name of ['web-1', 'web-2', 'web-3', 'web-4', 'web-5', 'web-6', 'web-7', 'web-8']) {
     putTargetPod(stack, { namespace: 'shop', name });
   }
 }, 30_000);
@@ -260,6 +260,62 @@ describe('refused clicks are audited with the clicker as actor, and read right',
       expect.arrayContaining(['That button is not valid. Nothing changed.']),
     );
     // The trail still verifies: no entry pretends to be a request that was never requested.
+    const audit = new AuditStream(stack.redis, { key: stack.auditKey, keys: stack.auditKeys });
+    expect(await audit.verify()).toMatchObject({ ok: true });
+  }, 30_000);
+
+  it('buttons and a deny form from before an upgrade (old-form ids) say so, change nothing, and are audited', async () => {
+    const { root, requestId } = await requestAwaitingApproval(
+      stack,
+      { userId: REQUESTER },
+      'ps web-8 -n shop',
+    );
+    const old = 'prb-3f2a9c0d1e2f3a4b5c6d7e8f';
+    const stale =
+      'This button is from before an upgrade of poddebug: its request is no longer tracked. Nothing changed.';
+    await click(stack, root, 'poddebug_approve', APPROVER, old);
+    await click(stack, root, 'poddebug_cancel', REQUESTER, old);
+    await stack.slack.waitFor(() => ephemeralTexts(stack, REQUESTER).find((t) => t === stale));
+    expect(ephemeralTexts(stack, APPROVER)).toContain(stale);
+    // The deny form an approver opened before the upgrade, submitted after: answered in the form.
+    const denyForm = (id: string, metadata: string): RecordedView => ({
+      id,
+      hash: 'h',
+      updates: 0,
+      view: { callback_id: 'poddebug_deny_reason', private_metadata: metadata },
+    });
+    const oldForm = await submitForm(stack, denyForm('V0OLDDENY01', old), APPROVER, 'not needed any more');
+    expect(oldForm.status).toBe(200);
+    expect(formError(oldForm)).toBe(
+      'This form is from before an upgrade of poddebug: its request is no longer tracked. Nothing changed.',
+    );
+    const edited = await submitForm(stack, denyForm('V0BADDENY01', `${requestId}x`), APPROVER, 'not needed');
+    expect(formError(edited)).toBe('That form is not valid. Nothing changed.');
+    const lines = await stack.slack.waitFor(() => {
+      const mine = auditLines().filter(
+        (a) => a.type === 'refused' && a.requestId.startsWith('click-invalid:'),
+      );
+      const got = mine.filter(
+        (a) =>
+          a.requestId === `click-invalid:${old}` || a.reason === 'That form is not valid. Nothing changed.',
+      );
+      return got.length >= 4 ? got : undefined;
+    });
+    expect(lines.map((a) => [a.actor, a.decision, a.reason])).toEqual(
+      expect.arrayContaining([
+        [APPROVER, 'approval refused', stale],
+        [REQUESTER, 'cancellation refused', stale],
+        [APPROVER, 'denial refused', expect.stringMatching(/^This form is from before an upgrade/)],
+        [APPROVER, 'denial refused', 'That form is not valid. Nothing changed.'],
+      ]),
+    );
+    // The current request is untouched: still waiting, its buttons in place, nothing in its thread.
+    expect(hasButtons(approvalMessage(stack, root))).toBe(true);
+    expect(
+      auditLines()
+        .filter((a) => a.requestId === requestId)
+        .map((a) => a.type),
+    ).not.toContain('refused');
     const audit = new AuditStream(stack.redis, { key: stack.auditKey, keys: stack.auditKeys });
     expect(await audit.verify()).toMatchObject({ ok: true });
   }, 30_000);

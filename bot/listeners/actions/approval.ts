@@ -34,7 +34,8 @@ export function register(app: App, d: { requests: Requests; logger: Logger }): v
       const id = action.value ?? '';
       const user = body.user.id;
       if (!isRequestId(id, 'privileged')) {
-        await clicks.refuseInvalid(id.slice(0, 40), user, kind, reply);
+        // A button from before an upgrade (an old-form id) or a forged value: answered and audited.
+        await clicks.refuseInvalid(id, user, kind, reply);
         return;
       }
       d.logger.info({ id, user, kind }, 'approval button');

@@ -161,8 +161,20 @@ export function register(app: App, d: ProbeViewDeps): void {
       return;
     }
     const id = view.private_metadata;
+    if (!isRequestId(id, 'privileged')) {
+      // A form opened before an upgrade (an old-form id) or an edited one: answered in the form, as the
+      // reason form's refusals are (no Redis call, so within the ack's time), and audited like a refused click.
+      d.logger.info({ user: body.user.id, view: view.id }, 'deny form refused: not a request id');
+      await clicks.refuseInvalid(
+        id,
+        body.user.id,
+        'deny',
+        (text) => ack({ response_action: 'errors', errors: { reason: text.slice(0, 150) } }),
+        'form',
+      );
+      return;
+    }
     await ack();
-    if (!isRequestId(id, 'privileged')) return;
     await clicks.deny(id, body.user.id, reason, async (text: string) => {
       await client.chat
         .postEphemeral({ channel: body.user.id, user: body.user.id, text })

@@ -44,7 +44,10 @@ describe('jobs and cancel: malformed input', () => {
     ['cancel', /Missing request id: which request\? `\/poddebug jobs` lists this channel's/],
     [`cancel ${ID} ${DIAG}`, /`cancel` takes one request id \(got 2 words/],
     ['cancel --all', /`cancel` has no option `--all`/],
-    ['cancel prb-123', /`prb-123` is not a request id: ids start with `diag-`, `prb-`/],
+    [
+      'cancel prb-123',
+      /`prb-123` is not a request id: ids are `diag-<cluster>-<24 hex>` or `prb-<cluster>-<24 hex>`/,
+    ],
     [`cancel ${ID}0`, /is not a request id/],
     ['cancel prb-0123456789abcdef0123456g', /is not a request id/],
     ['cancel checkout-7d9f8b-x2kq', /`checkout-7d9f8b-x2kq` is not a request id/],
@@ -66,11 +69,46 @@ describe('jobs and cancel: malformed input', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error).toMatch(message);
+    expect(r.error).not.toMatch(/before an upgrade/);
     // The right usage follows, so the user sees how to do it right.
     if (/^(jobs|cancel)\b/i.test(text) && !/\\u|line break|non-ASCII/.test(r.error)) {
       expect(r.error).toMatch(/Usage: `\/poddebug (jobs|cancel)/);
     }
     expect(r.error.length).toBeLessThan(600);
+  });
+});
+
+describe('cancel with an id from before an upgrade (no cluster in it)', () => {
+  const HEX = '3f2a9c0d1e2f3a4b5c6d7e8f';
+  it.each([`prb-${HEX}`, `diag-${HEX}`, `run-prb-${HEX}`, `plan-prb-${HEX}`, `PRB-${HEX.toUpperCase()}`])(
+    '%j: its request is no longer tracked, nothing to cancel',
+    (id) => {
+      const r = parseCommand(`cancel ${id}`, ctx);
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      expect(r.error).toBe(
+        `\`${id}\` is an id from before an upgrade of poddebug: that request is no longer tracked, so there is nothing to cancel. \`/poddebug jobs\` lists this channel's current requests. Usage: \`/poddebug cancel ID\` (an id from \`/poddebug jobs\`, e.g. \`prb-prod-eu-3f2a9c0d1e2f3a4b5c6d7e8f\`)`,
+      );
+      expect(r.error).not.toMatch(/not a request id/);
+    },
+  );
+  it.each([`prb-${HEX}0`, `prb-${HEX.slice(1)}`, `run-diag-${HEX}`, `cancel-prb-${HEX}`])(
+    '%j is not one: not a request id',
+    (id) => {
+      const r = parseCommand(`cancel ${id}`, ctx);
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      expect(r.error).toMatch(/is not a request id/);
+    },
+  );
+});
+
+describe('cancel: the usage line', () => {
+  it('the usage line shows an id of the current form', () => {
+    const r = parseCommand('cancel', ctx);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toContain('e.g. `prb-prod-eu-3f2a9c0d1e2f3a4b5c6d7e8f`');
   });
 });
 
@@ -91,6 +129,11 @@ describe('help', () => {
     expect(cancel).toMatch(/the requester, or an approver/);
     expect(cancel).toMatch(/probe pod deleted/);
     expect(cancel).toContain('`/poddebug cancel run-prb-');
+    expect(cancel).toContain('`/poddebug cancel prb-prod-eu-3f2a9c0d1e2f3a4b5c6d7e8f`');
+    expect(cancel).toContain('`prb-<cluster>-<24 hex>`');
+    expect(cancel).toMatch(
+      /from before an upgrade of poddebug .* no longer tracked: there is nothing to cancel/,
+    );
   });
   it('every help topic has its own full text, with examples', () => {
     for (const topic of ['diagnose', 'strace', 'mem', 'ps', 'fds', 'netcheck', 'tcpdump', 'jobs', 'cancel']) {

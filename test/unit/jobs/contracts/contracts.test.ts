@@ -4,6 +4,8 @@ import {
   DiagnosePayloadSchema,
   decodeFailure,
   encodeFailure,
+  isPreUpgradeRequestId,
+  isRequestId,
   jobIdOf,
   parseJobId,
   parseRequestId,
@@ -66,6 +68,40 @@ describe('request and job ids', () => {
   it('queue names are one per cluster, each a Redis Cluster hash tag (BullMQ uses its keys together)', () => {
     expect(queueName('prod-eu')).toBe('{poddebug-prod-eu}');
     expect(queueName('prod-eu')).not.toContain(':'); // BullMQ refuses ':' in queue names
+  });
+});
+
+describe('isPreUpgradeRequestId: the ids from before ids named their cluster', () => {
+  const hex = '3f2a9c0d1e2f3a4b5c6d7e8f';
+  it.each([`prb-${hex}`, `diag-${hex}`, `plan-prb-${hex}`, `run-prb-${hex}`])(
+    '%s is one (and is no current request id)',
+    (id) => {
+      expect(isPreUpgradeRequestId(id)).toBe(true);
+      expect(isRequestId(id)).toBe(false);
+    },
+  );
+  it.each([
+    // Current ids and job ids: never answered as stale.
+    `prb-prod-${hex}`,
+    `diag-prod-eu-${hex}`,
+    `run-prb-prod-${hex}`,
+    requestIdFor('privileged', 'prod', ['x']),
+    // Not exactly the old form.
+    `prb-${hex}0`,
+    `prb-${hex.slice(1)}`,
+    `prb-${hex.toUpperCase()}`,
+    `prb-${hex.slice(0, 23)}g`,
+    `plan-diag-${hex}`,
+    `run-diag-${hex}`,
+    `cancel-prb-${hex}`,
+    ` prb-${hex}`,
+    `prb-${hex}\n`,
+    `prb-${hex}\nprb-${hex}`,
+    `xprb-${hex}`,
+    'prb-',
+    '',
+  ])('%j is not', (s) => {
+    expect(isPreUpgradeRequestId(s)).toBe(false);
   });
 });
 
