@@ -263,6 +263,13 @@ describe('approvals', () => {
     // A late approval changes nothing.
     await click(stack, root, 'poddebug_approve', APPROVER_A, requestId);
     await stack.slack.waitFor(() => ephemeralTexts(stack, APPROVER_A).find((t) => /was denied/.test(t)));
+    // A deny form submitted late is refused too, in the request's channel (an ephemeral shows only in a
+    // channel the user is in; a form's submission names none).
+    const late = stack.slack.ephemerals(APPROVER_A).length;
+    expect((await submitForm(stack, modal, APPROVER_A, 'also no')).status).toBe(200);
+    const refused = await stack.slack.waitFor(() => stack.slack.ephemerals(APPROVER_A)[late]);
+    expect(refused.text).toMatch(/denied/);
+    expect(refused.channel).toBe(root.channel);
     expect(await runJobs()).not.toContain(`run-${requestId}`);
   }, 30_000);
 

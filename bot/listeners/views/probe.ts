@@ -176,8 +176,11 @@ export function register(app: App, d: ProbeViewDeps): void {
     }
     await ack();
     await clicks.deny(id, body.user.id, reason, async (text: string) => {
+      // An ephemeral message shows in a channel the user is in: the request's (a form's submission names
+      // none); a user id there is not a channel Slack posts ephemerals to.
+      const channel = await clicks.channelOf(id).catch(() => undefined);
       await client.chat
-        .postEphemeral({ channel: body.user.id, user: body.user.id, text })
+        .postEphemeral({ channel: channel ?? body.user.id, user: body.user.id, text })
         .catch(() => undefined);
     });
   });
