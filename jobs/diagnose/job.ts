@@ -9,6 +9,7 @@ import type { Job } from 'bullmq';
 import { CodedError, DiagnosePayloadSchema, type DiagnoseResult } from '../contracts/index.js';
 import type { KubeReader } from '../k8s/client.js';
 import type { Logger } from '../log.js';
+import { jobPayload, PAYLOAD_REFUSAL } from '../payload.js';
 import { withTimeout } from '../timeout.js';
 import { diagnose } from './diagnose.js';
 import { type ProgressReporterOptions, progressReporter } from './progress.js';
@@ -29,19 +30,7 @@ export interface DiagnoseJobDeps {
 
 /** Runs one diagnose job; throws a CodedError (the worker encodes it and decides on retry). */
 export async function runDiagnoseJob(job: Job, d: DiagnoseJobDeps): Promise<DiagnoseResult> {
-  const parsed = DiagnosePayloadSchema.safeParse(job.data);
-  if (!parsed.success) {
-    throw new CodedError('invalid_args', 'The job payload is not valid; it was refused.', [
-      'Run the command again from Slack.',
-    ]);
-  }
-  const p = parsed.data;
-  if (p.cluster !== d.cluster) {
-    throw new CodedError(
-      'unknown_cluster',
-      `Job for cluster \`${p.cluster}\` reached the worker of \`${d.cluster}\`.`,
-    );
-  }
+  const p = jobPayload(DiagnosePayloadSchema, job.data, d.cluster, PAYLOAD_REFUSAL);
   d.logger.info({ target: p.target, requester: p.requester.userId }, 'diagnose started');
   // Stages only for a job still running after a moment, never waited for (jobs/diagnose/progress.ts).
   const reporter = progressReporter((pr) => job.updateProgress(pr), d.progress);

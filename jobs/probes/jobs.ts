@@ -26,6 +26,7 @@ import { planDebug } from '../debug/plan.js';
 import { runDebug } from '../debug/run.js';
 import type { DebugPods } from '../k8s/debug-pods.js';
 import type { ProbePods } from '../k8s/probe-pods.js';
+import { jobPayload } from '../payload.js';
 import { redactText } from '../redact.js';
 import { type ArtefactInput, sha256, storeArtefacts } from './artefact-store.js';
 import { memChartPng } from './chart.js';
@@ -71,14 +72,10 @@ function debugPodsOf(d: ProbeJobDeps): DebugPods {
 
 /** Resolves the target so approvers see exactly what will run where. */
 export async function runPlanJob(job: Job, d: ProbeJobDeps): Promise<ProbePlanResult> {
-  const parsed = ProbePlanPayloadSchema.safeParse(job.data);
-  if (!parsed.success) {
-    throw new CodedError('invalid_args', 'The probe request is not valid; it was refused.', [
-      'Run the command again from Slack.',
-    ]);
-  }
-  const p = parsed.data;
-  checkCluster(p.cluster, d.cluster);
+  const p = jobPayload(ProbePlanPayloadSchema, job.data, d.cluster, {
+    message: 'The probe request is not valid; it was refused.',
+    next: ['Run the command again from Slack.'],
+  });
   if (isDebugAction(p.spec.action)) {
     const plan = await planDebug(debugPodsOf(d), {
       cluster: p.cluster,
@@ -107,14 +104,10 @@ export async function runPlanJob(job: Job, d: ProbeJobDeps): Promise<ProbePlanRe
  * and an approval already used.
  */
 export async function runRunJob(job: Job, d: ProbeJobDeps, abort?: AbortSignal): Promise<ProbeResult> {
-  const parsed = ProbeRunPayloadSchema.safeParse(job.data);
-  if (!parsed.success) {
-    throw new CodedError('invalid_args', 'The probe job is not valid; it was refused and nothing ran.', [
-      'Request the probe again from Slack.',
-    ]);
-  }
-  const p = parsed.data;
-  checkCluster(p.cluster, d.cluster);
+  const p = jobPayload(ProbeRunPayloadSchema, job.data, d.cluster, {
+    message: 'The probe job is not valid; it was refused and nothing ran.',
+    next: ['Request the probe again from Slack.'],
+  });
   // Redis's clock, not this worker's: the bot replicas that set start-by read the same one.
   const now = d.now ? d.now() : await redisNow(d.redis);
   if (p.approval.requestId !== p.requestId || planBinding(p.plan) !== p.approval.binding) {
@@ -322,13 +315,4 @@ async function checkApprovalRecord(redis: Redis, p: ProbeRunPayload, now: Date):
       problems.push('its start-by time has passed');
   }
   return problems;
-}
-
-function checkCluster(jobCluster: string, mine: string): void {
-  if (jobCluster !== mine) {
-    throw new CodedError(
-      'unknown_cluster',
-      `Job for cluster \`${jobCluster}\` reached the worker of \`${mine}\`.`,
-    );
-  }
 }

@@ -16,6 +16,7 @@ import {
 } from '../contracts/index.js';
 import type { KubeReader } from '../k8s/client.js';
 import type { Logger } from '../log.js';
+import { jobPayload, PAYLOAD_REFUSAL } from '../payload.js';
 import { storeArtefacts } from '../probes/artefact-store.js';
 import { redactText } from '../redact.js';
 import { withTimeout } from '../timeout.js';
@@ -38,19 +39,7 @@ export interface ReadJobDeps {
 }
 
 export async function runReadJob(job: Job, d: ReadJobDeps): Promise<ReadResult> {
-  const parsed = ReadPayloadSchema.safeParse(job.data);
-  if (!parsed.success) {
-    throw new CodedError('invalid_args', 'The job payload is not valid; it was refused.', [
-      'Run the command again from Slack.',
-    ]);
-  }
-  const p = parsed.data;
-  if (p.cluster !== d.cluster) {
-    throw new CodedError(
-      'unknown_cluster',
-      `Job for cluster \`${p.cluster}\` reached the worker of \`${d.cluster}\`.`,
-    );
-  }
+  const p = jobPayload(ReadPayloadSchema, job.data, d.cluster, PAYLOAD_REFUSAL);
   d.logger.info({ target: p.target, action: p.spec.action, requester: p.requester.userId }, 'read started');
   const started = Date.now();
   const reader = d.reader();
