@@ -9,8 +9,8 @@ import {
   EventsV1Api,
   KubeConfig,
 } from '@kubernetes/client-node';
-import { withTimeout } from '../timeout.js';
-import { KubeApiError, toKubeApiError } from './errors.js';
+import { apiCall, toWire } from './call.js';
+import { KubeApiError } from './errors.js';
 import { markMetricsNotServed, metricsNotServed } from './metrics-served.js';
 import { pageThrough } from './pages.js';
 import type {
@@ -25,7 +25,6 @@ import type {
   ReplicaSet,
   ResourceQuota,
   StatefulSet,
-  Wire,
 } from './types.js';
 
 export interface LogOptions {
@@ -101,11 +100,6 @@ export interface KubeReader {
   requestCount(): number;
 }
 
-/** Dates back to the RFC 3339 strings the server sent (see Wire). */
-function toWire<T>(obj: T): Wire<T> {
-  return JSON.parse(JSON.stringify(obj)) as Wire<T>;
-}
-
 function sel(fields: Record<string, string | undefined>): string {
   return Object.entries(fields)
     .filter(([, v]) => v !== undefined && v !== '')
@@ -178,17 +172,12 @@ export function createKubeReader(
   async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     requests++;
     try {
-      const r = await withTimeout(
-        fn(),
-        opts.timeoutMs,
-        () => new KubeApiError(0, 'Timeout', `no answer within ${opts.timeoutMs} ms`, operation),
-      );
+      const r = await apiCall(operation, opts.timeoutMs, fn);
       opts.observe?.(200);
       return r;
     } catch (e) {
-      const err = toKubeApiError(e, operation);
-      opts.observe?.(err.status);
-      throw err;
+      opts.observe?.((e as KubeApiError).status);
+      throw e;
     }
   }
 

@@ -6,9 +6,8 @@ import {
   type V1EphemeralContainer,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { withTimeout } from '../timeout.js';
-import { KubeApiError, toKubeApiError } from './errors.js';
-import type { Pod, Wire } from './types.js';
+import { apiCall, isNotFound, toWire } from './call.js';
+import type { Pod } from './types.js';
 
 /**
  * What debug containers and debug copies do with the API, and nothing else: read the target pod, add an
@@ -33,25 +32,10 @@ export interface DebugPods {
   listAll(labelSelector: string): Promise<Pod[]>;
 }
 
-function toWire<T>(obj: T): Wire<T> {
-  return JSON.parse(JSON.stringify(obj)) as Wire<T>;
-}
-
 /** DebugPods over @kubernetes/client-node's CoreV1Api, with a timeout per request; errors are KubeApiErrors. */
 export function createDebugPods(kc: KubeConfig, opts: { timeoutMs: number }): DebugPods {
   const core = kc.makeApiClient(CoreV1Api);
-  async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await withTimeout(
-        fn(),
-        opts.timeoutMs,
-        () => new KubeApiError(0, 'Timeout', `no answer within ${opts.timeoutMs} ms`, operation),
-      );
-    } catch (e) {
-      throw toKubeApiError(e, operation);
-    }
-  }
-  const notFound = (e: unknown) => e instanceof KubeApiError && e.status === 404;
+  const call = <T>(operation: string, fn: () => Promise<T>) => apiCall(operation, opts.timeoutMs, fn);
   return {
     async getPod(namespace, name) {
       return toWire(await call('get pods', () => core.readNamespacedPod({ namespace, name })));
@@ -60,7 +44,7 @@ export function createDebugPods(kc: KubeConfig, opts: { timeoutMs: number }): De
       try {
         return toWire(await call('get pods', () => core.readNamespacedPod({ namespace, name })));
       } catch (e) {
-        if (notFound(e)) return undefined;
+        if (isNotFound(e)) return undefined;
         throw e;
       }
     },
@@ -89,7 +73,7 @@ export function createDebugPods(kc: KubeConfig, opts: { timeoutMs: number }): De
         await call('delete pods', () => core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 }));
         return true;
       } catch (e) {
-        if (notFound(e)) return false;
+        if (isNotFound(e)) return false;
         throw e;
       }
     },

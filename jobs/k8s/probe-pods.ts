@@ -1,7 +1,6 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { withTimeout } from '../timeout.js';
-import { KubeApiError, toKubeApiError } from './errors.js';
-import type { KEvent, Pod, Wire } from './types.js';
+import { apiCall, isNotFound, toWire } from './call.js';
+import type { KEvent, Pod } from './types.js';
 
 /**
  * What the probe runner, the planner and the reaper do with the API, and
@@ -32,27 +31,13 @@ export interface ProbePods {
 }
 
 /** Dates back to the RFC 3339 strings the server sent (see Wire). */
-function toWire<T>(obj: T): Wire<T> {
-  return JSON.parse(JSON.stringify(obj)) as Wire<T>;
-}
 
 /** ProbePods over @kubernetes/client-node, with a timeout per request; errors are KubeApiErrors. */
 export function createProbePods(kc: KubeConfig, opts: { namespace: string; timeoutMs: number }): ProbePods {
   const core = kc.makeApiClient(CoreV1Api);
   const namespace = opts.namespace;
 
-  async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await withTimeout(
-        fn(),
-        opts.timeoutMs,
-        () => new KubeApiError(0, 'Timeout', `no answer within ${opts.timeoutMs} ms`, operation),
-      );
-    } catch (e) {
-      throw toKubeApiError(e, operation);
-    }
-  }
-  const notFound = (e: unknown) => e instanceof KubeApiError && e.status === 404;
+  const call = <T>(operation: string, fn: () => Promise<T>) => apiCall(operation, opts.timeoutMs, fn);
 
   return {
     namespace,
@@ -67,7 +52,7 @@ export function createProbePods(kc: KubeConfig, opts: { namespace: string; timeo
       try {
         return toWire(await call('get pods', () => core.readNamespacedPod({ namespace, name })));
       } catch (e) {
-        if (notFound(e)) return undefined;
+        if (isNotFound(e)) return undefined;
         throw e;
       }
     },
@@ -92,7 +77,7 @@ export function createProbePods(kc: KubeConfig, opts: { namespace: string; timeo
         );
         return true;
       } catch (e) {
-        if (notFound(e)) return false;
+        if (isNotFound(e)) return false;
         throw e;
       }
     },

@@ -4,16 +4,15 @@
  */
 import { CodedError, TARGET_KIND_API, type TargetRef } from '../contracts/index.js';
 import { labelSelectorString } from '../diagnose/select.js';
+import { isNotFound } from '../k8s/call.js';
 import type { KubeReader } from '../k8s/client.js';
-import { apiFailure, KubeApiError } from '../k8s/errors.js';
+import { apiFailure } from '../k8s/errors.js';
 import type { Pod } from '../k8s/types.js';
 import type { Owner } from './describe-owner.js';
 
 export type ReadTarget =
   | { kind: 'pod'; namespace: string; pod: Pod }
   | { kind: 'owner'; namespace: string; owner: Owner; pods: Pod[] };
-
-const isNotFound = (e: unknown) => e instanceof KubeApiError && e.status === 404;
 
 export async function resolveReadTarget(
   reader: KubeReader,
