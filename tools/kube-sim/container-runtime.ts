@@ -30,8 +30,9 @@
  * Longer than 400 lines on purpose: one simulated kubelet; ephemeral containers and created pods share
  * its process handling, status updates and cleanup.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { isAlive, killAndWait, killProcessGroup, startLocalProcess } from './local-process.js';
 import { type KubeObject, nowTimestamp, type ObjectStore } from './store.js';
 
 export interface ContainerRuntimeOptions {
@@ -65,13 +66,9 @@ interface ContainerStatus {
 }
 type StatusList = 'containerStatuses' | 'ephemeralContainerStatuses' | 'initContainerStatuses';
 
-interface Proc {
-  child: ChildProcess;
-  timer?: NodeJS.Timeout;
-}
 interface PodRun {
   uid: string;
-  procs: Set<Proc>;
+  procs: Set<ChildProcess>;
   timers: Set<NodeJS.Timeout>;
   gone: boolean;
 }
@@ -98,8 +95,7 @@ export class ContainerRuntime {
   /** Processes running now. */
   running(): number {
     let n = 0;
-    for (const r of this.runs.values())
-      for (const p of r.procs) if (p.child.exitCode === null && p.child.signalCode === null) n++;
+    for (const r of this.runs.values()) for (const p of r.procs) if (isAlive(p)) n++;
     return n;
   }
 
@@ -372,23 +368,6 @@ export class ContainerRuntime {
       log += s;
       this.store.setLog(ns, podName, name, log);
     };
-    const lines = () => {
-      let buf = '';
-      return {
-        push: (d: Buffer) => {
-          buf += d.toString('utf8');
-          const i = buf.lastIndexOf('\n');
-          if (i >= 0) {
-            append(buf.slice(0, i + 1));
-            buf = buf.slice(i + 1);
-          }
-        },
-        flush: () => {
-          if (buf) append(`${buf}\n`);
-          buf = '';
-        },
-      };
-    };
     let finished = false;
     const finish = (exitCode: number, reason: string, message?: string) => {
       if (finished) return;
@@ -441,41 +420,37 @@ export class ContainerRuntime {
       ? { ...this.exec.env }
       : { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOSTNAME: podName };
     for (const e of c.env ?? []) if (e.name && typeof e.value === 'string') env[e.name] = e.value;
-    let child: ChildProcess;
-    try {
-      child = spawn(argv[0]!, argv.slice(1), {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
+    let child: ChildProcess | undefined;
+    const forget = () => {
+      if (child) run.procs.delete(child);
+    };
+    const started = startLocalProcess(
+      {
+        argv,
         env,
         ...(this.exec.cwd ? { cwd: this.exec.cwd } : {}),
-      });
-    } catch (e) {
-      finish(128, 'StartError', startErrorMessage(argv0[0] ?? '', e));
+        ...(ephemeral ? { timeoutMs: this.exec.timeoutMs ?? 60_000 } : {}),
+      },
+      {
+        output: append,
+        error: (e) => {
+          forget();
+          finish(128, 'StartError', startErrorMessage(argv0[0] ?? '', e));
+        },
+        spawned: () => this.setContainerStatus(ns, podName, run.uid, list, running()),
+        close: (code, signal) => {
+          forget();
+          const exit = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1);
+          finish(exit, exit === 0 ? 'Completed' : 'Error');
+        },
+      },
+    );
+    if ('thrown' in started) {
+      finish(128, 'StartError', startErrorMessage(argv0[0] ?? '', started.thrown));
       return;
     }
-    const proc: Proc = { child };
-    run.procs.add(proc);
-    const out = lines();
-    const err = lines();
-    child.stdout?.on('data', (d: Buffer) => out.push(d));
-    child.stderr?.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (e) => {
-      run.procs.delete(proc);
-      if (proc.timer) clearTimeout(proc.timer);
-      finish(128, 'StartError', startErrorMessage(argv0[0] ?? '', e));
-    });
-    child.on('spawn', () => this.setContainerStatus(ns, podName, run.uid, list, running()));
-    child.on('close', (code, signal) => {
-      run.procs.delete(proc);
-      if (proc.timer) clearTimeout(proc.timer);
-      out.flush();
-      err.flush();
-      const exit = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1);
-      finish(exit, exit === 0 ? 'Completed' : 'Error');
-    });
-    if (ephemeral) {
-      proc.timer = setTimeout(() => kill(child), this.exec.timeoutMs ?? 60_000);
-    }
+    child = started.child;
+    run.procs.add(child);
   }
 
   /** Called after a pod was deleted: its processes are killed (the kubelet stops what the API no longer has). */
@@ -491,27 +466,15 @@ export class ContainerRuntime {
     run.gone = true;
     for (const t of run.timers) clearTimeout(t);
     run.timers.clear();
-    for (const p of run.procs) {
-      if (p.timer) clearTimeout(p.timer);
-      kill(p.child);
-    }
+    for (const p of run.procs) killProcessGroup(p);
   }
 
   /** Kills every process and waits for them to exit. */
   async close(): Promise<void> {
-    const children = [...this.runs.values()].flatMap((r) => [...r.procs].map((p) => p.child));
+    const children = [...this.runs.values()].flatMap((r) => [...r.procs]);
     for (const r of this.runs.values()) this.stop(r);
     this.runs.clear();
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('close', () => resolve());
-            kill(c);
-          }),
-      ),
-    );
+    await killAndWait(children);
   }
 }
 
@@ -522,17 +485,4 @@ function startErrorMessage(exe: string, e: unknown): string {
       ? `exec: ${JSON.stringify(exe)}: executable file not found in $PATH`
       : `exec: ${JSON.stringify(exe)}: ${e instanceof Error ? e.message : String(e)}`;
   return `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${why}: unknown`;
-}
-
-function kill(child: ChildProcess): void {
-  if (!child.pid || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
 }

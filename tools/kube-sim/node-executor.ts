@@ -10,8 +10,9 @@
  * DeadlineExceeded); deleting the pod kills the process group. A pod pinned to
  * a node that does not exist stays Pending: no kubelet ever reports on it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { isAlive, killAndWait, killProcessGroup, startLocalProcess } from './local-process.js';
 import type { KubeObject, ObjectStore } from './store.js';
 import { nowTimestamp } from './store.js';
 
@@ -58,8 +59,7 @@ export class NodeExecutor {
   /** Number of local processes running. */
   running(): number {
     let n = 0;
-    for (const r of this.runs.values())
-      if (r.child && r.child.exitCode === null && r.child.signalCode === null) n++;
+    for (const r of this.runs.values()) if (r.child && isAlive(r.child)) n++;
     return n;
   }
 
@@ -128,23 +128,6 @@ export class NodeExecutor {
       log += s;
       this.store.setLog(ns, name, cname, log);
     };
-    const lineBuffer = () => {
-      let buf = '';
-      return {
-        push: (d: Buffer) => {
-          buf += d.toString('utf8');
-          const i = buf.lastIndexOf('\n');
-          if (i >= 0) {
-            append(buf.slice(0, i + 1));
-            buf = buf.slice(i + 1);
-          }
-        },
-        flush: () => {
-          if (buf) append(`${buf}\n`);
-          buf = '';
-        },
-      };
-    };
     const finish = (
       exitCode: number,
       reason: string,
@@ -191,37 +174,31 @@ export class NodeExecutor {
       finish(128, 'StartError', {}, 'no command');
       return;
     }
-    let child: ChildProcess;
-    try {
-      child = spawn(argv[0]!, argv.slice(1), {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
+    const started = startLocalProcess(
+      {
+        argv,
         env: this.opts.env ?? process.env,
         ...(this.opts.cwd ? { cwd: this.opts.cwd } : {}),
-      });
-    } catch (e) {
-      finish(128, 'StartError', {}, String(e));
+        ...(spec.activeDeadlineSeconds !== undefined ? { timeoutMs: spec.activeDeadlineSeconds * 1000 } : {}),
+      },
+      {
+        output: append,
+        error: (e) => finish(128, 'StartError', {}, `failed to start: ${e.message}`),
+        close: (code, signal, deadlineHit) => {
+          if (deadlineHit)
+            finish(137, 'Error', {
+              reason: 'DeadlineExceeded',
+              message: 'Pod was active on the node longer than the specified deadline',
+            });
+          else finish(code ?? (signal === 'SIGKILL' ? 137 : 143), code === 0 ? 'Completed' : 'Error');
+        },
+      },
+    );
+    if ('thrown' in started) {
+      finish(128, 'StartError', {}, String(started.thrown));
       return;
     }
-    run.child = child;
-    const out = lineBuffer();
-    const err = lineBuffer();
-    child.stdout?.on('data', (d: Buffer) => out.push(d));
-    child.stderr?.on('data', (d: Buffer) => err.push(d));
-    let deadlineHit = false;
-    child.on('error', (e) => {
-      finish(128, 'StartError', {}, `failed to start: ${e.message}`);
-    });
-    child.on('close', (code, signal) => {
-      out.flush();
-      err.flush();
-      if (deadlineHit)
-        finish(137, 'Error', {
-          reason: 'DeadlineExceeded',
-          message: 'Pod was active on the node longer than the specified deadline',
-        });
-      else finish(code ?? (signal === 'SIGKILL' ? 137 : 143), code === 0 ? 'Completed' : 'Error');
-    });
+    run.child = started.child;
     this.setStatus(ns, name, uid, {
       phase: 'Running',
       podIP: '10.244.0.99',
@@ -240,27 +217,6 @@ export class NodeExecutor {
         },
       ],
     });
-    if (spec.activeDeadlineSeconds !== undefined) {
-      run.timers.push(
-        setTimeout(() => {
-          deadlineHit = true;
-          this.kill(child);
-        }, spec.activeDeadlineSeconds * 1000),
-      );
-    }
-  }
-
-  private kill(child: ChildProcess | undefined): void {
-    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
   }
 
   /** Called after a pod was deleted: stops its process (the kubelet kills what the API no longer has). */
@@ -271,7 +227,7 @@ export class NodeExecutor {
     run.gone = true;
     for (const t of run.timers) clearTimeout(t);
     this.runs.delete(k);
-    this.kill(run.child);
+    if (run.child) killProcessGroup(run.child);
   }
 
   /** Kills every process and waits for them to exit. */
@@ -282,15 +238,6 @@ export class NodeExecutor {
       for (const t of r.timers) clearTimeout(t);
     }
     this.runs.clear();
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('close', () => resolve());
-            this.kill(c);
-          }),
-      ),
-    );
+    await killAndWait(children);
   }
 }

@@ -287,6 +287,14 @@ export function scaleFixture(o: ScaleOptions): ScaleFixture {
     const podUid = uid('pod');
     const failing = i === o.failingAt;
     const started = created + 60_000;
+    // What the two statuses share: where the pod runs, and its container's identity.
+    const placed = {
+      hostIP: '10.0.0.1',
+      podIP: `10.244.${Math.floor(i / 250)}.${(i % 250) + 2}`,
+      startTime: iso(started),
+      qosClass: 'Burstable',
+    };
+    const app = { name: 'app', image, imageID: `${image}@sha256:${'a'.repeat(64)}` };
     const status = failing
       ? {
           phase: 'Running',
@@ -305,15 +313,10 @@ export function scaleFixture(o: ScaleOptions): ScaleFixture {
             },
             { type: 'PodScheduled', status: 'True', lastTransitionTime: iso(created) },
           ],
-          hostIP: '10.0.0.1',
-          podIP: `10.244.${Math.floor(i / 250)}.${(i % 250) + 2}`,
-          startTime: iso(started),
-          qosClass: 'Burstable',
+          ...placed,
           containerStatuses: [
             {
-              name: 'app',
-              image,
-              imageID: `${image}@sha256:${'a'.repeat(64)}`,
+              ...app,
               containerID: `containerd://${'f'.repeat(64)}`,
               ready: false,
               started: false,
@@ -343,15 +346,10 @@ export function scaleFixture(o: ScaleOptions): ScaleFixture {
             { type: 'ContainersReady', status: 'True', lastTransitionTime: iso(started + 20_000) },
             { type: 'PodScheduled', status: 'True', lastTransitionTime: iso(created) },
           ],
-          hostIP: '10.0.0.1',
-          podIP: `10.244.${Math.floor(i / 250)}.${(i % 250) + 2}`,
-          startTime: iso(started),
-          qosClass: 'Burstable',
+          ...placed,
           containerStatuses: [
             {
-              name: 'app',
-              image,
-              imageID: `${image}@sha256:${'a'.repeat(64)}`,
+              ...app,
               containerID: `containerd://${'c'.repeat(64)}`,
               ready: true,
               started: true,

@@ -173,6 +173,8 @@ describeKubectl('kubectl debug against kube-sim', () => {
     }
     throw new Error(`kubectl ${args.join(' ')} succeeded`);
   };
+  /** The start of kubectl's argv that debugs pod web in a namespace with busybox; the flags follow it. */
+  const debugWeb = (ns: string) => ['debug', 'web', '-n', ns, '--image=busybox'];
   // biome-ignore lint/suspicious/noExplicitAny: pod documents from kubectl's output
   const podYaml = async (name: string): Promise<any> =>
     parse((await kubectl('get', 'pod', name, '-n', NS, '-o', 'yaml')).stdout);
@@ -190,11 +192,7 @@ describeKubectl('kubectl debug against kube-sim', () => {
 
   it('adds an ephemeral container with the general profile and the target; get -o yaml shows it', async () => {
     const { stdout } = await kubectl(
-      'debug',
-      'web',
-      '-n',
-      NS,
-      '--image=busybox',
+      ...debugWeb(NS),
       '--target=app',
       '--profile=general',
       '--attach=false',
@@ -242,11 +240,7 @@ describeKubectl('kubectl debug against kube-sim', () => {
     ['sysadmin', { privileged: true }],
   ])('stores the securityContext of the %s profile as kubectl sent it', async (profile, sc) => {
     await kubectl(
-      'debug',
-      'web',
-      '-n',
-      NS,
-      '--image=busybox',
+      ...debugWeb(NS),
       '--target=app',
       `--profile=${profile}`,
       '--attach=false',
@@ -263,11 +257,7 @@ describeKubectl('kubectl debug against kube-sim', () => {
   it('prints the API server’s refusals: duplicate name, unknown target, missing pod, feature off', async () => {
     expect(
       await kubectlFails(
-        'debug',
-        'web',
-        '-n',
-        NS,
-        '--image=busybox',
+        ...debugWeb(NS),
         '--attach=false',
         '--profile=general',
         '--container=app',
@@ -277,11 +267,7 @@ describeKubectl('kubectl debug against kube-sim', () => {
     ).toContain('The Pod "web" is invalid: spec.ephemeralContainers[4].name: Duplicate value: "app"');
     expect(
       await kubectlFails(
-        'debug',
-        'web',
-        '-n',
-        NS,
-        '--image=busybox',
+        ...debugWeb(NS),
         '--attach=false',
         '--profile=general',
         '--target=nope',
@@ -296,16 +282,7 @@ describeKubectl('kubectl debug against kube-sim', () => {
     sim.setEphemeralContainers(false);
     try {
       expect(
-        await kubectlFails(
-          'debug',
-          'web',
-          '-n',
-          NS,
-          '--image=busybox',
-          '--attach=false',
-          '--profile=general',
-          '--container=x2',
-        ),
+        await kubectlFails(...debugWeb(NS), '--attach=false', '--profile=general', '--container=x2'),
       ).toContain('ephemeral containers are disabled for this cluster');
     } finally {
       sim.setEphemeralContainers(true);
@@ -323,11 +300,7 @@ describeKubectl('kubectl debug against kube-sim', () => {
       metadata: { ...webPod.metadata, namespace: 'locked', uid: '7e57c0de-0000-4000-8000-000000000002' },
     });
     const err = await kubectlFails(
-      'debug',
-      'web',
-      '-n',
-      'locked',
-      '--image=busybox',
+      ...debugWeb('locked'),
       '--attach=false',
       '--profile=sysadmin',
       '--container=sys',
