@@ -11,7 +11,7 @@ import { findingText } from './diagnosis.js';
 import { LIMITS, truncate } from './limits.js';
 import { code, codeBlock, inline, mention } from './mrkdwn.js';
 import { verdictLine, verdictMarker } from './severity.js';
-import type { RenderedMessage } from './types.js';
+import type { RenderedMessage, ResultContext } from './types.js';
 
 /** `--profile netadmin --image … --copy --keep 15m -- ip route` (the spec as typed, image resolved). */
 export function describeDebug(spec: DebugSpec): string[] {
@@ -28,16 +28,7 @@ export function debugVerdict(r: ProbeResult): string {
   return r.exitCode === 0 ? 'the command exited with 0' : `the command exited with ${r.exitCode}`;
 }
 
-export function renderDebugResult(
-  r: ProbeResult,
-  ctx: {
-    cluster: string;
-    requestId: string;
-    requester: string;
-    approvers: string[];
-    artefactLines: string[];
-  },
-): RenderedMessage {
+export function renderDebugResult(r: ProbeResult, ctx: ResultContext): RenderedMessage {
   const verdict = debugVerdict(r);
   const findings = sortFindings(r.findings);
   const marker =

@@ -20,7 +20,7 @@ import { findingText } from './diagnosis.js';
 import { LIMITS, truncate } from './limits.js';
 import { code, codeBlock, inline, mention } from './mrkdwn.js';
 import { countBySeverity, formatCounts, verdictLine, verdictMarker } from './severity.js';
-import type { RenderedMessage } from './types.js';
+import type { RenderedMessage, ResultContext } from './types.js';
 
 export const APPROVE_ACTION_ID = 'poddebug_approve';
 export const DENY_ACTION_ID = 'poddebug_deny';
@@ -264,16 +264,7 @@ function decisionPlain(v: ProbeView, s: ProbeStatus): string {
 }
 
 /** The findings of a probe run, like diagnose's: verdict, findings, the tool's text, artefacts, footer. */
-export function renderProbeResult(
-  r: ProbeResult,
-  ctx: {
-    cluster: string;
-    requestId: string;
-    requester: string;
-    approvers: string[];
-    artefactLines: string[];
-  },
-): RenderedMessage {
+export function renderProbeResult(r: ProbeResult, ctx: ResultContext): RenderedMessage {
   const findings = sortFindings(r.findings);
   const verdict = verdictLine(findings);
   const marker = verdictMarker(findings);

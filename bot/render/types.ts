@@ -21,3 +21,12 @@ export interface RenderContext {
    */
   requested?: TargetRef;
 }
+
+/** What a probe's or a debug run's result message says besides the result: where, for whom, its files. */
+export interface ResultContext {
+  cluster: string;
+  requestId: string;
+  requester: string;
+  approvers: string[];
+  artefactLines: string[];
+}
