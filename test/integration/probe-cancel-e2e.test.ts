@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type FakeContainer, fakeContainerSupport, startFakeContainer } from '../support/fake-container.js';
+import { type FakeContainer, fakeContainerSupport } from '../support/fake-container.js';
 import { probePolicy } from '../support/policies.js';
 import { until } from '../support/poll.js';
 import {
@@ -16,11 +16,10 @@ import {
   command,
   ephemeralTexts,
   inThread,
-  putTargetPod,
-  realProbeExecutor,
   requestAwaitingApproval,
+  startRealProbeTarget,
 } from '../support/probe-flow.js';
-import { type Stack, startStack } from '../support/stack.js';
+import type { Stack } from '../support/stack.js';
 
 const REQUESTER = 'U0ONCALL1';
 const APPROVER = 'U0ALICE';
@@ -42,14 +41,7 @@ d('cancel of a running strace, end to end', () => {
   let fake: FakeContainer;
 
   beforeAll(async () => {
-    fake = await startFakeContainer({ layout: 'containerd-systemd' });
-    stack = await startStack({ fixtures: [], policy: POLICY, probes: { executor: realProbeExecutor() } });
-    putTargetPod(stack, {
-      namespace: 'shop',
-      name: 'checkout-7d9f-x2',
-      containerId: fake.containerId,
-      uid: fake.podUid,
-    });
+    ({ stack, fake } = await startRealProbeTarget(POLICY));
   }, 30_000);
   afterAll(async () => {
     await stack?.close();

@@ -11,10 +11,10 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type FakeContainer, fakeContainerSupport, startFakeContainer } from '../support/fake-container.js';
+import { type FakeContainer, fakeContainerSupport } from '../support/fake-container.js';
 import { probePolicy } from '../support/policies.js';
-import { click, putTargetPod, realProbeExecutor, requestAwaitingApproval } from '../support/probe-flow.js';
-import { type Stack, startStack } from '../support/stack.js';
+import { click, requestAwaitingApproval, startRealProbeTarget } from '../support/probe-flow.js';
+import type { Stack } from '../support/stack.js';
 
 const REQUESTER = 'U0ONCALL1';
 const APPROVER = 'U0ALICE';
@@ -30,14 +30,7 @@ d('strace, end to end, against a real namespaced process', () => {
   let fake: FakeContainer;
 
   beforeAll(async () => {
-    fake = await startFakeContainer({ layout: 'containerd-systemd' });
-    stack = await startStack({ fixtures: [], policy: POLICY, probes: { executor: realProbeExecutor() } });
-    putTargetPod(stack, {
-      namespace: 'shop',
-      name: 'checkout-7d9f-x2',
-      containerId: fake.containerId,
-      uid: fake.podUid,
-    });
+    ({ stack, fake } = await startRealProbeTarget(POLICY));
   }, 30_000);
   afterAll(async () => {
     await stack?.close();

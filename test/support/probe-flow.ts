@@ -16,7 +16,8 @@ import {
   sendViewSubmission,
 } from '../../tools/slack-double/index.js';
 import { ackBody, sendCommand } from './commands.js';
-import { SIGNING_SECRET, type Stack } from './stack.js';
+import { type FakeContainer, startFakeContainer } from './fake-container.js';
+import { SIGNING_SECRET, type Stack, startStack } from './stack.js';
 
 export const NODE = 'node-a';
 
@@ -266,4 +267,25 @@ export function inThread(
     () => stack.slack.thread(root.channel, root.ts).find((m) => pattern.test(m.text ?? '')),
     ms,
   );
+}
+
+/**
+ * A stack with the real probe executor and a fake container (a real process in its own namespaces and
+ * cgroup) as the pod `shop/checkout-7d9f-x2`: what the end-to-end probe suites run against.
+ */
+export async function startRealProbeTarget(policy: string): Promise<{ stack: Stack; fake: FakeContainer }> {
+  const fake = await startFakeContainer({ layout: 'containerd-systemd' });
+  try {
+    const stack = await startStack({ fixtures: [], policy, probes: { executor: realProbeExecutor() } });
+    putTargetPod(stack, {
+      namespace: 'shop',
+      name: 'checkout-7d9f-x2',
+      containerId: fake.containerId,
+      uid: fake.podUid,
+    });
+    return { stack, fake };
+  } catch (e) {
+    await fake.stop();
+    throw e;
+  }
 }
